@@ -1,0 +1,94 @@
+-- imgscan dataset: one table per directory under the data dir, stored as Parquet parts
+-- (DATA/<table>/<batch>.parquet) and read back with a glob. Names follow ../METRICS.md.
+-- Every statement is one table; src/store reads this file to create its staging tables.
+
+-- One single-platform image manifest, identified by its digest.
+CREATE TABLE images (
+  manifest_digest   VARCHAR NOT NULL,  -- digest of the manifest bytes
+  media_type        VARCHAR NOT NULL,  -- manifest media type as served
+  config_digest     VARCHAR NOT NULL,
+  os                VARCHAR,
+  architecture      VARCHAR,
+  variant           VARCHAR,
+  created           TIMESTAMP,         -- from the image config, UTC
+  layer_count       INTEGER NOT NULL,  -- entries of the manifest's layers
+  schema1_converted BOOLEAN NOT NULL   -- true when converted from Docker schema 1
+);
+
+-- A (registry, repository, tag) that resolved to an image. tag is NULL when reached by digest.
+CREATE TABLE image_refs (
+  registry          VARCHAR NOT NULL,  -- registry host, or the local source kind (oci, docker-archive, docker-daemon)
+  repository        VARCHAR NOT NULL,  -- repository, or the local path of a layout or archive
+  tag               VARCHAR,
+  manifest_digest   VARCHAR NOT NULL,
+  index_digest      VARCHAR            -- the index / manifest list the image was selected from, if any
+);
+
+-- The layers of an image in order: one row per layer ref (image, position).
+CREATE TABLE image_layers (
+  manifest_digest   VARCHAR NOT NULL,
+  position          INTEGER NOT NULL,  -- 0 = base layer
+  layer_digest      VARCHAR NOT NULL,  -- compressed digest, as in the manifest
+  diff_id           VARCHAR,           -- from the image config's rootfs.diff_ids
+  media_type        VARCHAR NOT NULL,
+  compressed_size   BIGINT NOT NULL    -- from the manifest descriptor
+);
+
+-- One unique layer blob, read once per dataset.
+CREATE TABLE layers (
+  layer_digest      VARCHAR NOT NULL,  -- compressed digest, verified while reading
+  diff_id           VARCHAR NOT NULL,  -- sha256 of the decompressed stream
+  compression       VARCHAR NOT NULL,  -- gzip | zstd | none, sniffed from the magic bytes
+  compressed_size   BIGINT NOT NULL,   -- bytes of the blob
+  tar_size          BIGINT NOT NULL,   -- bytes of the decompressed stream
+  files_size        BIGINT NOT NULL,   -- sum of the sizes of entries of type file
+  entry_count       INTEGER NOT NULL,
+  file_count        INTEGER NOT NULL,
+  dir_count         INTEGER NOT NULL,
+  symlink_count     INTEGER NOT NULL,
+  hardlink_count    INTEGER NOT NULL,
+  char_count        INTEGER NOT NULL,
+  block_count       INTEGER NOT NULL,
+  fifo_count        INTEGER NOT NULL,
+  whiteout_count    INTEGER NOT NULL,
+  opaque_count      INTEGER NOT NULL,
+  chunker           VARCHAR            -- e.g. fastcdc-16384-4096-65536 when chunking ran, else NULL
+);
+
+-- Every tar entry of every unique layer (entry_type says which; METRICS "file" = entry_type 'file').
+CREATE TABLE files (
+  layer_digest      VARCHAR NOT NULL,
+  entry_index       INTEGER NOT NULL,  -- position of the entry in the layer's tar, from 0
+  path              VARCHAR NOT NULL,  -- normalized: no leading "./" or "/", no trailing "/"
+  entry_type        VARCHAR NOT NULL,  -- file | dir | symlink | hardlink | char | block | fifo | whiteout | opaque
+  size              BIGINT NOT NULL,   -- content bytes (0 for all but files)
+  digest            VARCHAR,           -- BLAKE3-256 of the content, lowercase hex (files only)
+  file_class        VARCHAR,           -- elf | script | archive | python-bytecode | sqlite | image | text | empty | other
+  mode              INTEGER NOT NULL,  -- permission bits and set-id bits
+  uid               BIGINT NOT NULL,
+  gid               BIGINT NOT NULL,
+  mtime             DOUBLE NOT NULL,   -- seconds since the epoch (PAX may give fractions)
+  link_target       VARCHAR,           -- symlink target or hardlink source path
+  dev_major         INTEGER,
+  dev_minor         INTEGER
+);
+
+-- Content-defined chunks of file contents (written only when chunking is enabled).
+CREATE TABLE chunks (
+  layer_digest      VARCHAR NOT NULL,
+  entry_index       INTEGER NOT NULL,
+  chunk_index       INTEGER NOT NULL,
+  digest            VARCHAR NOT NULL,  -- BLAKE3-256 of the chunk, lowercase hex
+  size              INTEGER NOT NULL
+);
+
+-- A repository, image or layer that could not be read, and why. The crawl goes on past these.
+CREATE TABLE failures (
+  scope             VARCHAR NOT NULL,  -- repository | image | layer | source
+  target            VARCHAR NOT NULL,  -- what failed, e.g. the image name or the layer digest
+  image             VARCHAR,
+  layer_digest      VARCHAR,
+  code              VARCHAR NOT NULL,  -- stable error code
+  message           VARCHAR NOT NULL,
+  failed_at         TIMESTAMP NOT NULL
+);
