@@ -1,0 +1,115 @@
+/**
+ * A progress display on stderr: one line redrawn in place with counters, bytes, rate and ETA.
+ * Silent when disabled (--json) or when stderr is not a terminal, except for an optional final line.
+ */
+export interface ProgressCounters {
+  /** Label and value pairs shown as "label done/total". */
+  [label: string]: { done: number; total?: number } | undefined;
+}
+
+export interface ProgressOptions {
+  enabled: boolean;
+  /** Redraw interval in ms. */
+  intervalMs?: number;
+  stream?: NodeJS.WriteStream;
+}
+
+export class Progress {
+  private readonly counters = new Map<string, { done: number; total?: number }>();
+  private bytesDone = 0;
+  private bytesTotal: number | undefined;
+  private readonly started = Date.now();
+  private timer: NodeJS.Timeout | undefined;
+  private readonly stream: NodeJS.WriteStream;
+  private readonly tty: boolean;
+  private lastLine = '';
+
+  constructor(private readonly options: ProgressOptions) {
+    this.stream = options.stream ?? process.stderr;
+    this.tty = Boolean(this.stream.isTTY);
+    if (options.enabled) {
+      this.timer = setInterval(() => this.render(), options.intervalMs ?? (this.tty ? 200 : 5000));
+      this.timer.unref();
+    }
+  }
+
+  set(label: string, done: number, total?: number): void {
+    this.counters.set(label, { done, total });
+  }
+
+  add(label: string, delta = 1): void {
+    const c = this.counters.get(label) ?? { done: 0 };
+    c.done += delta;
+    this.counters.set(label, c);
+  }
+
+  total(label: string, total: number): void {
+    const c = this.counters.get(label) ?? { done: 0 };
+    c.total = total;
+    this.counters.set(label, c);
+  }
+
+  addBytes(n: number): void {
+    this.bytesDone += n;
+  }
+
+  totalBytes(n: number | undefined): void {
+    this.bytesTotal = n;
+  }
+
+  line(): string {
+    const parts: string[] = [];
+    for (const [label, c] of this.counters) parts.push(c.total !== undefined ? `${label} ${c.done}/${c.total}` : `${label} ${c.done}`);
+    const secs = Math.max((Date.now() - this.started) / 1000, 0.001);
+    const rate = this.bytesDone / secs;
+    let bytes = formatBytes(this.bytesDone);
+    if (this.bytesTotal) bytes += `/${formatBytes(this.bytesTotal)} ${bar(this.bytesDone / this.bytesTotal)}`;
+    parts.push(bytes, `${formatBytes(rate)}/s`);
+    if (this.bytesTotal && rate > 0 && this.bytesDone < this.bytesTotal) parts.push(`ETA ${formatDuration((this.bytesTotal - this.bytesDone) / rate)}`);
+    parts.push(formatDuration(secs));
+    return parts.join('  ');
+  }
+
+  render(): void {
+    if (!this.options.enabled) return;
+    const line = this.line();
+    if (this.tty) this.stream.write(`\r\x1b[2K${line}`);
+    else if (line !== this.lastLine) this.stream.write(`${line}\n`);
+    this.lastLine = line;
+  }
+
+  /** Stops redrawing and leaves the final state on its own line. */
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    if (!this.options.enabled) return;
+    this.render();
+    if (this.tty) this.stream.write('\n');
+  }
+}
+
+function bar(fraction: number, width = 20): string {
+  const f = Math.min(Math.max(fraction, 0), 1);
+  const filled = Math.round(f * width);
+  return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${(f * 100).toFixed(0)}%`;
+}
+
+export function formatBytes(n: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let v = n;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${v.toFixed(i === 0 ? 0 : 1)} ${units[i]}`;
+}
+
+export function formatDuration(seconds: number): string {
+  if (!Number.isFinite(seconds)) return '?';
+  const s = Math.round(seconds);
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const r = s % 60;
+  return h > 0 ? `${h}h${String(m).padStart(2, '0')}m` : m > 0 ? `${m}m${String(r).padStart(2, '0')}s` : `${r}s`;
+}
