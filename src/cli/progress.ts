@@ -43,6 +43,13 @@ export class Progress {
     this.counters.set(label, c);
   }
 
+  /** Adds to the expected total of a counter. */
+  addTotal(label: string, delta = 1): void {
+    const c = this.counters.get(label) ?? { done: 0 };
+    c.total = (c.total ?? 0) + delta;
+    this.counters.set(label, c);
+  }
+
   total(label: string, total: number): void {
     const c = this.counters.get(label) ?? { done: 0 };
     c.total = total;

@@ -35,6 +35,8 @@ export interface Image {
   readonly platform: Platform;
   /** Every name that resolved to this image in this source. */
   readonly refs: ImageRef[];
+  /** The index (or manifest list) this image was selected from, if any. */
+  readonly indexDigest?: string;
   /** True when the manifest was Docker schema 1 and was converted. */
   readonly convertedFromSchema1: boolean;
   /** Human-readable name for messages, e.g. "oci:/path:tag" or "localhost:5000/repo:tag". */

@@ -19,6 +19,9 @@ export class DatasetWriter {
   private readonly layerDigests = new Set<string>();
   private readonly imageDigests = new Set<string>();
   private readonly refKeys = new Set<string>();
+  private readonly diffIds = new Map<string, string>();
+  private readonly inFlight = new Set<string>();
+  private held: { table: TableName; rows: unknown[] }[] | undefined;
   private batchSeq = 0;
 
   private constructor(
@@ -37,6 +40,7 @@ export class DatasetWriter {
     const tag = options.writerTag ? `${options.writerTag}-` : '';
     const writer = new DatasetWriter(dataDir, staging, `${tag}${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`);
     await writer.loadKeys();
+    await writer.openAppenders();
     return writer;
   }
 
@@ -44,7 +48,10 @@ export class DatasetWriter {
     const db = await Db.open(':memory:');
     try {
       await attachDataset(db, [this.dataDir]);
-      for (const r of await db.all<{ d: string }>('SELECT DISTINCT layer_digest AS d FROM layers')) this.layerDigests.add(r.d);
+      for (const r of await db.all<{ d: string; diff_id: string }>('SELECT layer_digest AS d, any_value(diff_id) AS diff_id FROM layers GROUP BY 1')) {
+        this.layerDigests.add(r.d);
+        this.diffIds.set(r.d, r.diff_id);
+      }
       for (const r of await db.all<{ d: string }>('SELECT DISTINCT manifest_digest AS d FROM images')) this.imageDigests.add(r.d);
       for (const r of await db.all<{ registry: string; repository: string; tag: string | null; manifest_digest: string }>(
         'SELECT DISTINCT registry, repository, tag, manifest_digest FROM image_refs',
@@ -56,9 +63,14 @@ export class DatasetWriter {
     }
   }
 
-  /** True when the layer is stored, or staged in the open batch. */
+  /** True when the layer is stored, or finished and staged for the next batch. */
   hasLayer(digest: string): boolean {
     return this.layerDigests.has(digest);
+  }
+
+  /** The diff_id of a stored layer. */
+  layerDiffId(digest: string): string | undefined {
+    return this.diffIds.get(digest);
   }
 
   hasImage(digest: string): boolean {
@@ -76,48 +88,106 @@ export class DatasetWriter {
     return n;
   }
 
-  async add<T extends TableName>(table: T, rows: TableRows[T][]): Promise<void> {
+  /** Stages rows. Rows of `files` and `chunks` belong to a layer opened with `beginLayer`. */
+  add<T extends TableName>(table: T, rows: TableRows[T][]): void {
     if (rows.length === 0) return;
-    const appender = await this.appender(table);
+    if (this.held) {
+      this.held.push({ table, rows });
+      return;
+    }
+    const appender = this.appenders.get(table)!;
     const columns = datasetSchema().get(table)!.columns;
     for (const row of rows) {
       for (const column of columns) appendValue(appender, column, (row as unknown as Record<string, unknown>)[column.name]);
       appender.endRow();
     }
     this.counts.set(table, (this.counts.get(table) ?? 0) + rows.length);
-    if (table === 'layers') for (const r of rows as TableRows['layers'][]) this.layerDigests.add(r.layer_digest);
+    if (table === 'layers') {
+      for (const r of rows as TableRows['layers'][]) {
+        this.layerDigests.add(r.layer_digest);
+        this.diffIds.set(r.layer_digest, r.diff_id);
+      }
+    }
     if (table === 'images') for (const r of rows as TableRows['images'][]) this.imageDigests.add(r.manifest_digest);
     if (table === 'image_refs') for (const r of rows as TableRows['image_refs'][]) this.refKeys.add(refKey(r));
   }
 
-  private async appender(table: TableName): Promise<DuckDBAppender> {
-    let a = this.appenders.get(table);
-    if (!a) {
-      a = await this.staging.connection.createAppender(`stage_${table}`);
-      this.appenders.set(table, a);
-    }
-    return a;
+  /** Marks a layer in progress: its staged rows are kept out of commits until `finishLayer` or `abortLayer`. */
+  beginLayer(digest: string): void {
+    this.inFlight.add(digest);
   }
 
-  /** Publishes every staged row as one batch of Parquet parts, atomically. Returns the batch id, if any. */
-  async commit(): Promise<string | undefined> {
-    for (const a of this.appenders.values()) a.closeSync();
-    this.appenders.clear();
-    if (this.pendingRows === 0) return undefined;
-    const batch = `${this.writerId}-${String(this.batchSeq++).padStart(6, '0')}`;
+  /** Stages the layer's summary row: from the next commit on, the layer and its rows are published. */
+  finishLayer(row: TableRows['layers']): void {
+    this.add('layers', [row]);
+    this.inFlight.delete(row.layer_digest);
+  }
+
+  /** Drops the staged rows of a layer that failed. */
+  async abortLayer(digest: string): Promise<void> {
+    await this.exclusive(async () => {
+      for (const table of ['files', 'chunks'] as const) await this.staging.run(`DELETE FROM stage_${table} WHERE layer_digest = ${sqlString(digest)}`);
+      this.counts.set('files', await this.stagedCount('files'));
+      this.counts.set('chunks', await this.stagedCount('chunks'));
+    });
+    this.inFlight.delete(digest);
+  }
+
+  private async stagedCount(table: TableName): Promise<number> {
+    const [r] = await this.staging.all<{ n: number | bigint }>(`SELECT count(*) AS n FROM stage_${table}`);
+    return Number(r.n);
+  }
+
+  private async openAppenders(): Promise<void> {
+    for (const table of tableNames) this.appenders.set(table, await this.staging.connection.createAppender(`stage_${table}`));
+  }
+
+  /** Runs `fn` with the appenders flushed; rows added meanwhile are held and appended afterwards. */
+  private async exclusive(fn: () => Promise<void>): Promise<void> {
+    while (this.held) await new Promise((r) => setTimeout(r, 5));
+    this.held = [];
     try {
-      const dir = beginBatch(this.dataDir, batch);
-      for (const [table, count] of this.counts) {
-        if (count === 0) continue;
-        const file = join(dir, `${table}.parquet`);
-        await this.staging.run(`COPY stage_${table} TO ${sqlString(file)} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)`);
-        await this.staging.run(`DELETE FROM stage_${table}`);
-      }
-      commitBatch(this.dataDir, batch);
-    } catch (err) {
-      throw new ImgscanError('STORE', `could not write batch ${batch}: ${(err as Error).message}`, { path: this.dataDir }, { cause: err });
+      for (const a of this.appenders.values()) a.flushSync();
+      await fn();
+    } finally {
+      const held = this.held;
+      this.held = undefined;
+      for (const { table, rows } of held) this.add(table, rows as never[]);
     }
-    this.counts.clear();
+  }
+
+  /**
+   * Publishes every staged row of finished work as one batch of Parquet parts, atomically. Rows of layers still
+   * in progress stay staged for a later batch. Returns the batch id, or undefined when there was nothing to write.
+   */
+  async commit(): Promise<string | undefined> {
+    let batch: string | undefined;
+    await this.exclusive(async () => {
+      const open = [...this.inFlight].map(sqlString).join(', ');
+      const keep = (table: TableName) => (open && (table === 'files' || table === 'chunks') ? ` WHERE layer_digest NOT IN (${open})` : '');
+      const ready = new Map<TableName, number>();
+      for (const table of tableNames) {
+        if (!this.counts.get(table)) continue;
+        const [r] = await this.staging.all<{ n: bigint }>(`SELECT count(*) AS n FROM stage_${table}${keep(table)}`);
+        if (Number(r.n) > 0) ready.set(table, Number(r.n));
+      }
+      if (ready.size === 0) return;
+      batch = `${this.writerId}-${String(this.batchSeq++).padStart(6, '0')}`;
+      try {
+        const dir = beginBatch(this.dataDir, batch);
+        for (const table of ready.keys()) {
+          const file = join(dir, `${table}.parquet`);
+          await this.staging.run(`COPY (SELECT * FROM stage_${table}${keep(table)}) TO ${sqlString(file)} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)`);
+        }
+        commitBatch(this.dataDir, batch);
+      } catch (err) {
+        throw new ImgscanError('STORE', `could not write batch ${batch}: ${(err as Error).message}`, { path: this.dataDir }, { cause: err });
+      }
+      for (const [table, n] of ready) {
+        await this.staging.run(`DELETE FROM stage_${table}${keep(table)}`);
+        this.counts.set(table, (this.counts.get(table) ?? 0) - n);
+      }
+    });
     return batch;
   }
 

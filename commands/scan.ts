@@ -1,0 +1,57 @@
+import { availableParallelism } from 'node:os';
+import { resolve } from 'node:path';
+import { Command, Flags } from '@oclif/core';
+import { describeError, exitCodeFor } from '../src/cli/errors.js';
+import { scanProgress } from '../src/cli/scan-progress.js';
+import { scanSources, type ScanSummary } from '../src/pipeline/scan.js';
+import { acceptedForms } from '../src/ref/ref.js';
+import { openLocalSource } from '../src/sources/open.js';
+import { DatasetWriter } from '../src/store/writer.js';
+import { chunkingFrom } from '../src/cli/chunking.js';
+import { chunkingFlags } from './_flags.js';
+
+export default class Scan extends Command {
+  static override summary = 'Stream local images into a Parquet dataset.';
+  static override description = `Reads every layer of the given images once (layers already in the dataset are skipped), hashes each file with BLAKE3 and writes images, layers and files as Parquet under --data.\n\nSources: ${acceptedForms.slice(0, 2).join(', ')}`;
+  static override examples = ['<%= config.bin %> scan oci:./layout:1.0', '<%= config.bin %> scan docker-archive:image.tar --data ./data --json'];
+  static override strict = false;
+  static override enableJsonFlag = true;
+  static override args = {};
+  static override flags = {
+    data: Flags.string({ description: 'dataset directory', default: 'imgscan-data' }),
+    workers: Flags.integer({ description: 'worker threads scanning layers (0: scan on the main thread)', min: 0, default: availableParallelism() }),
+    'keep-going': Flags.boolean({ description: 'record a failing image in the failures table and go on' }),
+    ...chunkingFlags,
+  };
+
+  async run(): Promise<ScanSummary> {
+    const { argv, flags } = await this.parse(Scan);
+    if (argv.length === 0) this.error(`give at least one source: ${acceptedForms.slice(0, 2).join(', ')}`, { exit: 2 });
+    const progress = scanProgress(!this.jsonEnabled());
+    let writer: DatasetWriter | undefined;
+    try {
+      const sources = (argv as string[]).map((a) => openLocalSource(a));
+      writer = await DatasetWriter.open(resolve(flags.data));
+      const summary = await scanSources(sources, writer, { workers: flags.workers, keepGoing: flags['keep-going'], chunking: chunkingFrom(flags), progress: progress.hooks });
+      progress.stop();
+      if (!this.jsonEnabled()) this.log(formatSummary(summary, resolve(flags.data)));
+      if (summary.failures > 0) process.exitCode = 3;
+      return summary;
+    } catch (err) {
+      progress.stop();
+      return this.error(describeError(err), { exit: exitCodeFor(err) });
+    } finally {
+      writer?.close();
+    }
+  }
+}
+
+function formatSummary(s: ScanSummary, dir: string): string {
+  return [
+    `images: ${s.images} (${s.images_stored} stored, ${s.images_already_stored} already in the dataset)`,
+    `layers: ${s.layers_read} read, ${s.layers_skipped} already in the dataset`,
+    `files: ${s.files}; bytes: ${s.compressed_bytes} compressed, ${s.tar_bytes} uncompressed`,
+    s.failures ? `failures: ${s.failures} (see the failures table)` : '',
+    `dataset: ${dir}`,
+  ].filter(Boolean).join('\n');
+}

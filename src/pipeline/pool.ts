@@ -1,0 +1,148 @@
+import type { Readable } from 'node:stream';
+import { Worker } from 'node:worker_threads';
+import { ImgscanError } from '../errors.js';
+import { LayerScanner } from '../layers/scan-layer.js';
+import { distModule } from '../paths.js';
+import type { ChunkRow, FileRow, LayerRow } from '../store/rows.js';
+import type { FromWorker, LayerJob, ToWorker } from './messages.js';
+
+/** Receives a layer's rows as they are produced, then its summary. */
+export interface LayerRowsSink {
+  files(rows: FileRow[]): void;
+  chunks(rows: ChunkRow[]): void;
+  /** Compressed bytes read so far, for progress. */
+  bytes?(n: number): void;
+}
+
+interface Pending {
+  sink: LayerRowsSink;
+  resolve(layer: LayerRow): void;
+  reject(err: ImgscanError): void;
+  unacked: number;
+  wake?: () => void;
+  failed?: ImgscanError;
+}
+
+interface Slot {
+  worker: Worker;
+  jobs: Set<number>;
+}
+
+const maxUnackedBytes = 16 << 20;
+
+/**
+ * Scans layers on worker threads (one scanner per job; jobs spread over the least busy worker). With zero
+ * workers, layers are scanned on the calling thread.
+ */
+export class LayerPool {
+  private readonly slots: Slot[] = [];
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+
+  constructor(readonly workers: number) {
+    for (let i = 0; i < workers; i++) this.slots.push(this.spawn());
+  }
+
+  private spawn(): Slot {
+    const worker = new Worker(distModule('pipeline/worker.js'));
+    const slot: Slot = { worker, jobs: new Set() };
+    worker.on('message', (msg: FromWorker) => this.onMessage(slot, msg));
+    worker.on('error', (err) => this.onCrash(slot, err));
+    worker.on('exit', (code) => {
+      if (code !== 0) this.onCrash(slot, new Error(`worker exited with code ${code}`));
+    });
+    return slot;
+  }
+
+  private onCrash(slot: Slot, err: Error): void {
+    for (const id of slot.jobs) this.finish(id)?.reject(new ImgscanError('INTERNAL', `layer worker failed: ${err.message}`));
+    slot.jobs.clear();
+    const i = this.slots.indexOf(slot);
+    if (i >= 0) this.slots[i] = this.spawn();
+  }
+
+  private finish(id: number): Pending | undefined {
+    const p = this.pending.get(id);
+    this.pending.delete(id);
+    for (const s of this.slots) s.jobs.delete(id);
+    p?.wake?.();
+    return p;
+  }
+
+  private onMessage(slot: Slot, msg: FromWorker): void {
+    const p = this.pending.get(msg.id);
+    if (!p) return;
+    switch (msg.type) {
+      case 'ack':
+        p.unacked -= msg.bytes;
+        p.wake?.();
+        break;
+      case 'files':
+        p.sink.files(msg.rows);
+        break;
+      case 'chunks':
+        p.sink.chunks(msg.rows);
+        break;
+      case 'done':
+        this.finish(msg.id)?.resolve(msg.layer);
+        break;
+      case 'error': {
+        const err = new ImgscanError(msg.error.code, msg.error.message, msg.error.context);
+        p.failed = err;
+        slot.worker.postMessage({ type: 'abort', id: msg.id } satisfies ToWorker);
+        this.finish(msg.id)?.reject(err);
+        break;
+      }
+    }
+  }
+
+  /** Scans one layer from its compressed stream. Rejects with the scanner's typed error. */
+  async scan(job: LayerJob, input: Readable, sink: LayerRowsSink): Promise<LayerRow> {
+    if (this.slots.length === 0) return scanInline(job, input, sink);
+    const slot = this.slots.reduce((a, b) => (b.jobs.size < a.jobs.size ? b : a));
+    const id = this.nextId++;
+    const done = new Promise<LayerRow>((resolve, reject) => this.pending.set(id, { sink, resolve, reject, unacked: 0 }));
+    const p = this.pending.get(id)!;
+    slot.jobs.add(id);
+    const send = (m: ToWorker, transfer?: ArrayBuffer[]) => slot.worker.postMessage(m, transfer);
+    send({ type: 'start', id, job });
+    try {
+      for await (const chunk of input as AsyncIterable<Buffer>) {
+        if (!this.pending.has(id)) break;
+        const own = chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength ? chunk : Uint8Array.prototype.slice.call(chunk);
+        p.unacked += own.byteLength;
+        sink.bytes?.(own.byteLength);
+        send({ type: 'chunk', id, data: own }, [own.buffer as ArrayBuffer]);
+        while (p.unacked > maxUnackedBytes && this.pending.has(id)) await new Promise<void>((r) => (p.wake = r));
+      }
+      if (this.pending.has(id)) send({ type: 'end', id });
+    } catch (err) {
+      if (this.pending.has(id)) {
+        send({ type: 'abort', id });
+        this.finish(id)?.reject(new ImgscanError(err instanceof ImgscanError ? err.code : 'BLOB_MISSING', `reading layer blob failed: ${(err as Error).message}`, { layer: job.layerDigest }, { cause: err }));
+      }
+    } finally {
+      if (!this.pending.has(id)) input.destroy();
+    }
+    return done;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.slots.map((s) => s.worker.terminate()));
+    this.slots.length = 0;
+  }
+}
+
+async function scanInline(job: LayerJob, input: Readable, sink: LayerRowsSink): Promise<LayerRow> {
+  const scanner = new LayerScanner(job, { files: (r) => sink.files(r), chunks: (r) => sink.chunks(r) });
+  try {
+    for await (const chunk of input as AsyncIterable<Buffer>) {
+      sink.bytes?.(chunk.byteLength);
+      await scanner.write(chunk);
+    }
+  } catch (err) {
+    input.destroy();
+    throw err instanceof ImgscanError ? err : new ImgscanError('BLOB_MISSING', `reading layer blob failed: ${(err as Error).message}`, { layer: job.layerDigest }, { cause: err });
+  }
+  return scanner.end();
+}

@@ -1,0 +1,165 @@
+import PQueue from 'p-queue';
+import { ImgscanError, withContext } from '../errors.js';
+import type { Image, Layer, Source } from '../sources/types.js';
+import type { LayerRow } from '../store/rows.js';
+import type { DatasetWriter } from '../store/writer.js';
+import { LayerPool } from './pool.js';
+import { imageRows } from './image-rows.js';
+
+export interface ScanOptions {
+  /** Worker threads for layers; 0 scans on the calling thread. */
+  workers: number;
+  /** Layers read at once (default: workers, at least 1). */
+  layerConcurrency?: number;
+  /** Content-defined chunking of file contents, off when absent. */
+  chunking?: { avg: number; min: number; max: number };
+  /** Commit a batch once this many rows are staged (default 250k) ... */
+  commitRows?: number;
+  /** ... or this many seconds after the last commit (default 30). */
+  commitSeconds?: number;
+  /** A failed image is recorded in `failures` and the scan goes on, instead of stopping at the first. */
+  keepGoing?: boolean;
+  progress?: ScanProgress;
+}
+
+/** Hooks for a progress display. */
+export interface ScanProgress {
+  image?(image: Image): void;
+  layerQueued?(layer: Layer): void;
+  layerDone?(layer: LayerRow | undefined): void;
+  bytes?(n: number): void;
+}
+
+export interface ScanSummary {
+  images: number;
+  images_stored: number;
+  images_already_stored: number;
+  image_refs_added: number;
+  layers_read: number;
+  layers_skipped: number;
+  files: number;
+  compressed_bytes: number;
+  tar_bytes: number;
+  failures: number;
+}
+
+/**
+ * Streams the images of every source into the dataset: each unique layer once (layers already stored are
+ * skipped), then each image's rows once all its layers are stored and their diff_ids checked.
+ */
+export async function scanSources(sources: Source[], writer: DatasetWriter, options: ScanOptions): Promise<ScanSummary> {
+  const summary: ScanSummary = { images: 0, images_stored: 0, images_already_stored: 0, image_refs_added: 0, layers_read: 0, layers_skipped: 0, files: 0, compressed_bytes: 0, tar_bytes: 0, failures: 0 };
+  const pool = new LayerPool(options.workers);
+  const layerQueue = new PQueue({ concurrency: options.layerConcurrency ?? Math.max(options.workers, 1) });
+  const imageQueue = new PQueue({ concurrency: Math.max(options.workers, 1) * 4 });
+  const layerTasks = new Map<string, Promise<string>>();
+  const skipped = new Set<string>();
+  const commitRows = options.commitRows ?? 250_000;
+  const commitMs = (options.commitSeconds ?? 30) * 1000;
+  let lastCommit = Date.now();
+  let fatal: ImgscanError | undefined;
+  let committing: Promise<unknown> = Promise.resolve();
+
+  const maybeCommit = async (force = false) => {
+    if (!force && writer.pendingRows < commitRows && Date.now() - lastCommit < commitMs) return;
+    lastCommit = Date.now();
+    committing = committing.then(() => writer.commit());
+    await committing;
+  };
+
+  const readLayer = (layer: Layer, image: Image): Promise<string> => {
+    const digest = layer.descriptor.digest;
+    const known = writer.layerDiffId(digest);
+    let task = layerTasks.get(digest);
+    if (task) return task;
+    if (known) {
+      if (!skipped.has(digest)) summary.layers_skipped++;
+      skipped.add(digest);
+      return Promise.resolve(known);
+    }
+    options.progress?.layerQueued?.(layer);
+    task = layerQueue.add(async () => {
+      if (fatal) throw fatal;
+      writer.beginLayer(digest);
+      try {
+        const input = await layer.open();
+        const row = await pool.scan({ layerDigest: digest, expectedSize: layer.descriptor.size, chunking: options.chunking }, input, {
+          files: (rows) => {
+            writer.add('files', rows);
+            summary.files += rows.filter((r) => r.entry_type === 'file').length;
+          },
+          chunks: (rows) => writer.add('chunks', rows),
+          bytes: (n) => options.progress?.bytes?.(n),
+        });
+        writer.finishLayer(row);
+        summary.layers_read++;
+        summary.compressed_bytes += row.compressed_size;
+        summary.tar_bytes += row.tar_size;
+        options.progress?.layerDone?.(row);
+        await maybeCommit();
+        return row.diff_id;
+      } catch (err) {
+        await writer.abortLayer(digest);
+        options.progress?.layerDone?.(undefined);
+        throw withContext(err, { image: image.name, layer: digest }, 'INTERNAL');
+      }
+    }) as Promise<string>;
+    layerTasks.set(digest, task);
+    return task;
+  };
+
+  const storeImage = async (image: Image) => {
+    const rows = imageRows(image);
+    const newRefs = rows.image_refs.filter((r) => !writer.hasRef(r));
+    if (writer.hasImage(image.digest)) {
+      summary.images_already_stored++;
+      writer.add('image_refs', newRefs);
+      summary.image_refs_added += newRefs.length;
+      return;
+    }
+    const layers = image.layers();
+    const diffIds = await Promise.all(layers.map((l) => readLayer(l, image)));
+    layers.forEach((l, i) => {
+      if (l.diffId && l.diffId !== diffIds[i]) {
+        throw new ImgscanError('DIFFID_MISMATCH', `the config lists diff_id ${l.diffId} at position ${i}, the layer decompresses to ${diffIds[i]}`, { image: image.name, layer: l.descriptor.digest });
+      }
+    });
+    writer.add('images', [rows.images]);
+    writer.add('image_layers', rows.image_layers);
+    writer.add('image_refs', newRefs);
+    summary.images_stored++;
+    summary.image_refs_added += newRefs.length;
+  };
+
+  const fail = async (err: ImgscanError, image: Image | undefined) => {
+    if (fatal && err === fatal) return;
+    summary.failures++;
+    writer.add('failures', [{ scope: err.context.layer ? 'layer' : image ? 'image' : 'source', target: err.context.layer ?? image?.name ?? err.context.source ?? '', image: image?.name ?? null, layer_digest: err.context.layer ?? null, code: err.code, message: err.message, failed_at: new Date() }]);
+    if (!options.keepGoing) fatal ??= err;
+  };
+
+  try {
+    for (const source of sources) {
+      if (fatal) break;
+      try {
+        for await (const image of source.images()) {
+          if (fatal) break;
+          summary.images++;
+          options.progress?.image?.(image);
+          await imageQueue.onSizeLessThan(imageQueue.concurrency);
+          void imageQueue.add(() => storeImage(image).catch((err) => fail(withContext(err, { image: image.name }), image)));
+        }
+      } catch (err) {
+        await fail(withContext(err, { source: source.name }), undefined);
+      }
+    }
+    await imageQueue.onIdle();
+    await layerQueue.onIdle();
+  } finally {
+    await pool.close();
+    await committing.catch(() => undefined);
+    await writer.commit();
+  }
+  if (fatal) throw fatal;
+  return summary;
+}
