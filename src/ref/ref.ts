@@ -106,10 +106,10 @@ function parseRegistry(bare: string, input: string): RegistryRef {
   if (parts.length > 1 && looksLikeHost(parts[0])) {
     registry = parts.shift()!;
     defaultedRegistry = false;
-  } else if (parts.length === 1 && looksLikeHost(parts[0]) && !/:[^0-9]/.test(parts[0]) && (parts[0].includes('.') || parts[0] === 'localhost' || /:\d+$/.test(parts[0]))) {
+  } else if (parts.length === 1 && !digest && /^(?:localhost|[^:/]+\.[^:/]+|\[[0-9a-fA-F:]+\])(?::\d+)?$/.test(parts[0])) {
     // A bare host (with optional port) names a whole registry.
     const host = parts[0];
-    if (!hostPattern.test(host) || digest) throw invalid(input, `bad registry host "${host}"`);
+    if (!hostPattern.test(host)) throw invalid(input, `bad registry host "${host}"`);
     return { kind: 'registry', registry: canonicalRegistry(host), path: '', repository: '', tag: undefined, digest: undefined, defaultedTag: false, defaultedRegistry: false };
   }
   if (!hostPattern.test(registry)) throw invalid(input, `bad registry host "${registry}"`);

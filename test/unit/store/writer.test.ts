@@ -1,0 +1,129 @@
+import { mkdirSync, mkdtempSync, readdirSync, writeFileSync, existsSync, copyFileSync } from 'node:fs';
+import { tmpdir, hostname } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { Db } from '../../../src/store/duckdb.js';
+import { listParts, recoverDataset, pendingDir } from '../../../src/store/parts.js';
+import type { FileRow, LayerRow } from '../../../src/store/rows.js';
+import { attachDataset } from '../../../src/store/views.js';
+import { DatasetWriter } from '../../../src/store/writer.js';
+
+function layerRow(digest: string, files: number): LayerRow {
+  return { layer_digest: digest, diff_id: digest.replace('sha256:', 'sha256:d'), compression: 'gzip', compressed_size: 10, tar_size: 20, files_size: files, entry_count: files, file_count: files, dir_count: 0, symlink_count: 0, hardlink_count: 0, char_count: 0, block_count: 0, fifo_count: 0, whiteout_count: 0, opaque_count: 0, chunker: null };
+}
+
+function fileRows(digest: string, n: number): FileRow[] {
+  return Array.from({ length: n }, (_, i) => ({ layer_digest: digest, entry_index: i, path: `f${i}`, entry_type: 'file' as const, size: 1, digest: 'x'.repeat(64), file_class: 'text' as const, mode: 0o644, uid: 0, gid: 0, mtime: 1.5, link_target: null, dev_major: null, dev_minor: null }));
+}
+
+async function count(dir: string, table: string, where = ''): Promise<number> {
+  const db = await Db.open();
+  try {
+    await attachDataset(db, [dir]);
+    const [r] = await db.all<{ n: bigint }>(`SELECT count(*) AS n FROM ${table} ${where}`);
+    return Number(r.n);
+  } finally {
+    db.close();
+  }
+}
+
+describe('DatasetWriter', () => {
+  it('publishes only finished layers; rows of a layer in progress wait for a later batch', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'imgscan-w-'));
+    const w = await DatasetWriter.open(dir);
+    w.beginLayer('sha256:a');
+    w.add('files', fileRows('sha256:a', 3));
+    w.beginLayer('sha256:b');
+    w.add('files', fileRows('sha256:b', 2));
+    w.finishLayer(layerRow('sha256:a', 3));
+    await w.commit();
+    expect(await count(dir, 'files')).toBe(3);
+    expect(await count(dir, 'layers')).toBe(1);
+    w.add('files', fileRows('sha256:b', 1).map((r) => ({ ...r, entry_index: 2 })));
+    w.finishLayer(layerRow('sha256:b', 3));
+    await w.commit();
+    w.close();
+    expect(await count(dir, 'files', "WHERE layer_digest = 'sha256:b'")).toBe(3);
+    expect(await count(dir, 'layers')).toBe(2);
+    expect(listParts(dir, 'files')).toHaveLength(2);
+  });
+
+  it('drops the rows of an aborted layer and reloads stored keys on reopen', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'imgscan-w-'));
+    const w = await DatasetWriter.open(dir);
+    w.beginLayer('sha256:bad');
+    w.add('files', fileRows('sha256:bad', 5));
+    await w.abortLayer('sha256:bad');
+    w.beginLayer('sha256:good');
+    w.add('files', fileRows('sha256:good', 4));
+    w.finishLayer(layerRow('sha256:good', 4));
+    await w.commit();
+    w.close();
+    expect(await count(dir, 'files')).toBe(4);
+    const again = await DatasetWriter.open(dir);
+    expect(again.hasLayer('sha256:good')).toBe(true);
+    expect(again.layerDiffId('sha256:good')).toBe('sha256:dgood');
+    expect(again.hasLayer('sha256:bad')).toBe(false);
+    again.close();
+  });
+
+  it('closing without commit loses nothing that was committed', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'imgscan-w-'));
+    const w = await DatasetWriter.open(dir);
+    w.beginLayer('sha256:a');
+    w.add('files', fileRows('sha256:a', 2));
+    w.finishLayer(layerRow('sha256:a', 2));
+    await w.commit();
+    w.beginLayer('sha256:b');
+    w.add('files', fileRows('sha256:b', 2));
+    w.close();
+    expect(await count(dir, 'files')).toBe(2);
+  });
+});
+
+describe('recoverDataset', () => {
+  async function stagedBatch(): Promise<{ dir: string; batch: string; parts: string[] }> {
+    // Produce real part files with a writer, then move them back into a pending batch to simulate a crash.
+    const src = mkdtempSync(join(tmpdir(), 'imgscan-r-'));
+    const w = await DatasetWriter.open(src);
+    w.beginLayer('sha256:a');
+    w.add('files', fileRows('sha256:a', 2));
+    w.finishLayer(layerRow('sha256:a', 2));
+    const batch = (await w.commit())!;
+    w.close();
+    const dir = mkdtempSync(join(tmpdir(), 'imgscan-r-'));
+    const pending = pendingDir(dir, batch);
+    mkdirSync(pending, { recursive: true });
+    const parts: string[] = [];
+    for (const table of ['files', 'layers']) {
+      copyFileSync(listParts(src, table)[0], join(pending, `${table}.parquet`));
+      parts.push(table);
+    }
+    return { dir, batch, parts };
+  }
+
+  it('rolls a committed batch forward, even half moved', async () => {
+    const { dir, batch } = await stagedBatch();
+    writeFileSync(join(pendingDir(dir, batch), 'COMMIT'), batch);
+    mkdirSync(join(dir, 'files'));
+    copyFileSync(join(pendingDir(dir, batch), 'files.parquet'), join(dir, 'files', `${batch}.parquet`));
+    expect(recoverDataset(dir)).toEqual({ rolledForward: 1, dropped: 0 });
+    expect(await count(dir, 'files')).toBe(2);
+    expect(await count(dir, 'layers')).toBe(1);
+    expect(existsSync(pendingDir(dir, batch))).toBe(false);
+  });
+
+  it('drops an uncommitted batch whose writer is gone', async () => {
+    const { dir, batch } = await stagedBatch();
+    writeFileSync(join(pendingDir(dir, batch), 'owner.json'), JSON.stringify({ host: hostname(), pid: 2 ** 22 + 12345, started: Date.now() }));
+    expect(recoverDataset(dir)).toEqual({ rolledForward: 0, dropped: 1 });
+    expect(await count(dir, 'files')).toBe(0);
+    expect(readdirSync(join(dir, '_pending'))).toEqual([]);
+  });
+
+  it('keeps an uncommitted batch whose writer is alive', async () => {
+    const { dir, batch } = await stagedBatch();
+    writeFileSync(join(pendingDir(dir, batch), 'owner.json'), JSON.stringify({ host: hostname(), pid: process.ppid, started: Date.now() }));
+    expect(recoverDataset(dir)).toEqual({ rolledForward: 0, dropped: 0 });
+  });
+});
