@@ -1,0 +1,42 @@
+import { rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { Command, Flags } from '@oclif/core';
+import { describeError, exitCodeFor } from '../src/cli/errors.js';
+import { scanProgress } from '../src/cli/scan-progress.js';
+import { buildDemoLayout } from '../src/demo/demo.js';
+import { scanSources, type ScanSummary } from '../src/pipeline/scan.js';
+import { OciLayoutSource } from '../src/sources/oci-layout.js';
+import { DatasetWriter } from '../src/store/writer.js';
+
+export default class Demo extends Command {
+  static override summary = 'Build a small demo image layout from local files, scan it, and say where the output is.';
+  static override description = 'Needs no registry and no network: the images are made from files of this machine.';
+  static override enableJsonFlag = true;
+  static override flags = {
+    dir: Flags.string({ description: 'where to put the layout, the dataset and the report', default: 'imgscan-demo' }),
+  };
+
+  async run(): Promise<{ layout: string; data: string; scan: ScanSummary }> {
+    const { flags } = await this.parse(Demo);
+    const dir = resolve(flags.dir);
+    const layout = join(dir, 'layout');
+    const data = join(dir, 'data');
+    rmSync(dir, { recursive: true, force: true });
+    const progress = scanProgress(!this.jsonEnabled());
+    let writer: DatasetWriter | undefined;
+    try {
+      const tags = await buildDemoLayout(layout);
+      if (!this.jsonEnabled()) this.log(`built OCI layout ${layout} with tags ${tags.join(', ')}`);
+      writer = await DatasetWriter.open(data);
+      const scan = await scanSources([new OciLayoutSource(layout, undefined)], writer, { workers: 2, progress: progress.hooks });
+      progress.stop();
+      if (!this.jsonEnabled()) this.log(`scanned ${scan.images} images, ${scan.layers_read} layers, ${scan.files} files into ${data}`);
+      return { layout, data, scan };
+    } catch (err) {
+      progress.stop();
+      return this.error(describeError(err), { exit: exitCodeFor(err) });
+    } finally {
+      writer?.close();
+    }
+  }
+}
