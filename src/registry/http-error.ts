@@ -1,0 +1,51 @@
+import { ImgscanError, type ErrorCode, type ErrorContext } from '../errors.js';
+import { redact } from './redact.js';
+
+/** The error code for an HTTP status a registry answered with. */
+export function codeForStatus(status: number): ErrorCode {
+  if (status === 401) return 'UNAUTHORIZED';
+  if (status === 403) return 'DENIED';
+  if (status === 404) return 'NOT_FOUND';
+  if (status === 429) return 'RATE_LIMITED';
+  return 'REGISTRY_ERROR';
+}
+
+/** The `errors` array of a distribution error body, as "CODE message" strings. */
+export function describeErrorBody(body: string): string {
+  try {
+    const doc = JSON.parse(body) as { errors?: { code?: string; message?: string }[]; details?: string; message?: string };
+    if (Array.isArray(doc.errors) && doc.errors.length > 0) {
+      return doc.errors.map((e) => [e.code, e.message].filter(Boolean).join(' ')).join('; ');
+    }
+    if (typeof doc.message === 'string') return doc.message;
+    if (typeof doc.details === 'string') return doc.details;
+  } catch {
+    // not JSON: fall through to the text itself
+  }
+  return body.trim().slice(0, 200);
+}
+
+/** An ImgscanError for a non-success response. The body is read (up to 64 KiB) to name the registry's error code. */
+export async function responseError(method: string, response: Response, context: ErrorContext, hint?: string): Promise<ImgscanError> {
+  let detail = '';
+  try {
+    const text = await response.text();
+    detail = describeErrorBody(text.slice(0, 65536));
+  } catch {
+    // body unavailable: the status alone is the message
+  }
+  const status = `${response.status}${response.statusText ? ' ' + response.statusText : ''}`;
+  const message = [`${method} answered ${status}`, detail, hint].filter(Boolean).join(': ');
+  return new ImgscanError(codeForStatus(response.status), redact(message), context);
+}
+
+/** An ImgscanError for a failure below HTTP (reset, refused, timeout, TLS). */
+export function networkError(method: string, err: unknown, context: ErrorContext): ImgscanError {
+  if (err instanceof ImgscanError) return err;
+  const e = err as { name?: string; message?: string; code?: string; cause?: { code?: string; message?: string } };
+  const cause = e?.cause;
+  let what: string;
+  if (e?.name === 'TimeoutError' || e?.name === 'AbortError') what = 'timed out';
+  else what = [cause?.code ?? e?.code, cause?.message ?? e?.message].filter(Boolean).join(' ') || String(err);
+  return new ImgscanError('NETWORK', redact(`${method} failed: ${what}`), context, { cause: err });
+}

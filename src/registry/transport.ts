@@ -1,0 +1,238 @@
+import PQueue from 'p-queue';
+import { ImgscanError, type ErrorContext } from '../errors.js';
+import type { Authenticator } from './auth.js';
+import { backoffDelay, parseRetryAfter, sleep } from './backoff.js';
+import { networkError, responseError } from './http-error.js';
+import { redact, redactUrl } from './redact.js';
+
+export interface TransportOptions {
+  /** Registry host for messages, e.g. "localhost:5000". */
+  registry: string;
+  /** Scheme and authority requests go to, e.g. "https://registry-1.docker.io". */
+  baseUrl: string;
+  auth?: Authenticator;
+  /** Retries after the first attempt for 5xx, 429, resets and timeouts (default 5). */
+  retries?: number;
+  /** First backoff delay in ms (default 250), doubling up to `maxBackoffMs` (default 10 000). */
+  backoffMs?: number;
+  maxBackoffMs?: number;
+  /** Longest Retry-After honoured; a longer one fails at once with RATE_LIMITED (default 120 000 ms). */
+  maxRetryAfterMs?: number;
+  /** Time allowed until response headers (and for small bodies, the whole body), in ms (default 30 000). */
+  timeoutMs?: number;
+  /** Requests in flight to this registry at once, blob streams included (default 8). */
+  concurrency?: number;
+  /** Redirects followed per request (default 5). */
+  maxRedirects?: number;
+  userAgent?: string;
+  /** Receives one line per retry, already redacted. */
+  log?: (message: string) => void;
+  /** Replaceable for tests. */
+  fetch?: typeof fetch;
+}
+
+export interface RegistryRequest {
+  method?: string;
+  /** Path below the base URL ("/v2/...") or an absolute URL (a `Link` or a redirect target). */
+  url: string;
+  headers?: Record<string, string>;
+  /** Token scope, e.g. "repository:library/alpine:pull" or "registry:catalog:*". */
+  scope?: string;
+  context?: ErrorContext;
+  /** Statuses to return instead of throwing, besides 2xx. */
+  accept?: number[];
+  signal?: AbortSignal;
+  /** The body is streamed by the caller: the timeout covers only the wait for headers. */
+  streaming?: boolean;
+}
+
+const retryableStatus = new Set([408, 429, 500, 502, 503, 504]);
+
+/**
+ * The one way requests reach a registry: authentication, redirects (storage backends), retries with backoff and
+ * jitter, Retry-After, timeouts and a per-registry concurrency limit. Errors are typed and carry the URL with
+ * secrets removed.
+ */
+export class Transport {
+  readonly registry: string;
+  readonly baseUrl: string;
+  private readonly queue: PQueue;
+  private readonly o: Required<Omit<TransportOptions, 'auth' | 'log' | 'fetch' | 'userAgent'>> & Pick<TransportOptions, 'auth' | 'log' | 'userAgent'>;
+  private readonly fetchFn: typeof fetch;
+
+  constructor(options: TransportOptions) {
+    this.registry = options.registry;
+    this.baseUrl = options.baseUrl.replace(/\/+$/, '');
+    this.o = {
+      retries: 5,
+      backoffMs: 250,
+      maxBackoffMs: 10_000,
+      maxRetryAfterMs: 120_000,
+      timeoutMs: 30_000,
+      concurrency: 8,
+      maxRedirects: 5,
+      ...options,
+    };
+    this.fetchFn = options.fetch ?? fetch;
+    this.queue = new PQueue({ concurrency: this.o.concurrency });
+  }
+
+  get retries(): number {
+    return this.o.retries;
+  }
+
+  /** Waits for a free slot of this registry's limit; call the returned function once to give it back. */
+  acquire(): Promise<() => void> {
+    return new Promise((resolve) => {
+      void this.queue.add(
+        () =>
+          new Promise<void>((release) => {
+            let released = false;
+            resolve(() => {
+              if (!released) {
+                released = true;
+                release();
+              }
+            });
+          }),
+      );
+    });
+  }
+
+  /** Sends within a slot and reads the whole body; retries cover failures while reading too. */
+  async fetchBytes(req: RegistryRequest): Promise<{ response: Response; body: Buffer }> {
+    const release = await this.acquire();
+    try {
+      return await this.withRetries(req, async (attemptReq) => {
+        const response = await this.sendOnce(attemptReq);
+        if (!response.ok) return { response, body: Buffer.alloc(0) };
+        return { response, body: Buffer.from(await response.arrayBuffer()) };
+      });
+    } finally {
+      release();
+    }
+  }
+
+  /**
+   * Sends one logical request (auth, redirects, retries) and returns the response with its body unread. Does not
+   * take a slot: the caller holds one (see `acquire`) for as long as it reads the body.
+   */
+  async send(req: RegistryRequest): Promise<Response> {
+    return this.withRetries(req, (attemptReq) => this.sendOnce(attemptReq));
+  }
+
+  /** A GET for the token service or another host: retries and timeouts, no registry auth, no slot. */
+  sendPlain(url: string, init: RequestInit): Promise<Response> {
+    // 4xx answers go back to the caller, which knows what they mean (e.g. refused credentials).
+    const accept = Array.from({ length: 100 }, (_, i) => 400 + i).filter((s) => !retryableStatus.has(s));
+    const req: RegistryRequest = { url, method: init.method, headers: init.headers as Record<string, string>, accept };
+    return this.withRetries(req, async () => {
+      const signal = AbortSignal.timeout(this.o.timeoutMs);
+      try {
+        const response = await this.fetchFn(url, { ...init, signal, redirect: 'follow', headers: { ...(init.headers as Record<string, string>), ...this.uaHeader() } });
+        // Read the (small) body now so that the timeout covers it and retries can repeat it.
+        const body = await response.arrayBuffer();
+        return new Response(response.status === 204 ? null : body, { status: response.status, statusText: response.statusText, headers: response.headers });
+      } catch (err) {
+        throw networkError(req.method ?? 'GET', err, { url: redactUrl(url) });
+      }
+    });
+  }
+
+  /** Resolves a path or absolute URL against the base URL. */
+  resolve(url: string): URL {
+    return new URL(url, this.baseUrl + '/');
+  }
+
+  private uaHeader(): Record<string, string> {
+    return this.o.userAgent ? { 'user-agent': this.o.userAgent } : {};
+  }
+
+  /**
+   * Runs `attempt` until it yields a final answer. A response whose status is retryable is retried (honouring
+   * Retry-After); a NETWORK error is retried; anything else is returned or thrown as is. Non-success statuses
+   * not listed in `accept` become typed errors.
+   */
+  private async withRetries<T extends Response | { response: Response }>(req: RegistryRequest, attempt: (req: RegistryRequest) => Promise<T>): Promise<T> {
+    const method = req.method ?? 'GET';
+    const url = this.resolve(req.url);
+    const context = { ...req.context, url: redactUrl(url) };
+    for (let n = 0; ; n++) {
+      let result: T;
+      try {
+        result = await attempt(req);
+      } catch (err) {
+        const e = err instanceof ImgscanError ? err : networkError(method, err, context);
+        if (e.code !== 'NETWORK' || n >= this.o.retries || req.signal?.aborted) throw withUrl(e, context);
+        const delay = backoffDelay(n, { baseMs: this.o.backoffMs, maxMs: this.o.maxBackoffMs });
+        this.o.log?.(`retry ${n + 1}/${this.o.retries} of ${method} ${context.url} in ${delay} ms: ${e.message}`);
+        await sleep(delay, req.signal);
+        continue;
+      }
+      const response = result instanceof Response ? result : result.response;
+      if (response.ok || req.accept?.includes(response.status)) return result;
+      if (retryableStatus.has(response.status) && n < this.o.retries) {
+        const asked = parseRetryAfter(response.headers.get('retry-after'));
+        if (asked !== undefined && asked > this.o.maxRetryAfterMs) {
+          throw await responseError(method, response, context, `server asks to retry after ${Math.round(asked / 1000)} s`);
+        }
+        const delay = asked ?? backoffDelay(n, { baseMs: this.o.backoffMs, maxMs: this.o.maxBackoffMs });
+        await response.body?.cancel().catch(() => undefined);
+        this.o.log?.(`retry ${n + 1}/${this.o.retries} of ${method} ${context.url} in ${delay} ms: status ${response.status}`);
+        await sleep(delay, req.signal);
+        continue;
+      }
+      const hint = response.status === 401 && this.o.auth ? this.o.auth.unauthorizedHint() : undefined;
+      throw await responseError(method, response, context, hint);
+    }
+  }
+
+  /** One attempt: auth header, redirects followed by hand (Authorization is dropped when the origin changes). */
+  private async sendOnce(req: RegistryRequest): Promise<Response> {
+    const method = req.method ?? 'GET';
+    let url = this.resolve(req.url);
+    const origin = url.origin;
+    let authorization = await this.o.auth?.header(req.scope);
+    let authRound = 0;
+    for (let redirects = 0; ; ) {
+      const headers: Record<string, string> = { ...this.uaHeader(), ...req.headers };
+      if (authorization && url.origin === origin) headers.authorization = authorization;
+      const timer = new AbortController();
+      const timeout = setTimeout(() => timer.abort(new DOMException('timed out', 'TimeoutError')), this.o.timeoutMs);
+      timeout.unref();
+      const signal = req.signal ? AbortSignal.any([req.signal, timer.signal]) : timer.signal;
+      let response: Response;
+      try {
+        response = await this.fetchFn(url, { method, headers, redirect: 'manual', signal });
+      } catch (err) {
+        clearTimeout(timeout);
+        throw networkError(method, err, { ...req.context, url: redactUrl(url) });
+      }
+      if (req.streaming) clearTimeout(timeout);
+      if (response.status >= 300 && response.status < 400 && response.headers.get('location')) {
+        await response.body?.cancel().catch(() => undefined);
+        if (++redirects > this.o.maxRedirects) {
+          throw new ImgscanError('REGISTRY_ERROR', `more than ${this.o.maxRedirects} redirects`, { ...req.context, url: redactUrl(url) });
+        }
+        url = new URL(response.headers.get('location')!, url);
+        continue;
+      }
+      if (response.status === 401 && this.o.auth && url.origin === origin && authRound === 0) {
+        authRound++;
+        const retry = await this.o.auth.onUnauthorized(response.headers.get('www-authenticate'), req.scope, authorization);
+        if (retry) {
+          await response.body?.cancel().catch(() => undefined);
+          authorization = await this.o.auth.header(req.scope);
+          continue;
+        }
+      }
+      return response;
+    }
+  }
+}
+
+function withUrl(err: ImgscanError, context: ErrorContext): ImgscanError {
+  if (!err.context.url && context.url) err.context.url = context.url;
+  if (err.message !== redact(err.message)) return new ImgscanError(err.code, redact(err.message), err.context);
+  return err;
+}
