@@ -1,0 +1,118 @@
+import { ImgscanError } from '../errors.js';
+import { blake3, type Blake3Hasher } from './hash.js';
+
+/** Content-defined chunk sizes in bytes. */
+export interface ChunkingParams {
+  avg: number;
+  min: number;
+  max: number;
+}
+
+export const DEFAULT_CHUNKING: ChunkingParams = { avg: 16384, min: 4096, max: 65536 };
+
+/** The name stored in layers.chunker, e.g. "fastcdc-16384-4096-65536". */
+export function chunkerName(p: ChunkingParams): string {
+  return `fastcdc-${p.avg}-${p.min}-${p.max}`;
+}
+
+/** Called at each cut with the chunk's size and BLAKE3 hex. */
+export type ChunkHandler = (size: number, digest: string) => void;
+
+/** 256 gear values from a fixed seed (murmur3 finalizer over a Weyl sequence): the same on every run. */
+const GEAR = (() => {
+  const g = new Int32Array(256);
+  let s = 0x696d6773; // "imgs"
+  for (let i = 0; i < 256; i++) {
+    s = (s + 0x9e3779b9) | 0;
+    let z = s;
+    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
+    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
+    g[i] = z ^ (z >>> 16);
+  }
+  return g;
+})();
+
+/** `bits` one-bits at the top of a 32-bit word (the gear hash's top bits see the last 32 bytes). */
+function topMask(bits: number): number {
+  return bits >= 32 ? -1 : ~(0xffffffff >>> bits) | 0;
+}
+
+/**
+ * FastCDC with normalized chunking (level 2): below `avg` a cut needs log2(avg)+2 zero bits, above it
+ * log2(avg)-2; the first `min` bytes of a chunk are skipped, a chunk never exceeds `max`. Feed one file's
+ * content with `update`, then `finish` cuts the last chunk: chunks never span files.
+ */
+export class FastCdc {
+  readonly name: string;
+  private readonly min: number;
+  private readonly avg: number;
+  private readonly max: number;
+  private readonly maskS: number;
+  private readonly maskL: number;
+  private readonly hasher: Blake3Hasher = blake3.createHasher();
+  private h = 0;
+  private len = 0;
+
+  constructor(params: ChunkingParams, private readonly onChunk: ChunkHandler) {
+    const { avg, min, max } = params;
+    if (![avg, min, max].every(Number.isSafeInteger) || min < 64 || min > avg || avg > max) {
+      throw new ImgscanError('USAGE', `chunk sizes need 64 <= min <= avg <= max, got ${chunkerName(params)}`);
+    }
+    this.name = chunkerName(params);
+    this.min = min;
+    this.avg = avg;
+    this.max = max;
+    const bits = Math.round(Math.log2(avg));
+    this.maskS = topMask(bits + 2);
+    this.maskL = topMask(Math.max(1, bits - 2));
+  }
+
+  update(data: Uint8Array): void {
+    const n = data.length;
+    const gear = GEAR;
+    let start = 0; // first byte of the current chunk inside `data`
+    let i = 0;
+    while (i < n) {
+      let len = this.len;
+      if (len < this.min) {
+        const k = Math.min(this.min - len, n - i);
+        this.len = len += k;
+        i += k;
+        if (len < this.min) break;
+      }
+      const small = len < this.avg;
+      const mask = small ? this.maskS : this.maskL;
+      const limit = Math.min(n, i + (small ? this.avg : this.max) - len);
+      let h = this.h;
+      let j = i;
+      let cut = false;
+      while (j < limit) {
+        h = ((h << 1) + gear[data[j++]!]!) | 0;
+        if ((h & mask) === 0) {
+          cut = true;
+          break;
+        }
+      }
+      this.h = h;
+      this.len = len + (j - i);
+      i = j;
+      if (cut || this.len >= this.max) {
+        this.hasher.update(data.subarray(start, i));
+        this.emit();
+        start = i;
+      }
+    }
+    if (start < n) this.hasher.update(data.subarray(start, n));
+  }
+
+  /** Ends the current file: cuts whatever is pending as its last chunk. */
+  finish(): void {
+    if (this.len > 0) this.emit();
+  }
+
+  private emit(): void {
+    this.onChunk(this.len, this.hasher.digest());
+    this.len = 0;
+    this.h = 0;
+  }
+}

@@ -1,0 +1,284 @@
+import { ImgscanError } from '../errors.js';
+import type { EntryType } from '../store/rows.js';
+import {
+  BLOCK, checksumOk, fieldIs, isZeroBlock, normalizePath, numeric, parsePax, text, type PaxRecords,
+} from './tar-fields.js';
+
+/** One archive member as the visitor sees it (metadata headers already applied). */
+export interface TarHeader {
+  /** Index among visible entries, from 0. */
+  index: number;
+  /** Normalized path (see normalizePath). */
+  path: string;
+  type: EntryType;
+  /** Content bytes: the data delivered for 'file', 0 for every other type. */
+  size: number;
+  mode: number;
+  uid: number;
+  gid: number;
+  /** Seconds since the epoch; PAX may give fractions. */
+  mtime: number;
+  /** Symlink target as stored, or hardlink source path normalized. */
+  linkTarget: string | null;
+  devMajor: number | null;
+  devMinor: number | null;
+  /** Byte offset of the entry's first header (metadata headers included) in the tar stream. */
+  offset: number;
+}
+
+/** Callbacks of TarParser. `data` slices are views of the pushed chunk, valid only during the call. */
+export interface TarVisitor {
+  entry(header: TarHeader): void;
+  data(slice: Uint8Array): void;
+  entryEnd(): void;
+}
+
+const enum State { Header, Data, Padding, End }
+
+/** Where a data section goes. */
+const enum Sink { Visitor, Skip, Meta }
+
+/** Largest PAX / GNU long-name payload accepted. */
+const MAX_META = 1 << 20;
+
+/**
+ * Incremental, synchronous tar reader: ustar, GNU (long names 'L'/'K', base-256 numbers) and PAX (local 'x'
+ * and global 'g' headers). Push chunks of any size in order, then `end()`. Corrupt or truncated input throws
+ * ImgscanError('TAR_INVALID') naming the byte offset and entry.
+ */
+export class TarParser {
+  private state = State.Header;
+  /** Offset in the stream of the current chunk's first byte. */
+  private base = 0;
+  private readonly hdr = new Uint8Array(BLOCK);
+  private hdrFill = 0;
+  private remaining = 0;
+  private padding = 0;
+  private sink = Sink.Skip;
+  private meta: Uint8Array | null = null;
+  private metaFill = 0;
+  private metaType = 0;
+  private zeroBlocks = 0;
+  private entries = 0;
+  private current: TarHeader | null = null;
+  /** Offset of the first header of the entry being assembled (-1 when none). */
+  private entryStart = -1;
+  private readonly global: PaxRecords = {};
+  private local: PaxRecords | null = null;
+  private longName: string | null = null;
+  private longLink: string | null = null;
+
+  constructor(private readonly visitor: TarVisitor) {}
+
+  /** Entries delivered so far. */
+  get entryCount(): number {
+    return this.entries;
+  }
+
+  /** True once the end-of-archive marker (two zero blocks) was read. */
+  get ended(): boolean {
+    return this.state === State.End;
+  }
+
+  push(chunk: Uint8Array): void {
+    const len = chunk.length;
+    let pos = 0;
+    while (pos < len) {
+      switch (this.state) {
+        case State.Header:
+          if (this.hdrFill === 0 && len - pos >= BLOCK) {
+            this.header(chunk, pos, this.base + pos);
+            pos += BLOCK;
+          } else {
+            const n = Math.min(BLOCK - this.hdrFill, len - pos);
+            this.hdr.set(chunk.subarray(pos, pos + n), this.hdrFill);
+            this.hdrFill += n;
+            pos += n;
+            if (this.hdrFill === BLOCK) {
+              this.hdrFill = 0;
+              this.header(this.hdr, 0, this.base + pos - BLOCK);
+            }
+          }
+          break;
+        case State.Data: {
+          const n = Math.min(this.remaining, len - pos);
+          if (this.sink === Sink.Visitor) this.visitor.data(chunk.subarray(pos, pos + n));
+          else if (this.sink === Sink.Meta) {
+            this.meta!.set(chunk.subarray(pos, pos + n), this.metaFill);
+            this.metaFill += n;
+          }
+          this.remaining -= n;
+          pos += n;
+          if (this.remaining === 0) this.dataDone();
+          break;
+        }
+        case State.Padding: {
+          const n = Math.min(this.padding, len - pos);
+          this.padding -= n;
+          pos += n;
+          if (this.padding === 0) this.state = State.Header;
+          break;
+        }
+        case State.End:
+          pos = len;
+          break;
+      }
+    }
+    this.base += len;
+  }
+
+  /** Checks the archive is complete. EOF on a header boundary is accepted as the end, as Go's archive/tar does. */
+  end(): void {
+    const at = this.base;
+    if (this.state === State.End) return;
+    if (this.state === State.Header && this.hdrFill === 0) {
+      if (this.entryStart >= 0) throw this.invalid(at, 'truncated: archive ends after a metadata header');
+      return;
+    }
+    if (this.state === State.Header) throw this.invalid(at, `truncated: EOF inside a header (${this.hdrFill} of 512 bytes)`);
+    const missing = this.state === State.Data ? this.remaining + this.padding : this.padding;
+    throw this.invalid(at, `truncated: EOF inside entry data, ${missing} bytes missing`);
+  }
+
+  private header(b: Uint8Array, at: number, offset: number): void {
+    if (isZeroBlock(b, at)) {
+      if (++this.zeroBlocks === 2) this.state = State.End;
+      return;
+    }
+    if (this.zeroBlocks > 0) throw this.invalid(offset, 'a zero block followed by a non-zero header');
+    if (!checksumOk(b, at)) throw this.invalid(offset, 'header checksum mismatch');
+    if (this.entryStart < 0) this.entryStart = offset;
+    const flag = b[at + 156]!;
+    const size = numeric(b, at + 124, 12);
+    if (size < 0) throw this.invalid(offset, 'bad size field');
+
+    // Metadata headers: their payload applies to the next entry ('g': to all following entries).
+    if (flag === 0x78 /* x */ || flag === 0x67 /* g */ || flag === 0x4c /* L */ || flag === 0x4b /* K */) {
+      if (size > MAX_META) throw this.invalid(offset, `metadata header of ${size} bytes`);
+      this.meta = new Uint8Array(size);
+      this.metaFill = 0;
+      this.metaType = flag;
+      this.startData(size, Sink.Meta);
+      return;
+    }
+
+    const h = this.entryHeader(b, at, offset, flag, size);
+    // Header-only types carry no data whatever the size field says (as in Go's archive/tar).
+    const hasData = (flag === 0x30 || flag === 0 || flag === 0x37) && h.type !== 'dir';
+    const dataSize = hasData ? (this.local?.size ?? this.global.size ?? size) : 0;
+    this.current = h;
+    this.entryStart = -1;
+    this.local = null;
+    this.longName = null;
+    this.longLink = null;
+    this.visitor.entry(h);
+    this.startData(dataSize, h.type === 'file' ? Sink.Visitor : Sink.Skip);
+  }
+
+  /** Size of the header's content with a PAX override applied. */
+  private size(b: Uint8Array, at: number): number {
+    return this.local?.size ?? this.global.size ?? numeric(b, at + 124, 12);
+  }
+
+  private entryHeader(b: Uint8Array, at: number, offset: number, flag: number, rawSize: number): TarHeader {
+    const local = this.local;
+    const g = this.global;
+    let name = local?.path ?? this.longName ?? g.path;
+    if (name === undefined) {
+      name = text(b, at, 100);
+      // ustar prefix field (155 bytes; 130 in star archives, which end with "tar\0").
+      if (fieldIs(b, at + 257, 'ustar\0')) {
+        const star = fieldIs(b, at + 508, 'tar\0');
+        const prefix = text(b, at + 345, star ? 131 : 155);
+        if (prefix !== '') name = prefix + '/' + name;
+      }
+    }
+    const rawLink = local?.linkpath ?? this.longLink ?? g.linkpath ?? text(b, at + 157, 100);
+    let type = entryType(flag, name);
+    if (type === null) throw this.invalid(offset, `unsupported entry type '${String.fromCharCode(flag)}' for ${name}`);
+    const path = normalizePath(name);
+    const slash = path.lastIndexOf('/');
+    const base = slash < 0 ? path : path.slice(slash + 1);
+    if (base.startsWith('.wh.')) type = base === '.wh..wh..opq' ? 'opaque' : 'whiteout';
+    const size = type === 'file' ? (local?.size ?? g.size ?? rawSize) : 0;
+    const device = type === 'char' || type === 'block';
+    return {
+      index: this.entries++,
+      path,
+      type,
+      size,
+      mode: numeric(b, at + 100, 8) & 0o7777,
+      uid: local?.uid ?? g.uid ?? numeric(b, at + 108, 8),
+      gid: local?.gid ?? g.gid ?? numeric(b, at + 116, 8),
+      mtime: local?.mtime ?? g.mtime ?? numeric(b, at + 136, 12),
+      linkTarget: type === 'symlink' ? rawLink : type === 'hardlink' ? normalizePath(rawLink) : null,
+      devMajor: device ? numeric(b, at + 329, 8) : null,
+      devMinor: device ? numeric(b, at + 337, 8) : null,
+      offset: this.entryStart,
+    };
+  }
+
+  private startData(size: number, sink: Sink): void {
+    this.sink = sink;
+    this.remaining = size;
+    this.padding = (BLOCK - (size % BLOCK)) % BLOCK;
+    if (size > 0) this.state = State.Data;
+    else this.dataDone();
+  }
+
+  private dataDone(): void {
+    this.state = this.padding > 0 ? State.Padding : State.Header;
+    if (this.sink === Sink.Meta) this.metaDone();
+    else if (this.current !== null) {
+      this.current = null;
+      this.visitor.entryEnd();
+    }
+  }
+
+  private metaDone(): void {
+    const payload = this.meta!;
+    this.meta = null;
+    const at = this.entryStart;
+    if (this.metaType === 0x4c || this.metaType === 0x4b) {
+      let end = payload.indexOf(0);
+      if (end < 0) end = payload.length;
+      const s = Buffer.from(payload.buffer, payload.byteOffset, end).toString('utf8');
+      if (this.metaType === 0x4c) this.longName = s;
+      else this.longLink = s;
+      return;
+    }
+    const into = this.metaType === 0x67 ? this.global : (this.local ??= {});
+    const err = parsePax(payload, into);
+    if (err !== null) throw this.invalid(at, err);
+    if (this.metaType === 0x67) this.entryStart = -1; // a global header is not part of the next entry
+  }
+
+  private invalid(offset: number, message: string): ImgscanError {
+    const entry = this.current ? `entry ${this.current.index} (${this.current.path})` : `entry ${this.entries}`;
+    return new ImgscanError('TAR_INVALID', `tar: ${message} at byte offset ${offset}, ${entry}`);
+  }
+}
+
+function entryType(flag: number, name: string): EntryType | null {
+  switch (flag) {
+    case 0: // old-style regular file; a trailing slash marks a directory
+      return name.endsWith('/') ? 'dir' : 'file';
+    case 0x30: // '0'
+    case 0x37: // '7' contiguous
+      return 'file';
+    case 0x31:
+      return 'hardlink';
+    case 0x32:
+      return 'symlink';
+    case 0x33:
+      return 'char';
+    case 0x34:
+      return 'block';
+    case 0x35:
+      return 'dir';
+    case 0x36:
+      return 'fifo';
+    default:
+      return null;
+  }
+}
