@@ -52,6 +52,8 @@ export async function openBlob(transport: Transport, repository: string, desc: P
       scope: pullScope(repository),
       context: ctx,
       streaming: true,
+      // 416 on a resumed read means the blob is shorter than its descriptor says.
+      accept: offset > 0 ? [416] : undefined,
     });
   const release = await transport.acquire();
   let first: Response;
@@ -120,6 +122,10 @@ export async function openBlob(transport: Transport, repository: string, desc: P
 function startSkip(response: Response, offset: number, ctx: ErrorContext): number {
   if (offset === 0) return 0;
   if (response.status === 200) return offset;
+  if (response.status === 416) {
+    void response.body?.cancel().catch(() => undefined);
+    throw new ImgscanError('SIZE_MISMATCH', `blob ends before byte ${offset}, shorter than its descriptor says`, ctx);
+  }
   const range = /^bytes (\d+)-/.exec(response.headers.get('content-range') ?? '');
   if (response.status !== 206 || !range || Number(range[1]) !== offset) {
     throw new ImgscanError('REGISTRY_ERROR', `resuming at byte ${offset}: unexpected answer ${response.status} ${response.headers.get('content-range') ?? ''}`, ctx);

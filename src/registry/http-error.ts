@@ -27,16 +27,38 @@ export function describeErrorBody(body: string): string {
 
 /** An ImgscanError for a non-success response. The body is read (up to 64 KiB) to name the registry's error code. */
 export async function responseError(method: string, response: Response, context: ErrorContext, hint?: string): Promise<ImgscanError> {
-  let detail = '';
-  try {
-    const text = await response.text();
-    detail = describeErrorBody(text.slice(0, 65536));
-  } catch {
-    // body unavailable: the status alone is the message
-  }
+  const text = await readErrorBody(response);
+  const detail = text ? describeErrorBody(text) : '';
   const status = `${response.status}${response.statusText ? ' ' + response.statusText : ''}`;
   const message = [`${method} answered ${status}`, detail, hint].filter(Boolean).join(': ');
   return new ImgscanError(codeForStatus(response.status), redact(message), context);
+}
+
+/**
+ * Reads up to 64 KiB of an error body, giving up after a few seconds: some servers announce a Content-Length
+ * they never send on error answers (distribution does on 416).
+ */
+async function readErrorBody(response: Response, ms = 3000): Promise<string> {
+  const reader = response.body?.getReader();
+  if (!reader) return '';
+  const chunks: Buffer[] = [];
+  let total = 0;
+  const deadline = Date.now() + ms;
+  try {
+    while (total < 65536) {
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), Math.max(0, deadline - Date.now()))));
+      const next = await Promise.race([reader.read(), timeout]).finally(() => clearTimeout(timer));
+      if (!next || next.done) break;
+      chunks.push(Buffer.from(next.value));
+      total += next.value.length;
+    }
+  } catch {
+    // body unavailable: the status alone is the message
+  } finally {
+    void reader.cancel().catch(() => undefined);
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 /** An ImgscanError for a failure below HTTP (reset, refused, timeout, TLS). */
