@@ -1,0 +1,37 @@
+import { describe, expect, it } from 'vitest';
+import { backoffDelay, parseRetryAfter } from '../../../src/registry/backoff.js';
+import { describeErrorBody } from '../../../src/registry/http-error.js';
+import { nextLink } from '../../../src/registry/link.js';
+
+describe('Link header', () => {
+  it.each([
+    ['</v2/_catalog?last=b&n=2>; rel="next"', 'http://r/v2/_catalog?n=2', 'http://r/v2/_catalog?last=b&n=2'],
+    ['<https://other/v2/x/tags/list?last=t>; rel=next', 'http://r/v2/x/tags/list', 'https://other/v2/x/tags/list?last=t'],
+    ['<p1>; rel="prev", <p3>; rel="next"', 'http://r/a/p2', 'http://r/a/p3'],
+    ['<p1>; rel="prev"', 'http://r/a', undefined],
+    [null, 'http://r/', undefined],
+  ])('%s', (header, base, want) => expect(nextLink(header, base)).toBe(want));
+});
+
+describe('retry timing', () => {
+  it('reads Retry-After as seconds or an HTTP date', () => {
+    expect(parseRetryAfter('2')).toBe(2000);
+    const now = Date.parse('Wed, 21 Oct 2015 07:28:00 GMT');
+    expect(parseRetryAfter('Wed, 21 Oct 2015 07:28:30 GMT', now)).toBe(30_000);
+    expect(parseRetryAfter('soon')).toBeUndefined();
+    expect(parseRetryAfter(null)).toBeUndefined();
+  });
+  it('doubles the backoff up to the cap, with jitter in the upper half', () => {
+    const opts = { baseMs: 100, maxMs: 1000 };
+    expect([0, 1, 2, 3, 4].map((n) => backoffDelay(n, opts, () => 0))).toEqual([50, 100, 200, 400, 500]);
+    expect([0, 1, 2, 3, 4].map((n) => backoffDelay(n, opts, () => 1))).toEqual([100, 200, 400, 800, 1000]);
+  });
+});
+
+describe('registry error bodies', () => {
+  it('names the distribution error codes', () => {
+    expect(describeErrorBody('{"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown","detail":{"Tag":"x"}}]}')).toBe('MANIFEST_UNKNOWN manifest unknown');
+    expect(describeErrorBody('{"message":"object not found"}')).toBe('object not found');
+    expect(describeErrorBody('<html>bad gateway</html>')).toBe('<html>bad gateway</html>');
+  });
+});
