@@ -79,6 +79,10 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Test
   const child = spawn('docker-registry', ['serve', config], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  // A test worker that dies or times out must not leave the registry running.
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+  child.once('exit', () => process.removeListener('exit', killOnExit));
   const url = `http://127.0.0.1:${port}`;
   await waitUntilUp(url, child, () => stderr);
   return {
