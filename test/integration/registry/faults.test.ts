@@ -145,6 +145,19 @@ describe('blob reads through a fault-injecting proxy', () => {
     expect(sha256(await readAll(await second))).toBe(layer.digest);
   });
 
+  it('gives the slot back when a stream is destroyed before its end', async () => {
+    const client = new RegistryClient(proxy.host, { ...fast, concurrency: 1 });
+    const first = await client.openBlob(repo, layer);
+    for await (const chunk of first) {
+      expect((chunk as Buffer).length).toBeGreaterThan(0);
+      break;
+    }
+    expect(first.destroyed).toBe(true);
+    const second = await Promise.race([client.openBlob(repo, layer), new Promise<undefined>((r) => setTimeout(() => r(undefined), 3000))]);
+    expect(second).toBeDefined();
+    expect(sha256(await readAll(second!))).toBe(layer.digest);
+  });
+
   it('counts blob GETs at the proxy', async () => {
     const client = new RegistryClient(proxy.host, fast);
     await readAll(await client.openBlob(repo, layer));
