@@ -1,0 +1,379 @@
+/**
+ * A small, dependency-free SVG chart writer: line charts (CDFs, series, optional log scales) and horizontal
+ * bar charts, with a title, axis labels with units, ticks and a legend. Pure: spec in, SVG text out.
+ *
+ * Every chart also carries its data in a machine-readable form, so a test or a script can read back what was
+ * plotted without parsing geometry:
+ *   - `<metadata id="chart-data">` holds JSON: `{ chart, title, x, y, series: [{ name, points | values }] }`
+ *     (bar charts also list `categories`);
+ *   - each series is drawn in a `<g class="series" data-series="NAME">`.
+ *
+ *   lineChart({ title: 'Response size CDF', x: { label: 'Response size', unit: 'bytes', log: true, format: 'bytes' },
+ *               y: { label: 'Fraction of requests', format: 'percent', min: 0, max: 1 },
+ *               series: [{ name: 'blob', points: [[512, 0.1], [4096, 0.5], [1 << 20, 1]] }] })
+ */
+export type AxisFormat = 'number' | 'bytes' | 'percent' | 'seconds' | 'time' | ((value: number) => string);
+
+export interface Axis {
+  label: string;
+  /** Shown after the label, e.g. "bytes" gives "Response size (bytes)". */
+  unit?: string;
+  /** Logarithmic scale; values <= 0 are not drawn (they stay in the metadata). */
+  log?: boolean;
+  /** Fixed ends of the axis; by default the data range, widened to round ticks. */
+  min?: number;
+  max?: number;
+  /** Tick label format: bytes in binary units, percent of a fraction, seconds, UTC time of epoch ms, or plain. */
+  format?: AxisFormat;
+}
+
+export interface LineSeries {
+  name: string;
+  points: readonly (readonly [number, number])[];
+}
+
+export interface LineChartSpec {
+  title: string;
+  x: Axis;
+  y: Axis;
+  series: readonly LineSeries[];
+  width?: number;
+  height?: number;
+  /** Draw a dot on every point (default: when a series has at most 40 points). */
+  markers?: boolean;
+}
+
+export interface BarSeries {
+  name: string;
+  /** One value per category. */
+  values: readonly number[];
+}
+
+export interface BarChartSpec {
+  title: string;
+  /** Shown on the left, one group of bars per category. */
+  categories: readonly string[];
+  categoryLabel?: string;
+  /** The value axis (horizontal); its scale starts at 0. */
+  value: Axis;
+  series: readonly BarSeries[];
+  width?: number;
+}
+
+const palette = ['#4e79a7', '#f28e2b', '#e15759', '#59a14f', '#b07aa1', '#76b7b2', '#9c755f', '#ff9da7', '#edc948', '#bab0ac'];
+const dashes = ['', '6 3', '2 3', '8 3 2 3'];
+const font = 'font-family="DejaVu Sans, Helvetica, Arial, sans-serif"';
+
+/** Text escaped for XML character data and attribute values. */
+export function escapeXml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c]!);
+}
+
+/** An axis title: the label and, if given, its unit in parentheses. */
+export function axisTitle(axis: Axis): string {
+  return axis.unit ? `${axis.label} (${axis.unit})` : axis.label;
+}
+
+/** A tick label in the axis format. */
+export function formatTick(value: number, format: AxisFormat = 'number'): string {
+  if (typeof format === 'function') return format(value);
+  switch (format) {
+    case 'bytes':
+      return formatBytesShort(value);
+    case 'percent':
+      return `${trim(value * 100, 3)}%`;
+    case 'seconds':
+      return formatSeconds(value);
+    case 'time':
+      return formatTime(value);
+    default:
+      return formatCompact(value);
+  }
+}
+
+function trim(n: number, significant: number): string {
+  if (n === 0) return '0';
+  return String(Number(n.toPrecision(significant)));
+}
+
+function formatBytesShort(n: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
+  let v = n;
+  let i = 0;
+  while (Math.abs(v) >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${trim(v, 3)} ${units[i]}`;
+}
+
+function formatSeconds(s: number): string {
+  if (s === 0) return '0';
+  if (Math.abs(s) < 1) return `${trim(s * 1000, 3)} ms`;
+  if (Math.abs(s) < 120) return `${trim(s, 3)} s`;
+  if (Math.abs(s) < 7200) return `${trim(s / 60, 3)} min`;
+  if (Math.abs(s) < 172800) return `${trim(s / 3600, 3)} h`;
+  return `${trim(s / 86400, 3)} d`;
+}
+
+function formatTime(ms: number): string {
+  const iso = new Date(ms).toISOString();
+  return iso.endsWith('00:00:00.000Z') ? iso.slice(5, 10) : iso.slice(11, iso.endsWith(':00.000Z') ? 16 : 19);
+}
+
+function formatCompact(n: number): string {
+  const abs = Math.abs(n);
+  if (abs >= 1e12) return `${trim(n / 1e12, 3)}T`;
+  if (abs >= 1e9) return `${trim(n / 1e9, 3)}G`;
+  if (abs >= 1e6) return `${trim(n / 1e6, 3)}M`;
+  if (abs >= 1e4) return `${trim(n / 1e3, 3)}k`;
+  return trim(n, 4);
+}
+
+interface Scale {
+  min: number;
+  max: number;
+  log: boolean;
+  ticks: number[];
+  /** Maps a value to [0, 1] along the axis; NaN when it cannot be drawn. */
+  at(v: number): number;
+}
+
+const timeSteps = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400, 172800, 604800].map((s) => s * 1000);
+
+function niceStep(span: number, target: number): number {
+  const raw = span / target;
+  const mag = 10 ** Math.floor(Math.log10(raw));
+  const f = raw / mag;
+  return (f <= 1 ? 1 : f <= 2 ? 2 : f <= 2.5 ? 2.5 : f <= 5 ? 5 : 10) * mag;
+}
+
+/** A scale over the values, widened to round ticks unless the axis fixes its ends. */
+export function makeScale(values: readonly number[], axis: Axis, target = 6): Scale {
+  const fmt = axis.format ?? 'number';
+  if (axis.log) {
+    const positive = values.filter((v) => v > 0 && Number.isFinite(v));
+    const lo = axis.min !== undefined && axis.min > 0 ? axis.min : positive.length ? Math.min(...positive) : 1;
+    const hi = axis.max ?? (positive.length ? Math.max(...positive) : 10);
+    const base = fmt === 'bytes' ? 2 : 10;
+    const lg = (v: number) => Math.log(v) / Math.log(base);
+    let e0 = Math.floor(lg(lo) + 1e-9);
+    let e1 = Math.ceil(lg(Math.max(hi, lo)) - 1e-9);
+    if (e1 === e0) e1 = e0 + 1;
+    const steps = base === 2 ? [1, 2, 5, 10, 20, 30] : [1, 2, 3, 5, 10];
+    const step = steps.find((s) => (e1 - e0) / s <= target + 2) ?? steps[steps.length - 1];
+    e0 = Math.floor(e0 / step) * step;
+    e1 = Math.ceil(e1 / step) * step;
+    const min = axis.min !== undefined && axis.min > 0 ? axis.min : base ** e0;
+    const max = axis.max ?? base ** e1;
+    const ticks: number[] = [];
+    for (let e = e0; e <= e1; e += step) {
+      const t = base ** e;
+      if (t >= min * (1 - 1e-9) && t <= max * (1 + 1e-9)) ticks.push(t);
+      if (base === 10 && step === 1 && e1 - e0 <= 2) {
+        for (const m of [2, 5]) if (m * t > min && m * t < max) ticks.push(m * t);
+      }
+    }
+    ticks.sort((a, b) => a - b);
+    const l0 = Math.log(min);
+    const l1 = Math.log(max);
+    return { min, max, log: true, ticks, at: (v) => (v > 0 ? (Math.log(v) - l0) / (l1 - l0) : NaN) };
+  }
+  const finite = values.filter(Number.isFinite);
+  let lo = axis.min ?? (finite.length ? Math.min(...finite) : 0);
+  let hi = axis.max ?? (finite.length ? Math.max(...finite) : 1);
+  if (hi === lo) {
+    hi = lo === 0 ? 1 : lo + Math.abs(lo) * 0.5;
+    if (axis.min === undefined && lo !== 0) lo -= Math.abs(lo) * 0.5;
+  }
+  let step: number;
+  if (fmt === 'time') step = timeSteps.find((s) => (hi - lo) / s <= target) ?? niceStep(hi - lo, target);
+  else step = niceStep(hi - lo, target);
+  const min = axis.min ?? Math.floor(lo / step + 1e-9) * step;
+  const max = axis.max ?? Math.ceil(hi / step - 1e-9) * step;
+  const ticks: number[] = [];
+  for (let t = Math.ceil(min / step - 1e-9) * step; t <= max + step * 1e-9; t += step) ticks.push(Math.abs(t) < step * 1e-9 ? 0 : t);
+  return { min, max, log: false, ticks, at: (v) => (Number.isFinite(v) ? (v - min) / (max - min) : NaN) };
+}
+
+function num(v: number): string {
+  return String(Math.round(v * 100) / 100);
+}
+
+function metadata(data: unknown): string {
+  return `<metadata id="chart-data">${escapeXml(JSON.stringify(data))}</metadata>`;
+}
+
+function legend(names: readonly string[], x: number, y: number, kind: 'line' | 'box'): string {
+  const items = names.map((name, i) => {
+    const ly = y + i * 18;
+    const color = palette[i % palette.length];
+    const mark =
+      kind === 'line'
+        ? `<line x1="${x}" y1="${ly}" x2="${x + 22}" y2="${ly}" stroke="${color}" stroke-width="2.5"${dashAttr(i)}/>`
+        : `<rect x="${x + 6}" y="${ly - 6}" width="12" height="12" fill="${color}"/>`;
+    return `${mark}<text x="${x + 28}" y="${ly + 4}">${escapeXml(name)}</text>`;
+  });
+  return `<g class="legend" font-size="12">${items.join('')}</g>`;
+}
+
+function dashAttr(i: number): string {
+  const d = dashes[Math.floor(i / palette.length) % dashes.length];
+  return d ? ` stroke-dasharray="${d}"` : '';
+}
+
+function legendWidth(names: readonly string[]): number {
+  return names.length > 1 ? 40 + Math.max(...names.map((n) => n.length)) * 7 : 0;
+}
+
+/** A line chart: one polyline per series, x and y axes with ticks, a legend when there are several series. */
+export function lineChart(spec: LineChartSpec): string {
+  const width = spec.width ?? 820;
+  const height = spec.height ?? 480;
+  const names = spec.series.map((s) => s.name);
+  const left = 78;
+  const top = 46;
+  const right = 20 + legendWidth(names);
+  const bottom = 58;
+  const pw = width - left - right;
+  const ph = height - top - bottom;
+  const xs = makeScale(
+    spec.series.flatMap((s) => s.points.map((p) => p[0])),
+    spec.x,
+    Math.max(3, Math.floor(pw / 90)),
+  );
+  const ys = makeScale(
+    spec.series.flatMap((s) => s.points.map((p) => p[1])),
+    spec.y,
+  );
+  const X = (v: number) => left + xs.at(v) * pw;
+  const Y = (v: number) => top + ph - ys.at(v) * ph;
+  const out: string[] = [];
+  out.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" ${font} font-size="12">`,
+    `<title>${escapeXml(spec.title)}</title>`,
+    metadata({
+      chart: 'line',
+      title: spec.title,
+      x: { label: spec.x.label, unit: spec.x.unit ?? null, log: Boolean(spec.x.log) },
+      y: { label: spec.y.label, unit: spec.y.unit ?? null, log: Boolean(spec.y.log) },
+      series: spec.series.map((s) => ({ name: s.name, points: s.points.map((p) => [p[0], p[1]]) })),
+    }),
+    `<rect width="${width}" height="${height}" fill="#ffffff"/>`,
+    `<text x="${width / 2}" y="24" text-anchor="middle" font-size="16" font-weight="bold">${escapeXml(spec.title)}</text>`,
+  );
+  // Grid and ticks.
+  const grid: string[] = [];
+  for (const t of xs.ticks) {
+    const x = num(X(t));
+    grid.push(`<line x1="${x}" y1="${top}" x2="${x}" y2="${top + ph}" stroke="#e3e3e3"/>`);
+    grid.push(`<line x1="${x}" y1="${top + ph}" x2="${x}" y2="${top + ph + 5}" stroke="#333"/>`);
+    grid.push(`<text x="${x}" y="${top + ph + 19}" text-anchor="middle">${escapeXml(formatTick(t, spec.x.format))}</text>`);
+  }
+  for (const t of ys.ticks) {
+    const y = num(Y(t));
+    grid.push(`<line x1="${left}" y1="${y}" x2="${left + pw}" y2="${y}" stroke="#e3e3e3"/>`);
+    grid.push(`<line x1="${left - 5}" y1="${y}" x2="${left}" y2="${y}" stroke="#333"/>`);
+    grid.push(`<text x="${left - 8}" y="${y}" dy="4" text-anchor="end">${escapeXml(formatTick(t, spec.y.format))}</text>`);
+  }
+  out.push(`<g class="grid">${grid.join('')}</g>`);
+  out.push(`<rect x="${left}" y="${top}" width="${pw}" height="${ph}" fill="none" stroke="#333"/>`);
+  out.push(`<text class="x-label" x="${left + pw / 2}" y="${height - 14}" text-anchor="middle" font-size="13">${escapeXml(axisTitle(spec.x))}</text>`);
+  out.push(
+    `<text class="y-label" transform="translate(18 ${top + ph / 2}) rotate(-90)" text-anchor="middle" font-size="13">${escapeXml(axisTitle(spec.y))}</text>`,
+  );
+  // Series: a point that cannot be drawn (log of <= 0, outside a fixed range) breaks the line.
+  for (const [i, s] of spec.series.entries()) {
+    const color = palette[i % palette.length];
+    const segments: string[][] = [[]];
+    const dots: string[] = [];
+    const showDots = spec.markers ?? s.points.length <= 40;
+    for (const [x, y] of s.points) {
+      const fx = xs.at(x);
+      const fy = ys.at(y);
+      if (!(fx >= -1e-9 && fx <= 1 + 1e-9 && fy >= -1e-9 && fy <= 1 + 1e-9)) {
+        if (segments[segments.length - 1].length) segments.push([]);
+        continue;
+      }
+      const p = `${num(X(x))},${num(Y(y))}`;
+      segments[segments.length - 1].push(p);
+      if (showDots) dots.push(`<circle cx="${num(X(x))}" cy="${num(Y(y))}" r="2.8" fill="${color}"/>`);
+    }
+    const lines = segments
+      .filter((seg) => seg.length > 0)
+      .map((seg) => `<polyline points="${seg.join(' ')}" fill="none" stroke="${color}" stroke-width="2" stroke-linejoin="round"${dashAttr(i)}/>`);
+    out.push(`<g class="series" data-series="${escapeXml(s.name)}">${lines.join('')}${dots.join('')}</g>`);
+  }
+  if (names.length > 1) out.push(legend(names, left + pw + 16, top + 8, 'line'));
+  out.push('</svg>');
+  return `${out.join('\n')}\n`;
+}
+
+/** A horizontal bar chart: a group of bars per category (one bar per series), values labelled at the bar end. */
+export function barChart(spec: BarChartSpec): string {
+  for (const s of spec.series) {
+    if (s.values.length !== spec.categories.length) throw new RangeError(`bar series ${s.name} has ${s.values.length} values for ${spec.categories.length} categories`);
+  }
+  const width = spec.width ?? 820;
+  const names = spec.series.map((s) => s.name);
+  const labelChars = Math.min(32, Math.max(4, ...spec.categories.map((c) => c.length)));
+  const left = 24 + labelChars * 7;
+  const top = 46;
+  const right = 70 + legendWidth(names);
+  const bottom = 58;
+  const barH = 14;
+  const groupH = Math.max(1, spec.series.length) * barH + 10;
+  const ph = Math.max(groupH, spec.categories.length * groupH);
+  const height = top + ph + bottom;
+  const pw = width - left - right;
+  const vs = makeScale([0, ...spec.series.flatMap((s) => s.values)], { ...spec.value, log: false, min: spec.value.min ?? 0 });
+  const X = (v: number) => left + Math.max(0, Math.min(1, vs.at(v))) * pw;
+  const out: string[] = [];
+  out.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" ${font} font-size="12">`,
+    `<title>${escapeXml(spec.title)}</title>`,
+    metadata({
+      chart: 'bar',
+      title: spec.title,
+      categoryLabel: spec.categoryLabel ?? null,
+      value: { label: spec.value.label, unit: spec.value.unit ?? null },
+      categories: [...spec.categories],
+      series: spec.series.map((s) => ({ name: s.name, values: [...s.values] })),
+    }),
+    `<rect width="${width}" height="${height}" fill="#ffffff"/>`,
+    `<text x="${width / 2}" y="24" text-anchor="middle" font-size="16" font-weight="bold">${escapeXml(spec.title)}</text>`,
+  );
+  const grid: string[] = [];
+  for (const t of vs.ticks) {
+    const x = num(X(t));
+    grid.push(`<line x1="${x}" y1="${top}" x2="${x}" y2="${top + ph}" stroke="#e3e3e3"/>`);
+    grid.push(`<text x="${x}" y="${top + ph + 19}" text-anchor="middle">${escapeXml(formatTick(t, spec.value.format))}</text>`);
+  }
+  out.push(`<g class="grid">${grid.join('')}</g>`);
+  const labels: string[] = [];
+  for (const [ci, c] of spec.categories.entries()) {
+    const shown = c.length > labelChars ? `${c.slice(0, labelChars - 1)}…` : c;
+    const y = top + ci * groupH + groupH / 2;
+    labels.push(`<text x="${left - 8}" y="${num(y)}" dy="4" text-anchor="end">${escapeXml(shown)}<title>${escapeXml(c)}</title></text>`);
+  }
+  out.push(`<g class="categories">${labels.join('')}</g>`);
+  for (const [si, s] of spec.series.entries()) {
+    const color = palette[si % palette.length];
+    const bars = s.values.map((v, ci) => {
+      const y = top + ci * groupH + 5 + si * barH;
+      const w = Math.max(0, X(v) - left);
+      return (
+        `<rect x="${left}" y="${num(y)}" width="${num(w)}" height="${barH - 2}" fill="${color}"><title>${escapeXml(`${spec.categories[ci]}: ${formatTick(v, spec.value.format)}`)}</title></rect>` +
+        `<text x="${num(left + w + 4)}" y="${num(y + barH / 2)}" dy="3" font-size="11">${escapeXml(formatTick(v, spec.value.format))}</text>`
+      );
+    });
+    out.push(`<g class="series" data-series="${escapeXml(s.name)}">${bars.join('')}</g>`);
+  }
+  out.push(`<line x1="${left}" y1="${top}" x2="${left}" y2="${top + ph}" stroke="#333"/>`);
+  out.push(`<line x1="${left}" y1="${top + ph}" x2="${left + pw}" y2="${top + ph}" stroke="#333"/>`);
+  out.push(`<text class="x-label" x="${left + pw / 2}" y="${height - 14}" text-anchor="middle" font-size="13">${escapeXml(axisTitle(spec.value))}</text>`);
+  if (spec.categoryLabel) out.push(`<text class="y-label" x="8" y="${top - 10}" font-size="13">${escapeXml(spec.categoryLabel)}</text>`);
+  if (names.length > 1) out.push(legend(names, width - legendWidth(names) - 10, top + 8, 'box'));
+  out.push('</svg>');
+  return `${out.join('\n')}\n`;
+}
