@@ -108,17 +108,18 @@ function formatBytesShort(n: number): string {
 }
 
 function formatSeconds(s: number): string {
+  const a = Math.abs(s);
   if (s === 0) return '0';
-  if (Math.abs(s) < 1) return `${trim(s * 1000, 3)} ms`;
-  if (Math.abs(s) < 120) return `${trim(s, 3)} s`;
-  if (Math.abs(s) < 7200) return `${trim(s / 60, 3)} min`;
-  if (Math.abs(s) < 172800) return `${trim(s / 3600, 3)} h`;
+  if (a < 1) return `${trim(s * 1000, 3)} ms`;
+  if (a < 60) return `${trim(s, 3)} s`;
+  if (a < 3600) return `${trim(s / 60, 3)} min`;
+  if (a < 86400) return `${trim(s / 3600, 3)} h`;
   return `${trim(s / 86400, 3)} d`;
 }
 
 function formatTime(ms: number): string {
   const iso = new Date(ms).toISOString();
-  return iso.endsWith('00:00:00.000Z') ? iso.slice(5, 10) : iso.slice(11, iso.endsWith(':00.000Z') ? 16 : 19);
+  return iso.endsWith('T00:00:00.000Z') ? `${iso.slice(5, 10)} 00:00` : iso.slice(11, iso.endsWith(':00.000Z') ? 16 : 19);
 }
 
 function formatCompact(n: number): string {
@@ -155,6 +156,7 @@ export function makeScale(values: readonly number[], axis: Axis, target = 6): Sc
     const positive = values.filter((v) => v > 0 && Number.isFinite(v));
     const lo = axis.min !== undefined && axis.min > 0 ? axis.min : positive.length ? Math.min(...positive) : 1;
     const hi = axis.max ?? (positive.length ? Math.max(...positive) : 10);
+    if (fmt === 'seconds') return timeLogScale(lo, hi, axis);
     const base = fmt === 'bytes' ? 2 : 10;
     const lg = (v: number) => Math.log(v) / Math.log(base);
     let e0 = Math.floor(lg(lo) + 1e-9);
@@ -196,6 +198,21 @@ export function makeScale(values: readonly number[], axis: Axis, target = 6): Sc
   return { min, max, log: false, ticks, at: (v) => (Number.isFinite(v) ? (v - min) / (max - min) : NaN) };
 }
 
+/** Human time steps for a log axis of seconds: 1 ms, 10 ms, 100 ms, 1 s, 10 s, 1 min, 10 min, 1 h, 6 h, 1 d, 1 w, 30 d, 1 y. */
+const secondTicks = [0.001, 0.01, 0.1, 1, 10, 60, 600, 3600, 21600, 86400, 604800, 2592000, 31536000];
+
+function timeLogScale(lo: number, hi: number, axis: Axis): Scale {
+  const below = secondTicks.filter((t) => t <= lo * (1 + 1e-9));
+  const above = secondTicks.filter((t) => t >= hi * (1 - 1e-9));
+  const min = axis.min !== undefined && axis.min > 0 ? axis.min : below.length ? below[below.length - 1] : lo;
+  let max = axis.max ?? (above.length ? above[0] : hi);
+  if (max <= min) max = min * 10;
+  const ticks = secondTicks.filter((t) => t >= min * (1 - 1e-9) && t <= max * (1 + 1e-9));
+  const l0 = Math.log(min);
+  const l1 = Math.log(max);
+  return { min, max, log: true, ticks, at: (v) => (v > 0 ? (Math.log(v) - l0) / (l1 - l0) : NaN) };
+}
+
 function num(v: number): string {
   return String(Math.round(v * 100) / 100);
 }
@@ -204,13 +221,28 @@ function metadata(data: unknown): string {
   return `<metadata id="chart-data">${escapeXml(JSON.stringify(data))}</metadata>`;
 }
 
-function legend(names: readonly string[], x: number, y: number, kind: 'line' | 'box'): string {
+/** A point marker; the shape changes with the series so that overlapping series stay distinguishable. */
+function marker(i: number, x: number, y: number, color: string): string {
+  const r = 3.2;
+  switch (i % 4) {
+    case 0:
+      return `<circle cx="${num(x)}" cy="${num(y)}" r="${r}" fill="${color}"/>`;
+    case 1:
+      return `<rect x="${num(x - r)}" y="${num(y - r)}" width="${2 * r}" height="${2 * r}" fill="none" stroke="${color}" stroke-width="1.5"/>`;
+    case 2:
+      return `<path d="M${num(x)} ${num(y - r - 1)}L${num(x + r + 1)} ${num(y + r)}L${num(x - r - 1)} ${num(y + r)}Z" fill="${color}"/>`;
+    default:
+      return `<path d="M${num(x)} ${num(y - r - 1)}L${num(x + r + 1)} ${num(y)}L${num(x)} ${num(y + r + 1)}L${num(x - r - 1)} ${num(y)}Z" fill="none" stroke="${color}" stroke-width="1.5"/>`;
+  }
+}
+
+function legend(names: readonly string[], x: number, y: number, kind: 'line' | 'box', markers = false): string {
   const items = names.map((name, i) => {
     const ly = y + i * 18;
     const color = palette[i % palette.length];
     const mark =
       kind === 'line'
-        ? `<line x1="${x}" y1="${ly}" x2="${x + 22}" y2="${ly}" stroke="${color}" stroke-width="2.5"${dashAttr(i)}/>`
+        ? `<line x1="${x}" y1="${ly}" x2="${x + 22}" y2="${ly}" stroke="${color}" stroke-width="2.5"${dashAttr(i)}/>${markers ? marker(i, x + 11, ly, color) : ''}`
         : `<rect x="${x + 6}" y="${ly - 6}" width="12" height="12" fill="${color}"/>`;
     return `${mark}<text x="${x + 28}" y="${ly + 4}">${escapeXml(name)}</text>`;
   });
@@ -233,7 +265,7 @@ export function lineChart(spec: LineChartSpec): string {
   const names = spec.series.map((s) => s.name);
   const left = 78;
   const top = 46;
-  const right = 20 + legendWidth(names);
+  const right = 36 + legendWidth(names);
   const bottom = 58;
   const pw = width - left - right;
   const ph = height - top - bottom;
@@ -297,14 +329,15 @@ export function lineChart(spec: LineChartSpec): string {
       }
       const p = `${num(X(x))},${num(Y(y))}`;
       segments[segments.length - 1].push(p);
-      if (showDots) dots.push(`<circle cx="${num(X(x))}" cy="${num(Y(y))}" r="2.8" fill="${color}"/>`);
+      if (showDots) dots.push(marker(i, X(x), Y(y), color));
     }
     const lines = segments
       .filter((seg) => seg.length > 0)
       .map((seg) => `<polyline points="${seg.join(' ')}" fill="none" stroke="${color}" stroke-width="2" stroke-linejoin="round"${dashAttr(i)}/>`);
     out.push(`<g class="series" data-series="${escapeXml(s.name)}">${lines.join('')}${dots.join('')}</g>`);
   }
-  if (names.length > 1) out.push(legend(names, left + pw + 16, top + 8, 'line'));
+  const withMarkers = spec.markers ?? spec.series.every((s) => s.points.length <= 40);
+  if (names.length > 1) out.push(legend(names, left + pw + 16, top + 8, 'line', withMarkers));
   out.push('</svg>');
   return `${out.join('\n')}\n`;
 }

@@ -1,0 +1,88 @@
+import { ImgscanError } from '../../errors.js';
+import { openTrace } from '../store.js';
+import {
+  type Activity,
+  activity,
+  autoBucket,
+  type MixRow,
+  type Overview,
+  overview,
+  type Popularity,
+  popularity,
+  type RatePoint,
+  type Reaccess,
+  reaccess,
+  requestMix,
+  requestRate,
+  responseSizes,
+  type SizeStats,
+  type StatusRow,
+  statusCodes,
+} from './queries.js';
+import { writeAnalysisReport } from './report.js';
+
+/** `trace analyze`: characterizes the stored trace and writes Markdown, CSV and SVG into the output dir. */
+export interface AnalyzeOptions {
+  dataDir: string;
+  outDir: string;
+  /** Width of the request-rate buckets in seconds; default about 200 buckets over the trace. */
+  bucketSeconds?: number;
+  /** Rows in the top-clients and top-repositories tables. */
+  top?: number;
+}
+
+export interface TraceAnalysis {
+  dataDir: string;
+  outDir: string;
+  overview: Overview;
+  mix: MixRow[];
+  endpoints: MixRow[];
+  statuses: StatusRow[];
+  sizes: SizeStats[];
+  rate: { bucket_s: number; mean_rps: number; peak_rps: number; points: RatePoint[] };
+  popularity: Popularity;
+  reaccess: Reaccess;
+  clients: Activity;
+  repositories: Activity;
+  files: string[];
+}
+
+const maxBuckets = 100_000;
+
+export async function analyzeTrace(options: AnalyzeOptions): Promise<TraceAnalysis> {
+  if (options.bucketSeconds !== undefined && !(options.bucketSeconds > 0)) throw new ImgscanError('USAGE', 'the rate bucket must be longer than 0 s');
+  const db = await openTrace(options.dataDir);
+  try {
+    const ov = await overview(db);
+    const bucket = options.bucketSeconds ?? autoBucket(ov.duration_s);
+    if (ov.duration_s / bucket > maxBuckets) {
+      throw new ImgscanError('USAGE', `a ${bucket} s bucket cuts the ${Math.round(ov.duration_s)} s trace into more than ${maxBuckets} buckets; choose a wider --bucket`);
+    }
+    const points = await requestRate(db, bucket);
+    const top = options.top ?? 10;
+    const analysis: TraceAnalysis = {
+      dataDir: options.dataDir,
+      outDir: options.outDir,
+      overview: ov,
+      mix: await requestMix(db, 'kind'),
+      endpoints: await requestMix(db, 'endpoint'),
+      statuses: await statusCodes(db),
+      sizes: await responseSizes(db),
+      rate: {
+        bucket_s: bucket,
+        mean_rps: ov.duration_s > 0 ? ov.requests / ov.duration_s : 0,
+        peak_rps: points.reduce((m, p) => Math.max(m, p.requests / bucket), 0),
+        points,
+      },
+      popularity: await popularity(db),
+      reaccess: await reaccess(db),
+      clients: await activity(db, 'client', top),
+      repositories: await activity(db, 'repository', top),
+      files: [],
+    };
+    analysis.files = writeAnalysisReport(analysis);
+    return analysis;
+  } finally {
+    db.close();
+  }
+}

@@ -1,0 +1,36 @@
+import { LruPolicy } from './lru.js';
+import type { CachePolicy, PolicyContext } from './policy.js';
+
+/**
+ * R-cache: a memory cache in the registry for small, hot layers. Only objects of at most `rcacheMaxObject`
+ * bytes are admitted, and only once they have been requested `rcacheMinRequests` times (counted over the
+ * whole trace so far, hits included); admitted objects are replaced in LRU order.
+ */
+export class RCachePolicy implements CachePolicy {
+  private readonly lru: LruPolicy;
+  private readonly requests = new Map<string, number>();
+
+  constructor(private readonly context: PolicyContext) {
+    this.lru = new LruPolicy(context);
+  }
+
+  get used(): number {
+    return this.lru.used;
+  }
+
+  has(key: string): boolean {
+    return this.lru.has(key);
+  }
+
+  access(key: string, size: number): boolean {
+    const n = (this.requests.get(key) ?? 0) + 1;
+    this.requests.set(key, n);
+    if (this.lru.has(key)) return this.lru.access(key, size);
+    if (size <= this.context.params.rcacheMaxObject && n >= this.context.params.rcacheMinRequests) this.lru.access(key, size);
+    return false;
+  }
+
+  remove(key: string): boolean {
+    return this.lru.remove(key);
+  }
+}

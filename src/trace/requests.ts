@@ -1,0 +1,63 @@
+import type { Db } from '../store/duckdb.js';
+import type { Kind } from './uri.js';
+
+/**
+ * The requests the cache simulator replays, read from `trace_requests` in timestamp order.
+ *
+ * A request is *cacheable* when it is a successful GET (status 2xx, or no status recorded) of a blob or a
+ * manifest: those are served from a cache on a hit. PUT and DELETE of a manifest (and DELETE of a blob)
+ * invalidate the cached object. Everything else passes by the cache.
+ */
+export interface SimRequest {
+  /** Milliseconds since the epoch. */
+  time: number;
+  method: string;
+  kind: Kind;
+  /** `object_key`: the cache key. */
+  key: string;
+  /** `response_size`, bytes (0 when not recorded). */
+  size: number;
+  status: number | null;
+  repository: string | null;
+  client: string | null;
+}
+
+/** SQL condition for cacheable requests; keep in step with `isCacheable`. */
+export const cacheableSql = "method = 'GET' AND kind IN ('blob', 'manifest') AND object_key IS NOT NULL AND (status IS NULL OR status BETWEEN 200 AND 299)";
+
+export function isCacheable(r: Pick<SimRequest, 'method' | 'kind' | 'key' | 'status'>): boolean {
+  return r.method === 'GET' && (r.kind === 'blob' || r.kind === 'manifest') && r.key !== null && (r.status === null || (r.status >= 200 && r.status <= 299));
+}
+
+/** True when the request changes or deletes the object, so caches must drop it. */
+export function isInvalidation(r: Pick<SimRequest, 'method' | 'kind'>): boolean {
+  return (r.method === 'PUT' && r.kind === 'manifest') || (r.method === 'DELETE' && (r.kind === 'manifest' || r.kind === 'blob'));
+}
+
+/** Streams the requests that matter to a cache (cacheable or invalidating), in timestamp order, in batches. */
+export async function* streamRequests(db: Db): AsyncGenerator<SimRequest[]> {
+  const result = await db.connection.stream(`
+    SELECT epoch_us(timestamp) / 1000.0 AS time, method, kind, object_key, coalesce(response_size, 0)::DOUBLE AS size,
+           status, repository, client
+    FROM trace_requests
+    WHERE object_key IS NOT NULL AND method IN ('GET', 'PUT', 'DELETE')
+    ORDER BY timestamp, source, record_index`);
+  for await (const chunk of result) {
+    const cols = chunk.getColumns();
+    const n = chunk.rowCount;
+    const batch: SimRequest[] = new Array(n);
+    for (let i = 0; i < n; i++) {
+      batch[i] = {
+        time: cols[0][i] as number,
+        method: cols[1][i] as string,
+        kind: cols[2][i] as Kind,
+        key: cols[3][i] as string,
+        size: cols[4][i] as number,
+        status: cols[5][i] as number | null,
+        repository: cols[6][i] as string | null,
+        client: cols[7][i] as string | null,
+      };
+    }
+    yield batch;
+  }
+}

@@ -1,0 +1,182 @@
+import { ImgscanError } from '../errors.js';
+import { defaultLatency, type LatencyModel, serveMs } from './latency.js';
+import { defaultPolicyParams, type PolicyEntry, type PolicyParams, policies as registered } from './policies/index.js';
+import type { CachePolicy } from './policies/policy.js';
+import { LayerHistory, Prefetcher } from './prefetch.js';
+import { isCacheable, isInvalidation, type SimRequest } from './requests.js';
+
+/**
+ * The trace player: replays requests in order through many simulated caches at once (one per policy, cache
+ * size and prefetch timeout), so the trace is read once whatever the sweep.
+ */
+export interface SimConfig {
+  /** A name registered in ./policies/index.ts. */
+  policy: string;
+  /** Bytes (the memory tier, for two-level). */
+  capacity: number;
+  /** Prefetch on manifest GET with this timeout in seconds; no prefetching when undefined. */
+  prefetchTimeout?: number;
+}
+
+export interface SimResult {
+  /** e.g. "lru" or "lru+prefetch 600s". */
+  label: string;
+  policy: string;
+  cache_size: number;
+  /** Disk tier bytes (two-level only). */
+  disk_size: number | null;
+  prefetch_timeout: number | null;
+  requests: number;
+  hits: number;
+  hit_ratio: number;
+  memory_hits: number;
+  disk_hits: number;
+  bytes: number;
+  hit_bytes: number;
+  byte_hit_ratio: number;
+  /** Seconds to serve every cacheable request from the backend. */
+  backend_latency_s: number;
+  /** Seconds with this cache. */
+  latency_s: number;
+  latency_saved_s: number;
+  latency_saved_ratio: number;
+  prefetches: number;
+  prefetch_bytes: number;
+  prefetch_hits: number;
+  prefetch_expired: number;
+}
+
+export interface ReplayOptions {
+  params?: PolicyParams;
+  latency?: LatencyModel;
+  /** The policy registry; default all registered policies. */
+  policies?: Record<string, PolicyEntry>;
+}
+
+export interface ReplaySummary {
+  /** Requests seen (cacheable, invalidating and the rest). */
+  requests: number;
+  cacheable: number;
+  invalidations: number;
+  /** Requests out of timestamp order (the player does not reorder). */
+  out_of_order: number;
+  results: SimResult[];
+}
+
+class Run {
+  readonly result: SimResult;
+  readonly prefetcher: Prefetcher | undefined;
+
+  constructor(
+    readonly policy: CachePolicy,
+    config: SimConfig,
+    diskSize: number | null,
+    private readonly latency: LatencyModel,
+  ) {
+    const timeout = config.prefetchTimeout;
+    this.prefetcher = timeout === undefined ? undefined : new Prefetcher(policy, timeout * 1000);
+    this.result = {
+      label: timeout === undefined ? config.policy : `${config.policy}+prefetch ${timeout}s`,
+      policy: config.policy,
+      cache_size: config.capacity,
+      disk_size: diskSize,
+      prefetch_timeout: timeout ?? null,
+      requests: 0,
+      hits: 0,
+      hit_ratio: 0,
+      memory_hits: 0,
+      disk_hits: 0,
+      bytes: 0,
+      hit_bytes: 0,
+      byte_hit_ratio: 0,
+      backend_latency_s: 0,
+      latency_s: 0,
+      latency_saved_s: 0,
+      latency_saved_ratio: 0,
+      prefetches: 0,
+      prefetch_bytes: 0,
+      prefetch_hits: 0,
+      prefetch_expired: 0,
+    };
+  }
+
+  serve(r: SimRequest): void {
+    this.prefetcher?.expire(r.time);
+    const hit = this.policy.access(r.key, r.size);
+    this.prefetcher?.requested(r.key, hit);
+    const res = this.result;
+    res.requests++;
+    res.bytes += r.size;
+    res.backend_latency_s += serveMs(this.latency, undefined, r.size) / 1000;
+    if (hit) {
+      const tier = this.policy.lastHitTier ?? 'memory';
+      res.hits++;
+      res.hit_bytes += r.size;
+      if (tier === 'memory') res.memory_hits++;
+      else res.disk_hits++;
+      res.latency_s += serveMs(this.latency, tier, r.size) / 1000;
+    } else {
+      res.latency_s += serveMs(this.latency, undefined, r.size) / 1000;
+    }
+  }
+
+  finish(): SimResult {
+    const res = this.result;
+    res.hit_ratio = res.requests ? res.hits / res.requests : 0;
+    res.byte_hit_ratio = res.bytes ? res.hit_bytes / res.bytes : 0;
+    res.latency_saved_s = res.backend_latency_s - res.latency_s;
+    res.latency_saved_ratio = res.backend_latency_s ? res.latency_saved_s / res.backend_latency_s : 0;
+    if (this.prefetcher) {
+      res.prefetches = this.prefetcher.prefetches;
+      res.prefetch_bytes = this.prefetcher.prefetchBytes;
+      res.prefetch_hits = this.prefetcher.prefetchHits;
+      res.prefetch_expired = this.prefetcher.expired;
+    }
+    return res;
+  }
+}
+
+/** Replays batches of requests (in timestamp order) through one simulated cache per config. */
+export async function replay(
+  batches: AsyncIterable<readonly SimRequest[]> | Iterable<readonly SimRequest[]>,
+  configs: readonly SimConfig[],
+  options: ReplayOptions = {},
+): Promise<ReplaySummary> {
+  const params = options.params ?? defaultPolicyParams;
+  const latency = options.latency ?? defaultLatency;
+  const registry = options.policies ?? registered;
+  const runs = configs.map((config) => {
+    const entry = registry[config.policy];
+    if (!entry) throw new ImgscanError('USAGE', `unknown cache policy ${config.policy} (known: ${Object.keys(registry).join(', ')})`);
+    if (!(config.capacity >= 0)) throw new ImgscanError('USAGE', `cache size must be a number of bytes >= 0, got ${config.capacity}`);
+    const policy = entry.create({ capacity: config.capacity, params });
+    return new Run(policy, config, config.policy === 'two-level' ? config.capacity * params.diskRatio : null, latency);
+  });
+  const prefetching = runs.filter((r) => r.prefetcher);
+  const history = prefetching.length ? new LayerHistory() : undefined;
+  const summary: ReplaySummary = { requests: 0, cacheable: 0, invalidations: 0, out_of_order: 0, results: [] };
+  let last = -Infinity;
+  for await (const batch of batches) {
+    for (const r of batch) {
+      summary.requests++;
+      if (r.time < last) summary.out_of_order++;
+      else last = r.time;
+      if (isCacheable(r)) {
+        summary.cacheable++;
+        for (const run of runs) run.serve(r);
+        if (history) {
+          if (r.kind === 'manifest') {
+            const candidates = history.candidates(r);
+            if (candidates.length) for (const run of prefetching) run.prefetcher!.prefetch(candidates, r.time);
+          }
+          history.record(r);
+        }
+      } else if (isInvalidation(r)) {
+        summary.invalidations++;
+        for (const run of runs) run.policy.remove(r.key);
+      }
+    }
+  }
+  summary.results = runs.map((r) => r.finish());
+  return summary;
+}

@@ -1,0 +1,121 @@
+import { ImgscanError } from '../errors.js';
+import { num } from '../store/duckdb.js';
+import { defaultLatency, type LatencyModel } from './latency.js';
+import { defaultPolicyParams, type PolicyParams, policies } from './policies/index.js';
+import { cacheableSql, type SimRequest, streamRequests } from './requests.js';
+import { replay, type SimConfig, type SimResult } from './simulate.js';
+import { writeSimulationReport } from './simulate-report.js';
+import { openTrace } from './store.js';
+
+/**
+ * `trace simulate`: reads the stored trace once, replays it through every policy at every cache size (and
+ * prefetching at every timeout), and writes the report.
+ */
+export interface SimulateOptions {
+  dataDir: string;
+  outDir: string;
+  /** Registered policy names, plus "prefetch" for prefetching on top of `prefetchPolicy`. */
+  policies: string[];
+  /** Cache sizes in bytes; default fractions of the footprint (`defaultSizeFractions`). */
+  sizes?: number[];
+  /** Prefetch timeouts in seconds. */
+  prefetchTimeouts: number[];
+  prefetchPolicy?: string;
+  params?: PolicyParams;
+  latency?: LatencyModel;
+  onProgress?: (requestsDone: number, requestsTotal: number) => void;
+}
+
+export interface SimulateSummary {
+  dataDir: string;
+  outDir: string;
+  /** Requests in the trace, all kinds. */
+  requests: number;
+  /** Successful GETs of blobs and manifests, the requests a cache serves. */
+  cacheable: number;
+  invalidations: number;
+  out_of_order: number;
+  /** Distinct cacheable objects and the sum of their largest response sizes. */
+  objects: number;
+  footprint_bytes: number;
+  first: string | null;
+  last: string | null;
+  sizes: number[];
+  prefetch_policy: string;
+  prefetch_timeouts: number[];
+  params: PolicyParams;
+  latency: LatencyModel;
+  results: SimResult[];
+  files: string[];
+}
+
+export const defaultSizeFractions = [0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1];
+export const prefetchName = 'prefetch';
+
+export async function simulateTrace(options: SimulateOptions): Promise<SimulateSummary> {
+  const params = options.params ?? defaultPolicyParams;
+  const latency = options.latency ?? defaultLatency;
+  const prefetchPolicy = options.prefetchPolicy ?? 'lru';
+  for (const p of [...options.policies, prefetchPolicy]) {
+    if (p !== prefetchName && !policies[p]) {
+      throw new ImgscanError('USAGE', `unknown cache policy ${p} (known: ${[...Object.keys(policies), prefetchName].join(', ')})`);
+    }
+  }
+  if (options.policies.length === 0) throw new ImgscanError('USAGE', 'no cache policy to simulate');
+  const db = await openTrace(options.dataDir);
+  try {
+    const [stats] = await db.all(`
+      SELECT count(*) AS requests, count(*) FILTER (WHERE ${cacheableSql}) AS cacheable,
+             min(timestamp)::VARCHAR AS first, max(timestamp)::VARCHAR AS last
+      FROM trace_requests`);
+    const [fp] = await db.all(`
+      SELECT count(*) AS objects, coalesce(sum(size), 0) AS footprint
+      FROM (SELECT object_key, max(coalesce(response_size, 0)) AS size FROM trace_requests WHERE ${cacheableSql} GROUP BY object_key)`);
+    const footprint = num(fp.footprint);
+    const sizes = [
+      ...new Set(options.sizes ?? defaultSizeFractions.map((f) => Math.max(1, Math.round(footprint * f)))),
+    ].sort((a, b) => a - b);
+    const configs: SimConfig[] = [];
+    for (const policy of options.policies) {
+      if (policy === prefetchName) continue;
+      for (const capacity of sizes) configs.push({ policy, capacity });
+    }
+    if (options.policies.includes(prefetchName)) {
+      if (options.prefetchTimeouts.length === 0) throw new ImgscanError('USAGE', 'prefetching needs at least one timeout');
+      for (const timeout of options.prefetchTimeouts) for (const capacity of sizes) configs.push({ policy: prefetchPolicy, capacity, prefetchTimeout: timeout });
+    }
+    const total = num(stats.cacheable);
+    let done = 0;
+    const batches = async function* (): AsyncGenerator<SimRequest[]> {
+      for await (const batch of streamRequests(db)) {
+        yield batch;
+        done += batch.length;
+        options.onProgress?.(done, total);
+      }
+    };
+    const replayed = await replay(batches(), configs, { params, latency });
+    const summary: SimulateSummary = {
+      dataDir: options.dataDir,
+      outDir: options.outDir,
+      requests: num(stats.requests),
+      cacheable: replayed.cacheable,
+      invalidations: replayed.invalidations,
+      out_of_order: replayed.out_of_order,
+      objects: num(fp.objects),
+      footprint_bytes: footprint,
+      first: (stats.first as string | null) ?? null,
+      last: (stats.last as string | null) ?? null,
+      sizes,
+      prefetch_policy: prefetchPolicy,
+      prefetch_timeouts: options.policies.includes(prefetchName) ? options.prefetchTimeouts : [],
+      params,
+      latency,
+      results: replayed.results,
+      files: [],
+    };
+    summary.files = writeSimulationReport(summary, options.policies.filter((p) => p !== prefetchName));
+    return summary;
+  } finally {
+    db.close();
+  }
+}
