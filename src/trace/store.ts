@@ -159,7 +159,7 @@ export class TraceWriter {
 export async function openTrace(dataDir: string): Promise<Db> {
   const parts = existsSync(dataDir) ? listParts(dataDir, traceTable) : [];
   if (parts.length === 0) {
-    throw new ImgscanError('USAGE', `no trace data in ${dataDir}: run \`imgscan trace ingest FILE...\` first (or pass --data)`, { path: dataDir });
+    throw new ImgscanError('USAGE', 'no trace data: run `imgscan trace ingest FILE...` first, or pass --data', { path: dataDir });
   }
   const db = await Db.open(':memory:');
   try {

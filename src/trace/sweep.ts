@@ -23,7 +23,8 @@ export interface SimulateOptions {
   prefetchPolicy?: string;
   params?: PolicyParams;
   latency?: LatencyModel;
-  onProgress?: (requestsDone: number, requestsTotal: number) => void;
+  /** After each batch: requests replayed, requests in all, response bytes of this batch. */
+  onProgress?: (requestsDone: number, requestsTotal: number, bytes: number) => void;
 }
 
 export interface SimulateSummary {
@@ -90,7 +91,7 @@ export async function simulateTrace(options: SimulateOptions): Promise<SimulateS
       for await (const batch of streamRequests(db)) {
         yield batch;
         done += batch.length;
-        options.onProgress?.(done, total);
+        options.onProgress?.(done, total, batch.reduce((sum, r) => sum + r.size, 0));
       }
     };
     const replayed = await replay(batches(), configs, { params, latency });

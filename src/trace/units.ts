@@ -45,3 +45,10 @@ export function parseList<T>(text: string, parse: (item: string) => T): T[] {
     .filter(Boolean)
     .map(parse);
 }
+
+/** A number >= 0, e.g. a latency in ms. `name` is the flag, for the error. */
+export function parseNonNegative(text: string, name: string): number {
+  const n = Number(text.trim());
+  if (text.trim() === '' || !Number.isFinite(n) || n < 0) throw new ImgscanError('USAGE', `--${name} must be a number >= 0, got ${JSON.stringify(text)}`);
+  return n;
+}

@@ -1,0 +1,49 @@
+import { resolve } from 'node:path';
+import { Command, Flags } from '@oclif/core';
+import { describeError, exitCodeFor } from '../../src/cli/errors.js';
+import { analyzeTrace, type TraceAnalysis } from '../../src/trace/analysis/analyze.js';
+import { parseDuration } from '../../src/trace/units.js';
+
+export default class TraceAnalyze extends Command {
+  static override summary = 'Characterize an ingested registry trace: request mix, sizes, rate, popularity, re-access, clients.';
+  static override description = `Reads the trace_requests table under --data and writes analyze.md, one CSV per table and SVG charts into --out:
+request mix (method x kind, endpoints, status codes), response size CDF, request rate over time, popularity skew (share of requests to the top 1% / 10% of objects, Zipf exponent fit), re-access distance, and the activity of clients and repositories.`;
+  static override examples = ['<%= config.bin %> trace analyze', '<%= config.bin %> trace analyze --data ./imgscan-trace --out ./report --bucket 1m --json'];
+  static override enableJsonFlag = true;
+  static override flags = {
+    data: Flags.string({ description: 'trace data directory written by `trace ingest`', default: 'imgscan-trace' }),
+    out: Flags.string({ description: 'report directory', default: 'imgscan-report/trace' }),
+    bucket: Flags.string({ description: 'request-rate bucket width, e.g. 10s, 1m, 1h (default: about 200 buckets)' }),
+    top: Flags.integer({ description: 'rows in the top clients and repositories tables', default: 10, min: 0 }),
+  };
+
+  async run(): Promise<TraceAnalysis> {
+    const { flags } = await this.parse(TraceAnalyze);
+    try {
+      const a = await analyzeTrace({
+        dataDir: resolve(flags.data),
+        outDir: resolve(flags.out),
+        bucketSeconds: flags.bucket === undefined ? undefined : parseDuration(flags.bucket),
+        top: flags.top,
+      });
+      this.log(formatSummary(a));
+      return a;
+    } catch (err) {
+      return this.error(describeError(err), { exit: exitCodeFor(err) });
+    }
+  }
+}
+
+const pct = (f: number) => `${(f * 100).toFixed(1)}%`;
+
+function formatSummary(a: TraceAnalysis): string {
+  const o = a.overview;
+  const p = a.popularity;
+  return [
+    `requests: ${o.requests} (${o.cacheable} cacheable) from ${o.first} to ${o.last}`,
+    `mix: ${a.mix.map((m) => `${m.method} ${m.kind} ${pct(m.share)}`).join(', ')}`,
+    `objects: ${p.objects}; top 1% get ${pct(p.top1_share)} of requests, top 10% ${pct(p.top10_share)}; Zipf alpha ${p.zipf_alpha.toFixed(3)} (r2 ${p.zipf_r2.toFixed(3)})`,
+    `clients: ${a.clients.count}; repositories: ${a.repositories.count}; peak rate ${a.rate.peak_rps.toFixed(2)} req/s (${a.rate.bucket_s} s buckets)`,
+    `report: ${a.files[0]}`,
+  ].join('\n');
+}

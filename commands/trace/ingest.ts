@@ -1,0 +1,61 @@
+import { resolve } from 'node:path';
+import { Args, Command, Flags } from '@oclif/core';
+import { describeError, exitCodeFor } from '../../src/cli/errors.js';
+import { formatBytes, Progress } from '../../src/cli/progress.js';
+import { ingestTraces, type IngestSummary } from '../../src/trace/ingest.js';
+
+export default class TraceIngest extends Command {
+  static override summary = 'Read registry trace files (JSON arrays or pandas CSV) into a Parquet table.';
+  static override description = `Streams each file (gzip accepted), parses every request URI into repository, kind (manifest, blob, other) and digest or tag, and writes the trace_requests table as Parquet under --data (schemas/trace.sql). Ingesting a file again replaces the rows of the same file name.
+
+Accepted forms: a JSON array of records with the fields host, http.request.duration, http.request.method, http.request.remoteaddr, http.request.uri, http.request.useragent, http.response.status, http.response.written, id, timestamp (the published FAST'18 IBM traces), or a CSV export with those names in its header row (leading index columns are ignored).`;
+  static override examples = [
+    '<%= config.bin %> trace ingest prod-dal09-1.json prod-dal09-2.json',
+    '<%= config.bin %> trace ingest ../shared/data/ibm-dal09-blobs-sample.csv --data ./imgscan-trace --json',
+  ];
+  static override strict = false;
+  static override enableJsonFlag = true;
+  static override args = { file: Args.string({ description: 'trace file(s): JSON array or CSV, optionally gzipped', required: true }) };
+  static override flags = {
+    data: Flags.string({ description: 'trace data directory (Parquet under DATA/trace_requests/)', default: 'imgscan-trace' }),
+    'skip-invalid': Flags.boolean({ description: 'skip records with bad fields (counted and reported) instead of stopping at the first' }),
+    'part-rows': Flags.integer({ description: 'rows per Parquet part', default: 500_000, min: 1000, hidden: true }),
+  };
+
+  async run(): Promise<IngestSummary> {
+    const { argv, flags } = await this.parse(TraceIngest);
+    let progress: Progress | undefined;
+    const show = () => (progress ??= new Progress({ enabled: !this.jsonEnabled() }));
+    let bytesShown = 0;
+    try {
+      const summary = await ingestTraces(argv as string[], {
+        dataDir: resolve(flags.data),
+        skipInvalid: flags['skip-invalid'],
+        partRows: flags['part-rows'],
+        onProgress: (p) => {
+          const bar = show();
+          bar.set('files', p.filesDone, p.files);
+          bar.set('records', p.records);
+          bar.totalBytes(p.totalBytes);
+          bar.addBytes(p.bytes - bytesShown);
+          bytesShown = p.bytes;
+        },
+      });
+      progress?.stop();
+      this.log(formatSummary(summary));
+      return summary;
+    } catch (err) {
+      progress?.stop();
+      return this.error(describeError(err), { exit: exitCodeFor(err) });
+    }
+  }
+}
+
+function formatSummary(s: IngestSummary): string {
+  const lines = s.files.map((f) => `${f.path}: ${f.format}, ${f.records} records${f.invalid ? `, ${f.invalid} skipped as invalid` : ''}, ${formatBytes(f.bytes)}`);
+  const rate = s.seconds > 0 ? `, ${Math.round(s.records / s.seconds)} records/s` : '';
+  lines.push(`${s.records} records in ${s.seconds.toFixed(1)} s${rate}; data: ${s.dataDir}`);
+  for (const p of s.problems) lines.push(`skipped ${p.path} ${p.location}: ${p.message}`);
+  if (s.invalid > s.problems.length) lines.push(`... and ${s.invalid - s.problems.length} more skipped records`);
+  return lines.join('\n');
+}

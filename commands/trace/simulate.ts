@@ -1,0 +1,108 @@
+import { resolve } from 'node:path';
+import { Command, Flags } from '@oclif/core';
+import { describeError, exitCodeFor } from '../../src/cli/errors.js';
+import { formatBytes, Progress } from '../../src/cli/progress.js';
+import { defaultLatency, type LatencyModel } from '../../src/trace/latency.js';
+import { defaultPolicyParams, policies } from '../../src/trace/policies/index.js';
+import { prefetchName, simulateTrace, type SimulateSummary } from '../../src/trace/sweep.js';
+import { parseDuration, parseList, parseNonNegative, parseSize } from '../../src/trace/units.js';
+
+const latencyFlags = {
+  'memory-ms': ['memoryMs', 'memory tier: ms per request'],
+  'memory-ms-per-mib': ['memoryMsPerMiB', 'memory tier: ms per MiB'],
+  'disk-ms': ['diskMs', 'disk tier: ms per request'],
+  'disk-ms-per-mib': ['diskMsPerMiB', 'disk tier: ms per MiB'],
+  'backend-ms': ['backendMs', 'backend storage (a miss): ms per request'],
+  'backend-ms-per-mib': ['backendMsPerMiB', 'backend storage (a miss): ms per MiB'],
+} as const;
+
+export default class TraceSimulate extends Command {
+  static override summary = 'Replay an ingested trace through cache policies and sweep cache sizes.';
+  static override description = `Replays the successful blob and manifest GETs in timestamp order through every policy at every cache size (manifest PUT/DELETE invalidate) and writes simulate.md, simulate.csv and charts of hit ratio, byte hit ratio and latency saved vs cache size into --out.
+
+Policies: ${Object.entries(policies)
+    .map(([name, p]) => `${name} (${p.description})`)
+    .join('; ')}; ${prefetchName} (prefetch on manifest GET on top of --prefetch-policy, for each --prefetch-timeouts).`;
+  static override examples = [
+    '<%= config.bin %> trace simulate',
+    '<%= config.bin %> trace simulate --policies lru,arc,two-level --sizes 256MiB,1GiB,4GiB --backend-ms 50',
+    '<%= config.bin %> trace simulate --policies prefetch --prefetch-timeouts 1m,10m,1h --json',
+  ];
+  static override enableJsonFlag = true;
+  static override flags = {
+    data: Flags.string({ description: 'trace data directory written by `trace ingest`', default: 'imgscan-trace' }),
+    out: Flags.string({ description: 'report directory', default: 'imgscan-report/trace' }),
+    policies: Flags.string({ description: 'comma-separated policies', default: [...Object.keys(policies), prefetchName].join(',') }),
+    sizes: Flags.string({ description: 'comma-separated cache sizes, e.g. 64MiB,1GiB (default: 0.1% to 100% of the footprint)' }),
+    'prefetch-timeouts': Flags.string({ description: 'comma-separated prefetch timeouts, e.g. 60s,10m,1h', default: '1m,10m,1h' }),
+    'prefetch-policy': Flags.string({ description: 'policy of the cache prefetched layers go into', default: 'lru' }),
+    'rcache-max-object': Flags.string({ description: 'R-cache: largest object admitted', default: formatSizeFlag(defaultPolicyParams.rcacheMaxObject) }),
+    'rcache-min-requests': Flags.integer({ description: 'R-cache: requests before an object is admitted', default: defaultPolicyParams.rcacheMinRequests, min: 1 }),
+    'two-level-max-object': Flags.string({ description: 'two-level: largest object kept in memory', default: formatSizeFlag(defaultPolicyParams.twoLevelMaxObject) }),
+    'disk-ratio': Flags.integer({ description: 'two-level: disk tier size as a multiple of the memory tier', default: defaultPolicyParams.diskRatio, min: 1 }),
+    ...Object.fromEntries(
+      Object.entries(latencyFlags).map(([flag, [key, description]]) => [flag, Flags.string({ description, default: String(defaultLatency[key]) })]),
+    ),
+  };
+
+  async run(): Promise<SimulateSummary> {
+    const { flags } = await this.parse(TraceSimulate);
+    let progress: Progress | undefined;
+    const show = () => (progress ??= new Progress({ enabled: !this.jsonEnabled() }));
+    try {
+      const f = flags as unknown as Record<string, string>;
+      const latency = Object.fromEntries(Object.entries(latencyFlags).map(([flag, [key]]) => [key, parseNonNegative(f[flag], flag)])) as unknown as LatencyModel;
+      const summary = await simulateTrace({
+        dataDir: resolve(flags.data),
+        outDir: resolve(flags.out),
+        policies: parseList(flags.policies, (s) => s),
+        sizes: flags.sizes === undefined ? undefined : parseList(flags.sizes, parseSize),
+        prefetchTimeouts: parseList(flags['prefetch-timeouts'], parseDuration),
+        prefetchPolicy: flags['prefetch-policy'],
+        params: {
+          rcacheMaxObject: parseSize(flags['rcache-max-object']),
+          rcacheMinRequests: flags['rcache-min-requests'],
+          twoLevelMaxObject: parseSize(flags['two-level-max-object']),
+          diskRatio: flags['disk-ratio'],
+        },
+        latency,
+        onProgress: (done, total, bytes) => {
+          const bar = show();
+          bar.set('requests', done, total);
+          bar.addBytes(bytes);
+        },
+      });
+      progress?.stop();
+      this.log(formatSummary(summary));
+      return summary;
+    } catch (err) {
+      progress?.stop();
+      return this.error(describeError(err), { exit: exitCodeFor(err) });
+    }
+  }
+}
+
+function formatSizeFlag(n: number): string {
+  return n % (1 << 20) === 0 ? `${n / (1 << 20)}MiB` : String(n);
+}
+
+function formatSummary(s: SimulateSummary): string {
+  const labels = [...new Set(s.results.map((r) => r.label))];
+  const width = Math.max(12, ...labels.map((l) => l.length));
+  const head = `${'hit ratio'.padEnd(width)} ${s.sizes.map((b) => formatBytes(b).padStart(10)).join(' ')}`;
+  const rows = labels.map(
+    (l) =>
+      `${l.padEnd(width)} ${s.sizes
+        .map((b) => {
+          const r = s.results.find((x) => x.label === l && x.cache_size === b);
+          return (r ? `${(r.hit_ratio * 100).toFixed(1)}%` : '').padStart(10);
+        })
+        .join(' ')}`,
+  );
+  return [
+    `${s.cacheable} cacheable requests, ${s.objects} objects, footprint ${formatBytes(s.footprint_bytes)}`,
+    head,
+    ...rows,
+    `report: ${s.files[0]}`,
+  ].join('\n');
+}
