@@ -26,7 +26,7 @@ export function isZeroBlock(b: Uint8Array, at: number): boolean {
 
 /**
  * A numeric field: octal ASCII (spaces and NULs around it allowed), or GNU base-256 when the top bit of the
- * first byte is set (0x80 positive, 0xff negative). Returns -1 for garbage.
+ * first byte is set (0x80 positive, 0xff negative). Returns NaN for garbage.
  */
 export function numeric(b: Uint8Array, at: number, len: number): number {
   const first = b[at]!;
@@ -52,9 +52,9 @@ function octal(b: Uint8Array, at: number, len: number): number {
     const c = b[i]!;
     if (c >= 0x30 && c <= 0x37) v = v * 8 + (c - 0x30);
     else if (c === 0x20 || c === 0) break;
-    else return -1;
+    else return NaN;
   }
-  for (; i < end; i++) if (b[i] !== 0x20 && b[i] !== 0) return -1;
+  for (; i < end; i++) if (b[i] !== 0x20 && b[i] !== 0) return NaN;
   return v;
 }
 

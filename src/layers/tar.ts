@@ -149,8 +149,8 @@ export class TarParser {
     if (!checksumOk(b, at)) throw this.invalid(offset, 'header checksum mismatch');
     if (this.entryStart < 0) this.entryStart = offset;
     const flag = b[at + 156]!;
-    const size = numeric(b, at + 124, 12);
-    if (size < 0) throw this.invalid(offset, 'bad size field');
+    const size = this.field(b, at, 124, 12, 'size', offset);
+    if (size < 0) throw this.invalid(offset, 'negative size field');
 
     // Metadata headers: their payload applies to the next entry ('g': to all following entries).
     if (flag === 0x78 /* x */ || flag === 0x67 /* g */ || flag === 0x4c /* L */ || flag === 0x4b /* K */) {
@@ -173,11 +173,6 @@ export class TarParser {
     this.longLink = null;
     this.visitor.entry(h);
     this.startData(dataSize, h.type === 'file' ? Sink.Visitor : Sink.Skip);
-  }
-
-  /** Size of the header's content with a PAX override applied. */
-  private size(b: Uint8Array, at: number): number {
-    return this.local?.size ?? this.global.size ?? numeric(b, at + 124, 12);
   }
 
   private entryHeader(b: Uint8Array, at: number, offset: number, flag: number, rawSize: number): TarHeader {
@@ -207,15 +202,22 @@ export class TarParser {
       path,
       type,
       size,
-      mode: numeric(b, at + 100, 8) & 0o7777,
-      uid: local?.uid ?? g.uid ?? numeric(b, at + 108, 8),
-      gid: local?.gid ?? g.gid ?? numeric(b, at + 116, 8),
-      mtime: local?.mtime ?? g.mtime ?? numeric(b, at + 136, 12),
+      mode: this.field(b, at, 100, 8, 'mode', offset) & 0o7777,
+      uid: local?.uid ?? g.uid ?? this.field(b, at, 108, 8, 'uid', offset),
+      gid: local?.gid ?? g.gid ?? this.field(b, at, 116, 8, 'gid', offset),
+      mtime: local?.mtime ?? g.mtime ?? this.field(b, at, 136, 12, 'mtime', offset),
       linkTarget: type === 'symlink' ? rawLink : type === 'hardlink' ? normalizePath(rawLink) : null,
-      devMajor: device ? numeric(b, at + 329, 8) : null,
-      devMinor: device ? numeric(b, at + 337, 8) : null,
+      devMajor: device ? this.field(b, at, 329, 8, 'devmajor', offset) : null,
+      devMinor: device ? this.field(b, at, 337, 8, 'devminor', offset) : null,
       offset: this.entryStart,
     };
+  }
+
+  /** A numeric header field; garbage is TAR_INVALID. */
+  private field(b: Uint8Array, at: number, pos: number, len: number, name: string, offset: number): number {
+    const v = numeric(b, at + pos, len);
+    if (Number.isNaN(v)) throw this.invalid(offset, `bad ${name} field`);
+    return v;
   }
 
   private startData(size: number, sink: Sink): void {

@@ -218,10 +218,15 @@ export function ustarHeader(h: { name: string; size: number; type: string; uid?:
   field(156, 1, h.type);
   field(157, 100, h.linkname ?? '');
   field(257, 8, 'ustar\u000000');
+  return withChecksum(b);
+}
+
+/** Recomputes a header block's checksum field (after editing it). */
+export function withChecksum(b: Uint8Array): Uint8Array {
   b.fill(0x20, 148, 156);
   let sum = 0;
   for (const x of b) sum += x;
-  field(148, 8, sum.toString(8).padStart(6, '0') + '\0 ');
+  b.set(new TextEncoder().encode(sum.toString(8).padStart(6, '0') + '\0 '), 148);
   return b;
 }
 

@@ -128,6 +128,27 @@ describe('LayerScanner details', () => {
     }
   });
 
+  it('sniffs the compression across tiny first writes, and takes an empty blob as an empty layer', async () => {
+    const { LayerScanner } = await import('../../../src/layers/scan-layer.js');
+    for (const ext of ['.gz', '.zst', '']) {
+      const file = join(dir, 'gnu.tar' + ext);
+      const blob = readFileSync(file);
+      const rows: FileRow[] = [];
+      const scanner = new LayerScanner({ layerDigest: sha256File(file) }, { files: (r) => void rows.push(...r) });
+      await scanner.write(blob.subarray(0, 1));
+      await scanner.write(blob.subarray(1, 3));
+      await scanner.write(blob.subarray(3));
+      const layer = await scanner.end();
+      expect(layer.diff_id).toBe(sha256File(join(dir, 'gnu.tar')));
+      expect(rows.length).toBe(tarList(join(dir, 'gnu.tar')).length);
+    }
+    const empty = join(dir, 'empty.blob');
+    writeFileSync(empty, '');
+    const { layer, files } = await scanFile(empty, { expectedSize: 0 });
+    expect(layer).toMatchObject({ compression: 'none', tar_size: 0, entry_count: 0, diff_id: sha256File(empty) });
+    expect(files).toEqual([]);
+  });
+
   it('decodes a multi-member gzip completely', async () => {
     const tar = join(dir, 'pax.tar');
     const multi = join(dir, 'multi.tar.gz');

@@ -7,7 +7,7 @@ import { ImgscanError } from '../../../src/errors.js';
 import { TarParser, type TarHeader, type TarVisitor } from '../../../src/layers/tar.js';
 import { normalizePath } from '../../../src/layers/tar-fields.js';
 import {
-  blocks, concat, LONG_PATH_150, makeTree, paxRecords, run, scanFile, sh, tarList, ustarHeader,
+  blocks, concat, LONG_PATH_150, makeTree, paxRecords, run, scanFile, sh, tarList, ustarHeader, withChecksum,
 } from './fixture.js';
 
 /** Records what the parser reports (content as sha256 + length); checks the callback order as it goes. */
@@ -184,6 +184,9 @@ describe('TarParser', () => {
     second[1536 + 1] = 0x41;
     expect(tarError(() => parse(second, 64)).message).toMatch(/checksum mismatch at byte offset 1536, entry 1/);
     expect(tarError(() => parse(concat([ustarHeader({ name: 'v', size: 0, type: 'V' }), EOA]))).message).toMatch(/unsupported entry type 'V'/);
+    const garbage = ustarHeader({ name: 'm', size: 0, type: '0' });
+    garbage[101] = 0x39; // '9' is not octal; the checksum is made to match
+    expect(tarError(() => parse(concat([withChecksum(garbage), EOA]))).message).toMatch(/bad mode field at byte offset 0/);
     expect(tarError(() => parse(concat([new Uint8Array(512), one, EOA]))).message).toMatch(/zero block/);
     const pax = paxRecords({ path: 'p' });
     expect(tarError(() => parse(concat([ustarHeader({ name: 'x', size: pax.length, type: 'x' }), blocks(pax)]))).message)
