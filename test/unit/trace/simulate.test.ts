@@ -1,0 +1,232 @@
+import { describe, expect, it } from 'vitest';
+import { defaultLatency, type LatencyModel } from '../../../src/trace/latency.js';
+import { defaultPolicyParams, type PolicyEntry } from '../../../src/trace/policies/index.js';
+import type { CachePolicy } from '../../../src/trace/policies/policy.js';
+import type { SimRequest } from '../../../src/trace/requests.js';
+import { replay } from '../../../src/trace/simulate.js';
+import { rng } from './gen.js';
+import { refLru, refTwoLevel } from './reference.js';
+
+const MiB = 1 << 20;
+
+function req(time: number, key: string, size: number, over: Partial<SimRequest> = {}): SimRequest {
+  const kind = key.startsWith('manifest:') ? 'manifest' : 'blob';
+  return { time, method: 'GET', kind, key, size, status: 200, repository: 'r', client: 'c', ...over };
+}
+
+/** A mixed stream: cacheable GETs, failed GETs, HEADs, and manifest PUTs that invalidate. */
+function stream(seed: number, n: number): SimRequest[] {
+  const rand = rng(seed);
+  const blobSizes = Array.from({ length: 120 }, () => Math.floor(rand() * 8 * MiB));
+  const out: SimRequest[] = [];
+  for (let i = 0; i < n; i++) {
+    const x = rand();
+    if (x < 0.65) {
+      const b = Math.floor(rand() ** 2 * blobSizes.length);
+      out.push(req(i * 100, `blob:b${b}`, blobSizes[b], { status: rand() < 0.05 ? 404 : 200 }));
+    } else if (x < 0.9) {
+      out.push(req(i * 100, `manifest:r${Math.floor(rand() * 5)}:latest`, 2000));
+    } else if (x < 0.95) {
+      out.push(req(i * 100, `manifest:r${Math.floor(rand() * 5)}:latest`, 0, { method: 'PUT', status: 201 }));
+    } else {
+      out.push(req(i * 100, `blob:b${Math.floor(rand() * 10)}`, 0, { method: 'HEAD' }));
+    }
+  }
+  return out;
+}
+
+const ms = (l: LatencyModel, tier: 'memory' | 'disk' | 'backend', size: number) =>
+  tier === 'memory' ? l.memoryMs + (size / MiB) * l.memoryMsPerMiB : tier === 'disk' ? l.diskMs + (size / MiB) * l.diskMsPerMiB : l.backendMs + (size / MiB) * l.backendMsPerMiB;
+
+describe('trace player', () => {
+  it('counts hits, bytes and latency as a separate loop over a reference LRU does, invalidations included', async () => {
+    const reqs = stream(5, 6000);
+    const capacity = 64 * MiB;
+    const latency: LatencyModel = { memoryMs: 0.2, memoryMsPerMiB: 0.3, diskMs: 2, diskMsPerMiB: 3, backendMs: 40, backendMsPerMiB: 12 };
+    const { results, requests, cacheable, invalidations } = await replay([reqs.slice(0, 1000), reqs.slice(1000)], [{ policy: 'lru', capacity }], { latency });
+    // Reference: the cacheable requests and the invalidations, in order, through the reference LRU.
+    const isCacheable = (r: SimRequest) => r.method === 'GET' && r.status !== null && r.status >= 200 && r.status < 300;
+    const isInvalidation = (r: SimRequest) => r.method === 'PUT' && r.kind === 'manifest';
+    const ops = reqs.filter((r) => isCacheable(r) || isInvalidation(r)).map((r) => ({ key: r.key, size: r.size, remove: isInvalidation(r) }));
+    const hits = refLru(capacity, ops);
+    const seq = ops.filter((o) => !o.remove);
+    const seqHits = hits.filter((_, i) => !ops[i].remove);
+    let hitCount = 0;
+    let bytes = 0;
+    let hitBytes = 0;
+    let baseline = 0;
+    let withCache = 0;
+    seq.forEach((r, i) => {
+      bytes += r.size;
+      baseline += ms(latency, 'backend', r.size);
+      if (seqHits[i]) {
+        hitCount++;
+        hitBytes += r.size;
+        withCache += ms(latency, 'memory', r.size);
+      } else withCache += ms(latency, 'backend', r.size);
+    });
+    const [res] = results;
+    expect(requests).toBe(reqs.length);
+    expect(cacheable).toBe(seq.length);
+    expect(invalidations).toBe(reqs.filter(isInvalidation).length);
+    expect(res.requests).toBe(seq.length);
+    expect(res.hits).toBe(hitCount);
+    expect(res.memory_hits).toBe(hitCount);
+    expect(res.hit_ratio).toBeCloseTo(hitCount / seq.length, 12);
+    expect(res.bytes).toBe(bytes);
+    expect(res.hit_bytes).toBe(hitBytes);
+    expect(res.byte_hit_ratio).toBeCloseTo(hitBytes / bytes, 12);
+    expect(res.backend_latency_s).toBeCloseTo(baseline / 1000, 6);
+    expect(res.latency_s).toBeCloseTo(withCache / 1000, 6);
+    expect(res.latency_saved_s).toBeCloseTo((baseline - withCache) / 1000, 6);
+    expect(res.latency_saved_ratio).toBeCloseTo((baseline - withCache) / baseline, 12);
+    expect(hitCount).toBeGreaterThan(0);
+  });
+
+  it('charges disk hits of the two-level cache at the disk tier cost', async () => {
+    const reqs = stream(6, 4000).filter((r) => r.method === 'GET' && r.status === 200);
+    const params = { ...defaultPolicyParams, diskRatio: 4, twoLevelMaxObject: 4 * MiB };
+    const capacity = 20 * MiB;
+    const { results } = await replay([reqs], [{ policy: 'two-level', capacity }], { params });
+    const tiers = refTwoLevel(capacity, 4, 4 * MiB, reqs);
+    const [res] = results;
+    expect(res.memory_hits).toBe(tiers.filter((t) => t === 'memory').length);
+    expect(res.disk_hits).toBe(tiers.filter((t) => t === 'disk').length);
+    expect(res.disk_size).toBe(capacity * 4);
+    const expected = reqs.reduce((s, r, i) => s + ms(defaultLatency, tiers[i] || 'backend', r.size), 0);
+    expect(res.latency_s).toBeCloseTo(expected / 1000, 6);
+    expect(res.disk_hits).toBeGreaterThan(0);
+  });
+
+  it('runs every config in one pass and keeps configs independent', async () => {
+    const reqs = stream(7, 3000);
+    const configs = [16, 64, 256].flatMap((m) => ['lru', 'lfu', 'fifo', 'arc', 'rcache', 'two-level'].map((policy) => ({ policy, capacity: m * MiB })));
+    const together = await replay([reqs], configs);
+    for (const [i, c] of configs.entries()) {
+      const alone = await replay([reqs], [c]);
+      expect(together.results[i]).toEqual(alone.results[0]);
+    }
+  });
+
+  it('counts requests out of timestamp order', async () => {
+    const s = await replay([[req(5, 'blob:a', 1), req(3, 'blob:a', 1), req(4, 'blob:b', 1), req(9, 'blob:b', 1)]], [{ policy: 'lru', capacity: 10 }]);
+    expect(s.out_of_order).toBe(2);
+  });
+
+  it('refuses unknown policies and negative sizes', async () => {
+    await expect(replay([[]], [{ policy: 'nope', capacity: 1 }])).rejects.toThrow(/unknown cache policy nope/);
+    await expect(replay([[]], [{ policy: 'lru', capacity: -1 }])).rejects.toThrow(/cache size/);
+  });
+
+  it('accepts a policy added to the registry', async () => {
+    /** Most recently used: evicts the newest object (good for loops), the example of docs/trace.md. */
+    class MruPolicy implements CachePolicy {
+      private readonly items = new Map<string, number>();
+      used = 0;
+      constructor(private readonly capacity: number) {}
+      has(key: string) {
+        return this.items.has(key);
+      }
+      access(key: string, size: number) {
+        const held = this.items.get(key);
+        if (held !== undefined) {
+          this.items.delete(key);
+          this.items.set(key, held);
+          return true;
+        }
+        if (size > this.capacity) return false;
+        while (this.used + size > this.capacity) {
+          const newest = [...this.items.keys()].pop()!;
+          this.remove(newest);
+        }
+        this.items.set(key, size);
+        this.used += size;
+        return false;
+      }
+      remove(key: string) {
+        const s = this.items.get(key);
+        if (s === undefined) return false;
+        this.items.delete(key);
+        this.used -= s;
+        return true;
+      }
+    }
+    const registry: Record<string, PolicyEntry> = { mru: { description: 'most recently used', create: (c) => new MruPolicy(c.capacity) } };
+    // A loop of 5 unit objects through a cache of 4: MRU keeps 3 of the first 4 and hits them; LRU never hits.
+    const loop = Array.from({ length: 50 }, (_, i) => req(i, `blob:${i % 5}`, 1));
+    const mru = await replay([loop], [{ policy: 'mru', capacity: 4 }], { policies: registry });
+    const lru = await replay([loop], [{ policy: 'lru', capacity: 4 }]);
+    expect(lru.results[0].hits).toBe(0);
+    // Hand check: after the first pass the cache holds 0 1 2 4; each later pass of 5 misses one object.
+    expect(mru.results[0].hits).toBeGreaterThan(30);
+    expect(mru.results[0].hits).toBe(refMruHits(loop.map((r) => r.key), 4));
+  });
+});
+
+/** Unit-size MRU by list scan, for the registry test. */
+function refMruHits(keys: string[], c: number): number {
+  const list: string[] = [];
+  let hits = 0;
+  for (const k of keys) {
+    const i = list.indexOf(k);
+    if (i >= 0) {
+      hits++;
+      list.splice(i, 1);
+      list.push(k);
+      continue;
+    }
+    if (list.length === c) list.pop();
+    list.push(k);
+  }
+  return hits;
+}
+
+describe('prefetching on manifest GET', () => {
+  // Repository R has layers x and y (40 bytes each), pulled by client A. A 100-byte blob z (repository S)
+  // then fills the 100-byte cache and evicts both. Client B fetches R's manifest at t = 10 s: x and y are
+  // prefetched (z is evicted to make room). B asks for x at 15 s and y at `yAt`.
+  const scenario = (yAt: number): SimRequest[] => [
+    req(0, 'blob:x', 40, { repository: 'R', client: 'A' }),
+    req(1000, 'blob:y', 40, { repository: 'R', client: 'A' }),
+    req(2000, 'blob:z', 100, { repository: 'S', client: 'A' }),
+    req(10_000, 'manifest:R:latest', 0, { repository: 'R', client: 'B' }),
+    req(15_000, 'blob:x', 40, { repository: 'R', client: 'B' }),
+    req(yAt, 'blob:y', 40, { repository: 'R', client: 'B' }),
+  ];
+
+  it('turns the layer requests after a manifest GET into hits', async () => {
+    const s = await replay([scenario(20_000)], [{ policy: 'lru', capacity: 100 }, { policy: 'lru', capacity: 100, prefetchTimeout: 60 }]);
+    const [plain, pre] = s.results;
+    expect(plain.hits).toBe(0);
+    expect(pre.label).toBe('lru+prefetch 60s');
+    expect(pre.prefetches).toBe(2);
+    expect(pre.prefetch_bytes).toBe(80);
+    expect(pre.prefetch_hits).toBe(2);
+    expect(pre.hits).toBe(2);
+    expect(pre.prefetch_expired).toBe(0);
+  });
+
+  it('drops prefetched layers not requested within the timeout', async () => {
+    // Timeout 8 s: x (asked at 15 s) is in time, y (asked at 30 s) is dropped at its 18 s deadline.
+    const s = await replay([scenario(30_000)], [{ policy: 'lru', capacity: 100, prefetchTimeout: 8 }]);
+    const [r] = s.results;
+    expect(r.prefetches).toBe(2);
+    expect(r.prefetch_hits).toBe(1);
+    expect(r.prefetch_expired).toBe(1);
+    expect(r.hits).toBe(1);
+  });
+
+  it('does not prefetch layers the client already pulled', async () => {
+    const reqs = scenario(20_000).map((r) => (r.client === 'B' ? { ...r, client: 'A' } : r));
+    const s = await replay([reqs], [{ policy: 'lru', capacity: 100, prefetchTimeout: 60 }]);
+    expect(s.results[0].prefetches).toBe(0);
+    expect(s.results[0].hits).toBe(0);
+  });
+
+  it('does not prefetch what is cached already', async () => {
+    const s = await replay([scenario(20_000)], [{ policy: 'lru', capacity: 1000, prefetchTimeout: 60 }]);
+    const [r] = s.results;
+    expect(r.prefetches).toBe(0);
+    expect(r.hits).toBe(2);
+  });
+});
