@@ -1,0 +1,202 @@
+import { execFile, execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chartData, checkXml } from '../../unit/report/xml-check.js';
+import { makeRecords, type TraceRecord, writeJsonArray } from '../../unit/trace/gen.js';
+import { readSample, samplePath } from '../../unit/trace/sample.js';
+
+/** End to end through the built CLI (`node bin/run.js trace ...`), as a user runs it. */
+const root = join(import.meta.dirname, '..', '..', '..');
+const bin = join(root, 'bin', 'run.js');
+const dir = mkdtempSync(join(tmpdir(), 'imgscan-trace-cli-'));
+const run = promisify(execFile);
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+async function cli(args: string[], nodeArgs: string[] = []): Promise<Run> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [...nodeArgs, bin, ...args], { cwd: dir, maxBuffer: 64 << 20, env: { ...process.env, NO_COLOR: '1' } });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: typeof e.code === 'number' ? e.code : -1, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+/** oclif wraps long error lines with a "›" prefix; this joins them back. */
+function flat(stderr: string): string {
+  return stderr.replace(/\s*\n\s*›\s*/g, ' ').replace(/^\s*›\s*/, '').trim();
+}
+
+/** Compiles when a source of the trace commands is newer than its build output. */
+function buildIfStale(): void {
+  const pairs = [
+    ['commands/trace/ingest.ts', 'dist/commands/trace/ingest.js'],
+    ['commands/trace/analyze.ts', 'dist/commands/trace/analyze.js'],
+    ['commands/trace/simulate.ts', 'dist/commands/trace/simulate.js'],
+  ];
+  const stale = pairs.some(([src, out]) => !existsSync(join(root, out)) || statSync(join(root, src)).mtimeMs > statSync(join(root, out)).mtimeMs);
+  if (!stale) return;
+  try {
+    execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', root], { stdio: 'pipe' });
+  } catch {
+    // Type errors elsewhere in the tree do not stop emitting; the check below is what matters.
+  }
+  for (const [, out] of pairs) if (!existsSync(join(root, out))) throw new Error(`build did not produce ${out}`);
+}
+
+beforeAll(buildIfStale);
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('trace ingest, analyze and simulate', () => {
+  const data = join(dir, 'data');
+  const out = join(dir, 'report');
+  const mixed = makeRecords(3000, 17);
+  const mixedPath = join(dir, 'mixed.json');
+
+  beforeAll(async () => {
+    await writeJsonArray(mixedPath, mixed.length, (i) => mixed[i]);
+  });
+
+  it('ingests the CSV sample and a JSON array, printing a typed summary with --json and nothing on stderr', async () => {
+    const r = await cli(['trace', 'ingest', samplePath, mixedPath, '--data', data, '--json']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const s = JSON.parse(r.stdout);
+    expect(s.records).toBe(999 + mixed.length);
+    expect(s.files.map((f: { format: string; records: number }) => [f.format, f.records])).toEqual([
+      ['csv', 999],
+      ['json', mixed.length],
+    ]);
+    expect(s.bytes).toBe(statSync(samplePath).size + statSync(mixedPath).size);
+  });
+
+  it('shows progress on stderr and a summary on stdout without --json', async () => {
+    const r = await cli(['trace', 'ingest', samplePath, '--data', join(dir, 'data-progress')]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('999 records');
+    expect(r.stderr).toMatch(/files 1\/1 {2}records 999 {2}256\.5 KiB\/256\.5 KiB/);
+  });
+
+  it('analyzes: typed summary, Markdown, CSV and well-formed SVG charts holding the data', async () => {
+    const r = await cli(['trace', 'analyze', '--data', data, '--out', out, '--json', '--bucket', '5m']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const a = JSON.parse(r.stdout);
+    expect(a.overview.requests).toBe(999 + mixed.length);
+    expect(a.rate.bucket_s).toBe(300);
+    const getBlobs = readSample().length + mixed.filter((m) => m['http.request.method'] === 'GET' && String(m['http.request.uri']).includes('/blobs/')).length;
+    expect(a.mix.find((m: { method: string; kind: string }) => m.method === 'GET' && m.kind === 'blob').requests).toBe(getBlobs);
+    const md = readFileSync(join(out, 'analyze.md'), 'utf8');
+    for (const h of ['## Request mix', '## Response sizes', '## Request rate', '## Popularity', '## Re-access distance', '## Clients', '## Repositories']) expect(md).toContain(h);
+    for (const f of a.files.filter((p: string) => p.endsWith('.svg'))) checkXml(readFileSync(f, 'utf8'));
+    const cdf = chartData<{ series: { name: string; points: [number, number][] }[] }>(readFileSync(join(out, 'response-size-cdf.svg'), 'utf8'));
+    expect(cdf.series.map((s) => s.name)).toEqual(['blob', 'manifest']);
+    expect(cdf.series[0].points).toEqual(a.sizes[0].quantiles.map((v: number, k: number) => [v, k / 200]));
+  });
+
+  it('simulates with the latency model given by flags, and reports it', async () => {
+    const base = ['trace', 'simulate', '--data', data, '--policies', 'lru,arc,two-level,prefetch', '--sizes', '16MiB,256MiB,4GiB', '--prefetch-timeouts', '1m,1h', '--json'];
+    const a = await cli([...base, '--out', out]);
+    const b = await cli([...base, '--backend-ms', '130', '--out', join(dir, 'report-b')]);
+    expect(b.code, b.stdout).toBe(0);
+    expect(a.stderr).toBe('');
+    expect(a.code, a.stdout).toBe(0);
+    const sa = JSON.parse(a.stdout);
+    const sb = JSON.parse(b.stdout);
+    expect(sa.sizes).toEqual([16 * 2 ** 20, 256 * 2 ** 20, 4 * 2 ** 30]);
+    expect(sa.results.map((r: { label: string }) => r.label)).toEqual([
+      ...Array(3).fill('lru'),
+      ...Array(3).fill('arc'),
+      ...Array(3).fill('two-level'),
+      ...Array(3).fill('lru+prefetch 60s'),
+      ...Array(3).fill('lru+prefetch 3600s'),
+    ]);
+    // 100 ms more per backend request: every cacheable request costs 0.1 s more without a cache, and every miss with it.
+    for (const [i, ra] of sa.results.entries()) {
+      const rb = sb.results[i];
+      expect(rb.hits).toBe(ra.hits);
+      expect(rb.backend_latency_s - ra.backend_latency_s).toBeCloseTo(0.1 * ra.requests, 6);
+      expect(rb.latency_s - ra.latency_s).toBeCloseTo(0.1 * (ra.requests - ra.hits), 6);
+    }
+    expect(sb.latency.backendMs).toBe(130);
+    expect(readFileSync(join(dir, 'report-b', 'simulate.md'), 'utf8')).toContain('| backend | 130 | 10 |');
+    // The generated trace has manifest GETs after layer pulls by other clients: prefetching fires.
+    expect(sa.results.filter((r: { prefetches: number }) => r.prefetches > 0).length).toBeGreaterThan(0);
+  });
+
+  it('fails with the file and record named, and a non-zero exit', async () => {
+    const bad: TraceRecord[] = makeRecords(5, 2);
+    bad[3]['http.response.written'] = 'n/a';
+    const path = join(dir, 'broken.json');
+    await writeJsonArray(path, bad.length, (i) => bad[i]);
+    const r = await cli(['trace', 'ingest', path, '--data', join(dir, 'data-bad')]);
+    expect(r.code).toBe(1);
+    expect(flat(r.stderr)).toContain(`at ${path}: record 4 (line 5): http.response.written should be a number, found "n/a" [TRACE_INVALID]`);
+    const j = await cli(['trace', 'ingest', path, '--data', join(dir, 'data-bad'), '--json']);
+    expect(j.code).toBe(1);
+    expect(j.stderr).toBe('');
+    expect(JSON.parse(j.stdout).error.message).toContain('record 4 (line 5)');
+    writeFileSync(join(dir, 'truncated.json'), '[{"timestamp":"2017-06-20T00:00:00Z","http.request.method":"GET","http.request.uri":"v2/a/blobs/b"},{"timestamp":');
+    const t = await cli(['trace', 'ingest', join(dir, 'truncated.json'), '--data', join(dir, 'data-bad')]);
+    expect(t.code).toBe(1);
+    expect(flat(t.stderr)).toMatch(/record 2 \(line 1\) is not closed/);
+  });
+
+  it('exits 2 on usage errors', async () => {
+    expect((await cli(['trace', 'analyze', '--data', join(dir, 'empty'), '--out', out])).code).toBe(2);
+    expect((await cli(['trace', 'simulate', '--data', data, '--out', out, '--policies', 'lru,nope'])).code).toBe(2);
+    expect((await cli(['trace', 'simulate', '--data', data, '--out', out, '--sizes', 'huge'])).code).toBe(2);
+  });
+});
+
+describe('streaming a large JSON array', () => {
+  const count = 200_000;
+  const path = join(dir, 'large.json');
+  let bytes = 0;
+  let expectedBytes = 0;
+
+  beforeAll(async () => {
+    // Generated in batches so the test itself never holds the whole trace either.
+    let batch: TraceRecord[] = [];
+    bytes = await writeJsonArray(path, count, (i) => {
+      if (i % 10_000 === 0) batch = makeRecords(10_000, 1000 + i / 10_000, Date.UTC(2017, 5, 20) + i * 1000);
+      const rec = batch[i % 10_000];
+      expectedBytes += Number(rec['http.response.written']);
+      return rec;
+    });
+  });
+
+  it('is larger than the heap limit used below, so it cannot be loaded whole', () => {
+    expect(bytes).toBeGreaterThan(64 << 20);
+    const control = (() => {
+      try {
+        execFileSync(process.execPath, ['--max-old-space-size=48', '-e', `JSON.parse(require('fs').readFileSync(${JSON.stringify(path)}, 'utf8')).length`], { stdio: 'pipe' });
+        return 0;
+      } catch (err) {
+        return (err as { status: number }).status;
+      }
+    })();
+    expect(control).not.toBe(0);
+  });
+
+  it('ingests 200k records with a 48 MB JavaScript heap', async () => {
+    const data = join(dir, 'large-data');
+    const r = await cli(['trace', 'ingest', path, '--data', data, '--json'], ['--max-old-space-size=48']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const s = JSON.parse(r.stdout);
+    expect(s.records).toBe(count);
+    expect(s.bytes).toBe(bytes);
+    const a = JSON.parse((await cli(['trace', 'analyze', '--data', data, '--out', join(dir, 'large-report'), '--json'])).stdout);
+    expect(a.overview.requests).toBe(count);
+    expect(a.mix.reduce((sum: number, m: { bytes: number }) => sum + m.bytes, 0)).toBe(expectedBytes);
+  });
+});
