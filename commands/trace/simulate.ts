@@ -4,6 +4,7 @@ import { describeError, exitCodeFor } from '../../src/cli/errors.js';
 import { formatBytes, Progress } from '../../src/cli/progress.js';
 import { defaultLatency, type LatencyModel } from '../../src/trace/latency.js';
 import { defaultPolicyParams, policies } from '../../src/trace/policies/index.js';
+import { defaultPrefetchMaxLayers } from '../../src/trace/prefetch.js';
 import { prefetchName, simulateTrace, type SimulateSummary } from '../../src/trace/sweep.js';
 import { parseDuration, parseList, parseNonNegative, parseSize } from '../../src/trace/units.js';
 
@@ -36,6 +37,7 @@ Policies: ${Object.entries(policies)
     sizes: Flags.string({ description: 'comma-separated cache sizes, e.g. 64MiB,1GiB (default: 0.1% to 100% of the footprint)' }),
     'prefetch-timeouts': Flags.string({ description: 'comma-separated prefetch timeouts, e.g. 60s,10m,1h', default: '1m,10m,1h' }),
     'prefetch-policy': Flags.string({ description: 'policy of the cache prefetched layers go into', default: 'lru' }),
+    'prefetch-max-layers': Flags.integer({ description: 'prefetch: layers remembered per repository (the most recently fetched)', default: defaultPrefetchMaxLayers, min: 1 }),
     'rcache-max-object': Flags.string({ description: 'R-cache: largest object admitted', default: formatSizeFlag(defaultPolicyParams.rcacheMaxObject) }),
     'rcache-min-requests': Flags.integer({ description: 'R-cache: requests before an object is admitted', default: defaultPolicyParams.rcacheMinRequests, min: 1 }),
     'two-level-max-object': Flags.string({ description: 'two-level: largest object kept in memory', default: formatSizeFlag(defaultPolicyParams.twoLevelMaxObject) }),
@@ -59,6 +61,7 @@ Policies: ${Object.entries(policies)
         sizes: flags.sizes === undefined ? undefined : parseList(flags.sizes, parseSize),
         prefetchTimeouts: parseList(flags['prefetch-timeouts'], parseDuration),
         prefetchPolicy: flags['prefetch-policy'],
+        prefetchMaxLayers: flags['prefetch-max-layers'],
         params: {
           rcacheMaxObject: parseSize(flags['rcache-max-object']),
           rcacheMinRequests: flags['rcache-min-requests'],

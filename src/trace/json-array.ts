@@ -54,6 +54,9 @@ export async function* readJsonArray(chunks: AsyncIterable<string>, where = 'inp
     const n = chunk.length;
     let start = state === State.InValue ? 0 : -1;
     let i = 0;
+    // Position of the next backslash at or after i (n when there is none): found once per chunk and moved
+    // forward as needed, so strings without escapes cost one quote search each.
+    let bs = -1;
     while (i < n) {
       if (state === State.InValue) {
         if (inString) {
@@ -63,10 +66,13 @@ export async function* readJsonArray(chunks: AsyncIterable<string>, where = 'inp
             continue;
           }
           const q = chunk.indexOf('"', i);
-          const b = chunk.indexOf('\\', i);
-          if (b !== -1 && (q === -1 || b < q)) {
+          if (bs < i) {
+            bs = chunk.indexOf('\\', i);
+            if (bs === -1) bs = n;
+          }
+          if (bs < n && (q === -1 || bs < q)) {
             escaped = true;
-            i = b + 1;
+            i = bs + 1;
           } else if (q === -1) {
             i = n;
           } else {

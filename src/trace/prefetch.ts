@@ -5,6 +5,8 @@ import type { SimRequest } from './requests.js';
  * Prefetching on manifest GET, after the FAST'18 registry study: when a client fetches a manifest of a
  * repository, the registry loads into its cache the layers (blobs) fetched through that repository before,
  * except those this client has fetched itself (a Docker client does not pull a layer it already has).
+ * Only the `maxLayers` layers fetched most recently through the repository are remembered, which bounds
+ * the work per manifest GET (a busy repository accumulates the layers of all its tags).
  * A prefetched object not requested within the timeout is dropped from the cache.
  *
  * `LayerHistory` is what the registry knows from the trace so far; it is shared by every simulated cache.
@@ -14,8 +16,12 @@ export interface PrefetchCandidate {
   size: number;
 }
 
+export const defaultPrefetchMaxLayers = 32;
+
 export class LayerHistory {
-  /** repository -> blob key -> last size seen. */
+  constructor(private readonly maxLayers = defaultPrefetchMaxLayers) {}
+
+  /** repository -> blob key -> last size seen, least recently fetched first. */
   private readonly byRepository = new Map<string, Map<string, number>>();
   /** client -> blob keys it fetched. */
   private readonly byClient = new Map<string, Set<string>>();
@@ -37,7 +43,9 @@ export class LayerHistory {
     if (r.repository !== null) {
       let blobs = this.byRepository.get(r.repository);
       if (!blobs) this.byRepository.set(r.repository, (blobs = new Map()));
+      blobs.delete(r.key);
       blobs.set(r.key, r.size);
+      if (blobs.size > this.maxLayers) blobs.delete(blobs.keys().next().value as string);
     }
     if (r.client !== null) {
       let keys = this.byClient.get(r.client);
@@ -51,8 +59,9 @@ export class LayerHistory {
 export class Prefetcher {
   /** key -> deadline (ms) of objects prefetched and not requested since. */
   private readonly pending = new Map<string, number>();
-  /** Deadlines in order (the timeout is the same for all). */
-  private readonly queue: [string, number][] = [];
+  /** Prefetched keys and their deadlines, in deadline order (the timeout is the same for all). */
+  private queueKeys: string[] = [];
+  private queueDeadlines: number[] = [];
   private head = 0;
   prefetches = 0;
   prefetchBytes = 0;
@@ -66,14 +75,18 @@ export class Prefetcher {
 
   /** Drops prefetched objects whose deadline has passed without a request. */
   expire(now: number): void {
-    while (this.head < this.queue.length && this.queue[this.head][1] < now) {
-      const [key, deadline] = this.queue[this.head++];
+    const keys = this.queueKeys;
+    const deadlines = this.queueDeadlines;
+    while (this.head < keys.length && deadlines[this.head] < now) {
+      const key = keys[this.head];
+      const deadline = deadlines[this.head++];
       if (this.pending.get(key) !== deadline) continue;
       this.pending.delete(key);
       if (this.policy.remove(key)) this.expired++;
     }
-    if (this.head > 4096 && this.head * 2 > this.queue.length) {
-      this.queue.splice(0, this.head);
+    if (this.head > 4096 && this.head * 2 > keys.length) {
+      this.queueKeys = keys.slice(this.head);
+      this.queueDeadlines = deadlines.slice(this.head);
       this.head = 0;
     }
   }
@@ -95,7 +108,8 @@ export class Prefetcher {
       this.prefetchBytes += c.size;
       const deadline = now + this.timeoutMs;
       this.pending.set(c.key, deadline);
-      this.queue.push([c.key, deadline]);
+      this.queueKeys.push(c.key);
+      this.queueDeadlines.push(deadline);
     }
   }
 }

@@ -47,12 +47,11 @@ export function writeSimulationReport(s: SimulateSummary, policyNames: string[])
       [
         ...policyNames.map((name) => [name, policies[name]?.description ?? '', parameters(name, s)]),
         ...(s.prefetch_timeouts.length
-          ? [[`${s.prefetch_policy}+prefetch`, 'on manifest GET, load the layers seen before for the repository that the client has not pulled', `timeouts ${s.prefetch_timeouts.join(', ')} s`]]
+          ? [[`${s.prefetch_policy}+prefetch`, 'on manifest GET, load the layers seen before for the repository that the client has not pulled', `timeouts ${s.prefetch_timeouts.join(', ')} s; the ${s.prefetch_max_layers} layers last fetched per repository`]]
           : []),
       ],
     ),
-    `For two-level, the cache size is the memory tier; the disk tier is ${p.diskRatio} times larger.`,
-    '',
+    policyNames.includes('two-level') ? `For two-level, the cache size is the memory tier; the disk tier is ${p.diskRatio} times larger.\n` : '',
     mdHeading(2, 'Hit ratio'),
     bySize((r) => percent(r.hit_ratio)),
     mdHeading(2, 'Byte hit ratio'),

@@ -2,7 +2,7 @@ import { ImgscanError } from '../errors.js';
 import { defaultLatency, type LatencyModel, serveMs } from './latency.js';
 import { defaultPolicyParams, type PolicyEntry, type PolicyParams, policies as registered } from './policies/index.js';
 import type { CachePolicy } from './policies/policy.js';
-import { LayerHistory, Prefetcher } from './prefetch.js';
+import { defaultPrefetchMaxLayers, LayerHistory, Prefetcher } from './prefetch.js';
 import { isCacheable, isInvalidation, type SimRequest } from './requests.js';
 
 /**
@@ -51,6 +51,8 @@ export interface ReplayOptions {
   latency?: LatencyModel;
   /** The policy registry; default all registered policies. */
   policies?: Record<string, PolicyEntry>;
+  /** Prefetching: layers remembered per repository (the most recently fetched). */
+  prefetchMaxLayers?: number;
 }
 
 export interface ReplaySummary {
@@ -153,7 +155,7 @@ export async function replay(
     return new Run(policy, config, config.policy === 'two-level' ? config.capacity * params.diskRatio : null, latency);
   });
   const prefetching = runs.filter((r) => r.prefetcher);
-  const history = prefetching.length ? new LayerHistory() : undefined;
+  const history = prefetching.length ? new LayerHistory(options.prefetchMaxLayers ?? defaultPrefetchMaxLayers) : undefined;
   const summary: ReplaySummary = { requests: 0, cacheable: 0, invalidations: 0, out_of_order: 0, results: [] };
   let last = -Infinity;
   for await (const batch of batches) {

@@ -2,6 +2,7 @@ import { ImgscanError } from '../errors.js';
 import { num } from '../store/duckdb.js';
 import { defaultLatency, type LatencyModel } from './latency.js';
 import { defaultPolicyParams, type PolicyParams, policies } from './policies/index.js';
+import { defaultPrefetchMaxLayers } from './prefetch.js';
 import { cacheableSql, type SimRequest, streamRequests } from './requests.js';
 import { replay, type SimConfig, type SimResult } from './simulate.js';
 import { writeSimulationReport } from './simulate-report.js';
@@ -21,6 +22,8 @@ export interface SimulateOptions {
   /** Prefetch timeouts in seconds. */
   prefetchTimeouts: number[];
   prefetchPolicy?: string;
+  /** Layers remembered per repository for prefetching. */
+  prefetchMaxLayers?: number;
   params?: PolicyParams;
   latency?: LatencyModel;
   /** After each batch: requests replayed, requests in all, response bytes of this batch. */
@@ -44,6 +47,7 @@ export interface SimulateSummary {
   sizes: number[];
   prefetch_policy: string;
   prefetch_timeouts: number[];
+  prefetch_max_layers: number;
   params: PolicyParams;
   latency: LatencyModel;
   results: SimResult[];
@@ -67,7 +71,7 @@ export async function simulateTrace(options: SimulateOptions): Promise<SimulateS
   try {
     const [stats] = await db.all(`
       SELECT count(*) AS requests, count(*) FILTER (WHERE ${cacheableSql}) AS cacheable,
-             min(timestamp)::VARCHAR AS first, max(timestamp)::VARCHAR AS last
+             strftime(min(timestamp), '%Y-%m-%d %H:%M:%S.%g') AS first, strftime(max(timestamp), '%Y-%m-%d %H:%M:%S.%g') AS last
       FROM trace_requests`);
     const [fp] = await db.all(`
       SELECT count(*) AS objects, coalesce(sum(size), 0) AS footprint
@@ -94,7 +98,7 @@ export async function simulateTrace(options: SimulateOptions): Promise<SimulateS
         options.onProgress?.(done, total, batch.reduce((sum, r) => sum + r.size, 0));
       }
     };
-    const replayed = await replay(batches(), configs, { params, latency });
+    const replayed = await replay(batches(), configs, { params, latency, prefetchMaxLayers: options.prefetchMaxLayers });
     const summary: SimulateSummary = {
       dataDir: options.dataDir,
       outDir: options.outDir,
@@ -109,6 +113,7 @@ export async function simulateTrace(options: SimulateOptions): Promise<SimulateS
       sizes,
       prefetch_policy: prefetchPolicy,
       prefetch_timeouts: options.policies.includes(prefetchName) ? options.prefetchTimeouts : [],
+      prefetch_max_layers: options.prefetchMaxLayers ?? defaultPrefetchMaxLayers,
       params,
       latency,
       results: replayed.results,

@@ -23,7 +23,7 @@ export interface Overview {
 export async function overview(db: Db): Promise<Overview> {
   const [r] = await db.all(`
     SELECT count(*) AS requests, count(*) FILTER (WHERE ${cacheableSql}) AS cacheable,
-           min(timestamp)::VARCHAR AS first, max(timestamp)::VARCHAR AS last,
+           strftime(min(timestamp), '%Y-%m-%d %H:%M:%S.%g') AS first, strftime(max(timestamp), '%Y-%m-%d %H:%M:%S.%g') AS last,
            coalesce((epoch_us(max(timestamp)) - epoch_us(min(timestamp))) / 1e6, 0) AS duration_s
     FROM trace_requests`);
   const sources = await db.all<{ source: string; requests: unknown }>(

@@ -1,3 +1,4 @@
+import { DList, type Node, node } from './list.js';
 import type { CachePolicy, PolicyContext } from './policy.js';
 
 /**
@@ -7,14 +8,12 @@ import type { CachePolicy, PolicyContext } from './policy.js';
  * With every object of size 1 this is the published algorithm exactly.
  */
 export class ArcPolicy implements CachePolicy {
-  private readonly t1 = new Map<string, number>();
-  private readonly t2 = new Map<string, number>();
-  private readonly b1 = new Map<string, number>();
-  private readonly b2 = new Map<string, number>();
-  private t1b = 0;
-  private t2b = 0;
-  private b1b = 0;
-  private b2b = 0;
+  private readonly t1 = new DList();
+  private readonly t2 = new DList();
+  private readonly b1 = new DList();
+  private readonly b2 = new DList();
+  /** key -> node, and the list the node is in. */
+  private readonly where = new Map<string, { node: Node; list: DList }>();
   /** Target bytes of T1. */
   private p = 0;
   private readonly c: number;
@@ -24,7 +23,7 @@ export class ArcPolicy implements CachePolicy {
   }
 
   get used(): number {
-    return this.t1b + this.t2b;
+    return this.t1.bytes + this.t2.bytes;
   }
 
   /** The adaptation target, for tests and reports. */
@@ -33,103 +32,93 @@ export class ArcPolicy implements CachePolicy {
   }
 
   has(key: string): boolean {
-    return this.t1.has(key) || this.t2.has(key);
+    const w = this.where.get(key);
+    return w !== undefined && (w.list === this.t1 || w.list === this.t2);
   }
 
   access(x: string, s: number): boolean {
-    const inT1 = this.t1.get(x);
-    if (inT1 !== undefined) {
-      this.t1.delete(x);
-      this.t1b -= inT1;
-      this.t2.set(x, inT1);
-      this.t2b += inT1;
-      return true;
-    }
-    const inT2 = this.t2.get(x);
-    if (inT2 !== undefined) {
-      this.t2.delete(x);
-      this.t2.set(x, inT2);
+    const w = this.where.get(x);
+    if (w && (w.list === this.t1 || w.list === this.t2)) {
+      this.move(w, this.t2);
       return true;
     }
     if (s > this.c) return false;
-    const g1 = this.b1.get(x);
-    const g2 = this.b2.get(x);
-    if (g1 !== undefined) {
-      this.p = Math.min(this.c, this.p + Math.max(this.b1b > 0 ? this.b2b / this.b1b : 1, 1) * s);
+    const { t1, t2, b1, b2, c } = this;
+    if (w && w.list === b1) {
+      this.p = Math.min(c, this.p + Math.max(b1.bytes > 0 ? b2.bytes / b1.bytes : 1, 1) * s);
       this.replace(s, false);
-      this.b1.delete(x);
-      this.b1b -= g1;
-      this.t2.set(x, s);
-      this.t2b += s;
-    } else if (g2 !== undefined) {
-      this.p = Math.max(0, this.p - Math.max(this.b2b > 0 ? this.b1b / this.b2b : 1, 1) * s);
+      this.admitFromGhost(w, s);
+    } else if (w && w.list === b2) {
+      this.p = Math.max(0, this.p - Math.max(b2.bytes > 0 ? b1.bytes / b2.bytes : 1, 1) * s);
       this.replace(s, true);
-      this.b2.delete(x);
-      this.b2b -= g2;
-      this.t2.set(x, s);
-      this.t2b += s;
+      this.admitFromGhost(w, s);
     } else {
-      if (this.t1b + this.b1b + s > this.c) {
-        while (this.t1b + this.b1b + s > this.c && this.b1.size) this.b1b -= dropOldest(this.b1);
-        while (this.t1b + this.b1b + s > this.c && this.t1.size) this.evict(this.t1, undefined);
+      if (t1.bytes + b1.bytes + s > c) {
+        while (t1.bytes + b1.bytes + s > c && b1.length) this.forget(b1);
+        while (t1.bytes + b1.bytes + s > c && t1.length) this.evict(t1, undefined);
       } else {
-        while (this.t1b + this.t2b + this.b1b + this.b2b + s > 2 * this.c && this.b2.size) this.b2b -= dropOldest(this.b2);
+        while (t1.bytes + t2.bytes + b1.bytes + b2.bytes + s > 2 * c && b2.length) this.forget(b2);
       }
       this.replace(s, false);
-      this.t1.set(x, s);
-      this.t1b += s;
+      const n = node(x, s);
+      t1.push(n);
+      this.where.set(x, { node: n, list: t1 });
     }
-    while (this.t1b + this.b1b > this.c && this.b1.size) this.b1b -= dropOldest(this.b1);
-    while (this.t1b + this.t2b + this.b1b + this.b2b > 2 * this.c && this.b2.size) this.b2b -= dropOldest(this.b2);
+    while (t1.bytes + b1.bytes > c && b1.length) this.forget(b1);
+    while (t1.bytes + t2.bytes + b1.bytes + b2.bytes > 2 * c && b2.length) this.forget(b2);
     return false;
   }
 
   remove(key: string): boolean {
-    for (const [list, ghost] of [
-      [this.t1, false],
-      [this.t2, false],
-      [this.b1, true],
-      [this.b2, true],
-    ] as const) {
-      const s = list.get(key);
-      if (s === undefined) continue;
-      list.delete(key);
-      if (list === this.t1) this.t1b -= s;
-      else if (list === this.t2) this.t2b -= s;
-      else if (list === this.b1) this.b1b -= s;
-      else this.b2b -= s;
-      if (!ghost) return true;
-    }
-    return false;
+    const w = this.where.get(key);
+    if (!w) return false;
+    w.list.remove(w.node);
+    this.where.delete(key);
+    return w.list === this.t1 || w.list === this.t2;
   }
 
   /** Makes room for `s` bytes, moving least recently used objects of T1 or T2 to their ghost lists. */
   private replace(s: number, xInB2: boolean): void {
-    while (this.t1b + this.t2b + s > this.c) {
-      if (this.t1.size && ((xInB2 && this.t1b === this.p) || this.t1b > this.p || !this.t2.size)) this.evict(this.t1, this.b1);
-      else if (this.t2.size) this.evict(this.t2, this.b2);
+    const { t1, t2 } = this;
+    while (t1.bytes + t2.bytes + s > this.c) {
+      if (t1.length && ((xInB2 && t1.bytes === this.p) || t1.bytes > this.p || !t2.length)) this.evict(t1, this.b1);
+      else if (t2.length) this.evict(t2, this.b2);
       else break;
     }
   }
 
-  private evict(from: Map<string, number>, ghost: Map<string, number> | undefined): void {
-    const [key, size] = from.entries().next().value as [string, number];
-    from.delete(key);
-    if (from === this.t1) this.t1b -= size;
-    else this.t2b -= size;
-    if (ghost === this.b1) {
-      this.b1.set(key, size);
-      this.b1b += size;
-    } else if (ghost === this.b2) {
-      this.b2.set(key, size);
-      this.b2b += size;
-    }
-    this.context.onEvict?.(key, size);
+  /** A ghost hit: the object comes back, most recently used in T2, with its current size. */
+  private admitFromGhost(w: { node: Node; list: DList }, s: number): void {
+    w.list.remove(w.node);
+    w.node.size = s;
+    w.list = this.t2;
+    this.t2.push(w.node);
   }
-}
 
-function dropOldest(list: Map<string, number>): number {
-  const [key, size] = list.entries().next().value as [string, number];
-  list.delete(key);
-  return size;
+  private move(w: { node: Node; list: DList }, to: DList): void {
+    if (w.list === to) {
+      to.moveToBack(w.node);
+      return;
+    }
+    w.list.remove(w.node);
+    to.push(w.node);
+    w.list = to;
+  }
+
+  /** Evicts the least recently used object of T1 or T2, remembering its key in a ghost list if given. */
+  private evict(from: DList, ghost: DList | undefined): void {
+    const n = from.shift()!;
+    if (ghost) {
+      ghost.push(n);
+      this.where.get(n.key)!.list = ghost;
+    } else {
+      this.where.delete(n.key);
+    }
+    this.context.onEvict?.(n.key, n.size);
+  }
+
+  /** Drops the oldest key of a ghost list. */
+  private forget(ghost: DList): void {
+    this.where.delete(ghost.shift()!.key);
+  }
 }

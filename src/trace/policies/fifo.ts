@@ -1,12 +1,17 @@
+import { DList, type Node, node } from './list.js';
 import type { CachePolicy, PolicyContext } from './policy.js';
 
 /** First in, first out: evicts the object admitted longest ago; hits do not change the order. */
 export class FifoPolicy implements CachePolicy {
-  /** key -> size, oldest admission first. */
-  private readonly items = new Map<string, number>();
-  used = 0;
+  private readonly items = new Map<string, Node>();
+  /** Oldest admission first. */
+  private readonly order = new DList();
 
   constructor(private readonly context: PolicyContext) {}
+
+  get used(): number {
+    return this.order.bytes;
+  }
 
   has(key: string): boolean {
     return this.items.has(key);
@@ -15,22 +20,22 @@ export class FifoPolicy implements CachePolicy {
   access(key: string, size: number): boolean {
     if (this.items.has(key)) return true;
     if (size > this.context.capacity) return false;
-    for (const [k, s] of this.items) {
-      if (this.used + size <= this.context.capacity) break;
-      this.items.delete(k);
-      this.used -= s;
-      this.context.onEvict?.(k, s);
+    while (this.order.bytes + size > this.context.capacity) {
+      const victim = this.order.shift()!;
+      this.items.delete(victim.key);
+      this.context.onEvict?.(victim.key, victim.size);
     }
-    this.items.set(key, size);
-    this.used += size;
+    const n = node(key, size);
+    this.items.set(key, n);
+    this.order.push(n);
     return false;
   }
 
   remove(key: string): boolean {
-    const s = this.items.get(key);
-    if (s === undefined) return false;
+    const n = this.items.get(key);
+    if (!n) return false;
     this.items.delete(key);
-    this.used -= s;
+    this.order.remove(n);
     return true;
   }
 }

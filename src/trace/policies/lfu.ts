@@ -1,13 +1,14 @@
+import { DList, type Node, node } from './list.js';
 import type { CachePolicy, PolicyContext } from './policy.js';
 
 /**
  * Least frequently used: evicts the object with the fewest requests since it was admitted; among equals, the
  * one least recently requested. Counts start again when an object is evicted and admitted anew.
- * O(1) per request: objects sit in one bucket per request count, each bucket in recency order.
+ * O(1) per request: objects sit in one list per request count, each list in recency order.
  */
 export class LfuPolicy implements CachePolicy {
-  private readonly items = new Map<string, { size: number; count: number }>();
-  private readonly buckets = new Map<number, Set<string>>();
+  private readonly items = new Map<string, Node>();
+  private readonly buckets = new Map<number, DList>();
   private minCount = 1;
   used = 0;
 
@@ -20,15 +21,16 @@ export class LfuPolicy implements CachePolicy {
   access(key: string, size: number): boolean {
     const item = this.items.get(key);
     if (item) {
-      this.unlink(key, item.count);
+      this.unlink(item);
       item.count++;
-      this.link(key, item.count);
+      this.link(item);
       return true;
     }
     if (size > this.context.capacity) return false;
     while (this.used + size > this.context.capacity) this.evictOne();
-    this.items.set(key, { size, count: 1 });
-    this.link(key, 1);
+    const n = node(key, size);
+    this.items.set(key, n);
+    this.link(n);
     this.minCount = 1;
     this.used += size;
     return false;
@@ -37,7 +39,7 @@ export class LfuPolicy implements CachePolicy {
   remove(key: string): boolean {
     const item = this.items.get(key);
     if (!item) return false;
-    this.unlink(key, item.count);
+    this.unlink(item);
     this.items.delete(key);
     this.used -= item.size;
     return true;
@@ -46,24 +48,23 @@ export class LfuPolicy implements CachePolicy {
   private evictOne(): void {
     let bucket = this.buckets.get(this.minCount);
     while (!bucket) bucket = this.buckets.get(++this.minCount);
-    const key = bucket.values().next().value as string;
-    const item = this.items.get(key)!;
-    this.remove(key);
-    this.context.onEvict?.(key, item.size);
+    const victim = bucket.head!;
+    this.remove(victim.key);
+    this.context.onEvict?.(victim.key, victim.size);
   }
 
-  private link(key: string, count: number): void {
-    let bucket = this.buckets.get(count);
-    if (!bucket) this.buckets.set(count, (bucket = new Set()));
-    bucket.add(key);
+  private link(n: Node): void {
+    let bucket = this.buckets.get(n.count);
+    if (!bucket) this.buckets.set(n.count, (bucket = new DList()));
+    bucket.push(n);
   }
 
-  private unlink(key: string, count: number): void {
-    const bucket = this.buckets.get(count)!;
-    bucket.delete(key);
-    if (bucket.size === 0) {
-      this.buckets.delete(count);
-      if (this.minCount === count) this.minCount = count + 1;
+  private unlink(n: Node): void {
+    const bucket = this.buckets.get(n.count)!;
+    bucket.remove(n);
+    if (bucket.length === 0) {
+      this.buckets.delete(n.count);
+      if (this.minCount === n.count) this.minCount = n.count + 1;
     }
   }
 }
