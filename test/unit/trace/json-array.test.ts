@@ -56,6 +56,17 @@ describe('streaming JSON array reader', () => {
     }
   });
 
+  it('reads a large chunk in linear time (each string is scanned once)', async () => {
+    // 60k records in one 7 MB chunk: rescanning the chunk per string would take minutes.
+    const record = { 'http.request.uri': 'v2/4715bf52/437c49db/blobs/93054319', 'http.request.useragent': 'docker/17.03.1-ce go/go1.7.5', id: 'ed29d65dbd' };
+    const big = `[${Array.from({ length: 60_000 }, () => JSON.stringify(record)).join(',')}]`;
+    const started = Date.now();
+    let n = 0;
+    for await (const r of readJsonArray(chunked(big, [big.length]))) if (r.value.id === 'ed29d65dbd') n++;
+    expect(n).toBe(60_000);
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
+
   it('accepts an empty array, whitespace and a byte order mark', async () => {
     expect(await readAll(chunked(' \n[ ] \n', [2]))).toEqual([]);
     expect((await readAll(chunked('\ufeff[{"a":1}]', [3]))).map((r) => r.value)).toEqual([{ a: 1 }]);

@@ -223,6 +223,23 @@ describe('prefetching on manifest GET', () => {
     expect(s.results[0].hits).toBe(0);
   });
 
+  it('remembers only the layers fetched most recently through the repository', async () => {
+    // A pulls l0..l5 through R (10 bytes each), then z (100 bytes) empties the 100-byte cache.
+    const pulls = Array.from({ length: 6 }, (_, i) => req(i * 1000, `blob:l${i}`, 10, { repository: 'R', client: 'A' }));
+    const reqs = [
+      ...pulls,
+      req(7000, 'blob:l2', 10, { repository: 'R', client: 'A' }), // l2 becomes the most recent
+      req(8000, 'blob:z', 100, { repository: 'S', client: 'A' }),
+      req(10_000, 'manifest:R:latest', 0, { repository: 'R', client: 'B' }),
+      ...['l0', 'l1', 'l2', 'l3', 'l4', 'l5'].map((k, i) => req(11_000 + i, `blob:${k}`, 10, { repository: 'R', client: 'B' })),
+    ];
+    const s = await replay([reqs], [{ policy: 'lru', capacity: 100, prefetchTimeout: 60 }], { prefetchMaxLayers: 3 });
+    // The 3 most recent: l4, l5, l2. Hits: A's second l2 (still cached then), and B's l2, l4, l5.
+    expect(s.results[0].prefetches).toBe(3);
+    expect(s.results[0].prefetch_hits).toBe(3);
+    expect(s.results[0].hits).toBe(4);
+  });
+
   it('does not prefetch what is cached already', async () => {
     const s = await replay([scenario(20_000)], [{ policy: 'lru', capacity: 1000, prefetchTimeout: 60 }]);
     const [r] = s.results;
