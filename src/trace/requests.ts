@@ -34,13 +34,16 @@ export function isInvalidation(r: Pick<SimRequest, 'method' | 'kind'>): boolean 
   return (r.method === 'PUT' && r.kind === 'manifest') || (r.method === 'DELETE' && (r.kind === 'manifest' || r.kind === 'blob'));
 }
 
+/** SQL condition for the requests `streamRequests` reads: cacheable ones and possible invalidations. */
+export const replayedSql = "object_key IS NOT NULL AND method IN ('GET', 'PUT', 'DELETE')";
+
 /** Streams the requests that matter to a cache (cacheable or invalidating), in timestamp order, in batches. */
 export async function* streamRequests(db: Db): AsyncGenerator<SimRequest[]> {
   const result = await db.connection.stream(`
     SELECT epoch_us(timestamp) / 1000.0 AS time, method, kind, object_key, coalesce(response_size, 0)::DOUBLE AS size,
            status, repository, client
     FROM trace_requests
-    WHERE object_key IS NOT NULL AND method IN ('GET', 'PUT', 'DELETE')
+    WHERE ${replayedSql}
     ORDER BY timestamp, source, record_index`);
   for await (const chunk of result) {
     const cols = chunk.getColumns();

@@ -3,7 +3,7 @@ import { num } from '../store/duckdb.js';
 import { defaultLatency, type LatencyModel } from './latency.js';
 import { defaultPolicyParams, type PolicyParams, policies } from './policies/index.js';
 import { defaultPrefetchMaxLayers } from './prefetch.js';
-import { cacheableSql, type SimRequest, streamRequests } from './requests.js';
+import { cacheableSql, replayedSql, type SimRequest, streamRequests } from './requests.js';
 import { replay, type SimConfig, type SimResult } from './simulate.js';
 import { writeSimulationReport } from './simulate-report.js';
 import { openTrace } from './store.js';
@@ -26,7 +26,7 @@ export interface SimulateOptions {
   prefetchMaxLayers?: number;
   params?: PolicyParams;
   latency?: LatencyModel;
-  /** After each batch: requests replayed, requests in all, response bytes of this batch. */
+  /** After each batch: requests read so far and in all (cacheable and invalidating), response bytes of the batch. */
   onProgress?: (requestsDone: number, requestsTotal: number, bytes: number) => void;
 }
 
@@ -70,7 +70,7 @@ export async function simulateTrace(options: SimulateOptions): Promise<SimulateS
   const db = await openTrace(options.dataDir);
   try {
     const [stats] = await db.all(`
-      SELECT count(*) AS requests, count(*) FILTER (WHERE ${cacheableSql}) AS cacheable,
+      SELECT count(*) AS requests, count(*) FILTER (WHERE ${replayedSql}) AS replayed,
              strftime(min(timestamp), '%Y-%m-%d %H:%M:%S.%g') AS first, strftime(max(timestamp), '%Y-%m-%d %H:%M:%S.%g') AS last
       FROM trace_requests`);
     const [fp] = await db.all(`
@@ -89,7 +89,7 @@ export async function simulateTrace(options: SimulateOptions): Promise<SimulateS
       if (options.prefetchTimeouts.length === 0) throw new ImgscanError('USAGE', 'prefetching needs at least one timeout');
       for (const timeout of options.prefetchTimeouts) for (const capacity of sizes) configs.push({ policy: prefetchPolicy, capacity, prefetchTimeout: timeout });
     }
-    const total = num(stats.cacheable);
+    const total = num(stats.replayed);
     let done = 0;
     const batches = async function* (): AsyncGenerator<SimRequest[]> {
       for await (const batch of streamRequests(db)) {
