@@ -1,0 +1,57 @@
+import { resolve } from 'node:path';
+import { Command, Flags } from '@oclif/core';
+import { describeError, exitCodeFor } from '../src/cli/errors.js';
+import { analyzeDataset } from '../src/analysis/analyze.js';
+import { checkImage } from '../src/analysis/image-check.js';
+import { formatAnalysis, formatImageCheck } from '../src/analysis/report/text.js';
+import { parseFormats, parseThresholds } from '../src/analysis/thresholds.js';
+import type { Summary } from '../src/analysis/types.js';
+import type { ImageCheck } from '../src/analysis/image-check.js';
+
+/** Exit status when --image crosses a threshold (1 stays for errors). */
+const GATE_FAILED = 4;
+
+export type AnalyzeResult = { summary: Summary; files: string[]; seconds: { queries: number; report: number } } | ImageCheck;
+
+export default class Analyze extends Command {
+  static override summary = 'Measure redundancy in a scanned dataset: layers, files, chunks, images, storage designs.';
+  static override description = `Reads every Parquet part under --data (runs and shards) and writes into --out report.md with SVG charts beside it, csv/ (one file per table) and summary.json. Every figure is defined in docs/analyze.md.
+
+With --image REF, prints one image's content waste, path waste (as dive) and image_efficiency instead; the threshold flags then make it a CI gate: the command exits with ${GATE_FAILED} when an image crosses one.`;
+  static override examples = [
+    '<%= config.bin %> analyze --data ./imgscan-data --out ./report',
+    '<%= config.bin %> analyze --data shard-0 --data shard-1 --format md,json',
+    '<%= config.bin %> analyze --image oci:./layout:1.0 --min-efficiency 0.95 --max-content-waste 20MB',
+  ];
+  static override enableJsonFlag = true;
+  static override flags = {
+    data: Flags.string({ description: 'dataset directory (repeat for shards)', default: ['imgscan-data'], multiple: true }),
+    out: Flags.string({ description: 'report directory', default: 'imgscan-report' }),
+    format: Flags.string({ description: 'report files to write: md (report.md and SVG charts), csv, json (summary.json)', default: 'md,csv,json' }),
+    top: Flags.integer({ description: 'rows in the top-N tables (and wasted paths listed with --image)', default: 20, min: 0 }),
+    image: Flags.string({ description: 'analyze one image: a manifest digest, a ref as the report prints it, or a scan reference' }),
+    'min-efficiency': Flags.string({ description: 'with --image: fail below this image_efficiency (e.g. 0.95 or 95%)', dependsOn: ['image'] }),
+    'max-path-waste': Flags.string({ description: 'with --image: fail above this path_waste (e.g. 20MB)', dependsOn: ['image'] }),
+    'max-path-waste-fraction': Flags.string({ description: 'with --image: fail above this path_waste / files_size', dependsOn: ['image'] }),
+    'max-content-waste': Flags.string({ description: 'with --image: fail above this content_waste (e.g. 20MB)', dependsOn: ['image'] }),
+    'max-content-waste-fraction': Flags.string({ description: 'with --image: fail above this content_waste / files_size', dependsOn: ['image'] }),
+  };
+
+  async run(): Promise<AnalyzeResult> {
+    const { flags } = await this.parse(Analyze);
+    const dataDirs = flags.data.map((d) => resolve(d));
+    try {
+      if (flags.image !== undefined) {
+        const check = await checkImage({ dataDirs, ref: flags.image, thresholds: parseThresholds(flags), top: flags.top });
+        if (!this.jsonEnabled()) this.log(formatImageCheck(check));
+        if (!check.passed) process.exitCode = GATE_FAILED;
+        return check;
+      }
+      const a = await analyzeDataset({ dataDirs, outDir: resolve(flags.out), formats: parseFormats(flags.format), top: flags.top });
+      if (!this.jsonEnabled()) this.log(formatAnalysis(a.summary, a.files, resolve(flags.out)));
+      return { summary: a.summary, files: a.files, seconds: a.seconds };
+    } catch (err) {
+      return this.error(describeError(err), { exit: exitCodeFor(err) });
+    }
+  }
+}

@@ -1,0 +1,63 @@
+import { existsSync } from 'node:fs';
+import { ImgscanError } from '../errors.js';
+import { chunkFigures } from './chunks.js';
+import { datasetFigures, layerFigures } from './dataset.js';
+import { AnalysisDb } from './db.js';
+import { fileFigures } from './files.js';
+import { imageFigures, imageWaste } from './images.js';
+import { dockerHubFigures } from './published.js';
+import { type ReportFormat, reportFiles, writeFiles } from './report/write.js';
+import { storageFigures } from './storage.js';
+import type { ImageWaste, Summary } from './types.js';
+
+export interface AnalyzeOptions {
+  /** Data dirs of one dataset (runs and shards); every committed Parquet part in them is read. */
+  dataDirs: string[];
+  /** Where the report goes; nothing is written without it. */
+  outDir?: string;
+  formats?: readonly ReportFormat[];
+  /** Rows in the "most shared", "top duplicated" and "least efficient" tables. */
+  top?: number;
+}
+
+export interface Analysis {
+  summary: Summary;
+  /** Every image with its waste, least efficient first (csv/images.csv). */
+  images: ImageWaste[];
+  /** Paths written. */
+  files: string[];
+  /** Seconds spent in the queries and in writing the report. */
+  seconds: { queries: number; report: number };
+}
+
+/** Throws USAGE unless at least one data dir exists. */
+export function checkDataDirs(dirs: readonly string[]): void {
+  if (dirs.length === 0 || !dirs.some((d) => existsSync(d))) {
+    throw new ImgscanError('USAGE', `no dataset at ${dirs.join(', ') || '(none given)'}: scan images into it first (imgscan scan ... --data DIR)`);
+  }
+}
+
+/** `imgscan analyze`: every figure of METRICS.md over the dataset, and the report when outDir is given. */
+export async function analyzeDataset(options: AnalyzeOptions): Promise<Analysis> {
+  checkDataDirs(options.dataDirs);
+  const top = options.top ?? 20;
+  const started = performance.now();
+  const a = await AnalysisDb.open(options.dataDirs);
+  let summary: Summary;
+  let images: ImageWaste[];
+  try {
+    const dataset = await datasetFigures(a);
+    const layer = await layerFigures(a, top);
+    const file = await fileFigures(a, top);
+    images = await imageWaste(a);
+    const chunk = await chunkFigures(a);
+    const storage = await storageFigures(a, chunk, dataset.layers_read);
+    const partial = { schema_version: 1 as const, data_dirs: options.dataDirs, dataset, layer, file, image: imageFigures(images, top), storage, chunk };
+    summary = { ...partial, docker_hub: dockerHubFigures(partial) };
+  } finally {
+    a.close();
+  }
+  const queried = performance.now();
+  const files = options.outDir ? writeFiles(options.outDir, reportFiles(summary, images, options.formats ?? ['md', 'csv', 'json'])) : [];
+  return { summary, images, files, seconds: { queries: (queried - started) / 1000, report: (performance.now() - queried) / 1000 } };
+}

@@ -1,0 +1,71 @@
+import { attachDataset } from '../store/views.js';
+import { Db, sqlString } from '../store/duckdb.js';
+import { ImgscanError } from '../errors.js';
+import { type SqlParams, sqlFile } from './sql.js';
+
+/**
+ * A DuckDB session over one dataset (one or more data dirs: runs and shards), with the working tables of
+ * prepare.sql and entries.sql in place. `query` runs a file of src/analysis/sql and returns plain rows:
+ * BIGINT and HUGEINT values come back as JS numbers (byte counts stay far below 2^53).
+ */
+export class AnalysisDb {
+  private constructor(readonly db: Db) {}
+
+  /**
+   * Opens the dataset. `select`, when given, runs once the image and layer tables are in place and names the
+   * images (manifest digests) to keep: the rest of the working tables then cover only those and their layers.
+   */
+  static async open(dataDirs: string[], select?: (a: AnalysisDb) => Promise<string[]>): Promise<AnalysisDb> {
+    const db = await Db.open(':memory:');
+    try {
+      await attachDataset(db, dataDirs);
+      const a = new AnalysisDb(db);
+      await a.run('prepare');
+      if (select) await a.keepImages(await select(a));
+      const [twice] = await a.rows<{ n: number }>('SELECT count(*) AS n FROM a_layers_twice');
+      if (twice.n > 0) await a.run('once');
+      await a.run('entries', twice.n > 0 ? { files: 'a_files_once', chunks: 'a_chunks_once' } : { files: 'files', chunks: 'chunks' });
+      return a;
+    } catch (err) {
+      db.close();
+      throw err instanceof ImgscanError ? err : new ImgscanError('STORE', `cannot analyze the dataset: ${(err as Error).message}`, {}, { cause: err });
+    }
+  }
+
+  private async keepImages(digests: string[]): Promise<void> {
+    const list = digests.length ? digests.map(sqlString).join(', ') : "''";
+    await this.db.run(`DELETE FROM a_images WHERE manifest_digest NOT IN (${list})`);
+    await this.db.run('DELETE FROM a_image_layers WHERE image_id NOT IN (SELECT image_id FROM a_images)');
+    await this.db.run('DELETE FROM a_image_refs WHERE manifest_digest NOT IN (SELECT manifest_digest FROM a_images)');
+    await this.db.run('DELETE FROM a_layers WHERE layer_id NOT IN (SELECT layer_id FROM a_image_layers WHERE layer_id IS NOT NULL)');
+  }
+
+  /** Runs a script of src/analysis/sql (statements that create working tables). */
+  async run(name: string, params: SqlParams = {}): Promise<void> {
+    await this.db.run(sqlFile(name, params));
+  }
+
+  /** Runs a query of src/analysis/sql and returns its rows. */
+  async query<T>(name: string, params: SqlParams = {}): Promise<T[]> {
+    return this.rows<T>(sqlFile(name, params));
+  }
+
+  /** Runs SQL text and returns its rows with bigints as numbers. */
+  async rows<T>(sql: string): Promise<T[]> {
+    return (await this.db.all(sql)).map((r) => plain(r) as T);
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}
+
+/** A DuckDB value with every bigint (also inside lists and structs) as a number. */
+export function plain(value: unknown): unknown {
+  if (typeof value === 'bigint') return Number(value);
+  if (Array.isArray(value)) return value.map(plain);
+  if (value !== null && typeof value === 'object' && !(value instanceof Date)) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, plain(v)]));
+  }
+  return value;
+}

@@ -1,0 +1,44 @@
+import { resolve } from 'node:path';
+import { isDigest } from '../oci/digest.js';
+import { parseRef } from '../ref/ref.js';
+import { sqlString } from '../store/duckdb.js';
+
+/**
+ * The SQL condition (over manifest_digest and the registry, repository, tag of image_refs) that selects the
+ * images an --image REF names: a manifest digest or a prefix of at least 12 hex digits of one, a ref as the
+ * report prints it (oci:PATH:TAG, REGISTRY/REPOSITORY:TAG), or any form `imgscan scan` accepts.
+ */
+export function imageRefCondition(ref: string): string {
+  const text = ref.trim();
+  const or: string[] = [`a_ref_name(r.registry, r.repository, r.tag) = ${sqlString(text)}`];
+  const hex = /^(sha256:)?([0-9a-f]{12,64})$/.exec(text);
+  if (hex) or.push(`i2.manifest_digest LIKE ${sqlString(`sha256:${hex[2]}%`)}`);
+  if (isDigest(text)) or.push(`i2.manifest_digest = ${sqlString(text)}`);
+  let parsed;
+  try {
+    parsed = parseRef(text);
+  } catch {
+    return or.join(' OR ');
+  }
+  const tagIs = (tag: string | undefined) => (tag === undefined ? '' : ` AND r.tag = ${sqlString(tag)}`);
+  const paths = (p: string) => [...new Set([p, resolve(p)])].map(sqlString).join(', ');
+  switch (parsed.kind) {
+    case 'oci':
+      or.push(`(r.registry = 'oci' AND r.repository IN (${paths(parsed.path)})${tagIs(parsed.tag)})`);
+      break;
+    case 'docker-archive':
+      or.push(`(r.registry = 'docker-archive' AND r.repository IN (${paths(parsed.path)}))`);
+      break;
+    case 'docker-daemon':
+      or.push(`(r.registry = 'docker-daemon' AND (r.repository = ${sqlString(parsed.image)} OR r.repository || ':' || r.tag = ${sqlString(parsed.image)}))`);
+      break;
+    default:
+      if (parsed.digest) or.push(`i2.manifest_digest = ${sqlString(parsed.digest)}`);
+      else if (parsed.repository) {
+        or.push(`(r.registry = ${sqlString(parsed.registry)} AND r.repository = ${sqlString(parsed.repository)}${tagIs(parsed.tag)})`);
+        // A bare name also matches local sources' repositories (docker-archive RepoTags, daemon images).
+        if (parsed.defaultedRegistry) or.push(`(r.registry IN ('docker-archive', 'docker-daemon') AND r.repository IN (${sqlString(parsed.path)}, ${sqlString(parsed.repository)})${tagIs(parsed.tag)})`);
+      }
+  }
+  return or.join(' OR ');
+}

@@ -1,0 +1,47 @@
+-- Entries and file contents over the working tables of prepare.sql. {{files}} and {{chunks}} are the dataset
+-- views, or the views of once.sql when some layer was stored more than once.
+
+-- Every tar entry of every unique layer, once.
+CREATE OR REPLACE TEMP VIEW a_entries AS
+SELECT l.layer_id, f.entry_index, f.entry_type, f.path, f.size, f.digest, f.file_class
+FROM {{files}} f JOIN a_layers l USING (layer_digest);
+
+-- Every chunk of every unique layer, once, with the chunker of its layer.
+CREATE OR REPLACE TEMP VIEW a_chunks AS
+SELECT l.layer_id, l.chunker, c.entry_index, c.chunk_index, c.digest, c.size
+FROM {{chunks}} c JOIN a_layers l USING (layer_digest);
+
+-- The path an entry writes; for a whiteout (.wh.NAME) the path it deletes, for an opaque entry
+-- (.wh..wh..opq) the directory it hides ('' for the root).
+CREATE OR REPLACE TEMP MACRO a_target(entry_type, path) AS
+  CASE entry_type
+    WHEN 'whiteout' THEN regexp_replace(path, '(^|/)\.wh\.([^/]*)$', '\1\2')
+    WHEN 'opaque' THEN regexp_replace(path, '/?\.wh\.\.wh\.\.opq$', '')
+    ELSE path
+  END;
+
+-- Every file, with its content as a 128-bit key: two 64-bit hashes of the digest (of the whole digest and
+-- of its second half). Sorting on integers is much cheaper than on 64-character strings.
+CREATE OR REPLACE TEMP TABLE a_files AS
+SELECT layer_id, entry_index, hash(digest) AS h, hash(digest[33:]) AS h2, size, file_class
+FROM a_entries WHERE entry_type = 'file';
+
+-- Every entry but opaque ones, with a 64-bit key of the path it writes or deletes (used to find candidates
+-- only: path waste is decided on the exact paths).
+CREATE OR REPLACE TEMP TABLE a_keys AS
+SELECT layer_id, entry_index, entry_type, hash(a_target(entry_type, path)) AS hp
+FROM a_entries WHERE entry_type <> 'opaque';
+
+-- One row per distinct content: its size and class (both follow from the bytes) and its copies.
+CREATE OR REPLACE TEMP TABLE a_digests AS
+SELECT h, h2, any_value(size) AS size, any_value(file_class) AS file_class, count(*)::BIGINT AS copies
+FROM a_files
+GROUP BY h, h2;
+
+-- The upper end 2^k of the power-of-two bucket (2^(k-1), 2^k] that holds x; 0 for x <= 0.
+CREATE OR REPLACE TEMP MACRO a_bucket(x) AS
+  CASE WHEN x <= 0 THEN 0::BIGINT
+       WHEN (1::BIGINT << ceil(log2(x))::INTEGER) < x THEN 1::BIGINT << (ceil(log2(x))::INTEGER + 1)
+       WHEN ceil(log2(x))::INTEGER > 0 AND (1::BIGINT << (ceil(log2(x))::INTEGER - 1)) >= x THEN 1::BIGINT << (ceil(log2(x))::INTEGER - 1)
+       ELSE 1::BIGINT << ceil(log2(x))::INTEGER
+  END;

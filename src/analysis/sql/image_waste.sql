@@ -1,0 +1,116 @@
+-- Per-image waste (METRICS.md), over the working tables of prepare.sql.
+--   content_waste: bytes of the image's files whose digest already appears in a lower layer of the image or
+--                  earlier in the same layer: every copy of a content but the first.
+--   path_waste:    dive-style and path-based. A file copy is wasted when it is not visible in the image's final
+--                  filesystem and its path is also written or deleted by another layer of the image: overwritten
+--                  by a later entry at the same path, deleted by a whiteout (.wh.NAME) of a higher layer, or below
+--                  a directory that a higher layer deletes, makes opaque (.wh..wh..opq) or replaces.
+-- Both sort the image's files once (image, content or path) and compare each row with its neighbours: at this
+-- cardinality a sort costs less than a hash table with one group per (image, content).
+
+CREATE OR REPLACE TEMP TABLE a_content_waste AS
+SELECT image_id, coalesce(sum(size) FILTER (WHERE again), 0)::BIGINT AS content_waste
+FROM (
+  SELECT il.image_id, f.size,
+    il.image_id = lag(il.image_id) OVER w AND f.h = lag(f.h) OVER w AND f.h2 = lag(f.h2) OVER w AS again
+  FROM a_image_layers il JOIN a_files f USING (layer_id)
+  WINDOW w AS (ORDER BY il.image_id, f.h, f.h2)
+)
+GROUP BY image_id;
+
+-- Entries whose path key another entry of the same image shares (a superset of the paths touched twice).
+CREATE OR REPLACE TEMP TABLE a_path_candidates AS
+SELECT image_id, position, layer_id, entry_index
+FROM (
+  SELECT il.image_id, il.position, k.layer_id, k.entry_index,
+    (il.image_id = lag(il.image_id) OVER w AND k.hp = lag(k.hp) OVER w)
+      OR (il.image_id = lead(il.image_id) OVER w AND k.hp = lead(k.hp) OVER w) AS shared
+  FROM a_image_layers il JOIN a_keys k USING (layer_id)
+  WINDOW w AS (ORDER BY il.image_id, k.hp)
+)
+WHERE shared;
+
+-- Per (image, path) touched by two or more layers: the file bytes there, the entry on top (the last one in
+-- layer order, then tar order) and the highest layer that deletes the path.
+CREATE OR REPLACE TEMP TABLE a_path_groups AS
+WITH touched AS (
+  SELECT c.image_id, c.position, e.entry_index, e.entry_type, e.size, a_target(e.entry_type, e.path) AS key,
+    (c.position::BIGINT << 32) | e.entry_index AS seq
+  FROM a_path_candidates c JOIN a_entries e USING (layer_id, entry_index)
+)
+SELECT image_id, key,
+  coalesce(sum(size) FILTER (WHERE entry_type = 'file'), 0)::BIGINT AS file_bytes,
+  max(seq) FILTER (WHERE entry_type <> 'whiteout') AS top_at,
+  arg_max(entry_type, seq) FILTER (WHERE entry_type <> 'whiteout') AS top_type,
+  arg_max(size, seq) FILTER (WHERE entry_type <> 'whiteout') AS top_size,
+  max(position) FILTER (WHERE entry_type = 'whiteout') AS deleted_at
+FROM touched
+GROUP BY image_id, key
+HAVING min(position) < max(position);
+
+-- Directories a layer hides from the layers below it: opaque directories, whiteouts of a directory and
+-- directories replaced by another entry type. (Found by path key against every directory path of the
+-- dataset: an extra candidate hides nothing, as no lower file sits below a path that was not a directory.)
+CREATE OR REPLACE TEMP TABLE a_masks AS
+WITH dirs AS (SELECT DISTINCT hp FROM a_keys WHERE entry_type = 'dir'),
+hiding AS (SELECT layer_id, entry_index FROM a_keys WHERE entry_type <> 'dir' AND hp IN (SELECT hp FROM dirs))
+SELECT DISTINCT e.layer_id, a_target(e.entry_type, e.path) AS dir
+FROM a_entries e
+WHERE e.entry_type = 'opaque' OR (e.layer_id, e.entry_index) IN (SELECT (layer_id, entry_index) FROM hiding);
+
+-- Masks in images, the (lower layer, directory) pairs they cover and the files found there; then those
+-- copies in every image where the mask sits above them.
+CREATE OR REPLACE TEMP TABLE a_mask_refs AS
+SELECT il.image_id, il.position AS mask_position, m.dir
+FROM a_masks m JOIN a_image_layers il USING (layer_id);
+
+CREATE OR REPLACE TEMP TABLE a_masked_files AS
+WITH pairs AS (
+  SELECT DISTINCT il.layer_id, mr.dir
+  FROM a_mask_refs mr JOIN a_image_layers il ON il.image_id = mr.image_id AND il.position < mr.mask_position
+  WHERE il.layer_id IS NOT NULL
+)
+SELECT p.layer_id, p.dir, f.entry_index, f.path, f.size
+FROM pairs p JOIN a_entries f USING (layer_id)
+WHERE f.entry_type = 'file' AND (p.dir = '' OR starts_with(f.path, p.dir || '/'));
+
+CREATE OR REPLACE TEMP TABLE a_subtree_hidden AS
+SELECT DISTINCT il.image_id, il.position, mf.entry_index, mf.path, mf.size
+FROM a_masked_files mf
+JOIN a_image_layers il USING (layer_id)
+JOIN a_mask_refs mr ON mr.image_id = il.image_id AND mr.dir = mf.dir AND il.position < mr.mask_position;
+
+-- A hidden copy counts once: a subtree-hidden copy already counted in its path group is not added again.
+CREATE OR REPLACE TEMP TABLE a_path_waste AS
+SELECT image_id, sum(w)::BIGINT AS path_waste
+FROM (
+  SELECT image_id, file_bytes - CASE WHEN top_type = 'file' AND coalesce(deleted_at, -1) <= (top_at >> 32) THEN top_size ELSE 0 END AS w
+  FROM a_path_groups
+  UNION ALL
+  SELECT s.image_id, s.size AS w
+  FROM a_subtree_hidden s
+  LEFT JOIN a_path_groups g ON g.image_id = s.image_id AND g.key = s.path
+  WHERE g.image_id IS NULL
+     OR (g.top_type = 'file' AND coalesce(g.deleted_at, -1) <= (g.top_at >> 32) AND g.top_at = ((s.position::BIGINT << 32) | s.entry_index))
+)
+GROUP BY image_id;
+
+-- One row per image: sizes over its layer refs, the two wastes and image_efficiency.
+CREATE OR REPLACE TEMP TABLE a_image_waste AS
+SELECT i.image_id, i.manifest_digest,
+  coalesce(s.layer_refs, 0)::BIGINT AS layer_refs, coalesce(s.layers_read, 0)::BIGINT AS layers_read,
+  coalesce(s.compressed_size, 0)::BIGINT AS compressed_size, coalesce(s.tar_size, 0)::BIGINT AS tar_size,
+  coalesce(s.files_size, 0)::BIGINT AS files_size, coalesce(s.file_count, 0)::BIGINT AS file_count,
+  coalesce(c.content_waste, 0)::BIGINT AS content_waste,
+  coalesce(p.path_waste, 0)::BIGINT AS path_waste,
+  CASE WHEN coalesce(s.files_size, 0) > 0 THEN 1 - coalesce(p.path_waste, 0) / s.files_size ELSE 1 END AS image_efficiency
+FROM a_images i
+LEFT JOIN (
+  SELECT il.image_id, count(*) AS layer_refs, count(l.layer_id) AS layers_read,
+    sum(il.compressed_size) AS compressed_size, sum(l.tar_size) AS tar_size,
+    sum(l.files_size) AS files_size, sum(l.file_count) AS file_count
+  FROM a_image_layers il LEFT JOIN a_layers l USING (layer_id)
+  GROUP BY il.image_id
+) s USING (image_id)
+LEFT JOIN a_content_waste c USING (image_id)
+LEFT JOIN a_path_waste p USING (image_id);

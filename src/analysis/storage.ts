@@ -1,0 +1,46 @@
+import type { AnalysisDb } from './db.js';
+import type { ChunkFigures, PullCost, StorageFigures, StorageRow } from './types.js';
+
+interface StorageSums {
+  per_image_tar_size: number;
+  per_image_compressed_size: number;
+  layer_dedup_tar_size: number;
+  layer_dedup_compressed_size: number;
+  file_bytes_distinct: number;
+  metadata_bytes: number;
+}
+
+/** Bytes of the digest naming each chunk in a file's chunk list (chunk_dedup metadata). */
+export const chunkRefBytes = 32;
+
+/**
+ * Section 5: the storage designs of METRICS.md over the layers read, each with its ratio to layer_dedup, and
+ * what file-level dedup costs on a pull. chunk_dedup is listed when one chunker covered every layer read.
+ */
+export async function storageFigures(a: AnalysisDb, chunk: ChunkFigures, layersRead: number): Promise<StorageFigures> {
+  const [s] = await a.query<StorageSums>('storage');
+  const [pull] = await a.query<PullCost>('pull_cost');
+  const base = s.layer_dedup_tar_size;
+  const baseCompressed = s.layer_dedup_compressed_size;
+  const row = (design: StorageRow['design'], content: number, metadata: number, compressed: number | null): StorageRow => ({
+    design,
+    content_bytes: content,
+    metadata_bytes: metadata,
+    uncompressed_bytes: content + metadata,
+    compressed_bytes: compressed,
+    ratio_to_layer_dedup: base > 0 ? (content + metadata) / base : 1,
+    compressed_ratio_to_layer_dedup: compressed === null ? null : baseCompressed > 0 ? compressed / baseCompressed : 1,
+  });
+  const designs = [
+    row('per_image', s.per_image_tar_size, 0, s.per_image_compressed_size),
+    row('layer_dedup', s.layer_dedup_tar_size, 0, s.layer_dedup_compressed_size),
+    row('file_dedup', s.file_bytes_distinct, s.metadata_bytes, null),
+  ];
+  let note: string | null = null;
+  const full = chunk.chunkers.find((c) => c.layers === layersRead);
+  if (!chunk.available) note = 'no chunk data (scan with --chunking)';
+  else if (chunk.chunkers.length > 1) note = `layers were chunked with ${chunk.chunkers.length} different chunkers (${chunk.chunkers.map((c) => c.chunker).join(', ')})`;
+  else if (!full) note = `only ${chunk.layers_chunked} of ${layersRead} layers read carry chunk data`;
+  else designs.push(row('chunk_dedup', full.chunk_bytes_distinct, s.metadata_bytes + chunkRefBytes * full.chunk_refs, null));
+  return { designs, chunk_dedup_note: note, pull_cost: pull };
+}
