@@ -44,7 +44,7 @@ export function reportCharts(s: Summary, images: readonly ImageWaste[]): Chart[]
       { name: 'distinct contents', points: cdfOfWeights(f.size_buckets.map((b) => ({ x: b.upper, weight: b.files_distinct }))) },
       { name: 'bytes of all files', points: cdfOfWeights(f.size_buckets.map((b) => ({ x: b.upper, weight: b.file_bytes }))) },
     ]),
-    line('image-efficiency.svg', 'Image efficiency (CDF over images)', { label: 'Share of the image files_size not wasted', unit: '%', format: 'percent', min: 0, max: 1 }, [
+    line('image-efficiency.svg', 'Image efficiency (CDF over images)', { label: 'Share of the image files_size not wasted', unit: '%', format: 'percent', max: 1 }, [
       { name: 'image_efficiency (path-based)', points: cdfOfValues(images.map((i) => i.image_efficiency)) },
       { name: '1 - content_waste / files_size', points: cdfOfValues(images.map((i) => (i.files_size > 0 ? 1 - i.content_waste / i.files_size : 1))) },
     ]),

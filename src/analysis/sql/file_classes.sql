@@ -7,14 +7,14 @@
 -- is_total marks the row over all classes.
 WITH d AS (
   SELECT file_class, grouping(file_class) = 1 AS is_total,
-    sum(copies)::BIGINT AS files_total, sum(copies * size)::BIGINT AS file_bytes_total,
-    count(*)::BIGINT AS files_distinct, sum(size)::BIGINT AS file_bytes_distinct,
+    coalesce(sum(copies), 0)::BIGINT AS files_total, coalesce(sum(copies * size), 0)::BIGINT AS file_bytes_total,
+    count(*)::BIGINT AS files_distinct, coalesce(sum(size), 0)::BIGINT AS file_bytes_distinct,
     count(*) FILTER (WHERE copies = 1)::BIGINT AS singleton_files
   FROM a_digests
   GROUP BY GROUPING SETS ((file_class), ())
 ),
 k AS (
-  SELECT file_class, grouping(file_class) = 1 AS is_total, count(*)::BIGINT AS layer_copies, sum(size)::BIGINT AS layer_copy_bytes
+  SELECT file_class, grouping(file_class) = 1 AS is_total, count(*)::BIGINT AS layer_copies, coalesce(sum(size), 0)::BIGINT AS layer_copy_bytes
   FROM (SELECT DISTINCT layer_id, h, h2, size, file_class FROM a_files)
   GROUP BY GROUPING SETS ((file_class), ())
 )

@@ -1,0 +1,156 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { analyzeDataset } from '../../../src/analysis/analyze.js';
+import { entry, file, image, layer, randomDataset, writeRows } from './build.js';
+import { differences, referencePathWaste, referenceSummary, type RefChunk, type RefDataset } from './reference.js';
+
+const root = mkdtempSync(join(tmpdir(), 'imgscan-analyze-unit-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+let n = 0;
+const newDir = () => join(root, `d${n++}`);
+
+/** summary.json figures against the reference; report-only text (data_dirs, notes, sources) is left out. */
+async function expectMatches(dirs: string[], ds: RefDataset, top = 20): Promise<void> {
+  const a = await analyzeDataset({ dataDirs: dirs, top });
+  const ref = referenceSummary(ds, top);
+  expect(differences(a.summary, ref, '$', new Set(['allImages', 'chunk_dedup_note', 'source']))).toEqual([]);
+  expect(a.summary.storage.chunk_dedup_note === null).toBe(ref.storage.chunk_dedup_note === null);
+  expect(differences(a.images, ref.allImages)).toEqual([]);
+}
+
+// Layers exercising the overlay rules one by one (paths as the scanner normalizes them).
+const base = layer('base', [
+  entry('etc', 'dir'),
+  file('etc/conf', 'conf v1', 300),
+  file('etc/gone', 'gone', 200),
+  entry('opt', 'dir'),
+  entry('opt/app', 'dir'),
+  file('opt/app/lib.so', 'lib', 5000, 'elf'),
+  file('opt/app/copy.so', 'lib', 5000, 'elf'), // the same content twice in one layer
+  entry('opt/old', 'dir'),
+  file('opt/old/a', 'old a', 700),
+  file('opt/old/b', 'old b', 900),
+  entry('var', 'dir'),
+  entry('var/cache', 'dir'),
+  file('var/cache/x', 'cache x', 1200),
+  file('empty-1', 'e1', 0),
+  file('empty-2', 'e2', 0),
+  entry('hard', 'hardlink'),
+  file('swap', 'swap', 400),
+]);
+const upper = layer('upper', [
+  entry('etc', 'dir'),
+  file('etc/conf', 'conf v2', 310), // rewritten with other bytes
+  entry('etc/.wh.gone', 'whiteout'), // deleted
+  entry('opt', 'dir'),
+  entry('opt/old/.wh..wh..opq', 'opaque'), // hides a and b
+  file('opt/old/c', 'old c', 50),
+  entry('var/.wh.cache', 'whiteout'), // deletes a directory
+  file('opt/app/lib2.so', 'lib', 5000, 'elf'), // content again, other path
+  entry('swap', 'dir'), // a file replaced by a directory
+], { compression: 'zstd' });
+const top = layer('top', [
+  file('twice', 'first', 80),
+  file('twice', 'second', 90), // the same path twice in one layer, no other layer: not path waste
+  entry('opt/app', 'symlink'), // a directory replaced by a symlink
+  file('etc/conf', 'conf v2', 310), // the same bytes again at the same path
+], { compression: 'none' });
+
+describe('analyze over hand-made datasets', () => {
+  it('the reference overlay model follows the definitions', () => {
+    // whiteout 200 + opaque 700 + 900 + deleted directory 1200 + rewritten 300 + replaced file 400
+    expect(referencePathWaste([base, upper])).toBe(200 + 700 + 900 + 1200 + 300 + 400);
+    // ... and in the top layer: conf v2 rewritten (310), the app directory replaced (5000 + 5000 + 5000)
+    expect(referencePathWaste([base, upper, top])).toBe(200 + 700 + 900 + 1200 + 300 + 400 + 310 + 15000);
+    expect(referencePathWaste([top])).toBe(0);
+    expect(referencePathWaste([base, base])).toBe(300 + 200 + 5000 + 5000 + 700 + 900 + 1200 + 400);
+  });
+
+  it('every figure matches the reference: overlay rules, sharing, missing layers, failures', async () => {
+    const missing = layer('never read', [file('m', 'm', 10)]);
+    const ds: RefDataset = {
+      layers: [base, upper, top],
+      images: [
+        image('base', [base]),
+        image('app', [base, upper], [{ registry: 'oci', repository: '/layouts/app', tag: '1.0' }, { registry: 'oci', repository: '/layouts/app', tag: 'latest' }]),
+        image('full', [base, upper, top]),
+        image('twice', [base, base]), // one layer at two positions
+        image('top-only', [top]),
+        image('partial', [base, missing]),
+      ],
+      chunks: [],
+      failures: 2,
+    };
+    const dir = newDir();
+    await writeRows(dir, { layers: ds.layers, images: ds.images, failures: 2 });
+    await expectMatches([dir], ds);
+    await expectMatches([dir], ds, 2); // short top-N tables keep the order and tie rules
+  });
+
+  it('layers, images and refs stored more than once (shards, reruns) count once', async () => {
+    const ds: RefDataset = { layers: [base, upper, top], images: [image('app', [base, upper]), image('full', [base, upper, top])], chunks: [], failures: 0 };
+    const [d1, d2] = [newDir(), newDir()];
+    await writeRows(d1, { layers: [base, upper], images: [ds.images[0]] });
+    await writeRows(d1, { layers: [upper, top], images: [ds.images[1]] }); // upper twice in one dir
+    await writeRows(d2, { layers: [base, upper, top], images: ds.images }); // and everything again in a shard
+    await expectMatches([d1, d2], ds);
+  });
+
+  it('an empty dataset gives zeros, not errors', async () => {
+    const dir = newDir();
+    await writeRows(dir, {});
+    const ds: RefDataset = { layers: [], images: [], chunks: [], failures: 0 };
+    await expectMatches([dir], ds);
+  });
+
+  for (const seed of [1, 2, 3, 4, 5, 6, 7, 8]) {
+    it(`random overlays agree with the reference (seed ${seed})`, async () => {
+      const ds = randomDataset(seed);
+      const dir = newDir();
+      await writeRows(dir, { layers: ds.layers, images: ds.images });
+      await expectMatches([dir], ds, 5);
+    });
+  }
+});
+
+describe('chunk level', () => {
+  const chunker = 'fastcdc-16384-4096-65536';
+  const a = layer('chunked a', [file('f1', 'one', 40000), file('f2', 'two', 100)], { chunker });
+  const b = layer('chunked b', [file('g1', 'one', 40000), file('g2', 'three', 30000)], { chunker });
+  const chunks: RefChunk[] = [
+    { layer_digest: a.layer_digest, entry_index: 0, chunk_index: 0, digest: 'c1', size: 20000 },
+    { layer_digest: a.layer_digest, entry_index: 0, chunk_index: 1, digest: 'c2', size: 20000 },
+    { layer_digest: a.layer_digest, entry_index: 1, chunk_index: 0, digest: 'c3', size: 100 },
+    { layer_digest: b.layer_digest, entry_index: 0, chunk_index: 0, digest: 'c1', size: 20000 },
+    { layer_digest: b.layer_digest, entry_index: 0, chunk_index: 1, digest: 'c2', size: 20000 },
+    { layer_digest: b.layer_digest, entry_index: 1, chunk_index: 0, digest: 'c4', size: 10000 },
+    { layer_digest: b.layer_digest, entry_index: 1, chunk_index: 1, digest: 'c1', size: 20000 }, // shared with other files
+  ];
+
+  it('chunk_dedup_ratio, with the chunker and its sizes, and the chunk_dedup design when every layer was chunked', async () => {
+    const ds: RefDataset = { layers: [a, b], images: [image('x', [a, b])], chunks, failures: 0 };
+    const dir = newDir();
+    await writeRows(dir, { layers: ds.layers, images: ds.images, chunks });
+    await expectMatches([dir], ds);
+    const r = await analyzeDataset({ dataDirs: [dir] });
+    expect(r.summary.chunk.chunkers[0]).toMatchObject({ chunker, algorithm: 'fastcdc', avg: 16384, min: 4096, max: 65536 });
+    expect(r.summary.storage.designs.map((d) => d.design)).toContain('chunk_dedup');
+  });
+
+  it('no chunk data, or chunk data for some layers only, leaves chunk_dedup out with a note', async () => {
+    const plain = layer('plain', [file('p', 'p', 10)]);
+    const ds: RefDataset = { layers: [a, plain], images: [image('y', [a, plain])], chunks: chunks.slice(0, 3), failures: 0 };
+    const dir = newDir();
+    await writeRows(dir, { layers: ds.layers, images: ds.images, chunks: ds.chunks });
+    await expectMatches([dir], ds);
+    const r = await analyzeDataset({ dataDirs: [dir] });
+    expect(r.summary.storage.chunk_dedup_note).toMatch(/only 1 of 2 layers/);
+    const none = newDir();
+    await writeRows(none, { layers: [plain], images: [image('z', [plain])] });
+    const s = (await analyzeDataset({ dataDirs: [none] })).summary;
+    expect(s.chunk.available).toBe(false);
+    expect(s.storage.chunk_dedup_note).toMatch(/no chunk data/);
+  });
+});
