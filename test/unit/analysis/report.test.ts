@@ -1,0 +1,169 @@
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { analyzeDataset, type Analysis } from '../../../src/analysis/analyze.js';
+import { checkXml } from '../report/xml-check.js';
+import { file, image, layer, randomDataset, writeRows } from './build.js';
+import { bucketOf, referenceSummary, type RefDataset } from './reference.js';
+import { validate } from './schema-check.js';
+
+const root = mkdtempSync(join(tmpdir(), 'imgscan-analyze-report-'));
+const out = join(root, 'report');
+const schema = JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', '..', 'schemas', 'summary.schema.json'), 'utf8'));
+let analysis: Analysis;
+let ds: RefDataset;
+
+beforeAll(async () => {
+  const random = randomDataset(42, 20, 16);
+  const chunker = 'fastcdc-16384-4096-65536';
+  const big = layer('chunked', [file('big', 'big', 70000, 'other'), file('small', 'small', 10)], { chunker });
+  ds = { ...random, layers: [...random.layers, big], images: [...random.images, image('chunked', [big])] };
+  const dir = join(root, 'data');
+  await writeRows(dir, { layers: ds.layers, images: ds.images });
+  analysis = await analyzeDataset({ dataDirs: [dir], outDir: out, top: 5 });
+});
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+/** The unescaped text of `<metadata id="chart-data">` as JSON. */
+function chartData(svg: string): { chart: string; title: string; categories?: string[]; series: { name: string; points?: number[][]; values?: number[] }[] } {
+  const m = /<metadata id="chart-data">([\s\S]*?)<\/metadata>/.exec(svg);
+  if (!m) throw new Error('no chart data');
+  const text = m[1].replace(/&(lt|gt|quot|apos|amp);/g, (_, e: string) => ({ lt: '<', gt: '>', quot: '"', apos: "'", amp: '&' })[e]!);
+  return JSON.parse(text);
+}
+
+/** Cumulative fractions at each distinct x, from (x, weight) pairs, computed here independently. */
+function cdf(pairs: [number, number][]): number[][] {
+  const m = new Map<number, number>();
+  for (const [x, w] of pairs) m.set(x, (m.get(x) ?? 0) + w);
+  const xs = [...m.keys()].sort((a, b) => a - b);
+  const total = xs.reduce((s, x) => s + m.get(x)!, 0);
+  let run = 0;
+  return total > 0 ? xs.map((x) => [x, (run += m.get(x)!) / total]) : [];
+}
+
+function parseCsv(text: string): string[][] {
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let field = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') (field += '"'), i++;
+      else if (c === '"') quoted = false;
+      else field += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ',') row.push(field), (field = '');
+    else if (c === '\r' && text[i + 1] === '\n') row.push(field), rows.push(row), (row = []), (field = ''), i++;
+    else field += c;
+  }
+  return rows;
+}
+
+describe('the written report', () => {
+  it('summary.json holds the analysis and validates against schemas/summary.schema.json', () => {
+    const written = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
+    expect(written).toEqual(JSON.parse(JSON.stringify(analysis.summary)));
+    expect(validate(written, schema)).toEqual([]);
+  });
+
+  it('the validator catches a missing figure, a wrong type, an unknown key and an out-of-range fraction', () => {
+    const s = JSON.parse(JSON.stringify(analysis.summary));
+    delete s.file.file_dedup_ratio;
+    s.dataset.images = 'seven';
+    s.layer.extra = 1;
+    s.image.path_waste_fraction = 1.5;
+    const errors = validate(s, schema);
+    expect(errors).toEqual(expect.arrayContaining([
+      '$.file: missing file_dedup_ratio',
+      '$.dataset.images: string is not integer',
+      '$.layer: unexpected property extra',
+      '$.image.path_waste_fraction: 1.5 > 1',
+    ]));
+  });
+
+  it('report.md has the seven sections, well-formed tables and links to charts that exist', () => {
+    const md = readFileSync(join(out, 'report.md'), 'utf8');
+    for (const h of ['## 1. Dataset', '## 2. Layer level', '## 3. File level', '## 4. Per image', '## 5. Storage designs compared', '## 6. Chunk level', '## 7. Published Docker Hub figures beside ours']) {
+      expect(md).toContain(`\n${h}\n`);
+    }
+    const cells = (line: string) => line.replace(/\\\\/g, '').replace(/\\\|/g, '').split('|').length - 2;
+    const lines = md.split('\n');
+    let tables = 0;
+    for (let i = 0; i < lines.length; i++) {
+      if (!lines[i].startsWith('|') || (i > 0 && lines[i - 1].startsWith('|'))) continue;
+      tables++;
+      const width = cells(lines[i]);
+      expect(lines[i - 1], `blank line before the table at line ${i + 1}`).toBe('');
+      expect(lines[i + 1]).toMatch(/^\|( (---|---:|:---:) \|)+$/);
+      expect(cells(lines[i + 1])).toBe(width);
+      for (let j = i + 1; j < lines.length && lines[j].startsWith('|'); j++) {
+        expect(lines[j].endsWith(' |'), `line ${j + 1}`).toBe(true);
+        expect(cells(lines[j]), `line ${j + 1}`).toBe(width);
+      }
+    }
+    expect(tables).toBeGreaterThanOrEqual(15);
+    const links = [...md.matchAll(/!\[[^\]]+\]\(([^)]+)\)/g)].map((m) => m[1]);
+    expect(links.length).toBe(7);
+    for (const l of links) expect(existsSync(join(out, l)), l).toBe(true);
+  });
+
+  it('every SVG parses, has a title and labelled axes, and holds the plotted series', () => {
+    const svgs = readdirSync(out).filter((f) => f.endsWith('.svg'));
+    expect(svgs.sort()).toEqual(['file-classes.svg', 'file-sizes.svg', 'image-efficiency.svg', 'layer-ref-counts.svg', 'layer-sizes.svg', 'layers-per-image.svg', 'storage-designs.svg']);
+    for (const f of svgs) {
+      const svg = readFileSync(join(out, f), 'utf8');
+      expect(checkXml(svg)[0]).toBe('svg');
+      expect(svg).toMatch(/<title>[^<]+<\/title>/);
+      expect(svg).toMatch(/class="x-label"[^>]*>[^<]+\(/); // an axis label with its unit
+    }
+  });
+
+  it('the series are the distributions of the data, computed here from the rows', () => {
+    const ref = referenceSummary(ds, 5);
+    const read = ds.layers;
+    const data = (f: string) => chartData(readFileSync(join(out, f), 'utf8'));
+    const series = (f: string, name: string) => data(f).series.find((s) => s.name === name)!;
+    const files = read.flatMap((l) => l.entries.filter((e) => e.entry_type === 'file'));
+    const distinct = new Map(files.map((e) => [e.digest!, e.size]));
+    expect(series('file-sizes.svg', 'files').points).toEqual(cdf(files.map((e) => [bucketOf(e.size), 1])));
+    expect(series('file-sizes.svg', 'distinct contents').points).toEqual(cdf([...distinct.values()].map((s) => [bucketOf(s), 1])));
+    expect(series('file-sizes.svg', 'bytes of all files').points).toEqual(cdf(files.map((e) => [bucketOf(e.size), e.size])));
+    expect(series('layer-sizes.svg', 'tar_size').points).toEqual(cdf(read.map((l) => [bucketOf(l.tar_size), 1])));
+    expect(series('layer-sizes.svg', 'compressed_size').points).toEqual(cdf(read.map((l) => [bucketOf(l.compressed_size), 1])));
+    expect(series('layers-per-image.svg', 'images').points).toEqual(cdf(ds.images.map((i) => [i.layers.length, 1])));
+    const refs = new Map<string, number>();
+    for (const i of ds.images) for (const l of i.layers) refs.set(l.layer_digest, (refs.get(l.layer_digest) ?? 0) + 1);
+    expect(series('layer-ref-counts.svg', 'layers').points).toEqual(cdf([...refs.values()].map((n) => [n, 1])));
+    expect(series('image-efficiency.svg', 'image_efficiency (path-based)').points).toEqual(cdf(ref.allImages.map((i) => [i.image_efficiency, 1])));
+    const classes = data('file-classes.svg');
+    expect(classes.categories).toEqual(ref.file.by_class.map((c) => c.file_class));
+    expect(classes.series.map((s) => s.values)).toEqual([ref.file.by_class.map((c) => c.file_bytes_total), ref.file.by_class.map((c) => c.file_bytes_distinct)]);
+    const designs = data('storage-designs.svg');
+    expect(designs.categories).toEqual(ref.storage.designs.map((d) => d.design));
+    expect(designs.series[0].values).toEqual(ref.storage.designs.map((d) => d.uncompressed_bytes));
+  });
+
+  it('csv/ has one file per table, headers named as in summary.json, and every image', () => {
+    const dir = join(out, 'csv');
+    const tables = Object.fromEntries(readdirSync(dir).map((f) => [f, parseCsv(readFileSync(join(dir, f), 'utf8'))]));
+    expect(Object.keys(tables).length).toBe(18);
+    for (const [name, rows] of Object.entries(tables)) for (const r of rows) expect(r.length, name).toBe(rows[0].length);
+    const images = tables['images.csv'];
+    expect(images[0]).toEqual(['manifest_digest', 'ref', 'layer_refs', 'layers_read', 'compressed_size', 'tar_size', 'files_size', 'file_count', 'content_waste', 'path_waste', 'image_efficiency']);
+    expect(images.slice(1).map((r) => [r[0], Number(r[9])])).toEqual(analysis.images.map((i) => [i.manifest_digest, i.path_waste]));
+    const dataset = tables['dataset.csv'];
+    expect(Object.fromEntries(dataset[0].map((k, i) => [k, Number(dataset[1][i])]))).toEqual(analysis.summary.dataset);
+    expect(tables['file_classes.csv'].length).toBe(analysis.summary.file.by_class.length + 1);
+    expect(tables['chunks.csv'][1][0]).toBe('fastcdc-16384-4096-65536');
+  });
+
+  it('writes only the formats asked for', async () => {
+    const only = join(root, 'only-json');
+    const a = await analyzeDataset({ dataDirs: [join(root, 'data')], outDir: only, formats: ['json'] });
+    expect(a.files).toEqual([join(only, 'summary.json')]);
+    expect(readdirSync(only)).toEqual(['summary.json']);
+  });
+});
