@@ -26,8 +26,8 @@ export interface Analysis {
   images: ImageWaste[];
   /** Paths written. */
   files: string[];
-  /** Seconds spent in the queries and in writing the report. */
-  seconds: { queries: number; report: number };
+  /** Seconds spent in the queries and in writing the report, and per SQL file. */
+  seconds: { queries: number; report: number; steps: Record<string, number> };
 }
 
 /** Throws USAGE unless at least one data dir exists. */
@@ -45,6 +45,7 @@ export async function analyzeDataset(options: AnalyzeOptions): Promise<Analysis>
   const a = await AnalysisDb.open(options.dataDirs);
   let summary: Summary;
   let images: ImageWaste[];
+  let steps: Record<string, number>;
   try {
     const dataset = await datasetFigures(a);
     const layer = await layerFigures(a, top);
@@ -55,9 +56,10 @@ export async function analyzeDataset(options: AnalyzeOptions): Promise<Analysis>
     const partial = { schema_version: 1 as const, data_dirs: options.dataDirs, dataset, layer, file, image: imageFigures(images, top), storage, chunk };
     summary = { ...partial, docker_hub: dockerHubFigures(partial) };
   } finally {
+    steps = Object.fromEntries(a.timings);
     a.close();
   }
   const queried = performance.now();
   const files = options.outDir ? writeFiles(options.outDir, reportFiles(summary, images, options.formats ?? ['md', 'csv', 'json'])) : [];
-  return { summary, images, files, seconds: { queries: (queried - started) / 1000, report: (performance.now() - queried) / 1000 } };
+  return { summary, images, files, seconds: { queries: (queried - started) / 1000, report: (performance.now() - queried) / 1000, steps } };
 }

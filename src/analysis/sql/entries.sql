@@ -20,22 +20,29 @@ CREATE OR REPLACE TEMP MACRO a_target(entry_type, path) AS
     ELSE path
   END;
 
--- Every file, with its content as a 128-bit key: two 64-bit hashes of the digest (of the whole digest and
--- of its second half). Sorting on integers is much cheaper than on 64-character strings.
-CREATE OR REPLACE TEMP TABLE a_files AS
-SELECT layer_id, entry_index, hash(digest) AS h, hash(digest[33:]) AS h2, size, file_class
-FROM a_entries WHERE entry_type = 'file';
+-- Every entry once, with 64-bit keys: hp of the path it writes or deletes (not for opaque entries), and for a
+-- file its content as a 128-bit key (h, h2: hashes of the whole digest and of its second half). Sorting and
+-- grouping on integers is much cheaper than on 64-character strings; path keys only find candidates (path
+-- waste is decided on the exact paths).
+CREATE OR REPLACE TEMP TABLE a_items AS
+SELECT layer_id, entry_index, entry_type,
+  CASE WHEN entry_type <> 'opaque' THEN hash(a_target(entry_type, path)) END AS hp,
+  CASE WHEN entry_type = 'file' THEN hash(digest) END AS h,
+  CASE WHEN entry_type = 'file' THEN hash(digest[33:]) END AS h2,
+  size, file_class
+FROM a_entries;
 
--- Every entry but opaque ones, with a 64-bit key of the path it writes or deletes (used to find candidates
--- only: path waste is decided on the exact paths).
-CREATE OR REPLACE TEMP TABLE a_keys AS
-SELECT layer_id, entry_index, entry_type, hash(a_target(entry_type, path)) AS hp
-FROM a_entries WHERE entry_type <> 'opaque';
+CREATE OR REPLACE TEMP VIEW a_files AS
+SELECT layer_id, entry_index, h, h2, size, file_class FROM a_items WHERE entry_type = 'file';
 
--- One row per distinct content: its size and class (both follow from the bytes) and its copies.
+CREATE OR REPLACE TEMP VIEW a_keys AS
+SELECT layer_id, entry_index, entry_type, hp FROM a_items WHERE entry_type <> 'opaque';
+
+-- One row per distinct content: its size and class (both follow from the bytes), its copies c and the
+-- number k of layers holding it (METRICS.md "where duplicates live").
 CREATE OR REPLACE TEMP TABLE a_digests AS
-SELECT h, h2, any_value(size) AS size, any_value(file_class) AS file_class, count(*)::BIGINT AS copies
-FROM a_files
+SELECT h, h2, any_value(size) AS size, any_value(file_class) AS file_class, sum(n)::BIGINT AS copies, count(*)::BIGINT AS layers
+FROM (SELECT h, h2, layer_id, count(*) AS n, any_value(size) AS size, any_value(file_class) AS file_class FROM a_files GROUP BY h, h2, layer_id)
 GROUP BY h, h2;
 
 -- The upper end 2^k of the power-of-two bucket (2^(k-1), 2^k] that holds x; 0 for x <= 0.

@@ -5,19 +5,11 @@
 --   layer_copies, layer_copy_bytes:        each content once per layer holding it (the sum of k over contents)
 -- so intra_layer = files_total - layer_copies and cross_layer = layer_copies - files_distinct.
 -- is_total marks the row over all classes.
-WITH d AS (
-  SELECT file_class, grouping(file_class) = 1 AS is_total,
-    coalesce(sum(copies), 0)::BIGINT AS files_total, coalesce(sum(copies * size), 0)::BIGINT AS file_bytes_total,
-    count(*)::BIGINT AS files_distinct, coalesce(sum(size), 0)::BIGINT AS file_bytes_distinct,
-    count(*) FILTER (WHERE copies = 1)::BIGINT AS singleton_files
-  FROM a_digests
-  GROUP BY GROUPING SETS ((file_class), ())
-),
-k AS (
-  SELECT file_class, grouping(file_class) = 1 AS is_total, count(*)::BIGINT AS layer_copies, coalesce(sum(size), 0)::BIGINT AS layer_copy_bytes
-  FROM (SELECT DISTINCT layer_id, h, h2, size, file_class FROM a_files)
-  GROUP BY GROUPING SETS ((file_class), ())
-)
-SELECT d.*, k.layer_copies, k.layer_copy_bytes
-FROM d JOIN k ON d.file_class IS NOT DISTINCT FROM k.file_class AND d.is_total = k.is_total
-ORDER BY d.is_total, d.file_class;
+SELECT file_class, grouping(file_class) = 1 AS is_total,
+  coalesce(sum(copies), 0)::BIGINT AS files_total, coalesce(sum(copies * size), 0)::BIGINT AS file_bytes_total,
+  count(*)::BIGINT AS files_distinct, coalesce(sum(size), 0)::BIGINT AS file_bytes_distinct,
+  count(*) FILTER (WHERE copies = 1)::BIGINT AS singleton_files,
+  coalesce(sum(layers), 0)::BIGINT AS layer_copies, coalesce(sum(layers * size), 0)::BIGINT AS layer_copy_bytes
+FROM a_digests
+GROUP BY GROUPING SETS ((file_class), ())
+ORDER BY is_total, file_class;

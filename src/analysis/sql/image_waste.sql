@@ -48,15 +48,16 @@ FROM touched
 GROUP BY image_id, key
 HAVING min(position) < max(position);
 
--- Directories a layer hides from the layers below it: opaque directories, whiteouts (of a directory: a
--- whiteout of a file hides nothing below it) and directories replaced by another entry type. Replacements are
--- found by path key against every directory entry of the dataset (an extra candidate hides nothing).
+-- Directories a layer hides from the layers below it: opaque directories, and directories deleted by a
+-- whiteout or replaced by another entry type. A directory is known by its own tar entry (every image builder
+-- writes one); entries are matched to directory paths by path key (an extra candidate hides nothing, as no
+-- lower file sits below a path that was not a directory there).
 CREATE OR REPLACE TEMP TABLE a_masks AS
 WITH dirs AS (SELECT DISTINCT hp FROM a_keys WHERE entry_type = 'dir'),
-replacing AS (SELECT layer_id, entry_index FROM a_keys WHERE entry_type NOT IN ('dir', 'whiteout') AND hp IN (SELECT hp FROM dirs))
+hiding AS (SELECT layer_id, entry_index FROM a_keys WHERE entry_type <> 'dir' AND hp IN (SELECT hp FROM dirs))
 SELECT DISTINCT e.layer_id, a_target(e.entry_type, e.path) AS dir
 FROM a_entries e
-WHERE e.entry_type IN ('opaque', 'whiteout') OR (e.layer_id, e.entry_index) IN (SELECT (layer_id, entry_index) FROM replacing);
+WHERE e.entry_type = 'opaque' OR (e.layer_id, e.entry_index) IN (SELECT (layer_id, entry_index) FROM hiding);
 
 -- Masks in images, the (lower layer, directory) pairs they cover and the files found there; then those
 -- copies in every image where the mask sits above them.
