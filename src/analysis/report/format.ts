@@ -5,8 +5,18 @@ export function bytes(n: number | null): string {
   return n === null ? '' : `${formatBytes(n)} (${n})`;
 }
 
+/** A fraction as a percentage: one decimal, two near 100%, two significant digits below 0.1%. */
 export function pct(f: number | null): string {
-  return f === null || !Number.isFinite(f) ? '' : `${(f * 100).toFixed(1)}%`;
+  if (f === null || !Number.isFinite(f)) return '';
+  if (f > 0 && f < 0.001) return `${Number((f * 100).toPrecision(2))}%`;
+  return `${(f * 100).toFixed(f > 0.999 && f < 1 ? 2 : 1)}%`;
+}
+
+const textColumns = new Set(['figure', 'value', 'measure', 'compression', 'file_class', 'split', 'layer_digest', 'digest', 'paths', 'image', 'manifest_digest', 'design', 'chunker', 'source']);
+
+/** Table columns: numbers (shown with units) right-aligned, names and text left-aligned. */
+export function columns(headers: readonly string[]): { header: string; align: 'left' | 'right' }[] {
+  return headers.map((header) => ({ header, align: textColumns.has(header) ? 'left' : 'right' }));
 }
 
 export function times(r: number | null): string {

@@ -1,8 +1,8 @@
 import { mdHeading, mdTable } from '../../report/markdown.js';
 import type { Summary } from '../types.js';
 import { type Chart, chartLink } from './charts.js';
-import { bytes, num, pct, short, times } from './format.js';
-import { imageSections } from './markdown-images.js';
+import { bytes, columns, num, pct, short, times } from './format.js';
+import { imageSections } from './sections-4-7.js';
 
 /** report.md: the seven sections of the report, with the charts linked beside it. */
 export function reportMarkdown(s: Summary, charts: readonly Chart[]): string {
@@ -14,7 +14,7 @@ export function reportMarkdown(s: Summary, charts: readonly Chart[]): string {
     `Dataset: ${s.data_dirs.map((x) => `\`${x}\``).join(', ')}. Every figure is defined in docs/analyze.md (names as in METRICS.md); exact values are in csv/ and summary.json.`,
     '',
     mdHeading(2, '1. Dataset'),
-    mdTable(['figure', 'value'], [
+    mdTable(columns(['figure', 'value']), [
       ['images', d.images],
       ['image_refs', d.image_refs],
       ['repositories', d.repositories],
@@ -30,7 +30,7 @@ export function reportMarkdown(s: Summary, charts: readonly Chart[]): string {
       ['failures', d.failures],
     ]),
     mdHeading(2, '2. Layer level'),
-    mdTable(['figure', 'value'], [
+    mdTable(columns(['figure', 'value']), [
       ['layer_refs', l.layer_refs],
       ['layers_unique', l.layers_unique],
       ['layer_refs_compressed_size', bytes(l.layer_refs_compressed_size)],
@@ -40,26 +40,26 @@ export function reportMarkdown(s: Summary, charts: readonly Chart[]): string {
     ]),
     mdHeading(3, 'Layer reference counts'),
     chartLink(charts, 'layer-ref-counts.svg'),
-    mdTable(['layer_refs', 'layers', 'compressed_size'], l.layer_ref_counts.map((r) => [r.layer_refs, r.layers, bytes(r.compressed_size)])),
+    mdTable(columns(['layer_refs', 'layers', 'compressed_size']), l.layer_ref_counts.map((r) => [r.layer_refs, r.layers, bytes(r.compressed_size)])),
     mdHeading(3, 'Most shared layers'),
     mdTable(
-      ['layer_digest', 'layer_refs', 'images', 'compressed_size', 'tar_size', 'file_count', 'compression', 'bytes_saved'],
+      columns(['layer_digest', 'layer_refs', 'images', 'compressed_size', 'tar_size', 'file_count', 'compression', 'bytes_saved']),
       l.top_layers.map((t) => [short(t.layer_digest), t.layer_refs, t.images, bytes(t.compressed_size), bytes(t.tar_size), t.file_count, t.compression, bytes(t.bytes_saved)]),
     ),
     mdHeading(3, 'Layers per image'),
     chartLink(charts, 'layers-per-image.svg'),
-    mdTable(['layers', 'images'], l.layers_per_image.map((r) => [r.layers, r.images])),
+    mdTable(columns(['layers', 'images']), l.layers_per_image.map((r) => [r.layers, r.images])),
     mdHeading(3, 'Layer sizes'),
     chartLink(charts, 'layer-sizes.svg'),
-    mdTable(['measure', 'layers', 'p10', 'median', 'p90', 'max'], l.sizes.map((q) => [q.measure, q.layers, bytes(q.p10), bytes(q.median), bytes(q.p90), bytes(q.max)])),
+    mdTable(columns(['measure', 'layers', 'p10', 'median', 'p90', 'max']), l.sizes.map((q) => [q.measure, q.layers, bytes(q.p10), bytes(q.median), bytes(q.p90), bytes(q.max)])),
     mdHeading(3, 'compression_ratio by format'),
     'compression_ratio = tar_size / compressed_size of each unique layer; quantiles interpolate linearly.',
     '',
-    mdTable(['compression', 'layers', 'p10', 'median', 'p90'], l.compression_ratio.map((c) => [c.compression, c.layers, num(c.p10), num(c.median), num(c.p90)])),
+    mdTable(columns(['compression', 'layers', 'p10', 'median', 'p90']), l.compression_ratio.map((c) => [c.compression, c.layers, num(c.p10), num(c.median), num(c.p90)])),
     mdHeading(2, '3. File level'),
     'Over unique layers (each layer digest once); a file is an entry of type `file`.',
     '',
-    mdTable(['figure', 'value'], [
+    mdTable(columns(['figure', 'value']), [
       ['files_total', f.files_total],
       ['files_distinct', f.files_distinct],
       ['distinct_file_fraction', pct(f.distinct_file_fraction)],
@@ -70,7 +70,7 @@ export function reportMarkdown(s: Summary, charts: readonly Chart[]): string {
       ['file_dedup_savings', pct(f.file_dedup_savings)],
     ]),
     mdHeading(3, 'Where duplicates live'),
-    mdTable(['split', 'copies', 'bytes'], [
+    mdTable(columns(['split', 'copies', 'bytes']), [
       ['intra_layer', f.intra_layer, bytes(f.intra_layer_bytes)],
       ['cross_layer', f.cross_layer, bytes(f.cross_layer_bytes)],
       ['total', f.intra_layer + f.cross_layer, bytes(f.file_bytes_total - f.file_bytes_distinct)],
@@ -80,14 +80,14 @@ export function reportMarkdown(s: Summary, charts: readonly Chart[]): string {
     mdHeading(3, 'By file class'),
     chartLink(charts, 'file-classes.svg'),
     mdTable(
-      ['file_class', 'files_total', 'files_distinct', 'file_bytes_total', 'file_bytes_distinct', 'bytes_share', 'file_dedup_ratio', 'file_dedup_savings'],
+      columns(['file_class', 'files_total', 'files_distinct', 'file_bytes_total', 'file_bytes_distinct', 'bytes_share', 'file_dedup_ratio', 'file_dedup_savings']),
       f.by_class.map((c) => [c.file_class, c.files_total, c.files_distinct, bytes(c.file_bytes_total), bytes(c.file_bytes_distinct), pct(c.bytes_share), times(c.file_dedup_ratio), pct(c.file_dedup_savings)]),
     ),
     mdHeading(3, 'Top duplicated files by bytes saved'),
     'bytes_saved = (copies - 1) * size; paths lists up to three of the paths the content is found at.',
     '',
     mdTable(
-      ['digest', 'size', 'file_class', 'copies', 'layers', 'bytes_saved', 'paths'],
+      columns(['digest', 'size', 'file_class', 'copies', 'layers', 'bytes_saved', 'paths']),
       f.top_duplicates.map((t) => [short(t.digest), bytes(t.size), t.file_class, t.copies, t.layers, bytes(t.bytes_saved), t.paths.join(', ') + (t.paths_distinct > t.paths.length ? ` (+${t.paths_distinct - t.paths.length})` : '')]),
     ),
     ...imageSections(s, charts),

@@ -2,7 +2,7 @@ import { mdHeading, mdTable } from '../../report/markdown.js';
 import { chunkRefBytes } from '../storage.js';
 import type { Summary } from '../types.js';
 import { type Chart, chartLink } from './charts.js';
-import { bytes, num, pct, short, times } from './format.js';
+import { bytes, columns, num, pct, short, times } from './format.js';
 
 /** Sections 4 to 7 of report.md: per image, storage designs, chunk level, the Docker Hub figures. */
 export function imageSections(s: Summary, charts: readonly Chart[]): string[] {
@@ -16,7 +16,7 @@ export function imageSections(s: Summary, charts: readonly Chart[]): string[] {
       '(overwritten higher up, deleted by a whiteout, or below a directory a higher layer deletes, makes opaque or replaces). ' +
       'image_efficiency = 1 - path_waste / files_size of the image.',
     '',
-    mdTable(['figure', 'value'], [
+    mdTable(columns(['figure', 'value']), [
       ['images', im.images],
       ['files_size (sum over images)', bytes(im.files_size)],
       ['content_waste', `${bytes(im.content_waste)}, ${pct(im.content_waste_fraction)}`],
@@ -27,7 +27,7 @@ export function imageSections(s: Summary, charts: readonly Chart[]): string[] {
     chartLink(charts, 'image-efficiency.svg'),
     mdHeading(3, 'Least efficient images'),
     mdTable(
-      ['image', 'manifest_digest', 'layer_refs', 'files_size', 'content_waste', 'path_waste', 'image_efficiency'],
+      columns(['image', 'manifest_digest', 'layer_refs', 'files_size', 'content_waste', 'path_waste', 'image_efficiency']),
       im.least_efficient.map((i) => [i.ref ?? '', short(i.manifest_digest), i.layer_refs, bytes(i.files_size), bytes(i.content_waste), bytes(i.path_waste), pct(i.image_efficiency)]),
     ),
     mdHeading(2, '5. Storage designs compared'),
@@ -37,7 +37,7 @@ export function imageSections(s: Summary, charts: readonly Chart[]): string[] {
       'padding and end-of-archive blocks, i.e. everything in the tar but file contents. Compressed bytes are measured only where whole layer blobs are kept.',
     '',
     mdTable(
-      ['design', 'content_bytes', 'metadata_bytes', 'uncompressed_bytes', 'ratio_to_layer_dedup', 'compressed_bytes', 'compressed_ratio_to_layer_dedup'],
+      columns(['design', 'content_bytes', 'metadata_bytes', 'uncompressed_bytes', 'ratio_to_layer_dedup', 'compressed_bytes', 'compressed_ratio_to_layer_dedup']),
       st.designs.map((d) => [d.design, bytes(d.content_bytes), bytes(d.metadata_bytes), bytes(d.uncompressed_bytes), times(d.ratio_to_layer_dedup), d.compressed_bytes === null ? 'not measured' : bytes(d.compressed_bytes), times(d.compressed_ratio_to_layer_dedup)]),
     ),
     st.chunk_dedup_note ? `chunk_dedup: ${st.chunk_dedup_note}.\n` : '',
@@ -45,7 +45,7 @@ export function imageSections(s: Summary, charts: readonly Chart[]): string[] {
     mdHeading(3, 'What file-level dedup costs on a pull'),
     'DupHunter restores a layer on a pull: its files are fetched, re-tarred and recompressed. The work per pull, over the unique layers read and over the images:',
     '',
-    mdTable(['figure', 'median', 'p90'], [
+    mdTable(columns(['figure', 'median', 'p90']), [
       ['files to reassemble per layer', num(p.files_per_layer_median), num(p.files_per_layer_p90)],
       ['tar bytes to rebuild and recompress per layer', bytes(p.tar_size_per_layer_median), bytes(p.tar_size_per_layer_p90)],
       ['files to reassemble per image pull', num(p.files_per_image_median), num(p.files_per_image_p90)],
@@ -53,11 +53,11 @@ export function imageSections(s: Summary, charts: readonly Chart[]): string[] {
     mdHeading(2, '6. Chunk level'),
     s.chunk.available
       ? mdTable(
-          ['chunker', 'avg', 'min', 'max', 'layers', 'chunk_refs', 'chunk_bytes_total', 'chunks_distinct', 'chunk_bytes_distinct', 'chunk_dedup_ratio', 'chunk_dedup_savings'],
+          columns(['chunker', 'avg', 'min', 'max', 'layers', 'chunk_refs', 'chunk_bytes_total', 'chunks_distinct', 'chunk_bytes_distinct', 'chunk_dedup_ratio', 'chunk_dedup_savings']),
           s.chunk.chunkers.map((c) => [c.chunker, c.avg, c.min, c.max, c.layers, c.chunk_refs, bytes(c.chunk_bytes_total), c.chunks_distinct, bytes(c.chunk_bytes_distinct), times(c.chunk_dedup_ratio), pct(c.chunk_dedup_savings)]),
         )
       : 'no chunk data: scan with `--chunking` (FastCDC, `--chunk-avg` 16 KiB by default) to record chunk digests.\n',
     mdHeading(2, '7. Published Docker Hub figures beside ours'),
-    mdTable(['figure', 'ours', 'Docker Hub', 'source'], s.docker_hub.map((h) => [h.figure, num(h.ours), num(h.docker_hub), h.source])),
+    mdTable(columns(['figure', 'ours', 'Docker Hub', 'source']), s.docker_hub.map((h) => [h.figure, num(h.ours), num(h.docker_hub), h.source])),
   ];
 }
