@@ -1,4 +1,4 @@
-import { readdirSync, statSync } from 'node:fs';
+import { lstatSync, readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { packageRoot } from '../paths.js';
 import { type LayerEntry, writeOciLayout } from './layout-writer.js';
@@ -17,7 +17,7 @@ function filesUnder(dir: string, budget: number): string[] {
     for (const name of names) {
       if (used >= budget) return;
       const path = join(d, name);
-      const st = statSync(path, { throwIfNoEntry: false });
+      const st = lstatSync(path, { throwIfNoEntry: false });
       if (!st) continue;
       if (st.isDirectory()) walk(path);
       else if (st.isFile() && used + st.size <= budget) {

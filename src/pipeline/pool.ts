@@ -38,6 +38,7 @@ export class LayerPool {
   private readonly slots: Slot[] = [];
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
+  private closing = false;
 
   constructor(readonly workers: number) {
     for (let i = 0; i < workers; i++) this.slots.push(this.spawn());
@@ -55,6 +56,7 @@ export class LayerPool {
   }
 
   private onCrash(slot: Slot, err: Error): void {
+    if (this.closing) return;
     for (const id of slot.jobs) this.finish(id)?.reject(new ImgscanError('INTERNAL', `layer worker failed: ${err.message}`));
     slot.jobs.clear();
     const i = this.slots.indexOf(slot);
@@ -128,6 +130,7 @@ export class LayerPool {
   }
 
   async close(): Promise<void> {
+    this.closing = true;
     await Promise.all(this.slots.map((s) => s.worker.terminate()));
     this.slots.length = 0;
   }

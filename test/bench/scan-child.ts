@@ -1,0 +1,17 @@
+// One measured scan in its own process: prints {seconds, maxRssBytes, summary} as JSON on stdout.
+import { rmSync } from 'node:fs';
+import { scanSources } from '../../src/pipeline/scan.js';
+import { openLocalSource } from '../../src/sources/open.js';
+import { DatasetWriter } from '../../src/store/writer.js';
+
+const [source, data, workers, chunking] = process.argv.slice(2);
+rmSync(data, { recursive: true, force: true });
+const writer = await DatasetWriter.open(data);
+const started = process.hrtime.bigint();
+const summary = await scanSources([openLocalSource(source)], writer, {
+  workers: Number(workers),
+  chunking: chunking === 'chunking' ? { avg: 16384, min: 4096, max: 65536 } : undefined,
+});
+const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+writer.close();
+process.stdout.write(JSON.stringify({ seconds, maxRssBytes: process.resourceUsage().maxRSS * 1024, summary }) + '\n');
