@@ -21,6 +21,7 @@ export default class Scan extends Command {
     data: Flags.string({ description: 'dataset directory', default: 'imgscan-data' }),
     workers: Flags.integer({ description: 'worker threads scanning layers (0: scan on the main thread)', min: 0, default: availableParallelism() }),
     'keep-going': Flags.boolean({ description: 'record a failing image in the failures table and go on' }),
+    'commit-rows': Flags.integer({ description: 'publish a batch once this many rows are staged', default: 250_000, min: 1, hidden: true }),
     ...chunkingFlags,
   };
 
@@ -32,7 +33,7 @@ export default class Scan extends Command {
     try {
       const sources = (argv as string[]).map((a) => openLocalSource(a));
       writer = await DatasetWriter.open(resolve(flags.data));
-      const summary = await scanSources(sources, writer, { workers: flags.workers, keepGoing: flags['keep-going'], chunking: chunkingFrom(flags), progress: progress.hooks });
+      const summary = await scanSources(sources, writer, { workers: flags.workers, keepGoing: flags['keep-going'], chunking: chunkingFrom(flags), commitRows: flags['commit-rows'], progress: progress.hooks });
       progress.stop();
       if (!this.jsonEnabled()) this.log(formatSummary(summary, resolve(flags.data)));
       if (summary.failures > 0) process.exitCode = 3;
