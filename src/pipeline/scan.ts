@@ -108,7 +108,16 @@ export async function scanSources(sources: Source[], writer: DatasetWriter, opti
     return task;
   };
 
+  const imageTasks = new Map<string, Promise<void>>();
   const storeImage = async (image: Image) => {
+    // The same image may come from several sources at once: the first stores it, the others add their refs.
+    const first = imageTasks.get(image.digest);
+    const task = first ? first.catch(() => undefined).then(() => storeImageOnce(image)) : storeImageOnce(image);
+    if (!first) imageTasks.set(image.digest, task);
+    await task;
+  };
+
+  const storeImageOnce = async (image: Image) => {
     const rows = imageRows(image);
     const newRefs = rows.image_refs.filter((r) => !writer.hasRef(r));
     if (writer.hasImage(image.digest)) {
