@@ -11,7 +11,7 @@ import type { ImageCheck } from '../src/analysis/image-check.js';
 /** Exit status when --image crosses a threshold (1 stays for errors). */
 const GATE_FAILED = 4;
 
-export type AnalyzeResult = { summary: Summary; files: string[]; seconds: { queries: number; report: number } } | ImageCheck;
+export type AnalyzeResult = { summary: Summary; files: string[]; seconds: { queries: number; report: number; steps: Record<string, number> } } | ImageCheck;
 
 export default class Analyze extends Command {
   static override summary = 'Measure redundancy in a scanned dataset: layers, files, chunks, images, storage designs.';
