@@ -1,7 +1,7 @@
 import { rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Command, Flags } from '@oclif/core';
-import { describeError, exitCodeFor } from '../src/cli/errors.js';
+import { fail } from './_fail.js';
 import { scanProgress } from '../src/cli/scan-progress.js';
 import { buildDemoLayout } from '../src/demo/demo.js';
 import { scanSources, type ScanSummary } from '../src/pipeline/scan.js';
@@ -34,7 +34,7 @@ export default class Demo extends Command {
       return { layout, data, scan };
     } catch (err) {
       progress.stop();
-      return this.error(describeError(err), { exit: exitCodeFor(err) });
+      return fail(this, err);
     } finally {
       writer?.close();
     }

@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { Command, Flags } from '@oclif/core';
-import { describeError, exitCodeFor } from '../src/cli/errors.js';
+import { fail } from './_fail.js';
 import { scanProgress } from '../src/cli/scan-progress.js';
 import { scanSources, type ScanSummary } from '../src/pipeline/scan.js';
 import { acceptedForms } from '../src/ref/ref.js';
@@ -40,7 +40,7 @@ export default class Scan extends Command {
       return summary;
     } catch (err) {
       progress.stop();
-      return this.error(describeError(err), { exit: exitCodeFor(err) });
+      return fail(this, err);
     } finally {
       writer?.close();
     }
