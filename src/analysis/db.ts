@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { attachDataset } from '../store/views.js';
 import { Db, sqlString } from '../store/duckdb.js';
 import { ImgscanError } from '../errors.js';
@@ -12,7 +15,10 @@ export class AnalysisDb {
   /** Seconds spent per SQL file, in the order run (a file run twice adds up). */
   readonly timings = new Map<string, number>();
 
-  private constructor(readonly db: Db) {}
+  private constructor(
+    readonly db: Db,
+    private readonly spill: string,
+  ) {}
 
   /**
    * Opens the dataset. `select`, when given, runs once the image and layer tables are in place and names the
@@ -20,10 +26,12 @@ export class AnalysisDb {
    */
   static async open(dataDirs: string[], select?: (a: AnalysisDb) => Promise<string[]>): Promise<AnalysisDb> {
     // Working tables need no row order (every query orders its result), which lets DuckDB build them faster.
-    const db = await Db.open(':memory:', { preserve_insertion_order: 'false' });
+    // Tables larger than memory spill to a private temporary directory, removed on close.
+    const spill = mkdtempSync(join(tmpdir(), 'imgscan-analyze-'));
+    const db = await Db.open(':memory:', { preserve_insertion_order: 'false', temp_directory: spill });
     try {
       await attachDataset(db, dataDirs);
-      const a = new AnalysisDb(db);
+      const a = new AnalysisDb(db, spill);
       await a.run('prepare');
       if (select) await a.keepImages(await select(a));
       const [twice] = await a.rows<{ n: number }>('SELECT count(*) AS n FROM a_layers_twice');
@@ -32,6 +40,7 @@ export class AnalysisDb {
       return a;
     } catch (err) {
       db.close();
+      rmSync(spill, { recursive: true, force: true });
       throw err instanceof ImgscanError ? err : new ImgscanError('STORE', `cannot analyze the dataset: ${(err as Error).message}`, {}, { cause: err });
     }
   }
@@ -70,6 +79,7 @@ export class AnalysisDb {
 
   close(): void {
     this.db.close();
+    rmSync(this.spill, { recursive: true, force: true });
   }
 }
 

@@ -13,6 +13,8 @@ import { run, runText } from '../support/exec.js';
 import { expectedContentWaste, expectedFileMetrics, expectedImageLayers, expectedLayer, expectedLayerMetrics, type ExpectedImage, type ExpectedLayer } from '../support/expected.js';
 import { buildFixtures, FIXTURE_PATHS as P, type Fixtures } from '../support/fixtures.js';
 import { differences, referenceSummary, type RefChunk, type RefDataset } from '../unit/analysis/reference.js';
+import { checkXml } from '../unit/report/xml-check.js';
+import { bucketOf } from '../unit/analysis/reference.js';
 import { validate } from '../unit/analysis/schema-check.js';
 
 const repo = join(import.meta.dirname, '..', '..');
@@ -172,6 +174,21 @@ describe('analyze on scanned fixture images', () => {
     // Spot checks of the classes taken from the rows.
     const classOf = (path: string) => ds.layers[0].entries.find((e) => e.path === path)?.file_class;
     expect([classOf(P.dups[0]), classOf(P.empty)]).toEqual(['text', 'empty']);
+  });
+
+  it('the report renders: charts parse and plot the distributions of the blobs', async () => {
+    const md = await readFile(join(out, 'report.md'), 'utf8');
+    const links = [...md.matchAll(/!\[[^\]]+\]\(([^)]+\.svg)\)/g)].map((m) => m[1]);
+    expect(links.length).toBe(7);
+    for (const l of links) expect(checkXml(await readFile(join(out, l), 'utf8'))[0]).toBe('svg');
+    const svg = await readFile(join(out, 'file-sizes.svg'), 'utf8');
+    const data = JSON.parse(/<metadata id="chart-data">([\s\S]*?)<\/metadata>/.exec(svg)![1].replace(/&quot;/g, '"').replace(/&amp;/g, '&'));
+    const sizes = layers.flatMap((l) => l.entries.filter((e) => e.entry_type === 'file').map((e) => bucketOf(e.size))).sort((a, b) => a - b);
+    const xs = [...new Set(sizes)];
+    const expected = xs.map((x) => [x, sizes.filter((s) => s <= x).length / sizes.length]);
+    const plotted = data.series.find((x: { name: string }) => x.name === 'files').points;
+    expect(plotted.map((p: number[]) => p[0])).toEqual(xs);
+    plotted.forEach((p: number[], i: number) => expect(p[1]).toBeCloseTo(expected[i][1], 12));
   });
 
   it('summary.json validates against its schema', async () => {
