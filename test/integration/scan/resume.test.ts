@@ -1,0 +1,63 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildDemoLayout } from '../../../src/demo/demo.js';
+import { cli, dumpDataset, repoRoot } from '../../support/dataset.js';
+import { buildFixtures, type Fixtures } from '../../support/fixtures.js';
+
+let work: string;
+let fx: Fixtures;
+let demo: string;
+
+beforeAll(async () => {
+  work = mkdtempSync(join(tmpdir(), 'imgscan-resume-it-'));
+  fx = await buildFixtures(join(work, 'fixtures'));
+  demo = join(work, 'demo');
+  await buildDemoLayout(demo);
+}, 300_000);
+
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+function args(data: string): string[] {
+  return ['scan', `oci:${demo}`, `oci:${fx.layouts.main.path}`, `oci:${fx.layouts.mixed.path}`, `oci:${fx.layouts.zstd.path}`, '--data', data, '--workers', '1', '--commit-rows', '1', '--json'];
+}
+
+/** Starts a scan and kills it with SIGKILL after `ms`; resolves true when it finished first. */
+function killAfter(data: string, ms: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [join(repoRoot, 'bin', 'run.js'), ...args(data)], { stdio: 'ignore' });
+    const timer = setTimeout(() => child.kill('SIGKILL'), ms);
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      resolve(signal === null && code === 0);
+    });
+  });
+}
+
+describe('a scan killed with SIGKILL at any point resumes to the same dataset', () => {
+  it('equals an uninterrupted scan after kills at several points', async () => {
+    const clean = join(work, 'clean');
+    const run = await cli(args(clean));
+    expect(run.code).toBe(0);
+    const want = await dumpDataset(clean);
+
+    const data = join(work, 'killed');
+    let finished = false;
+    let kills = 0;
+    let sawPartial = false;
+    for (let ms = 600; !finished && ms < 20_000; ms += 250) {
+      finished = await killAfter(data, ms);
+      if (!finished) kills++;
+      if (existsSync(join(data, 'layers')) && !finished) sawPartial ||= readdirSync(join(data, 'layers')).length > 0;
+    }
+    expect(kills).toBeGreaterThanOrEqual(3);
+    expect(sawPartial).toBe(true);
+    const resumed = await cli(args(data));
+    expect(resumed.code).toBe(0);
+    expect(JSON.parse(resumed.stdout).layers_read).toBe(0);
+    expect(await dumpDataset(data)).toEqual(want);
+    expect(existsSync(join(data, '_pending')) ? readdirSync(join(data, '_pending')) : []).toEqual([]);
+  }, 600_000);
+});
