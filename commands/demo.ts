@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { Command, Flags } from '@oclif/core';
 import { fail } from './_fail.js';
 import { scanProgress } from '../src/cli/scan-progress.js';
+import { analyzeDataset } from '../src/analysis/analyze.js';
 import { buildDemoLayout } from '../src/demo/demo.js';
 import { scanSources, type ScanSummary } from '../src/pipeline/scan.js';
 import { OciLayoutSource } from '../src/sources/oci-layout.js';
@@ -16,11 +17,12 @@ export default class Demo extends Command {
     dir: Flags.string({ description: 'where to put the layout, the dataset and the report', default: 'imgscan-demo' }),
   };
 
-  async run(): Promise<{ layout: string; data: string; scan: ScanSummary }> {
+  async run(): Promise<{ layout: string; data: string; report: string; scan: ScanSummary }> {
     const { flags } = await this.parse(Demo);
     const dir = resolve(flags.dir);
     const layout = join(dir, 'layout');
     const data = join(dir, 'data');
+    const report = join(dir, 'report');
     rmSync(dir, { recursive: true, force: true });
     const progress = scanProgress(!this.jsonEnabled());
     let writer: DatasetWriter | undefined;
@@ -30,8 +32,16 @@ export default class Demo extends Command {
       writer = await DatasetWriter.open(data);
       const scan = await scanSources([new OciLayoutSource(layout, undefined)], writer, { workers: 2, progress: progress.hooks });
       progress.stop();
+      writer.close();
+      writer = undefined;
       if (!this.jsonEnabled()) this.log(`scanned ${scan.images} images, ${scan.layers_read} layers, ${scan.files} files into ${data}`);
-      return { layout, data, scan };
+      const analysis = await analyzeDataset({ dataDirs: [data], outDir: report });
+      if (!this.jsonEnabled()) {
+        const f = analysis.summary.file;
+        this.log(`file_dedup_ratio ${f.file_dedup_ratio.toFixed(2)}, layer_dedup_ratio ${analysis.summary.layer.layer_dedup_ratio.toFixed(2)}`);
+        this.log(`report: ${join(report, 'report.md')} (charts, csv/ and summary.json beside it)`);
+      }
+      return { layout, data, report, scan };
     } catch (err) {
       progress.stop();
       return fail(this, err);
