@@ -1,0 +1,109 @@
+import { availableParallelism } from 'node:os';
+import { resolve } from 'node:path';
+import { Command, Flags } from '@oclif/core';
+import { describeError, exitCodeFor } from '../src/cli/errors.js';
+import { scanProgress } from '../src/cli/scan-progress.js';
+import { chunkingFrom } from '../src/cli/chunking.js';
+import { crawl, type CrawlSummary } from '../src/crawl/crawl.js';
+import { parsePlatforms, parseShard, parseTagSelection, shardTag } from '../src/crawl/options.js';
+import { ImgscanError } from '../src/errors.js';
+import { DatasetWriter } from '../src/store/writer.js';
+import { chunkingFlags } from './_flags.js';
+
+export default class Crawl extends Command {
+  static override summary = 'Crawl registries and Docker daemons into a Parquet dataset.';
+  static override description = `TARGET is a registry (localhost:5000), a namespace (localhost:5000/team), a repository, an image (repo:tag, repo@sha256:...), docker-daemon:IMAGE, or docker-daemon: for every image of the daemon (DOCKER_HOST is honoured).\n\nEach unique layer is read once; layers and images already in the dataset are skipped, so running the same command again resumes an interrupted crawl. A failing repository, image or layer is recorded in the failures table and the crawl goes on; the exit status is then 3.`;
+  static override examples = [
+    '<%= config.bin %> crawl localhost:5000 --tags all --platform all',
+    '<%= config.bin %> crawl registry.example.com/team --username me --password-stdin < token.txt',
+    '<%= config.bin %> crawl localhost:5000 --shard 0/3 --data /shared/imgscan',
+    '<%= config.bin %> crawl docker-daemon:',
+  ];
+  static override strict = false;
+  static override enableJsonFlag = true;
+  static override flags = {
+    data: Flags.string({ description: 'dataset directory', default: 'imgscan-data' }),
+    tags: Flags.string({ description: 'tags read per repository: latest, all, newest:N or glob:PATTERN', default: 'latest' }),
+    platform: Flags.string({ description: 'platforms taken from indexes: all, or os/arch[/variant] list (default: linux/amd64 when present, else all)' }),
+    'max-repositories': Flags.integer({ description: 'at most this many repositories per target (after sharding)', min: 0 }),
+    'max-images': Flags.integer({ description: 'at most this many images per target', min: 0 }),
+    'manifest-concurrency': Flags.integer({ description: 'manifests fetched at once per repository', default: 4, min: 1 }),
+    'blob-concurrency': Flags.integer({ description: 'layers downloaded and scanned at once (default: workers)', min: 1 }),
+    workers: Flags.integer({ description: 'worker threads scanning layers (0: scan on the main thread)', min: 0, default: availableParallelism() }),
+    shard: Flags.string({ description: 'crawl only shard I of N (repositories split by name hash), e.g. 0/3' }),
+    username: Flags.string({ description: 'registry user name (or IMGSCAN_USERNAME); ~/.docker/config.json is used otherwise' }),
+    'password-stdin': Flags.boolean({ description: 'read the registry password from stdin (or IMGSCAN_PASSWORD)' }),
+    insecure: Flags.boolean({ description: 'plain HTTP for every registry (loopback registries use HTTP anyway)' }),
+    'all-daemon-images': Flags.boolean({ description: 'every image of the Docker daemon, as docker-daemon: does' }),
+    'page-size': Flags.integer({ description: 'page size asked of catalog and tag listings', min: 1, hidden: true }),
+    'commit-rows': Flags.integer({ description: 'publish a batch once this many rows are staged', default: 250_000, min: 1, hidden: true }),
+    'commit-seconds': Flags.integer({ description: 'publish a batch this many seconds after the last one', default: 30, min: 0, hidden: true }),
+    ...chunkingFlags,
+  };
+
+  async run(): Promise<CrawlSummary> {
+    const { argv, flags } = await this.parse(Crawl);
+    const targets = argv as string[];
+    if (targets.length === 0 && !flags['all-daemon-images']) this.error('give at least one target: a registry, namespace, repository, image or docker-daemon:IMAGE', { exit: 2 });
+    const progress = scanProgress(!this.jsonEnabled());
+    let writer: DatasetWriter | undefined;
+    try {
+      const shard = flags.shard === undefined ? undefined : parseShard(flags.shard);
+      const options = {
+        tags: parseTagSelection(flags.tags),
+        platforms: parsePlatforms(flags.platform),
+        maxRepositories: flags['max-repositories'],
+        maxImages: flags['max-images'],
+        manifestConcurrency: flags['manifest-concurrency'],
+        shard,
+        credentials: await credentialsFrom(flags.username, flags['password-stdin']),
+        insecure: flags.insecure,
+        pageSize: flags['page-size'],
+        allDaemonImages: flags['all-daemon-images'],
+        workers: flags.workers,
+        layerConcurrency: flags['blob-concurrency'],
+        chunking: chunkingFrom(flags),
+        commitRows: flags['commit-rows'],
+        commitSeconds: flags['commit-seconds'],
+        progress: progress.hooks,
+        onFailure: (f: { scope: string; target: string; error: ImgscanError }) => process.stderr.write(`failed: ${f.scope} ${f.target}: ${describeError(f.error)}\n`),
+      };
+      writer = await DatasetWriter.open(resolve(flags.data), { writerTag: shard ? shardTag(shard) : undefined });
+      const summary = await crawl(targets, writer, options);
+      progress.stop();
+      if (!this.jsonEnabled()) this.log(formatSummary(summary, resolve(flags.data)));
+      if (summary.failures > 0) process.exitCode = 3;
+      return summary;
+    } catch (err) {
+      progress.stop();
+      return this.error(describeError(err), { exit: exitCodeFor(err) });
+    } finally {
+      writer?.close();
+    }
+  }
+}
+
+/** Credentials from flags, then IMGSCAN_USERNAME / IMGSCAN_PASSWORD; undefined leaves the client's own search. */
+async function credentialsFrom(username: string | undefined, passwordStdin: boolean): Promise<{ username?: string; password?: string }> {
+  const password = passwordStdin ? await readStdin() : process.env.IMGSCAN_PASSWORD;
+  const user = username ?? process.env.IMGSCAN_USERNAME;
+  if (passwordStdin && user === undefined) throw new ImgscanError('USAGE', '--password-stdin needs --username (or IMGSCAN_USERNAME)');
+  if (user === undefined && password === undefined) return {};
+  return { username: user, password };
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+}
+
+function formatSummary(s: CrawlSummary, dir: string): string {
+  return [
+    `repositories: ${s.repositories}; images: ${s.images} (${s.images_stored} stored, ${s.images_already_stored} already in the dataset)`,
+    `layers: ${s.layers_read} read, ${s.layers_skipped} already in the dataset`,
+    `files: ${s.files}; bytes: ${s.compressed_bytes} compressed, ${s.tar_bytes} uncompressed`,
+    s.failures ? `failures: ${s.failures} (see the failures table)` : '',
+    `dataset: ${dir}`,
+  ].filter(Boolean).join('\n');
+}

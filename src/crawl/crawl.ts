@@ -1,0 +1,133 @@
+import { ImgscanError, withContext } from '../errors.js';
+import { scanSources, type ScanOptions, type ScanSummary } from '../pipeline/scan.js';
+import { parseRef, type RegistryRef } from '../ref/ref.js';
+import { RegistryClient, type CredentialSources } from '../registry/client.js';
+import type { PlatformSelection, Shard, TagSelection } from '../registry/select.js';
+import { DockerDaemonSource } from '../sources/docker-daemon.js';
+import { RegistrySource } from '../sources/registry.js';
+import type { Image, Source } from '../sources/types.js';
+import type { DatasetWriter } from '../store/writer.js';
+
+export interface CrawlOptions extends Omit<ScanOptions, 'keepGoing'> {
+  tags?: TagSelection;
+  platforms?: PlatformSelection;
+  maxRepositories?: number;
+  maxImages?: number;
+  manifestConcurrency?: number;
+  shard?: Shard;
+  /** Credentials for every registry target (flags or environment); docker config is searched otherwise. */
+  credentials?: CredentialSources;
+  /** Plain HTTP for every registry (loopback registries use HTTP anyway). */
+  insecure?: boolean;
+  /** Page size asked of catalog and tag listings. */
+  pageSize?: number;
+  /** Every image of the Docker daemon, as `docker-daemon:` does. */
+  allDaemonImages?: boolean;
+  /** Receives each repository, image or source that failed before its layers were read. */
+  onFailure?: (failure: CrawlFailure) => void;
+}
+
+export interface CrawlFailure {
+  scope: 'repository' | 'image' | 'source';
+  target: string;
+  error: ImgscanError;
+}
+
+export interface CrawlSummary extends ScanSummary {
+  /** Distinct repositories (registry/repository) that yielded at least one image. */
+  repositories: number;
+  /** Repositories and images that failed before any layer was read (also in `failures`). */
+  source_failures: number;
+}
+
+/**
+ * Crawls registries, namespaces, repositories, images and Docker daemons into the dataset: every failure of a
+ * repository or an image is recorded in `failures` and the crawl goes on.
+ */
+export async function crawl(targets: string[], writer: DatasetWriter, options: CrawlOptions): Promise<CrawlSummary> {
+  let sourceFailures = 0;
+  const onFailure = (f: CrawlFailure) => {
+    sourceFailures++;
+    options.onFailure?.(f);
+    writer.add('failures', [
+      { scope: f.scope, target: f.target, image: f.scope === 'image' ? f.target : null, layer_digest: f.error.context.layer ?? null, code: f.error.code, message: f.error.message, failed_at: new Date() },
+    ]);
+  };
+  const failedSources = new Map<Source, ImgscanError>();
+  const sources = (await openSources(targets, options, onFailure)).map((s) => guarded(s, (err) => {
+    failedSources.set(s, err);
+    onFailure({ scope: 'source', target: s.name, error: err });
+  }));
+  const repositories = new Set<string>();
+  const progress = options.progress;
+  const summary = await scanSources(sources, writer, {
+    ...options,
+    keepGoing: true,
+    progress: {
+      ...progress,
+      image: (image: Image) => {
+        for (const r of image.refs) repositories.add(`${r.registry}/${r.repository}`);
+        progress?.image?.(image);
+      },
+    },
+  });
+  for (const s of sources) await s.close();
+  if (sources.length > 0 && failedSources.size === sources.length && summary.images === 0) {
+    // Nothing could be listed at all (e.g. wrong credentials): that is not a partial crawl.
+    throw [...failedSources.values()][0];
+  }
+  return { ...summary, failures: summary.failures + sourceFailures, repositories: repositories.size, source_failures: sourceFailures };
+}
+
+/** A source whose listing errors are reported instead of thrown: the crawl goes on with the next target. */
+function guarded(source: Source, report: (err: ImgscanError) => void): Source {
+  return {
+    name: source.name,
+    close: () => source.close(),
+    async *images() {
+      try {
+        yield* source.images();
+      } catch (err) {
+        report(withContext(err, { source: source.name }, 'REGISTRY_ERROR'));
+      }
+    },
+  };
+}
+
+/** One source per registry target, one daemon source for all `docker-daemon:` targets; clients shared by registry. */
+async function openSources(targets: string[], o: CrawlOptions, onFailure: (f: CrawlFailure) => void): Promise<Source[]> {
+  const refs = targets.map((t) => parseRef(t));
+  const clients = new Map<string, Promise<RegistryClient>>();
+  const daemonImages: string[] = [];
+  let allDaemon = o.allDaemonImages ?? false;
+  const sources: Source[] = [];
+  for (const ref of refs) {
+    if (ref.kind === 'docker-daemon') {
+      if (ref.image === '') allDaemon = true;
+      else daemonImages.push(ref.image);
+      continue;
+    }
+    if (ref.kind !== 'registry') throw new ImgscanError('USAGE', `${ref.kind}:${ref.path} is a local source: use \`imgscan scan\` for it`);
+    let client = clients.get(ref.registry);
+    if (!client) {
+      client = RegistryClient.create(ref.registry, { credentials: o.credentials, pageSize: o.pageSize, ...(o.insecure ? { scheme: 'http' as const } : {}) });
+      clients.set(ref.registry, client);
+    }
+    sources.push(registrySource(ref, await client, o, onFailure));
+  }
+  if (allDaemon || daemonImages.length > 0) sources.push(new DockerDaemonSource({ images: allDaemon ? [] : daemonImages }));
+  return sources;
+}
+
+function registrySource(ref: RegistryRef, client: RegistryClient, o: CrawlOptions, onFailure: (f: CrawlFailure) => void): RegistrySource {
+  return new RegistrySource(ref, {
+    client,
+    tags: o.tags,
+    platforms: o.platforms,
+    maxRepositories: o.maxRepositories,
+    maxImages: o.maxImages,
+    shard: o.shard,
+    manifestConcurrency: o.manifestConcurrency,
+    onFailure,
+  });
+}

@@ -1,0 +1,148 @@
+/**
+ * A registry filled with the fixture images for the crawl tests, and what a crawl of it must find, read back
+ * independently: manifests with `skopeo inspect --raw`, layer contents from the registry's own blob files with
+ * GNU tar, sha256sum and b3sum (expected.ts).
+ */
+import { createHash } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect } from 'vitest';
+import { queryDataset } from '../../support/dataset.js';
+import { haveCommand, run } from '../../support/exec.js';
+import { expectedLayer } from '../../support/expected.js';
+import { buildFixtures, type Fixtures } from '../../support/fixtures.js';
+import { blobPath, inspectRaw, push, startRegistry, type RegistryOptions, type TestRegistry } from '../../support/registry.js';
+
+export const sha256 = (b: Uint8Array) => 'sha256:' + createHash('sha256').update(b).digest('hex');
+
+/** Missing system tools for the crawl tests; a test skips loudly only for these. */
+export async function missingTools(extra: string[] = []): Promise<string[]> {
+  const missing: string[] = [];
+  for (const t of ['docker-registry', 'skopeo', 'umoci', 'zstd', 'b3sum', ...extra]) if (!(await haveCommand(t))) missing.push(t);
+  if (missing.length) console.warn(`\n!!! SKIPPING crawl tests: not installed: ${missing.join(', ')} !!!\n`);
+  return missing;
+}
+
+export interface Pushed {
+  repository: string;
+  tag: string;
+}
+
+/**
+ * Six repositories (more than one catalog page at --page-size 2): zstd/app1 (zstd layers), lib/base, apps/app1
+ * and apps/app2 (sharing L0), mirror/app1 (the same image again), multi/app (an index of amd64 and arm64).
+ */
+export async function populate(registry: TestRegistry, fx: Fixtures, creds?: { username: string; password: string }): Promise<Pushed[]> {
+  const h = registry.host;
+  const { main, zstd, multi } = fx.layouts;
+  await push(`oci:${zstd.path}:app1`, `${h}/zstd/app1:latest`, { format: 'oci', compress: 'zstd', creds });
+  const plain: [string, string][] = [
+    [`oci:${main.path}:base`, 'lib/base'],
+    [`oci:${main.path}:app1`, 'apps/app1'],
+    [`oci:${main.path}:app2`, 'apps/app2'],
+    [`oci:${main.path}:app1`, 'mirror/app1'],
+  ];
+  for (const [src, repo] of plain) await push(src, `${h}/${repo}:latest`, { format: 'oci', creds });
+  const args = ['copy', '-q', '--all', '--dest-tls-verify=false', '--format', 'oci'];
+  if (creds) args.push('--dest-creds', `${creds.username}:${creds.password}`);
+  await run('skopeo', [...args, `oci:${multi.path}:multi`, `docker://${h}/multi/app:latest`]);
+  return ['zstd/app1', 'lib/base', 'apps/app1', 'apps/app2', 'mirror/app1', 'multi/app'].map((repository) => ({ repository, tag: 'latest' }));
+}
+
+export interface Expected {
+  /** Manifest digest -> its layer digests, for every image (index children included, all platforms). */
+  images: Map<string, string[]>;
+  /** "registry repository tag manifest_digest index_digest" */
+  refs: string[];
+  layers: string[];
+  /** "layer_digest entry_index path entry_type size digest", sorted. */
+  files: string[];
+  /** Layer digest -> repositories whose images use it. */
+  layerRepositories: Map<string, Set<string>>;
+}
+
+interface Doc {
+  manifests?: { digest: string }[];
+  layers?: { digest: string }[];
+}
+
+/** What a crawl of every pushed tag with all platforms must store, from skopeo and the registry's blob files. */
+export async function expectedCrawl(registry: TestRegistry, pushed: Pushed[], options: { host?: string; creds?: { username: string; password: string } } = {}): Promise<Expected> {
+  const { host = registry.host, creds } = options;
+  const images = new Map<string, string[]>();
+  const refs: string[] = [];
+  const layerRepositories = new Map<string, Set<string>>();
+  const addImage = (repository: string, tag: string, raw: Buffer, index: string | null) => {
+    const doc = JSON.parse(raw.toString('utf8')) as Doc;
+    const digest = sha256(raw);
+    const layers = doc.layers!.map((l) => l.digest);
+    images.set(digest, layers);
+    refs.push([host, repository, tag, digest, index ?? 'null'].join(' '));
+    for (const l of layers) {
+      if (!layerRepositories.has(l)) layerRepositories.set(l, new Set());
+      layerRepositories.get(l)!.add(repository);
+    }
+  };
+  for (const { repository, tag } of pushed) {
+    const raw = await inspectRaw(`${registry.host}/${repository}:${tag}`, creds);
+    const doc = JSON.parse(raw.toString('utf8')) as Doc;
+    if (!doc.manifests) {
+      addImage(repository, tag, raw, null);
+      continue;
+    }
+    for (const m of doc.manifests) {
+      const child = await inspectRaw(`${registry.host}/${repository}@${m.digest}`, creds);
+      expect(sha256(child)).toBe(m.digest);
+      addImage(repository, tag, child, sha256(raw));
+    }
+  }
+  const layers = [...layerRepositories.keys()].sort();
+  const files: string[] = [];
+  for (const l of layers) {
+    const e = await expectedLayer(blobPath(registry, l));
+    expect(e.layer_digest).toBe(l);
+    for (const [i, entry] of e.entries.entries()) files.push([l, i, entry.path, entry.entry_type, entry.size, entry.digest ?? 'null'].join(' '));
+  }
+  return { images, refs: refs.sort(), layers, files: files.sort(), layerRepositories };
+}
+
+/** A registry with the fixtures pushed, and a temp dir for datasets. */
+export interface World {
+  fx: Fixtures;
+  registry: TestRegistry;
+  pushed: Pushed[];
+  tmp: string;
+  stop(): Promise<void>;
+}
+
+export async function startWorld(options: RegistryOptions & { creds?: { username: string; password: string } } = {}): Promise<World> {
+  const tmp = await mkdtemp(join(tmpdir(), 'imgscan-crawl-'));
+  const fx = await buildFixtures(join(tmp, 'fixtures'));
+  const registry = await startRegistry(options);
+  const pushed = await populate(registry, fx, options.creds);
+  return {
+    fx,
+    registry,
+    pushed,
+    tmp,
+    async stop() {
+      await registry.stop();
+      await rm(tmp, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The dataset as the crawl tests compare it: images, refs, image layers, layers and files rows. */
+export async function crawledRows(dir: string): Promise<{ images: Map<string, string[]>; refs: string[]; layers: string[]; files: string[]; compressions: string[] }> {
+  const images = new Map<string, string[]>();
+  for (const r of await queryDataset<{ m: string; l: string[] }>(dir, 'SELECT manifest_digest AS m, list(layer_digest ORDER BY position) AS l FROM image_layers GROUP BY 1')) images.set(r.m, r.l);
+  const stored = await queryDataset<{ m: string }>(dir, 'SELECT manifest_digest AS m FROM images');
+  expect(stored.map((r) => r.m).sort()).toEqual([...images.keys()].sort());
+  const refs = (await queryDataset<Record<string, string | null>>(dir, 'SELECT * FROM image_refs')).map((r) => [r.registry, r.repository, r.tag, r.manifest_digest, r.index_digest ?? 'null'].join(' '));
+  const layerRows = await queryDataset<{ layer_digest: string; compression: string }>(dir, 'SELECT layer_digest, compression FROM layers');
+  const files = (await queryDataset<Record<string, string | number | null>>(dir, 'SELECT layer_digest, entry_index, path, entry_type, size, digest FROM files')).map((r) =>
+    [r.layer_digest, r.entry_index, r.path, r.entry_type, r.size, r.digest ?? 'null'].join(' '),
+  );
+  return { images, refs: refs.sort(), layers: layerRows.map((r) => r.layer_digest).sort(), files: files.sort(), compressions: [...new Set(layerRows.map((r) => r.compression))].sort() };
+}
