@@ -28,7 +28,7 @@ interface Slot {
   jobs: Set<number>;
 }
 
-const maxUnackedBytes = 16 << 20;
+const maxUnackedBytes = 8 << 20;
 
 /**
  * Scans layers on worker threads (one scanner per job; jobs spread over the least busy worker). With zero

@@ -34,7 +34,7 @@ export class DatasetWriter {
   static async open(dataDir: string, options: { writerTag?: string } = {}): Promise<DatasetWriter> {
     mkdirSync(dataDir, { recursive: true });
     recoverDataset(dataDir);
-    const staging = await Db.open(':memory:', { threads: '1' });
+    const staging = await Db.open(':memory:', { threads: '1', memory_limit: '128MB' });
     const schema = datasetSchema();
     for (const table of tableNames) await staging.run(schema.get(table)!.ddl.replace(`CREATE TABLE ${table}`, `CREATE TABLE stage_${table}`));
     const tag = options.writerTag ? `${options.writerTag}-` : '';

@@ -1,7 +1,7 @@
 // `npm run bench`: scan throughput against raw decompression of the same blobs, against doing it by hand
 // (decompress | tar -x, then b3sum), scaling over worker threads, chunking cost and peak RSS, in one run.
 import { execFileSync, execSync } from 'node:child_process';
-import { createReadStream, mkdtempSync, rmSync } from 'node:fs';
+import { createReadStream, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -52,10 +52,23 @@ function byHand(layers: CorpusLayer[]): number {
   }
 }
 
+/** The entries of a directory split into `parts` lists of paths, in name order. */
+function split(dir: string, parts: number): string[][] {
+  const names = existsSync(dir) ? readdirSync(dir).sort().map((n) => join(dir, n)) : [];
+  const size = Math.ceil(names.length / parts);
+  return Array.from({ length: parts }, (_, i) => names.slice(i * size, (i + 1) * size));
+}
+
+// Six layers of similar size so that layer-level parallelism is not bounded by one big layer.
+const [bin1, bin2] = split('/usr/bin', 2);
+const [share1, share2] = split('/usr/share', 2);
 const layers = buildCorpus(corpusDir, [
-  { name: 'usr-bin', paths: ['/usr/bin'], compression: 'gzip' },
-  { name: 'usr-share', paths: ['/usr/share'], compression: 'zstd' },
+  { name: 'usr-bin-1', paths: bin1, compression: 'gzip' },
+  { name: 'usr-bin-2', paths: bin2, compression: 'zstd' },
+  { name: 'usr-share-1', paths: share1, compression: 'gzip' },
+  { name: 'usr-share-2', paths: share2, compression: 'zstd' },
   { name: 'usr-lib-python', paths: ['/usr/lib/python3', '/usr/lib/python3.11', '/usr/lib/git-core'], compression: 'gzip' },
+  { name: 'usr-lib-gcc', paths: ['/usr/lib/gcc', '/usr/include'], compression: 'zstd' },
 ]);
 const tarBytes = layers.reduce((s, l) => s + l.tarBytes, 0);
 console.log(`corpus: ${layers.length} layers, ${(tarBytes / 1e6).toFixed(0)} MB uncompressed (${layers.map((l) => `${l.name} ${l.compression}`).join(', ')})`);
