@@ -4,6 +4,7 @@
  * GNU tar, sha256sum and b3sum (expected.ts).
  */
 import { createHash } from 'node:crypto';
+import { createServer, request as httpRequest } from 'node:http';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -145,4 +146,37 @@ export async function crawledRows(dir: string): Promise<{ images: Map<string, st
     [r.layer_digest, r.entry_index, r.path, r.entry_type, r.size, r.digest ?? 'null'].join(' '),
   );
   return { images, refs: refs.sort(), layers: layerRows.map((r) => r.layer_digest).sort(), files: files.sort(), compressions: [...new Set(layerRows.map((r) => r.compression))].sort() };
+}
+
+/** A loopback proxy that holds every blob GET back for `delayMs` before forwarding it: a slow registry. */
+export interface SlowProxy {
+  host: string;
+  delayMs: number;
+  stop(): Promise<void>;
+}
+
+export async function startSlowProxy(upstream: string, delayMs: number): Promise<SlowProxy> {
+  const up = new URL(upstream);
+  const proxy: SlowProxy = { host: '', delayMs, stop: async () => undefined };
+  const server = createServer((req, res) => {
+    const slow = req.method === 'GET' && /\/blobs\/sha256:/.test(req.url ?? '');
+    const go = () => {
+      const upReq = httpRequest({ host: up.hostname, port: up.port, method: req.method, path: req.url, headers: { ...req.headers, host: up.host } }, (upRes) => {
+        res.writeHead(upRes.statusCode ?? 502, upRes.headers);
+        upRes.pipe(res);
+      });
+      upReq.on('error', () => res.socket?.destroy());
+      req.pipe(upReq);
+    };
+    if (slow && proxy.delayMs > 0) setTimeout(go, proxy.delayMs);
+    else go();
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  proxy.host = `127.0.0.1:${(server.address() as { port: number }).port}`;
+  proxy.stop = () =>
+    new Promise((r) => {
+      server.closeAllConnections();
+      server.close(() => r());
+    });
+  return proxy;
 }
