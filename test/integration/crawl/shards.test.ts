@@ -1,0 +1,78 @@
+/** Three shards into one data dir, at the same time, give the dataset of one run (as sets of rows). */
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cli, queryDataset } from '../../support/dataset.js';
+import { push } from '../../support/registry.js';
+import { tableNames } from '../../../src/store/schema.js';
+import { expectedCrawl, missingTools, startWorld, type World } from './setup.js';
+
+const missing = await missingTools();
+
+/** FNV-1a 32 over UTF-8, written out here to pick repository names for each shard. */
+function fnv(text: string): number {
+  let h = 0x811c9dc5;
+  for (const b of Buffer.from(text, 'utf8')) h = Math.imul(h ^ b, 0x01000193) >>> 0;
+  return h;
+}
+
+/** Each table's rows as JSON lines (failures without timestamps), duplicates kept. */
+async function rows(dir: string): Promise<Record<string, string[]>> {
+  const out: Record<string, string[]> = {};
+  for (const t of tableNames) {
+    const r = await queryDataset(dir, `SELECT ${t === 'failures' ? '* EXCLUDE (failed_at)' : '*'} FROM ${t}`);
+    out[t] = r.map((x) => JSON.stringify(x)).sort();
+  }
+  return out;
+}
+
+describe.skipIf(missing.length > 0)('imgscan crawl --shard', () => {
+  let world: World;
+
+  beforeAll(async () => {
+    world = await startWorld();
+    // Make sure every shard has a repository: copies of lib/base under names that hash to each shard.
+    for (let shard = 0; shard < 3; shard++) {
+      const name = Array.from({ length: 50 }, (_, i) => `extra/base${i}`).find((n) => fnv(n) % 3 === shard)!;
+      await push(`oci:${world.fx.layouts.main.path}:base`, `${world.registry.host}/${name}:latest`, { format: 'oci' });
+      world.pushed.push({ repository: name, tag: 'latest' });
+    }
+  });
+  afterAll(async () => {
+    await world?.stop();
+  });
+
+  it('splits the repositories and the union of the shards equals one run', async () => {
+    const common = ['--tags', 'all', '--platform', 'all', '--page-size', '2', '--workers', '1', '--json'];
+    const whole = join(world.tmp, 'whole');
+    expect((await cli(['crawl', world.registry.host, ...common, '--data', whole])).code).toBe(0);
+    const expected = await expectedCrawl(world.registry, world.pushed);
+    const one = await rows(whole);
+    expect(one.layers).toHaveLength(expected.layers.length);
+    expect(one.image_refs).toHaveLength(expected.refs.length);
+
+    const sharded = join(world.tmp, 'sharded');
+    const runs = await Promise.all([0, 1, 2].map((i) => cli(['crawl', world.registry.host, ...common, '--shard', `${i}/3`, '--data', sharded])));
+    for (const r of runs) expect(r.code, r.stderr).toBe(0);
+    const summaries = runs.map((r) => JSON.parse(r.stdout));
+    expect(summaries.map((s) => s.repositories).reduce((a, b) => a + b, 0)).toBe(world.pushed.length);
+    for (const s of summaries) expect(s.repositories).toBeGreaterThan(0);
+
+    const union = await rows(sharded);
+    const duplicates: Record<string, number> = {};
+    for (const t of tableNames) {
+      expect([...new Set(union[t])].sort(), t).toEqual(one[t]);
+      if (union[t]!.length !== new Set(union[t]).size) duplicates[t] = union[t]!.length - new Set(union[t]).size;
+    }
+    // Shards that run at once may each read a layer their repositories share (nothing coordinates them).
+    console.info(`crawl shards: duplicate rows in the union of 3 concurrent shards: ${JSON.stringify(duplicates)}`);
+    // Batches of the shards carry their shard in the name.
+    const { readdirSync } = await import('node:fs');
+    const names = JSON.stringify(readdirSync(sharded, { recursive: true }));
+    for (const i of [0, 1, 2]) expect(names).toContain(`shard-${i}-of-3`);
+
+    // Run one after another, each shard sees what the earlier ones stored: no duplicate rows at all.
+    const sequential = join(world.tmp, 'sequential');
+    for (const i of [0, 1, 2]) expect((await cli(['crawl', world.registry.host, ...common, '--shard', `${i}/3`, '--data', sequential])).code).toBe(0);
+    expect(await rows(sequential)).toEqual(one);
+  });
+});
