@@ -66,7 +66,7 @@ export default class Crawl extends Command {
         commitRows: flags['commit-rows'],
         commitSeconds: flags['commit-seconds'],
         progress: progress.hooks,
-        onFailure: (f: { scope: string; target: string; error: ImgscanError }) => process.stderr.write(`failed: ${f.scope} ${f.target}: ${describeError(f.error)}\n`),
+        onFailure: (f: { scope: string; target: string; error: ImgscanError }) => process.stderr.write(`failed: ${f.scope} ${f.target}: ${f.error.message} [${f.error.code}]\n`),
       };
       writer = await DatasetWriter.open(resolve(flags.data), { writerTag: shard ? shardTag(shard) : undefined });
       const summary = await crawl(targets, writer, options);

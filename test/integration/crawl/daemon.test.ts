@@ -1,0 +1,70 @@
+/** docker-daemon: targets against a real dockerd: the same layers and files as a scan of the archive loaded into it. */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cli, queryDataset } from '../../support/dataset.js';
+import { dockerdAvailable, startDockerd, type Dockerd } from '../../support/dockerd.js';
+import { run } from '../../support/exec.js';
+import { buildFixtures, type Fixtures } from '../../support/fixtures.js';
+import { missingTools } from './setup.js';
+
+const missing = await missingTools(['docker']);
+if (!dockerdAvailable()) {
+  missing.push('dockerd');
+  console.warn('\n!!! SKIPPING crawl daemon tests: dockerd is not installed !!!\n');
+}
+
+async function layerRows(dir: string) {
+  const layers = await queryDataset(dir, 'SELECT layer_digest, diff_id, compression, tar_size, files_size, entry_count, file_count FROM layers ORDER BY layer_digest');
+  const files = await queryDataset(dir, 'SELECT layer_digest, entry_index, path, entry_type, size, digest, mode, uid, gid, mtime, link_target FROM files ORDER BY layer_digest, entry_index');
+  return { layers, files };
+}
+
+describe.skipIf(missing.length > 0)('imgscan crawl docker-daemon:', () => {
+  let tmp: string;
+  let fx: Fixtures;
+  let dockerd: Dockerd;
+  let archive: string;
+  const tag = 'imgscan/app2:latest';
+
+  beforeAll(async () => {
+    tmp = await mkdtemp(join(tmpdir(), 'imgscan-crawl-daemon-'));
+    [fx, dockerd] = await Promise.all([buildFixtures(join(tmp, 'fixtures')), startDockerd()]);
+    // The fixtures' app1 archive cannot be loaded: its last layer holds one path twice, which dockerd refuses
+    // ("ApplyLayer duplicates of file paths not supported"). app2 is written in the same classic form.
+    archive = join(tmp, 'app2.docker.tar');
+    await run('skopeo', ['copy', '-q', `oci:${fx.layouts.main.path}:app2`, `docker-archive:${archive}:${tag}`]);
+    await run('docker', ['-H', dockerd.host, 'load', '-i', archive]);
+  });
+  afterAll(async () => {
+    await dockerd?.stop();
+    if (tmp) await rm(tmp, { recursive: true, force: true });
+  });
+
+  it('stores the layers and files a scan of the loaded archive stores', async () => {
+    const scanned = join(tmp, 'scan');
+    expect((await cli(['scan', `docker-archive:${archive}`, '--data', scanned, '--json'])).code).toBe(0);
+    const expected = await layerRows(scanned);
+    expect(expected.layers.map((l) => l.diff_id).sort()).toEqual([...new Set(fx.images.app2.diffIds)].sort());
+
+    const crawled = join(tmp, 'crawl');
+    const r = await cli(['crawl', `docker-daemon:${tag}`, '--data', crawled, '--json'], { DOCKER_HOST: dockerd.host });
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ images: 1, images_stored: 1, failures: 0 });
+    expect(await layerRows(crawled)).toEqual(expected);
+    const [image] = await queryDataset<{ config_digest: string }>(crawled, 'SELECT config_digest FROM images');
+    expect(image!.config_digest).toBe(fx.images.app2.configDigest);
+
+    // docker-daemon: alone takes every image of the daemon (here the one loaded).
+    const all = join(tmp, 'all');
+    const every = await cli(['crawl', 'docker-daemon:', '--data', all, '--json'], { DOCKER_HOST: dockerd.host });
+    expect(every.code, every.stderr).toBe(0);
+    expect(await layerRows(all)).toEqual(expected);
+
+    // An unreachable daemon is a failure of that target, and nothing else could be crawled: exit 1.
+    const gone = await cli(['crawl', 'docker-daemon:nope', '--data', join(tmp, 'gone')], { DOCKER_HOST: `unix://${join(tmp, 'no.sock')}` });
+    expect(gone.code).toBe(1);
+    expect(gone.stderr).toMatch(/docker save of nope failed.*SOURCE_NOT_FOUND/s);
+  });
+});
