@@ -110,7 +110,9 @@ async function openSources(targets: string[], o: CrawlOptions, onFailure: (f: Cr
     if (ref.kind !== 'registry') throw new ImgscanError('USAGE', `${ref.kind}:${ref.path} is a local source: use \`imgscan scan\` for it`);
     let client = clients.get(ref.registry);
     if (!client) {
-      client = RegistryClient.create(ref.registry, { credentials: o.credentials, pageSize: o.pageSize, ...(o.insecure ? { scheme: 'http' as const } : {}) });
+      // Requests in flight per registry: enough for every blob stream and manifest fetch at once.
+      const concurrency = Math.max(8, (o.layerConcurrency ?? Math.max(o.workers, 1)) + (o.manifestConcurrency ?? 4));
+      client = RegistryClient.create(ref.registry, { credentials: o.credentials, pageSize: o.pageSize, concurrency, ...(o.insecure ? { scheme: 'http' as const } : {}) });
       clients.set(ref.registry, client);
     }
     sources.push(registrySource(ref, await client, o, onFailure));
