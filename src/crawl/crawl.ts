@@ -7,6 +7,7 @@ import { DockerDaemonSource } from '../sources/docker-daemon.js';
 import { RegistrySource } from '../sources/registry.js';
 import type { Image, Source } from '../sources/types.js';
 import type { DatasetWriter } from '../store/writer.js';
+import { keepingBlobs } from './keep-blobs.js';
 
 export interface CrawlOptions extends Omit<ScanOptions, 'keepGoing'> {
   tags?: TagSelection;
@@ -23,6 +24,8 @@ export interface CrawlOptions extends Omit<ScanOptions, 'keepGoing'> {
   pageSize?: number;
   /** Every image of the Docker daemon, as `docker-daemon:` does. */
   allDaemonImages?: boolean;
+  /** Also write each downloaded layer blob to DIR/blobs/sha256/HEX (default: nothing is kept). */
+  keepBlobs?: string;
   /** Receives each repository, image or source that failed before its layers were read. */
   onFailure?: (failure: CrawlFailure) => void;
 }
@@ -54,7 +57,9 @@ export async function crawl(targets: string[], writer: DatasetWriter, options: C
     ]);
   };
   const failedSources = new Map<Source, ImgscanError>();
-  const sources = (await openSources(targets, options, onFailure)).map((s) => guarded(s, (err) => {
+  const opened = await openSources(targets, options, onFailure);
+  const keep = options.keepBlobs;
+  const sources = (keep ? opened.map((s) => keepingBlobs(s, keep)) : opened).map((s) => guarded(s, (err) => {
     failedSources.set(s, err);
     onFailure({ scope: 'source', target: s.name, error: err });
   }));
