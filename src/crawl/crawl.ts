@@ -49,20 +49,18 @@ export interface CrawlSummary extends ScanSummary {
  */
 export async function crawl(targets: string[], writer: DatasetWriter, options: CrawlOptions): Promise<CrawlSummary> {
   let sourceFailures = 0;
+  let firstFailure: ImgscanError | undefined;
   const onFailure = (f: CrawlFailure) => {
     sourceFailures++;
+    firstFailure ??= f.error;
     options.onFailure?.(f);
     writer.add('failures', [
       { scope: f.scope, target: f.target, image: f.scope === 'image' ? f.target : null, layer_digest: f.error.context.layer ?? null, code: f.error.code, message: f.error.message, failed_at: new Date() },
     ]);
   };
-  const failedSources = new Map<Source, ImgscanError>();
   const opened = await openSources(targets, options, onFailure);
   const keep = options.keepBlobs;
-  const sources = (keep ? opened.map((s) => keepingBlobs(s, keep)) : opened).map((s) => guarded(s, (err) => {
-    failedSources.set(s, err);
-    onFailure({ scope: 'source', target: s.name, error: err });
-  }));
+  const sources = (keep ? opened.map((s) => keepingBlobs(s, keep)) : opened).map((s) => guarded(s, (err) => onFailure({ scope: 'source', target: s.name, error: err })));
   const repositories = new Set<string>();
   const progress = options.progress;
   const summary = await scanSources(sources, writer, {
@@ -77,9 +75,9 @@ export async function crawl(targets: string[], writer: DatasetWriter, options: C
     },
   });
   for (const s of sources) await s.close();
-  if (sources.length > 0 && failedSources.size === sources.length && summary.images === 0) {
-    // Nothing could be listed at all (e.g. wrong credentials): that is not a partial crawl.
-    throw [...failedSources.values()][0];
+  if (firstFailure && summary.images === 0) {
+    // Not one image could be read (wrong credentials, unreachable daemon, missing image): not a partial crawl.
+    throw firstFailure;
   }
   return { ...summary, failures: summary.failures + sourceFailures, repositories: repositories.size, source_failures: sourceFailures };
 }

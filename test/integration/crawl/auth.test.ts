@@ -87,18 +87,18 @@ for (const mode of ['basic', 'token'] as const) {
       for (const dir of [viaStdin, viaEnv]) for (const f of await filesUnder(dir)) expectNoSecret(f, `a file under ${dir}`);
     });
 
-    it('fails with "unauthorized" and a non-zero status without or with wrong credentials', async () => {
+    it('fails with "unauthorized" and exit status 1 without or with wrong credentials', async () => {
       const none = await crawlCli([registry.host, '--data', join(tmp, `${mode}-none`)]);
-      expect(none.code).not.toBe(0);
+      expect(none.code).toBe(1);
       expect(none.stderr).toMatch(/unauthorized/i);
 
       const image = await crawlCli([`${registry.host}/apps/app1:latest`, '--data', join(tmp, `${mode}-none-image`)]);
-      expect(image.code).not.toBe(0);
+      expect(image.code).toBe(1);
       expect(image.stderr).toMatch(/unauthorized/i);
 
       const wrongDir = join(tmp, `${mode}-wrong`);
       const wrong = await crawlCli([registry.host, '--username', creds.username, '--password-stdin', '--data', wrongDir], { input: `${creds.password}-wrong\n` });
-      expect(wrong.code).not.toBe(0);
+      expect(wrong.code).toBe(1);
       expect(wrong.stderr).toMatch(/unauthorized/i);
       for (const r of [none, image, wrong]) {
         expectNoSecret(r.stdout, 'stdout');
