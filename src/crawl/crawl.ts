@@ -76,7 +76,7 @@ export async function crawl(targets: string[], writer: DatasetWriter, options: C
   });
   for (const s of sources) await s.close();
   if (firstFailure && summary.images === 0) {
-    // Not one image could be read (wrong credentials, unreachable daemon, missing image): not a partial crawl.
+    // Not one image could be listed (wrong credentials, unreachable daemon, missing image): not a partial crawl.
     throw firstFailure;
   }
   return { ...summary, failures: summary.failures + sourceFailures, repositories: repositories.size, source_failures: sourceFailures };
