@@ -1,4 +1,5 @@
 /** Three shards into one data dir, at the same time, give the dataset of one run (as sets of rows). */
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli, queryDataset } from '../../support/dataset.js';
@@ -65,6 +66,18 @@ describe.skipIf(missing.length > 0)('imgscan crawl --shard', () => {
     }
     // Shards that run at once may each read a layer their repositories share (nothing coordinates them).
     console.info(`crawl shards: duplicate rows in the union of 3 concurrent shards: ${JSON.stringify(duplicates)}`);
+    // analyze keeps each layer, image and ref once: the same figures for the shards as for one run.
+    const summaries2: unknown[] = [];
+    for (const dir of [whole, sharded]) {
+      const out = join(world.tmp, `report-${summaries2.length}`);
+      const a = await cli(['analyze', '--data', dir, '--out', out, '--format', 'json']);
+      expect(a.code, a.stderr).toBe(0);
+      const { data_dirs: _d, ...rest } = JSON.parse(await readFile(join(out, 'summary.json'), 'utf8'));
+      expect(Object.keys(rest).length).toBeGreaterThan(3);
+      summaries2.push(rest);
+    }
+    expect(summaries2[1]).toEqual(summaries2[0]);
+
     // Batches of the shards carry their shard in the name.
     const { readdirSync } = await import('node:fs');
     const names = JSON.stringify(readdirSync(sharded, { recursive: true }));
