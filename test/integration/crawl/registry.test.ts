@@ -62,7 +62,7 @@ describe.skipIf(missing.length > 0)('imgscan crawl of a whole registry', () => {
     expect(await crawledRows(data)).toEqual(got);
   });
 
-  it('honours --tags, --platform, --max-repositories and single-image targets', async () => {
+  it('honours --tags, --platform, --max-repositories, --max-images, namespaces and single-image targets', async () => {
     const data = join(world.tmp, 'data-select');
     const amd64 = await cli(['crawl', `${proxy.host}/multi/app:latest`, '--platform', 'linux/arm64', '--data', data, '--json']);
     expect(amd64.code).toBe(0);
@@ -75,6 +75,17 @@ describe.skipIf(missing.length > 0)('imgscan crawl of a whole registry', () => {
     const limited = await cli(['crawl', proxy.host, '--max-repositories', '2', '--page-size', '2', '--data', join(world.tmp, 'data-limit'), '--json']);
     expect(limited.code).toBe(0);
     expect(JSON.parse(limited.stdout).repositories).toBe(2);
+
+    // A namespace: the repositories under apps/.
+    const namespace = await cli(['crawl', `${proxy.host}/apps`, '--page-size', '2', '--data', join(world.tmp, 'data-ns'), '--json']);
+    expect(namespace.code).toBe(0);
+    expect(JSON.parse(namespace.stdout)).toMatchObject({ repositories: world.pushed.filter((p) => p.repository.startsWith('apps/')).length });
+    const refs = await crawledRows(join(world.tmp, 'data-ns'));
+    expect([...new Set(refs.refs.map((x) => x.split(' ')[1]))].sort()).toEqual(['apps/app1', 'apps/app2']);
+
+    const oneImage = await cli(['crawl', proxy.host, '--max-images', '1', '--data', join(world.tmp, 'data-one'), '--json']);
+    expect(oneImage.code).toBe(0);
+    expect(JSON.parse(oneImage.stdout)).toMatchObject({ images: 1, images_stored: 1 });
 
     const none = await cli(['crawl', proxy.host, '--tags', 'glob:v*', '--data', join(world.tmp, 'data-none'), '--json']);
     expect(none.code).toBe(0);
