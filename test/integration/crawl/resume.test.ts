@@ -8,14 +8,16 @@ import { expectedCrawl, missingTools, startSlowProxy, startWorld, type SlowProxy
 
 const missing = await missingTools();
 
-/** Starts the CLI and kills it with SIGKILL after `ms`; resolves with how it ended. */
-function killAfter(args: string[], ms: number): Promise<{ code: number | null; signal: string | null }> {
+/** Starts the CLI and kills it with SIGKILL as soon as `when()` holds (polled every 10 ms); resolves with how it ended. */
+function killWhen(args: string[], when: () => boolean): Promise<{ code: number | null; signal: string | null }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [join(repoRoot, 'bin', 'run.js'), ...args], { stdio: 'ignore' });
-    const timer = setTimeout(() => child.kill('SIGKILL'), ms);
+    const timer = setInterval(() => {
+      if (when()) child.kill('SIGKILL');
+    }, 10);
     child.on('error', reject);
     child.on('exit', (code, signal) => {
-      clearTimeout(timer);
+      clearInterval(timer);
       resolve({ code, signal });
     });
   });
@@ -46,19 +48,28 @@ describe.skipIf(missing.length > 0)('imgscan crawl resumed after kill -9', () =>
     const expected = await expectedCrawl(world.registry, world.pushed, { host: slow.host });
     expect(clean.layers).toHaveLength(expected.layers.length);
 
+    // Kill points: at the first catalog request, and once the k-th layer GET reached the registry (layers are
+    // read one at a time and each blob is held back 250 ms, so the earlier ones are committed by then).
     slow.delayMs = 250;
+    const layerGets = () => expected.layers.filter((l) => counter.blobGets.has(l)).length;
+    const points: [string, () => boolean][] = [
+      ['catalog', () => counter.requests.some((r) => r.includes('/_catalog'))],
+      ...[2, 4, 6, 8].map((k): [string, () => boolean] => [`layer GET ${k}`, () => layerGets() >= k]),
+    ];
     const partial: number[] = [];
-    for (const ms of [700, 1500, 2300, 3100, 3900]) {
-      const data = join(world.tmp, `killed-${ms}`);
-      const killed = await killAfter(args(data), ms);
-      expect(killed.signal, `still running after ${ms} ms`).toBe('SIGKILL');
+    for (const [name, when] of points) {
+      const data = join(world.tmp, `killed-${partial.length}`);
+      counter.blobGets.clear();
+      counter.requests.length = 0;
+      const killed = await killWhen(args(data), when);
+      expect(killed.signal, `finished before the kill point "${name}"`).toBe('SIGKILL');
       const committed = (await queryDataset<{ d: string }>(data, 'SELECT DISTINCT layer_digest AS d FROM layers')).map((r) => r.d);
       partial.push(committed.length);
       counter.blobGets.clear();
       const resumed = await cli(args(data));
       expect(resumed.code, resumed.stderr).toBe(0);
-      expect(await dumpDataset(data), `killed after ${ms} ms`).toEqual(clean);
-      for (const layer of committed) expect(counter.blobGets.get(layer) ?? 0, `${layer} fetched again after the kill at ${ms} ms`).toBe(0);
+      expect(await dumpDataset(data), `killed at ${name}`).toEqual(clean);
+      for (const layer of committed) expect(counter.blobGets.get(layer) ?? 0, `${layer} fetched again after the kill at ${name}`).toBe(0);
       for (const layer of expected.layers.filter((l) => !committed.includes(l))) expect(counter.blobGets.get(layer)).toBe(1);
     }
     console.info(`crawl resume: layers committed at each kill: ${JSON.stringify(partial)} of ${expected.layers.length}`);
