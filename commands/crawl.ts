@@ -1,13 +1,13 @@
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { Command, Flags } from '@oclif/core';
-import { describeError, exitCodeFor } from '../src/cli/errors.js';
 import { scanProgress } from '../src/cli/scan-progress.js';
 import { chunkingFrom } from '../src/cli/chunking.js';
 import { crawl, type CrawlSummary } from '../src/crawl/crawl.js';
 import { parsePlatforms, parseShard, parseTagSelection, shardTag } from '../src/crawl/options.js';
 import { ImgscanError } from '../src/errors.js';
 import { DatasetWriter } from '../src/store/writer.js';
+import { fail } from './_fail.js';
 import { chunkingFlags } from './_flags.js';
 
 export default class Crawl extends Command {
@@ -78,7 +78,7 @@ export default class Crawl extends Command {
       return summary;
     } catch (err) {
       progress.stop();
-      return this.error(describeError(err), { exit: exitCodeFor(err) });
+      return fail(this, err);
     } finally {
       writer?.close();
     }

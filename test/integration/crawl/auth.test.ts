@@ -100,7 +100,11 @@ for (const mode of ['basic', 'token'] as const) {
       const wrong = await crawlCli([registry.host, '--username', creds.username, '--password-stdin', '--data', wrongDir], { input: `${creds.password}-wrong\n` });
       expect(wrong.code).toBe(1);
       expect(wrong.stderr).toMatch(/unauthorized/i);
-      for (const r of [none, image, wrong]) {
+      const json = await crawlCli([registry.host, '--username', creds.username, '--password-stdin', '--json', '--data', join(tmp, `${mode}-json`)], { input: `${creds.password}-wrong\n` });
+      expect(json.code).toBe(1);
+      expect(JSON.parse(json.stdout).error.code).toBe('UNAUTHORIZED');
+
+      for (const r of [none, image, wrong, json]) {
         expectNoSecret(r.stdout, 'stdout');
         expectNoSecret(r.stderr, 'stderr');
         expect(r.stderr).not.toContain(`${creds.password}-wrong`);
