@@ -42,6 +42,15 @@ export default class Crawl extends Command {
     ...chunkingFlags,
   };
 
+  /** `fail` has already written the error (as JSON with --json): only its exit status is left to set. */
+  protected override async catch(err: Error & { exitCode?: number; code?: string; oclif?: { exit?: number } }): Promise<unknown> {
+    if (this.jsonEnabled() && err.code === 'EEXIT' && err.oclif?.exit !== undefined) {
+      process.exitCode = err.oclif.exit;
+      return undefined;
+    }
+    return super.catch(err);
+  }
+
   async run(): Promise<CrawlSummary> {
     const { argv, flags } = await this.parse(Crawl);
     const targets = argv as string[];
