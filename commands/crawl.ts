@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
-import { Command, Flags } from '@oclif/core';
+import { Flags } from '@oclif/core';
+import { ImgscanCommand } from './_base.js';
 import { scanProgress } from '../src/cli/scan-progress.js';
 import { chunkingFrom } from '../src/cli/chunking.js';
 import { crawl, type CrawlSummary } from '../src/crawl/crawl.js';
@@ -10,7 +11,7 @@ import { DatasetWriter } from '../src/store/writer.js';
 import { fail } from './_fail.js';
 import { chunkingFlags } from './_flags.js';
 
-export default class Crawl extends Command {
+export default class Crawl extends ImgscanCommand {
   static override summary = 'Crawl registries and Docker daemons into a Parquet dataset.';
   static override description = `TARGET is a registry (localhost:5000), a namespace (localhost:5000/team), a repository, an image (repo:tag, repo@sha256:...), docker-daemon:IMAGE, or docker-daemon: for every image of the daemon (DOCKER_HOST is honoured).\n\nEach unique layer is read once; layers and images already in the dataset are skipped, so running the same command again resumes an interrupted crawl. A failing repository, image or layer is recorded in the failures table and the crawl goes on; the exit status is then 3.`;
   static override examples = [
@@ -42,14 +43,6 @@ export default class Crawl extends Command {
     ...chunkingFlags,
   };
 
-  /** `fail` has already written the error (as JSON with --json): only its exit status is left to set. */
-  protected override async catch(err: Error & { exitCode?: number; code?: string; oclif?: { exit?: number } }): Promise<unknown> {
-    if (this.jsonEnabled() && err.code === 'EEXIT' && err.oclif?.exit !== undefined) {
-      process.exitCode = err.oclif.exit;
-      return undefined;
-    }
-    return super.catch(err);
-  }
 
   async run(): Promise<CrawlSummary> {
     const { argv, flags } = await this.parse(Crawl);

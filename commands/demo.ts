@@ -1,6 +1,7 @@
 import { rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { Command, Flags } from '@oclif/core';
+import { Flags } from '@oclif/core';
+import { ImgscanCommand } from './_base.js';
 import { fail } from './_fail.js';
 import { scanProgress } from '../src/cli/scan-progress.js';
 import { analyzeDataset } from '../src/analysis/analyze.js';
@@ -9,7 +10,7 @@ import { scanSources, type ScanSummary } from '../src/pipeline/scan.js';
 import { OciLayoutSource } from '../src/sources/oci-layout.js';
 import { DatasetWriter } from '../src/store/writer.js';
 
-export default class Demo extends Command {
+export default class Demo extends ImgscanCommand {
   static override summary = 'Build a small demo image layout from local files, scan it, and say where the output is.';
   static override description = 'Needs no registry and no network: the images are made from files of this machine.';
   static override enableJsonFlag = true;

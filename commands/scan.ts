@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
-import { Command, Flags } from '@oclif/core';
+import { Flags } from '@oclif/core';
+import { ImgscanCommand } from './_base.js';
 import { fail } from './_fail.js';
 import { scanProgress } from '../src/cli/scan-progress.js';
 import { scanSources, type ScanSummary } from '../src/pipeline/scan.js';
@@ -10,7 +11,7 @@ import { DatasetWriter } from '../src/store/writer.js';
 import { chunkingFrom } from '../src/cli/chunking.js';
 import { chunkingFlags } from './_flags.js';
 
-export default class Scan extends Command {
+export default class Scan extends ImgscanCommand {
   static override summary = 'Stream local images into a Parquet dataset.';
   static override description = `Reads every layer of the given images once (layers already in the dataset are skipped), hashes each file with BLAKE3 and writes images, layers and files as Parquet under --data.\n\nSources: ${acceptedForms.slice(0, 2).join(', ')}`;
   static override examples = ['<%= config.bin %> scan oci:./layout:1.0', '<%= config.bin %> scan docker-archive:image.tar --data ./data --json'];
