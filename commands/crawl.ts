@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { Flags } from '@oclif/core';
 import { ImgscanCommand } from './_base.js';
+import { formatScanSummary } from '../src/cli/scan-summary.js';
 import { scanProgress } from '../src/cli/scan-progress.js';
 import { chunkingFrom } from '../src/cli/chunking.js';
 import { crawl, type CrawlSummary } from '../src/crawl/crawl.js';
@@ -75,7 +76,7 @@ export default class Crawl extends ImgscanCommand {
       writer = await DatasetWriter.open(resolve(flags.data), { writerTag: shard ? shardTag(shard) : undefined });
       const summary = await crawl(targets, writer, options);
       progress.stop();
-      if (!this.jsonEnabled()) this.log(formatSummary(summary, resolve(flags.data)));
+      if (!this.jsonEnabled()) this.log(formatScanSummary(summary, resolve(flags.data)));
       if (summary.failures > 0) process.exitCode = 3;
       return summary;
     } catch (err) {
@@ -102,12 +103,3 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
 }
 
-function formatSummary(s: CrawlSummary, dir: string): string {
-  return [
-    `repositories: ${s.repositories}; images: ${s.images} (${s.images_stored} stored, ${s.images_already_stored} already in the dataset)`,
-    `layers: ${s.layers_read} read, ${s.layers_skipped} already in the dataset`,
-    `files: ${s.files}; bytes: ${s.compressed_bytes} compressed, ${s.tar_bytes} uncompressed`,
-    s.failures ? `failures: ${s.failures} (see the failures table)` : '',
-    `dataset: ${dir}`,
-  ].filter(Boolean).join('\n');
-}

@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { Flags } from '@oclif/core';
 import { ImgscanCommand } from './_base.js';
+import { formatScanSummary } from '../src/cli/scan-summary.js';
 import { fail } from './_fail.js';
 import { scanProgress } from '../src/cli/scan-progress.js';
 import { scanSources, type ScanSummary } from '../src/pipeline/scan.js';
@@ -36,7 +37,7 @@ export default class Scan extends ImgscanCommand {
       writer = await DatasetWriter.open(resolve(flags.data));
       const summary = await scanSources(sources, writer, { workers: flags.workers, keepGoing: flags['keep-going'], chunking: chunkingFrom(flags), commitRows: flags['commit-rows'], progress: progress.hooks });
       progress.stop();
-      if (!this.jsonEnabled()) this.log(formatSummary(summary, resolve(flags.data)));
+      if (!this.jsonEnabled()) this.log(formatScanSummary(summary, resolve(flags.data)));
       if (summary.failures > 0) process.exitCode = 3;
       return summary;
     } catch (err) {
@@ -48,12 +49,3 @@ export default class Scan extends ImgscanCommand {
   }
 }
 
-function formatSummary(s: ScanSummary, dir: string): string {
-  return [
-    `images: ${s.images} (${s.images_stored} stored, ${s.images_already_stored} already in the dataset)`,
-    `layers: ${s.layers_read} read, ${s.layers_skipped} already in the dataset`,
-    `files: ${s.files}; bytes: ${s.compressed_bytes} compressed, ${s.tar_bytes} uncompressed`,
-    s.failures ? `failures: ${s.failures} (see the failures table)` : '',
-    `dataset: ${dir}`,
-  ].filter(Boolean).join('\n');
-}

@@ -3,11 +3,14 @@ import type { CachePolicy, PolicyContext } from './policy.js';
 
 /** First in, first out: evicts the object admitted longest ago; hits do not change the order. */
 export class FifoPolicy implements CachePolicy {
-  private readonly items = new Map<string, Node>();
-  /** Oldest admission first. */
-  private readonly order = new DList();
+  protected readonly items = new Map<string, Node>();
+  /** Oldest admission first (for LRU: least recently used first). */
+  protected readonly order = new DList();
 
-  constructor(private readonly context: PolicyContext) {}
+  constructor(private readonly context: Pick<PolicyContext, 'capacity' | 'onEvict'>) {}
+
+  /** What a hit does to the order: nothing in FIFO. */
+  protected hit(_n: Node): void {}
 
   get used(): number {
     return this.order.bytes;
@@ -18,7 +21,11 @@ export class FifoPolicy implements CachePolicy {
   }
 
   access(key: string, size: number): boolean {
-    if (this.items.has(key)) return true;
+    const held = this.items.get(key);
+    if (held) {
+      this.hit(held);
+      return true;
+    }
     if (size > this.context.capacity) return false;
     while (this.order.bytes + size > this.context.capacity) {
       const victim = this.order.shift()!;
