@@ -67,21 +67,55 @@ export async function scanSources(sources: Source[], writer: DatasetWriter, opti
     await committing;
   };
 
+  // Another writer of the same data dir waits for something staged here: publish it now.
+  const commitIfWaited = async () => {
+    if (writer.wantsCommit()) await maybeCommit(true);
+  };
+  const waitTimer = setInterval(() => void commitIfWaited().catch(() => undefined), 1000);
+  waitTimer.unref();
+
+  const skip = (digest: string, diffId: string): string => {
+    if (!skipped.has(digest)) summary.layers_skipped++;
+    skipped.add(digest);
+    return diffId;
+  };
+
   const readLayer = (layer: Layer, image: Image): Promise<string> => {
     const digest = layer.descriptor.digest;
-    const known = writer.layerDiffId(digest);
     let task = layerTasks.get(digest);
     if (task) return task;
-    if (known) {
-      if (!skipped.has(digest)) summary.layers_skipped++;
-      skipped.add(digest);
-      return Promise.resolve(known);
-    }
-    options.progress?.layerQueued?.(layer);
-    task = layerQueue.add(async () => {
+    const known = writer.layerDiffId(digest);
+    if (known) return Promise.resolve(skip(digest, known));
+    task = claimLayer(layer, image);
+    layerTasks.set(digest, task);
+    return task;
+  };
+
+  /** Reads the layer once it is ours; when another writer of the data dir reads it, takes its result. */
+  const claimLayer = async (layer: Layer, image: Image): Promise<string> => {
+    const digest = layer.descriptor.digest;
+    for (;;) {
       if (fatal) throw fatal;
+      if (writer.claimLayer(digest)) {
+        await writer.refresh();
+        const known = writer.layerDiffId(digest);
+        if (!known) return queueLayer(layer, image);
+        writer.releaseLayer(digest);
+        return skip(digest, known);
+      }
+      await writer.awaitLayer(digest, commitIfWaited);
+      const known = writer.layerDiffId(digest);
+      if (known) return skip(digest, known);
+    }
+  };
+
+  const queueLayer = (layer: Layer, image: Image): Promise<string> => {
+    const digest = layer.descriptor.digest;
+    options.progress?.layerQueued?.(layer);
+    return layerQueue.add(async () => {
       writer.beginLayer(digest);
       try {
+        if (fatal) throw fatal;
         const input = await layer.open();
         const row = await pool.scan({ layerDigest: digest, expectedSize: layer.descriptor.size, chunking: options.chunking }, input, {
           files: (rows) => {
@@ -96,16 +130,14 @@ export async function scanSources(sources: Source[], writer: DatasetWriter, opti
         summary.compressed_bytes += row.compressed_size;
         summary.tar_bytes += row.tar_size;
         options.progress?.layerDone?.(row);
-        await maybeCommit();
+        await maybeCommit(writer.wantsCommit());
         return row.diff_id;
       } catch (err) {
         await writer.abortLayer(digest);
         options.progress?.layerDone?.(undefined);
-        throw withContext(err, { image: image.name, layer: digest }, 'INTERNAL');
+        throw err === fatal ? err : withContext(err, { image: image.name, layer: digest }, 'INTERNAL');
       }
     }) as Promise<string>;
-    layerTasks.set(digest, task);
-    return task;
   };
 
   const imageTasks = new Map<string, Promise<void>>();
@@ -119,20 +151,29 @@ export async function scanSources(sources: Source[], writer: DatasetWriter, opti
 
   const storeImageOnce = async (image: Image) => {
     const rows = imageRows(image);
+    // Another writer of the data dir storing the same image: wait for it, then only add the refs.
+    while (!writer.hasImage(image.digest) && !writer.claimImage(image.digest)) await writer.awaitImage(image.digest, commitIfWaited);
+    if (!writer.hasImage(image.digest)) await writer.refresh();
     const newRefs = rows.image_refs.filter((r) => !writer.hasRef(r));
     if (writer.hasImage(image.digest)) {
+      writer.releaseImage(image.digest);
       summary.images_already_stored++;
       writer.add('image_refs', newRefs);
       summary.image_refs_added += newRefs.length;
       return;
     }
-    const layers = image.layers();
-    const diffIds = await Promise.all(layers.map((l) => readLayer(l, image)));
-    layers.forEach((l, i) => {
-      if (l.diffId && l.diffId !== diffIds[i]) {
-        throw new ImgscanError('DIFFID_MISMATCH', `the config lists diff_id ${l.diffId} at position ${i}, the layer decompresses to ${diffIds[i]}`, { image: image.name, layer: l.descriptor.digest });
-      }
-    });
+    try {
+      const layers = image.layers();
+      const diffIds = await Promise.all(layers.map((l) => readLayer(l, image)));
+      layers.forEach((l, i) => {
+        if (l.diffId && l.diffId !== diffIds[i]) {
+          throw new ImgscanError('DIFFID_MISMATCH', `the config lists diff_id ${l.diffId} at position ${i}, the layer decompresses to ${diffIds[i]}`, { image: image.name, layer: l.descriptor.digest });
+        }
+      });
+    } catch (err) {
+      writer.releaseImage(image.digest);
+      throw err;
+    }
     writer.add('images', [rows.images]);
     writer.add('image_layers', rows.image_layers);
     writer.add('image_refs', newRefs);
@@ -165,6 +206,7 @@ export async function scanSources(sources: Source[], writer: DatasetWriter, opti
     await imageQueue.onIdle();
     await layerQueue.onIdle();
   } finally {
+    clearInterval(waitTimer);
     await pool.close();
     await committing.catch(() => undefined);
     await writer.commit();

@@ -4,10 +4,10 @@ import { join } from 'node:path';
 import { DuckDBAppender, DuckDBTimestampValue } from '@duckdb/node-api';
 import { ImgscanError } from '../errors.js';
 import { Db, sqlString } from './duckdb.js';
-import { beginBatch, commitBatch, recoverDataset } from './parts.js';
+import { Claims, claimName } from './claims.js';
+import { beginBatch, commitBatch, listParts, partPath, recoverDataset } from './parts.js';
 import type { TableRows } from './rows.js';
 import { datasetSchema, type Column, type TableName, tableNames } from './schema.js';
-import { attachDataset } from './views.js';
 
 /**
  * Writes rows into a dataset directory in atomic batches. Rows are appended (DuckDB Appender) to an in-memory
@@ -23,12 +23,19 @@ export class DatasetWriter {
   private readonly inFlight = new Set<string>();
   private held: { table: TableName; rows: unknown[] }[] | undefined;
   private batchSeq = 0;
+  /** Claims whose rows are staged: released once they are committed. */
+  private readonly staged = new Set<string>();
+  /** Parquet parts whose keys are loaded. */
+  private readonly loadedParts = new Set<string>();
+  private readonly claims: Claims;
 
   private constructor(
     readonly dataDir: string,
     private readonly staging: Db,
     private readonly writerId: string,
-  ) {}
+  ) {
+    this.claims = new Claims(dataDir, writerId);
+  }
 
   /** Opens DIR for writing: recovers interrupted batches and loads the keys already stored. */
   static async open(dataDir: string, options: { writerTag?: string } = {}): Promise<DatasetWriter> {
@@ -39,28 +46,78 @@ export class DatasetWriter {
     for (const table of tableNames) await staging.run(schema.get(table)!.ddl.replace(`CREATE TABLE ${table}`, `CREATE TABLE stage_${table}`));
     const tag = options.writerTag ? `${options.writerTag}-` : '';
     const writer = new DatasetWriter(dataDir, staging, `${tag}${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`);
-    await writer.loadKeys();
+    await writer.refresh();
     await writer.openAppenders();
     return writer;
   }
 
-  private async loadKeys(): Promise<void> {
-    const db = await Db.open(':memory:');
+  /** Loads the keys (layers, images, refs) of committed parts not loaded yet: others' commits included. */
+  async refresh(): Promise<void> {
+    const fresh = (table: TableName) => listParts(this.dataDir, table).filter((p) => !this.loadedParts.has(p));
+    const parts = { layers: fresh('layers'), images: fresh('images'), image_refs: fresh('image_refs') };
+    if (parts.layers.length + parts.images.length + parts.image_refs.length === 0) return;
+    const db = await Db.open(':memory:', { threads: '1' });
+    const from = (files: string[]) => `read_parquet([${files.map(sqlString).join(', ')}], union_by_name = true)`;
     try {
-      await attachDataset(db, [this.dataDir]);
-      for (const r of await db.all<{ d: string; diff_id: string }>('SELECT layer_digest AS d, any_value(diff_id) AS diff_id FROM layers GROUP BY 1')) {
-        this.layerDigests.add(r.d);
-        this.diffIds.set(r.d, r.diff_id);
+      if (parts.layers.length > 0) {
+        for (const r of await db.all<{ d: string; diff_id: string }>(`SELECT layer_digest AS d, any_value(diff_id) AS diff_id FROM ${from(parts.layers)} GROUP BY 1`)) {
+          this.layerDigests.add(r.d);
+          this.diffIds.set(r.d, r.diff_id);
+        }
       }
-      for (const r of await db.all<{ d: string }>('SELECT DISTINCT manifest_digest AS d FROM images')) this.imageDigests.add(r.d);
-      for (const r of await db.all<{ registry: string; repository: string; tag: string | null; manifest_digest: string }>(
-        'SELECT DISTINCT registry, repository, tag, manifest_digest FROM image_refs',
-      )) {
-        this.refKeys.add(refKey(r));
+      if (parts.images.length > 0) {
+        for (const r of await db.all<{ d: string }>(`SELECT DISTINCT manifest_digest AS d FROM ${from(parts.images)}`)) this.imageDigests.add(r.d);
+      }
+      if (parts.image_refs.length > 0) {
+        for (const r of await db.all<{ registry: string; repository: string; tag: string | null; manifest_digest: string }>(
+          `SELECT DISTINCT registry, repository, tag, manifest_digest FROM ${from(parts.image_refs)}`,
+        )) {
+          this.refKeys.add(refKey(r));
+        }
       }
     } finally {
       db.close();
     }
+    for (const list of Object.values(parts)) for (const p of list) this.loadedParts.add(p);
+  }
+
+  /**
+   * Claims a layer for reading: false when another writer of this data dir is reading it (wait with
+   * `awaitLayer`). The claim is released when the layer is committed or aborted.
+   */
+  claimLayer(digest: string): boolean {
+    return this.claims.tryClaim(claimName('layer', digest));
+  }
+
+  /** Claims an image for storing, as `claimLayer`; released when its rows are committed or with `releaseImage`. */
+  claimImage(digest: string): boolean {
+    return this.claims.tryClaim(claimName('image', digest));
+  }
+
+  /** Gives up a layer claim without reading the layer (it turned out to be stored already). */
+  releaseLayer(digest: string): void {
+    this.claims.release(claimName('layer', digest));
+  }
+
+  releaseImage(digest: string): void {
+    this.claims.release(claimName('image', digest));
+  }
+
+  /** Waits until another writer's claim on a layer ends, then loads what it committed. */
+  async awaitLayer(digest: string, poll?: () => Promise<void>): Promise<void> {
+    await this.claims.waitForRelease(claimName('layer', digest), poll);
+    await this.refresh();
+  }
+
+  async awaitImage(digest: string, poll?: () => Promise<void>): Promise<void> {
+    await this.claims.waitForRelease(claimName('image', digest), poll);
+    await this.refresh();
+  }
+
+  /** True when another writer waits for a layer or image staged here: commit now rather than on schedule. */
+  wantsCommit(): boolean {
+    for (const name of this.staged) if (this.claims.isWaitedOn(name)) return true;
+    return false;
   }
 
   /** True when the layer is stored, or finished and staged for the next batch. */
@@ -106,9 +163,15 @@ export class DatasetWriter {
       for (const r of rows as TableRows['layers'][]) {
         this.layerDigests.add(r.layer_digest);
         this.diffIds.set(r.layer_digest, r.diff_id);
+        this.staged.add(claimName('layer', r.layer_digest));
       }
     }
-    if (table === 'images') for (const r of rows as TableRows['images'][]) this.imageDigests.add(r.manifest_digest);
+    if (table === 'images') {
+      for (const r of rows as TableRows['images'][]) {
+        this.imageDigests.add(r.manifest_digest);
+        this.staged.add(claimName('image', r.manifest_digest));
+      }
+    }
     if (table === 'image_refs') for (const r of rows as TableRows['image_refs'][]) this.refKeys.add(refKey(r));
   }
 
@@ -131,6 +194,7 @@ export class DatasetWriter {
       this.counts.set('chunks', await this.stagedCount('chunks'));
     });
     this.inFlight.delete(digest);
+    this.claims.release(claimName('layer', digest));
   }
 
   private async stagedCount(table: TableName): Promise<number> {
@@ -171,6 +235,7 @@ export class DatasetWriter {
         const [r] = await this.staging.all<{ n: bigint }>(`SELECT count(*) AS n FROM stage_${table}${keep(table)}`);
         if (Number(r.n) > 0) ready.set(table, Number(r.n));
       }
+      const publishing = [...this.staged];
       if (ready.size === 0) return;
       batch = `${this.writerId}-${String(this.batchSeq++).padStart(6, '0')}`;
       try {
@@ -180,6 +245,7 @@ export class DatasetWriter {
           await this.staging.run(`COPY (SELECT * FROM stage_${table}${keep(table)}) TO ${sqlString(file)} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)`);
         }
         commitBatch(this.dataDir, batch);
+        for (const table of ready.keys()) this.loadedParts.add(partPath(this.dataDir, table, batch));
       } catch (err) {
         throw new ImgscanError('STORE', `could not write batch ${batch}: ${(err as Error).message}`, { path: this.dataDir }, { cause: err });
       }
@@ -187,12 +253,17 @@ export class DatasetWriter {
         await this.staging.run(`DELETE FROM stage_${table}${keep(table)}`);
         this.counts.set(table, (this.counts.get(table) ?? 0) - n);
       }
+      for (const name of publishing) {
+        this.staged.delete(name);
+        this.claims.release(name);
+      }
     });
     return batch;
   }
 
-  /** Closes without committing: staged rows are dropped. */
+  /** Closes without committing: staged rows are dropped, claims released. */
   close(): void {
+    this.claims.close();
     for (const a of this.appenders.values()) {
       try {
         a.closeSync();

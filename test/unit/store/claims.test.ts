@@ -1,0 +1,171 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { claimName, Claims, claimsDirName } from '../../../src/store/claims.js';
+import type { LayerRow } from '../../../src/store/rows.js';
+import { DatasetWriter } from '../../../src/store/writer.js';
+
+function tmp(): string {
+  return mkdtempSync(join(tmpdir(), 'imgscan-claims-'));
+}
+
+/** A claim file as another process would leave it. */
+function foreignClaim(dir: string, name: string, holder: { host: string; pid: number }): string {
+  const path = join(dir, claimsDirName, name);
+  writeFileSync(path, JSON.stringify({ writer: 'other', ...holder, at: Date.now() }));
+  return path;
+}
+
+/** The pid of a process that has exited. */
+function deadPid(): number {
+  const r = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
+  return Number(r.stdout);
+}
+
+function layerRow(digest: string, diffId: string): LayerRow {
+  return { layer_digest: digest, diff_id: diffId, compression: 'none', compressed_size: 1, tar_size: 1, files_size: 0, entry_count: 0, file_count: 0, dir_count: 0, symlink_count: 0, hardlink_count: 0, char_count: 0, block_count: 0, fifo_count: 0, whiteout_count: 0, opaque_count: 0, chunker: null };
+}
+
+describe('Claims', () => {
+  it('names claims after the digest, safe as a file name', () => {
+    expect(claimName('layer', 'sha256:ab12')).toBe('layer-sha256-ab12');
+    expect(claimName('image', 'sha512:/x')).toBe('image-sha512--x');
+  });
+
+  it('lets one writer hold a claim at a time, until it releases it', () => {
+    const dir = tmp();
+    const a = new Claims(dir, 'a');
+    const b = new Claims(dir, 'b');
+    try {
+      expect(a.tryClaim('layer-x')).toBe(true);
+      expect(a.tryClaim('layer-x')).toBe(true);
+      expect(b.tryClaim('layer-x')).toBe(false);
+      a.release('layer-x');
+      expect(b.tryClaim('layer-x')).toBe(true);
+      expect(a.tryClaim('layer-x')).toBe(false);
+    } finally {
+      a.close();
+      b.close();
+    }
+    expect(readdirSync(join(dir, claimsDirName))).toEqual([]);
+  });
+
+  it('breaks a claim whose holder on this host has exited', () => {
+    const dir = tmp();
+    const c = new Claims(dir, 'c');
+    try {
+      foreignClaim(dir, 'layer-dead', { host: hostname(), pid: deadPid() });
+      expect(c.tryClaim('layer-dead')).toBe(true);
+    } finally {
+      c.close();
+    }
+  });
+
+  it('respects a claim of a live process on this host, and breaks it once that process is gone', async () => {
+    const dir = tmp();
+    const c = new Claims(dir, 'c');
+    const child = spawn('sleep', ['60']);
+    try {
+      foreignClaim(dir, 'layer-live', { host: hostname(), pid: child.pid! });
+      expect(c.tryClaim('layer-live')).toBe(false);
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGKILL');
+      await exited;
+      expect(c.tryClaim('layer-live')).toBe(true);
+    } finally {
+      child.kill('SIGKILL');
+      c.close();
+    }
+  });
+
+  it('treats a claim from another host as live while its heartbeat is recent', () => {
+    const dir = tmp();
+    const c = new Claims(dir, 'c');
+    try {
+      const path = foreignClaim(dir, 'layer-remote', { host: 'some-other-host', pid: 1 });
+      expect(c.tryClaim('layer-remote')).toBe(false);
+      const old = new Date(Date.now() - 10 * 60_000);
+      utimesSync(path, old, old);
+      expect(c.tryClaim('layer-remote')).toBe(true);
+    } finally {
+      c.close();
+    }
+  });
+
+  it('waits for a release, and tells the holder that somebody waits', async () => {
+    const dir = tmp();
+    const a = new Claims(dir, 'a');
+    const b = new Claims(dir, 'b');
+    try {
+      expect(a.tryClaim('layer-w')).toBe(true);
+      expect(a.isWaitedOn('layer-w')).toBe(false);
+      let polls = 0;
+      let released = false;
+      const waiting = b.waitForRelease('layer-w', async () => {
+        polls++;
+      }).then(() => {
+        released = true;
+      });
+      await new Promise((r) => setTimeout(r, 500));
+      expect(released).toBe(false);
+      expect(polls).toBeGreaterThan(0);
+      expect(a.isWaitedOn('layer-w')).toBe(true);
+      a.release('layer-w');
+      await waiting;
+      expect(released).toBe(true);
+      expect(existsSync(join(dir, claimsDirName, 'layer-w.waiting'))).toBe(false);
+    } finally {
+      a.close();
+      b.close();
+    }
+  });
+});
+
+describe('DatasetWriter claims', () => {
+  it('a second writer waits for the first to commit a layer, then sees it stored', async () => {
+    const dir = tmp();
+    const a = await DatasetWriter.open(dir);
+    const b = await DatasetWriter.open(dir);
+    try {
+      expect(a.claimLayer('sha256:l1')).toBe(true);
+      expect(b.claimLayer('sha256:l1')).toBe(false);
+      a.beginLayer('sha256:l1');
+      a.finishLayer(layerRow('sha256:l1', 'sha256:d1'));
+      expect(a.wantsCommit()).toBe(false);
+      let seen: string | undefined;
+      const waiting = b.awaitLayer('sha256:l1').then(() => (seen = b.layerDiffId('sha256:l1')));
+      await new Promise((r) => setTimeout(r, 400));
+      expect(seen).toBeUndefined();
+      expect(a.wantsCommit()).toBe(true);
+      await a.commit();
+      await waiting;
+      expect(seen).toBe('sha256:d1');
+      // Committed, the claim is free again; a writer opened now knows the layer without any claim.
+      expect(b.claimLayer('sha256:l1')).toBe(true);
+      b.releaseLayer('sha256:l1');
+    } finally {
+      a.close();
+      b.close();
+    }
+  });
+
+  it('an aborted layer frees its claim at once, and closing frees the rest', async () => {
+    const dir = tmp();
+    const a = await DatasetWriter.open(dir);
+    const b = await DatasetWriter.open(dir);
+    try {
+      expect(a.claimLayer('sha256:l2')).toBe(true);
+      expect(a.claimImage('sha256:i2')).toBe(true);
+      a.beginLayer('sha256:l2');
+      await a.abortLayer('sha256:l2');
+      expect(b.claimLayer('sha256:l2')).toBe(true);
+      expect(b.claimImage('sha256:i2')).toBe(false);
+      a.close();
+      expect(b.claimImage('sha256:i2')).toBe(true);
+    } finally {
+      b.close();
+    }
+  });
+});
