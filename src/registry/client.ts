@@ -115,9 +115,10 @@ export class RegistryClient {
   /** Converts a fetched schema 1 manifest; layer sizes are asked of the registry with HEAD requests. */
   async convertSchema1(repository: string, fetched: FetchedManifest, context?: ErrorContext): Promise<ConvertedSchema1> {
     if (fetched.document.kind !== 'schema1') throw new ImgscanError('INTERNAL', 'not a schema 1 manifest', { repository, ...context });
-    const digests = new Set((fetched.document.raw.fsLayers as { blobSum?: string }[] | undefined ?? []).map((l) => l?.blobSum).filter((d): d is string => typeof d === 'string'));
+    const fsLayers = fetched.document.raw.fsLayers;
+    // A malformed fsLayers list is reported by the conversion itself; only well-formed digests are asked for.
+    const digests = new Set((Array.isArray(fsLayers) ? (fsLayers as ({ blobSum?: unknown } | null)[]) : []).map((l) => l?.blobSum).filter((d): d is string => typeof d === 'string'));
     const sizes = new Map<string, number>();
-    // Invalid blobSums are reported by the conversion itself; only well-formed digests are asked for.
     await Promise.all([...digests].filter((d) => /^sha(256|512):[0-9a-f]+$/.test(d)).map(async (d) => sizes.set(d, await blobSize(this.transport, repository, d, context))));
     return convertSchema1(fetched.bytes, (d) => sizes.get(d) ?? -1, { repository, ...context });
   }

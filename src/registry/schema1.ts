@@ -26,6 +26,24 @@ interface V1Compatibility {
   container_config?: { Cmd?: string[] };
 }
 
+/** The document as a JSON object; MANIFEST_INVALID for anything else. */
+function parseObject<T>(buf: Buffer, context: ErrorContext): T {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(buf.toString('utf8'));
+  } catch (err) {
+    throw new ImgscanError('MANIFEST_INVALID', `schema 1 manifest is not JSON: ${(err as Error).message}`, context);
+  }
+  if (!doc || typeof doc !== 'object' || Array.isArray(doc)) throw new ImgscanError('MANIFEST_INVALID', 'schema 1 manifest is not a JSON object', context);
+  return doc as T;
+}
+
+function listField<T>(value: unknown, name: string, context: ErrorContext): T[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) throw new ImgscanError('MANIFEST_INVALID', `schema 1 manifest: ${name} is not a list`, context);
+  return value as T[];
+}
+
 function b64url(s: string): Buffer {
   return Buffer.from(s.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
 }
@@ -37,23 +55,19 @@ function b64url(s: string): Buffer {
  */
 export function schema1Payload(bytes: Uint8Array, context: ErrorContext = {}): { payload: Buffer; signed: boolean } {
   const buf = Buffer.from(bytes);
-  let doc: { signatures?: { protected?: string }[] };
-  try {
-    doc = JSON.parse(buf.toString('utf8')) as typeof doc;
-  } catch (err) {
-    throw new ImgscanError('MANIFEST_INVALID', `schema 1 manifest is not JSON: ${(err as Error).message}`, context);
-  }
-  const sig = doc.signatures?.[0];
+  const doc = parseObject<{ signatures?: { protected?: unknown }[] }>(buf, context);
+  const sig = Array.isArray(doc.signatures) ? doc.signatures[0] : undefined;
   if (!sig) return { payload: buf, signed: false };
-  let header: { formatLength?: number; formatTail?: string };
+  let header: { formatLength?: unknown; formatTail?: unknown } | null;
   try {
-    header = JSON.parse(b64url(sig.protected ?? '').toString('utf8')) as typeof header;
+    if (typeof sig.protected !== 'string') throw new Error('not a string');
+    header = JSON.parse(b64url(sig.protected).toString('utf8')) as typeof header;
   } catch {
     throw new ImgscanError('MANIFEST_INVALID', 'schema 1 signature has an unreadable protected header', context);
   }
-  const { formatLength, formatTail } = header;
-  if (typeof formatLength !== 'number' || formatLength < 0 || formatLength > buf.length || typeof formatTail !== 'string') {
-    throw new ImgscanError('MANIFEST_INVALID', 'schema 1 signature lacks formatLength/formatTail', context);
+  const { formatLength, formatTail } = header ?? {};
+  if (typeof formatLength !== 'number' || !Number.isInteger(formatLength) || formatLength < 0 || formatLength > buf.length || typeof formatTail !== 'string') {
+    throw new ImgscanError('MANIFEST_INVALID', `schema 1 signature lacks a usable formatLength/formatTail (formatLength ${JSON.stringify(formatLength)} of ${buf.length} bytes)`, context);
   }
   return { payload: Buffer.concat([buf.subarray(0, formatLength), b64url(formatTail)]), signed: true };
 }
@@ -66,27 +80,33 @@ export function schema1Payload(bytes: Uint8Array, context: ErrorContext = {}): {
  */
 export function convertSchema1(bytes: Uint8Array, sizeOf: (digest: string) => number, context: ErrorContext = {}): ConvertedSchema1 {
   const { payload, signed } = schema1Payload(bytes, context);
-  const doc = JSON.parse(Buffer.from(bytes).toString('utf8')) as {
-    schemaVersion?: number;
+  const doc = parseObject<{
+    schemaVersion?: unknown;
     architecture?: string;
-    fsLayers?: { blobSum?: string }[];
-    history?: { v1Compatibility?: string }[];
-  };
+    fsLayers?: unknown;
+    history?: unknown;
+  }>(Buffer.from(bytes), context);
   if (doc.schemaVersion !== 1) throw new ImgscanError('MANIFEST_INVALID', `not a schema 1 manifest (schemaVersion ${JSON.stringify(doc.schemaVersion)})`, context);
-  const fsLayers = doc.fsLayers ?? [];
-  const history = doc.history ?? [];
-  if (!Array.isArray(fsLayers) || !Array.isArray(history) || fsLayers.length === 0 || fsLayers.length !== history.length) {
-    throw new ImgscanError('MANIFEST_INVALID', `schema 1 manifest has ${fsLayers.length} fsLayers and ${history.length} history entries`, context);
+  const fsLayers = listField<{ blobSum?: unknown } | null>(doc.fsLayers, 'fsLayers', context);
+  const history = listField<{ v1Compatibility?: unknown } | null>(doc.history, 'history', context);
+  if (fsLayers.length === 0) throw new ImgscanError('MANIFEST_INVALID', 'schema 1 manifest has no fsLayers', context);
+  if (fsLayers.length !== history.length) {
+    throw new ImgscanError('MANIFEST_INVALID', `schema 1 manifest has ${fsLayers.length} fsLayers but ${history.length} history entries`, context);
   }
   const entries = fsLayers.map((layer, i) => {
     const digest = layer?.blobSum;
-    if (typeof digest !== 'string' || !isDigest(digest)) throw new ImgscanError('MANIFEST_INVALID', `schema 1 fsLayers[${i}] has a bad blobSum`, context);
-    let v1: V1Compatibility;
+    if (typeof digest !== 'string' || !isDigest(digest)) {
+      throw new ImgscanError('MANIFEST_INVALID', `schema 1 fsLayers[${i}] has a bad blobSum ${JSON.stringify(digest)}`, context);
+    }
+    let v1: V1Compatibility | null;
     try {
-      v1 = JSON.parse(history[i]?.v1Compatibility ?? '') as V1Compatibility;
+      const text = history[i]?.v1Compatibility;
+      if (typeof text !== 'string') throw new Error('not a string');
+      v1 = JSON.parse(text) as V1Compatibility | null;
     } catch {
       throw new ImgscanError('MANIFEST_INVALID', `schema 1 history[${i}] has unreadable v1Compatibility`, context);
     }
+    if (!v1 || typeof v1 !== 'object' || Array.isArray(v1)) throw new ImgscanError('MANIFEST_INVALID', `schema 1 history[${i}] v1Compatibility is not a JSON object`, context);
     return { digest, v1 };
   });
   const top = entries[0].v1;
@@ -102,7 +122,7 @@ export function convertSchema1(bytes: Uint8Array, sizeOf: (digest: string) => nu
     ...(top.config ? { config: top.config } : {}),
     history: oldestFirst.map((e) => ({
       ...(e.v1.created ? { created: e.v1.created } : {}),
-      ...(e.v1.container_config?.Cmd ? { created_by: e.v1.container_config.Cmd.join(' ') } : {}),
+      ...(Array.isArray(e.v1.container_config?.Cmd) ? { created_by: e.v1.container_config.Cmd.join(' ') } : {}),
       ...(e.v1.comment ? { comment: e.v1.comment } : {}),
       ...(e.v1.throwaway ? { empty_layer: true } : {}),
     })),
