@@ -6,11 +6,15 @@ export function parseTagSelection(text: string): TagSelection {
   if (text === 'latest') return { kind: 'latest' };
   if (text === 'all') return { kind: 'all' };
   if (text.startsWith('newest:')) {
-    const count = Number(text.slice('newest:'.length));
-    if (!Number.isInteger(count) || count < 1) throw new ImgscanError('USAGE', `bad tag selection "${text}": newest:N needs a positive integer`);
+    const digits = text.slice('newest:'.length);
+    const count = Number(digits);
+    if (!/^\d+$/.test(digits) || !Number.isSafeInteger(count) || count < 1) throw new ImgscanError('USAGE', `bad tag selection "${text}": newest:N needs a positive integer`);
     return { kind: 'newest', count };
   }
-  if (text.startsWith('glob:') && text.length > 'glob:'.length) return { kind: 'glob', pattern: text.slice('glob:'.length) };
+  if (text.startsWith('glob:')) {
+    if (text.length === 'glob:'.length) throw new ImgscanError('USAGE', `bad tag selection "${text}": glob:PATTERN needs a pattern, e.g. glob:1.*`);
+    return { kind: 'glob', pattern: text.slice('glob:'.length) };
+  }
   throw new ImgscanError('USAGE', `bad tag selection "${text}": expected latest, all, newest:N or glob:PATTERN`);
 }
 
@@ -18,7 +22,9 @@ export function parseTagSelection(text: string): TagSelection {
 export function parseShard(text: string): Shard {
   const m = /^(\d+)\/(\d+)$/.exec(text.trim());
   const shard = m ? { index: Number(m[1]), count: Number(m[2]) } : undefined;
-  if (!shard || shard.count < 1 || shard.index >= shard.count) throw new ImgscanError('USAGE', `bad shard "${text}": expected I/N with 0 <= I < N, e.g. 0/3`);
+  if (!shard || !Number.isSafeInteger(shard.count) || shard.count < 1 || shard.index >= shard.count) {
+    throw new ImgscanError('USAGE', `bad shard "${text}": expected I/N with 0 <= I < N, e.g. 0/3`);
+  }
   return shard;
 }
 
@@ -32,6 +38,7 @@ export function parsePlatforms(text: string | undefined): PlatformSelection {
   if (text === undefined || text === '') return 'default';
   if (text === 'all') return 'all';
   const list = text.split(',').map((s) => s.trim()).filter(Boolean);
+  if (list.length === 0) throw new ImgscanError('USAGE', `bad platform list "${text}": expected all, or os/arch[/variant] separated by commas`);
   for (const p of list) parsePlatform(p);
   return list;
 }
