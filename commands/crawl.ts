@@ -49,18 +49,25 @@ export default class Crawl extends ImgscanCommand {
     const { argv, flags } = await this.parse(Crawl);
     const targets = argv as string[];
     if (targets.length === 0 && !flags['all-daemon-images']) this.error('give at least one target: a registry, namespace, repository, image or docker-daemon:IMAGE', { exit: 2 });
-    const progress = scanProgress(!this.jsonEnabled());
+    const json = this.jsonEnabled();
+    let progress: ReturnType<typeof scanProgress> | undefined;
     let writer: DatasetWriter | undefined;
     try {
       const shard = flags.shard === undefined ? undefined : parseShard(flags.shard);
+      const tags = parseTagSelection(flags.tags);
+      const platforms = parsePlatforms(flags.platform);
+      const credentials = await credentialsFrom(flags.username, flags['password-stdin']);
+      // Started once the flags are known to be good: a usage error prints no progress line.
+      const display = scanProgress(!json);
+      progress = display;
       const options = {
-        tags: parseTagSelection(flags.tags),
-        platforms: parsePlatforms(flags.platform),
+        tags,
+        platforms,
         maxRepositories: flags['max-repositories'],
         maxImages: flags['max-images'],
         manifestConcurrency: flags['manifest-concurrency'],
         shard,
-        credentials: await credentialsFrom(flags.username, flags['password-stdin']),
+        credentials,
         insecure: flags.insecure,
         keepBlobs: flags['keep-blobs'] === undefined ? undefined : resolve(flags['keep-blobs']),
         pageSize: flags['page-size'],
@@ -70,17 +77,19 @@ export default class Crawl extends ImgscanCommand {
         chunking: chunkingFrom(flags),
         commitRows: flags['commit-rows'],
         commitSeconds: flags['commit-seconds'],
-        progress: progress.hooks,
-        onFailure: (f: { scope: string; target: string; error: ImgscanError }) => process.stderr.write(`failed: ${f.scope} ${f.target}: ${f.error.message} [${f.error.code}]\n`),
+        progress: display.hooks,
+        onFailure: (f: { scope: string; target: string; error: ImgscanError }) => display.print(`failed: ${f.scope} ${f.target}: ${f.error.message} [${f.error.code}]`),
+        // Retries are progress news: on stderr above the display, and not at all with --json.
+        log: json ? undefined : (line: string) => display.print(`imgscan: ${line}`),
       };
       writer = await DatasetWriter.open(resolve(flags.data), { writerTag: shard ? shardTag(shard) : undefined });
       const summary = await crawl(targets, writer, options);
-      progress.stop();
-      if (!this.jsonEnabled()) this.log(formatScanSummary(summary, resolve(flags.data)));
+      display.stop();
+      if (!json) this.log(formatScanSummary(summary, resolve(flags.data)));
       if (summary.failures > 0) process.exitCode = 3;
       return summary;
     } catch (err) {
-      progress.stop();
+      progress?.stop();
       return fail(this, err);
     } finally {
       writer?.close();

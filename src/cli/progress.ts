@@ -23,6 +23,8 @@ export class Progress {
   private readonly stream: NodeJS.WriteStream;
   private readonly tty: boolean;
   private lastLine = '';
+  /** True while the display stands on the terminal's last line, without a newline after it. */
+  private drawn = false;
 
   constructor(private readonly options: ProgressOptions) {
     this.stream = options.stream ?? process.stderr;
@@ -80,9 +82,20 @@ export class Progress {
   render(): void {
     if (!this.options.enabled) return;
     const line = this.line();
-    if (this.tty) this.stream.write(`\r\x1b[2K${line}`);
-    else if (line !== this.lastLine) this.stream.write(`${line}\n`);
+    if (this.tty) {
+      this.stream.write(`\r\x1b[2K${line}`);
+      this.drawn = true;
+    } else if (line !== this.lastLine) this.stream.write(`${line}\n`);
     this.lastLine = line;
+  }
+
+  /**
+   * Writes a message on a line of its own (also when the display is disabled). On a terminal the display is
+   * cleared first and drawn again below the message, so messages scroll up above it.
+   */
+  print(message: string): void {
+    if (this.drawn) this.stream.write(`\r\x1b[2K${message}\n${this.lastLine}`);
+    else this.stream.write(`${message}\n`);
   }
 
   /** Stops redrawing and leaves the final state on its own line. */
@@ -92,6 +105,7 @@ export class Progress {
     if (!this.options.enabled) return;
     this.render();
     if (this.tty) this.stream.write('\n');
+    this.drawn = false;
   }
 }
 

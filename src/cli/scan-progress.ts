@@ -1,8 +1,11 @@
 import type { ScanProgress } from '../pipeline/scan.js';
 import { Progress } from './progress.js';
 
-/** A progress display for scans and crawls: images, layers done/queued, bytes, rate, ETA. */
-export function scanProgress(enabled: boolean): { hooks: ScanProgress; stop(): void } {
+/**
+ * A progress display for scans and crawls: images, layers done/queued, bytes, rate, ETA. `print` writes a message
+ * line on stderr above the display.
+ */
+export function scanProgress(enabled: boolean): { hooks: ScanProgress; print(message: string): void; stop(): void } {
   const p = new Progress({ enabled });
   let queuedBytes = 0;
   p.set('images', 0);
@@ -18,6 +21,7 @@ export function scanProgress(enabled: boolean): { hooks: ScanProgress; stop(): v
       layerDone: () => p.add('layers'),
       bytes: (n) => p.addBytes(n),
     },
+    print: (message) => p.print(message),
     stop: () => p.stop(),
   };
 }

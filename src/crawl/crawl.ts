@@ -28,6 +28,8 @@ export interface CrawlOptions extends Omit<ScanOptions, 'keepGoing'> {
   keepBlobs?: string;
   /** Receives each repository, image or source that failed before its layers were read. */
   onFailure?: (failure: CrawlFailure) => void;
+  /** Receives one line per retried registry request or resumed blob read, credentials already removed. */
+  log?: (line: string) => void;
 }
 
 export interface CrawlFailure {
@@ -115,7 +117,7 @@ async function openSources(targets: string[], o: CrawlOptions, onFailure: (f: Cr
     if (!client) {
       // Requests in flight per registry: enough for every blob stream and manifest fetch at once.
       const concurrency = Math.max(8, (o.layerConcurrency ?? Math.max(o.workers, 1)) + (o.manifestConcurrency ?? 4));
-      client = RegistryClient.create(ref.registry, { credentials: o.credentials, pageSize: o.pageSize, concurrency, ...(o.insecure ? { scheme: 'http' as const } : {}) });
+      client = RegistryClient.create(ref.registry, { credentials: o.credentials, pageSize: o.pageSize, concurrency, log: o.log, ...(o.insecure ? { scheme: 'http' as const } : {}) });
       clients.set(ref.registry, client);
     }
     sources.push(registrySource(ref, await client, o, onFailure));

@@ -3,6 +3,7 @@ import { ImgscanError, type ErrorContext } from '../errors.js';
 import type { Descriptor } from '../oci/types.js';
 import { backoffDelay, sleep } from './backoff.js';
 import { networkError } from './http-error.js';
+import { redactUrl } from './redact.js';
 import { pullScope } from './tags.js';
 import type { Transport } from './transport.js';
 import { hasherFor, verifyBytes } from './verify.js';
@@ -104,7 +105,10 @@ export async function openBlob(transport: Transport, repository: string, desc: P
         if (++drops > transport.retries) {
           throw dropped ? networkError('GET', dropped, ctx) : new ImgscanError('SIZE_MISMATCH', `blob ended after ${offset} of ${desc.size} bytes`, ctx);
         }
-        await sleep(backoffDelay(drops - 1, { baseMs: 100, maxMs: 5_000 }));
+        const delay = backoffDelay(drops - 1, { baseMs: 100, maxMs: 5_000 });
+        const why = dropped ? networkError('GET', dropped, ctx).message : `ended after ${offset} of ${desc.size} bytes`;
+        transport.log(`resume ${drops}/${transport.retries} of GET ${redactUrl(transport.resolve(url))} at byte ${offset} in ${delay} ms: ${why}`);
+        await sleep(delay);
         response = await request(offset);
       }
       if (desc.size >= 0 && offset !== desc.size) throw new ImgscanError('SIZE_MISMATCH', `blob has ${offset} bytes, expected ${desc.size}`, ctx);

@@ -25,7 +25,7 @@ export interface TransportOptions {
   /** Redirects followed per request (default 5). */
   maxRedirects?: number;
   userAgent?: string;
-  /** Receives one line per retry, already redacted. */
+  /** Receives one line per retry (and per resumed blob read), already redacted. */
   log?: (message: string) => void;
   /** Replaceable for tests. */
   fetch?: typeof fetch;
@@ -139,6 +139,11 @@ export class Transport {
     });
   }
 
+  /** Passes a line to the `log` hook with secrets removed. */
+  log(message: string): void {
+    this.o.log?.(redact(message));
+  }
+
   /** Resolves a path or absolute URL against the base URL. */
   resolve(url: string): URL {
     return new URL(url, this.baseUrl + '/');
@@ -165,7 +170,7 @@ export class Transport {
         const e = err instanceof ImgscanError ? err : networkError(method, err, context);
         if (e.code !== 'NETWORK' || n >= this.o.retries || req.signal?.aborted) throw withUrl(e, context);
         const delay = backoffDelay(n, { baseMs: this.o.backoffMs, maxMs: this.o.maxBackoffMs });
-        this.o.log?.(`retry ${n + 1}/${this.o.retries} of ${method} ${context.url} in ${delay} ms: ${e.message}`);
+        this.log(`retry ${n + 1}/${this.o.retries} of ${method} ${context.url} in ${delay} ms: ${e.message}`);
         await sleep(delay, req.signal);
         continue;
       }
@@ -178,7 +183,7 @@ export class Transport {
         }
         const delay = asked ?? backoffDelay(n, { baseMs: this.o.backoffMs, maxMs: this.o.maxBackoffMs });
         await response.body?.cancel().catch(() => undefined);
-        this.o.log?.(`retry ${n + 1}/${this.o.retries} of ${method} ${context.url} in ${delay} ms: status ${response.status}`);
+        this.log(`retry ${n + 1}/${this.o.retries} of ${method} ${context.url} in ${delay} ms: status ${response.status}`);
         await sleep(delay, req.signal);
         continue;
       }

@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest';
+import { Progress } from '../../../src/cli/progress.js';
+
+/** A stderr stand-in that records what is written. */
+function stream(isTTY: boolean): NodeJS.WriteStream & { text(): string } {
+  const chunks: string[] = [];
+  return { isTTY, write: (chunk: string) => (chunks.push(chunk), true), text: () => chunks.join('') } as unknown as NodeJS.WriteStream & { text(): string };
+}
+
+const clear = '\r\x1b[2K';
+
+describe('progress messages', () => {
+  it('on a terminal, clear the display, print the message on its own line and draw the display again below it', () => {
+    const s = stream(true);
+    const p = new Progress({ enabled: true, intervalMs: 60_000, stream: s });
+    p.set('images', 1);
+    p.render();
+    const line = p.line();
+    expect(s.text()).toBe(`${clear}${line}`);
+    p.print('imgscan: retry 1/5 of GET https://reg.example/v2/ in 250 ms: status 503');
+    p.print('imgscan: retry 2/5 of GET https://reg.example/v2/ in 500 ms: status 503');
+    expect(s.text()).toBe(
+      `${clear}${line}` +
+        `${clear}imgscan: retry 1/5 of GET https://reg.example/v2/ in 250 ms: status 503\n${line}` +
+        `${clear}imgscan: retry 2/5 of GET https://reg.example/v2/ in 500 ms: status 503\n${line}`,
+    );
+    p.stop();
+    const stopped = s.text();
+    p.print('after');
+    expect(s.text()).toBe(`${stopped}after\n`);
+    expect(stopped.endsWith('\n')).toBe(true);
+  });
+
+  it('on a terminal before anything was drawn, are plain lines', () => {
+    const s = stream(true);
+    const p = new Progress({ enabled: true, intervalMs: 60_000, stream: s });
+    p.print('first');
+    expect(s.text()).toBe('first\n');
+    p.stop();
+  });
+
+  it('are plain lines when stderr is not a terminal, and when the display is off (--json)', () => {
+    for (const [isTTY, enabled] of [
+      [false, true],
+      [true, false],
+      [false, false],
+    ]) {
+      const s = stream(isTTY);
+      const p = new Progress({ enabled, intervalMs: 60_000, stream: s });
+      p.render();
+      const before = s.text();
+      p.print('message');
+      expect(s.text()).toBe(`${before}message\n`);
+      p.stop();
+    }
+  });
+});
