@@ -1,15 +1,19 @@
 import type { ErrorCode, ErrorContext } from '../errors.js';
-import type { ChunkRow, FileRow, LayerRow } from '../store/rows.js';
+import type { LayerRow } from '../store/rows.js';
+import type { ChunkBatch, FileBatch } from './row-codec.js';
 
 /** What a layer job needs besides the bytes. */
 export interface LayerJob {
   layerDigest: string;
   expectedSize?: number;
   chunking?: { avg: number; min: number; max: number };
+  /** Who checks digest and size: the worker's scanner, or the pool on the reading thread. */
+  verifyBlob?: 'scanner' | 'caller';
 }
 
 export type ToWorker =
-  | { type: 'start'; id: number; job: LayerJob }
+  /** `consumed`: a shared counter of the compressed bytes the worker has taken in (flow control). */
+  | { type: 'start'; id: number; job: LayerJob; consumed: BigInt64Array }
   | { type: 'chunk'; id: number; data: Uint8Array }
   | { type: 'end'; id: number }
   | { type: 'abort'; id: number };
@@ -21,8 +25,7 @@ export interface SerializedError {
 }
 
 export type FromWorker =
-  | { type: 'ack'; id: number; bytes: number }
-  | { type: 'files'; id: number; rows: FileRow[] }
-  | { type: 'chunks'; id: number; rows: ChunkRow[] }
+  | { type: 'files'; id: number; batch: FileBatch }
+  | { type: 'chunks'; id: number; batch: ChunkBatch }
   | { type: 'done'; id: number; layer: LayerRow }
   | { type: 'error'; id: number; error: SerializedError };

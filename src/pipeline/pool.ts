@@ -1,10 +1,12 @@
 import type { Readable } from 'node:stream';
 import { Worker } from 'node:worker_threads';
-import { ImgscanError } from '../errors.js';
+import { ImgscanError, withContext } from '../errors.js';
+import { BlobVerifier } from '../layers/blob-verifier.js';
 import { LayerScanner } from '../layers/scan-layer.js';
 import { distModule } from '../paths.js';
 import type { ChunkRow, FileRow, LayerRow } from '../store/rows.js';
 import type { FromWorker, LayerJob, ToWorker } from './messages.js';
+import { decodeChunks, decodeFiles } from './row-codec.js';
 
 /** Receives a layer's rows as they are produced, then its summary. */
 export interface LayerRowsSink {
@@ -18,7 +20,6 @@ interface Pending {
   sink: LayerRowsSink;
   resolve(layer: LayerRow): void;
   reject(err: ImgscanError): void;
-  unacked: number;
   wake?: () => void;
   failed?: ImgscanError;
 }
@@ -75,15 +76,11 @@ export class LayerPool {
     const p = this.pending.get(msg.id);
     if (!p) return;
     switch (msg.type) {
-      case 'ack':
-        p.unacked -= msg.bytes;
-        p.wake?.();
-        break;
       case 'files':
-        p.sink.files(msg.rows);
+        p.sink.files(decodeFiles(msg.batch));
         break;
       case 'chunks':
-        p.sink.chunks(msg.rows);
+        p.sink.chunks(decodeChunks(msg.batch));
         break;
       case 'done':
         this.finish(msg.id)?.resolve(msg.layer);
@@ -98,30 +95,56 @@ export class LayerPool {
     }
   }
 
-  /** Scans one layer from its compressed stream. Rejects with the scanner's typed error. */
+  /**
+   * Scans one layer from its compressed stream. Rejects with the scanner's typed error. The blob's digest and
+   * size are checked here, on the reading thread, while the worker decompresses and hashes the tar.
+   */
   async scan(job: LayerJob, input: Readable, sink: LayerRowsSink): Promise<LayerRow> {
     if (this.slots.length === 0) return scanInline(job, input, sink);
+    let verifier: BlobVerifier;
+    try {
+      verifier = new BlobVerifier(job.layerDigest, job.expectedSize);
+    } catch (err) {
+      input.destroy();
+      throw err;
+    }
     const slot = this.slots.reduce((a, b) => (b.jobs.size < a.jobs.size ? b : a));
     const id = this.nextId++;
-    const done = new Promise<LayerRow>((resolve, reject) => this.pending.set(id, { sink, resolve, reject, unacked: 0 }));
+    const done = new Promise<LayerRow>((resolve, reject) => this.pending.set(id, { sink, resolve, reject }));
     const p = this.pending.get(id)!;
     slot.jobs.add(id);
     const send = (m: ToWorker, transfer?: ArrayBuffer[]) => slot.worker.postMessage(m, transfer);
-    send({ type: 'start', id, job });
+    // Bytes sent minus bytes the worker has consumed (a shared counter, no message per chunk) stay bounded.
+    const consumed = new BigInt64Array(new SharedArrayBuffer(8));
+    let sent = 0;
+    send({ type: 'start', id, job: { ...job, verifyBlob: 'caller' }, consumed });
     try {
       for await (const chunk of input as AsyncIterable<Buffer>) {
         if (!this.pending.has(id)) break;
+        verifier.update(chunk);
         const own = chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength ? chunk : Uint8Array.prototype.slice.call(chunk);
-        p.unacked += own.byteLength;
+        sent += own.byteLength;
         sink.bytes?.(own.byteLength);
         send({ type: 'chunk', id, data: own }, [own.buffer as ArrayBuffer]);
-        while (p.unacked > maxUnackedBytes && this.pending.has(id)) await new Promise<void>((r) => (p.wake = r));
+        for (;;) {
+          const done = Atomics.load(consumed, 0);
+          if (sent - Number(done) <= maxUnackedBytes || !this.pending.has(id)) break;
+          const wait = Atomics.waitAsync(consumed, 0, done, 1000);
+          if (wait.async) await Promise.race([wait.value, new Promise<void>((r) => (p.wake = r))]);
+        }
       }
-      if (this.pending.has(id)) send({ type: 'end', id });
+      if (this.pending.has(id)) {
+        verifier.finish();
+        send({ type: 'end', id });
+      }
     } catch (err) {
       if (this.pending.has(id)) {
         send({ type: 'abort', id });
-        this.finish(id)?.reject(new ImgscanError(err instanceof ImgscanError ? err.code : 'BLOB_MISSING', `reading layer blob failed: ${(err as Error).message}`, { layer: job.layerDigest }, { cause: err }));
+        const e =
+          err instanceof ImgscanError
+            ? withContext(err, { layer: job.layerDigest })
+            : new ImgscanError('BLOB_MISSING', `reading layer blob failed: ${(err as Error).message}`, { layer: job.layerDigest }, { cause: err });
+        this.finish(id)?.reject(e);
       }
     } finally {
       if (!this.pending.has(id)) input.destroy();

@@ -2,13 +2,14 @@ import { parentPort } from 'node:worker_threads';
 import { ImgscanError } from '../errors.js';
 import { LayerScanner } from '../layers/scan-layer.js';
 import type { FromWorker, ToWorker } from './messages.js';
+import { encodeChunks, encodeFiles, transferables } from './row-codec.js';
 
 /** A worker thread that scans the layers it is sent, one at a time per job id. */
 const port = parentPort!;
-const scanners = new Map<number, { scanner: LayerScanner; tail: Promise<void>; failed: boolean }>();
+const scanners = new Map<number, { scanner: LayerScanner; consumed: BigInt64Array; tail: Promise<void>; failed: boolean }>();
 
-function post(message: FromWorker): void {
-  port.postMessage(message);
+function post(message: FromWorker, transfer?: ArrayBuffer[]): void {
+  port.postMessage(message, transfer);
 }
 
 function fail(id: number, err: unknown): void {
@@ -22,12 +23,18 @@ function fail(id: number, err: unknown): void {
 port.on('message', (msg: ToWorker) => {
   switch (msg.type) {
     case 'start': {
-      const { id } = msg;
+      const { id, consumed } = msg;
       const scanner = new LayerScanner(msg.job, {
-        files: (rows) => post({ type: 'files', id, rows }),
-        chunks: (rows) => post({ type: 'chunks', id, rows }),
+        files: (rows) => {
+          const batch = encodeFiles(rows);
+          post({ type: 'files', id, batch }, transferables(batch));
+        },
+        chunks: (rows) => {
+          const batch = encodeChunks(rows);
+          post({ type: 'chunks', id, batch }, transferables(batch));
+        },
       });
-      scanners.set(id, { scanner, tail: Promise.resolve(), failed: false });
+      scanners.set(id, { scanner, consumed, tail: Promise.resolve(), failed: false });
       break;
     }
     case 'chunk': {
@@ -41,7 +48,8 @@ port.on('message', (msg: ToWorker) => {
         } catch (err) {
           fail(id, err);
         }
-        post({ type: 'ack', id, bytes: data.byteLength });
+        Atomics.add(state.consumed, 0, BigInt(data.byteLength));
+        Atomics.notify(state.consumed, 0);
       });
       break;
     }

@@ -13,5 +13,6 @@ const summary = await scanSources([openLocalSource(source)], writer, {
   chunking: chunking === 'chunking' ? { avg: 16384, min: 4096, max: 65536 } : undefined,
 });
 const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+const cpu = process.cpuUsage();
 writer.close();
-process.stdout.write(JSON.stringify({ seconds, maxRssBytes: process.resourceUsage().maxRSS * 1024, summary }) + '\n');
+process.stdout.write(JSON.stringify({ seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, maxRssBytes: process.resourceUsage().maxRSS * 1024, summary }) + '\n');
