@@ -36,7 +36,7 @@ export default class Crawl extends ImgscanCommand {
     username: Flags.string({ description: 'registry user name (or IMGSCAN_USERNAME); ~/.docker/config.json is used otherwise' }),
     'password-stdin': Flags.boolean({ description: 'read the registry password from stdin (or IMGSCAN_PASSWORD)' }),
     'keep-blobs': Flags.string({ description: 'also keep each downloaded layer blob under DIR/blobs/sha256/ (default: stream, keep nothing)' }),
-    insecure: Flags.boolean({ description: 'plain HTTP for every registry (loopback registries use HTTP anyway)' }),
+    insecure: Flags.boolean({ description: 'HTTPS without certificate verification, or plain HTTP for a registry that does not answer HTTPS (as docker insecure-registries, skopeo --tls-verify=false)' }),
     'all-daemon-images': Flags.boolean({ description: 'every image of the Docker daemon, as docker-daemon: does' }),
     'page-size': Flags.integer({ description: 'page size asked of catalog and tag listings', min: 1, hidden: true }),
     'commit-rows': Flags.integer({ description: 'publish a batch once this many rows are staged', default: 250_000, min: 1, hidden: true }),
@@ -90,11 +90,17 @@ export default class Crawl extends ImgscanCommand {
       return summary;
     } catch (err) {
       progress?.stop();
-      return fail(this, err);
+      return fail(this, flags.insecure ? err : withInsecureHint(err));
     } finally {
       writer?.close();
     }
   }
+}
+
+/** A certificate or TLS failure ends with the flag that gets past it. */
+function withInsecureHint(err: unknown): unknown {
+  if (!(err instanceof ImgscanError) || err.code !== 'TLS') return err;
+  return new ImgscanError(err.code, `${err.message}; --insecure skips certificate verification (and falls back to plain HTTP)`, err.context, { cause: err });
 }
 
 /** Credentials from flags, then IMGSCAN_USERNAME / IMGSCAN_PASSWORD; undefined leaves the client's own search. */

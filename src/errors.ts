@@ -19,6 +19,7 @@ export type ErrorCode =
   | 'RATE_LIMITED'
   | 'REGISTRY_ERROR'
   | 'NETWORK'
+  | 'TLS'
   | 'STORE'
   | 'TRACE_INVALID'
   | 'USAGE'

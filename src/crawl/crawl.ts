@@ -18,7 +18,10 @@ export interface CrawlOptions extends Omit<ScanOptions, 'keepGoing'> {
   shard?: Shard;
   /** Credentials for every registry target (flags or environment); docker config is searched otherwise. */
   credentials?: CredentialSources;
-  /** Plain HTTP for every registry (loopback registries use HTTP anyway). */
+  /**
+   * For every registry: HTTPS without certificate verification, or plain HTTP when a registry does not answer
+   * HTTPS (loopback registries use plain HTTP without it).
+   */
   insecure?: boolean;
   /** Page size asked of catalog and tag listings. */
   pageSize?: number;
@@ -117,7 +120,7 @@ async function openSources(targets: string[], o: CrawlOptions, onFailure: (f: Cr
     if (!client) {
       // Requests in flight per registry: enough for every blob stream and manifest fetch at once.
       const concurrency = Math.max(8, (o.layerConcurrency ?? Math.max(o.workers, 1)) + (o.manifestConcurrency ?? 4));
-      client = RegistryClient.create(ref.registry, { credentials: o.credentials, pageSize: o.pageSize, concurrency, log: o.log, ...(o.insecure ? { scheme: 'http' as const } : {}) });
+      client = RegistryClient.create(ref.registry, { credentials: o.credentials, pageSize: o.pageSize, concurrency, log: o.log, insecure: o.insecure });
       clients.set(ref.registry, client);
     }
     sources.push(registrySource(ref, await client, o, onFailure));

@@ -21,7 +21,10 @@ export interface RegistryClientOptions extends Omit<TransportOptions, 'registry'
   credential?: Credential;
   /** Where `RegistryClient.create` looks for credentials (flags, environment, docker config). */
   credentials?: CredentialSources;
-  /** "https", except "http" for localhost, 127.0.0.1 and [::1] unless given. */
+  /**
+   * "https", except "http" for localhost, 127.0.0.1 and [::1] unless given. With `insecure` "https" everywhere
+   * (without certificate verification), falling back to "http" for a registry that does not answer HTTPS.
+   */
   scheme?: 'http' | 'https';
   /** Base URL of Docker Hub's web API, for listing namespaces on docker.io (default https://hub.docker.com). */
   hubApi?: string;
@@ -61,7 +64,7 @@ export class RegistryClient {
     this.registry = registry;
     this.options = options;
     const host = registryApiHost(registry);
-    const scheme = options.scheme ?? (isLoopback(host) ? 'http' : 'https');
+    const scheme = options.scheme ?? (isLoopback(host) && !options.insecure ? 'http' : 'https');
     const baseUrl = `${scheme}://${host}`;
     let transport: Transport | undefined;
     const auth = new Authenticator({
@@ -94,7 +97,8 @@ export class RegistryClient {
   async *repositories(namespace: string): AsyncGenerator<string> {
     if (this.registry === 'docker.io') {
       if (namespace.includes('/')) throw new ImgscanError('USAGE', `Docker Hub namespaces have one component, not "${namespace}"`);
-      this.hubTransport ??= new Transport({ ...this.options, registry: 'hub.docker.com', baseUrl: this.options.hubApi ?? dockerHubApi });
+      // Docker Hub's web API is not the registry: `insecure` does not extend to it.
+      this.hubTransport ??= new Transport({ ...this.options, insecure: false, registry: 'hub.docker.com', baseUrl: this.options.hubApi ?? dockerHubApi });
       yield* hubRepositories(this.hubTransport, namespace, { pageSize: this.options.pageSize, credential: this.options.credential });
       return;
     }

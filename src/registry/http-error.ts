@@ -61,13 +61,37 @@ async function readErrorBody(response: Response, ms = 3000): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-/** An ImgscanError for a failure below HTTP (reset, refused, timeout, TLS). */
+/** OpenSSL and Node codes of a certificate that was not accepted (self-signed, unknown issuer, expired, wrong name...). */
+const certificateCodes = /CERT|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER|INVALID_CA|HOSTNAME_MISMATCH|INVALID_PURPOSE|PATH_LENGTH_EXCEEDED/;
+/** The answer to a TLS ClientHello was not TLS: the server speaks plain HTTP on that port. */
+const notTlsCodes = new Set(['ERR_SSL_WRONG_VERSION_NUMBER', 'ERR_SSL_PACKET_LENGTH_TOO_LONG']);
+
+/**
+ * An ImgscanError for a failure below HTTP. Resets, refusals and timeouts are NETWORK (retried); a certificate
+ * that is not accepted, or a server that does not speak TLS, is TLS (retrying cannot help).
+ */
 export function networkError(method: string, err: unknown, context: ErrorContext): ImgscanError {
   if (err instanceof ImgscanError) return err;
   const e = err as { name?: string; message?: string; code?: string; cause?: { code?: string; message?: string } };
   const cause = e?.cause;
+  const code = cause?.code ?? e?.code;
+  const host = hostOf(context.url);
+  if (code && (certificateCodes.test(code) || notTlsCodes.has(code))) {
+    const what = certificateCodes.test(code)
+      ? `TLS certificate of ${host} not accepted: ${cause?.message ?? e?.message} (${code})`
+      : `TLS handshake with ${host} failed: the server does not speak TLS on this port (${code})`;
+    return new ImgscanError('TLS', redact(`${method} failed: ${what}`), context, { cause: err });
+  }
   let what: string;
   if (e?.name === 'TimeoutError' || e?.name === 'AbortError') what = 'timed out';
-  else what = [cause?.code ?? e?.code, cause?.message ?? e?.message].filter(Boolean).join(' ') || String(err);
+  else what = [code, cause?.message ?? e?.message].filter(Boolean).join(' ') || String(err);
   return new ImgscanError('NETWORK', redact(`${method} failed: ${what}`), context, { cause: err });
+}
+
+function hostOf(url: string | undefined): string {
+  try {
+    return new URL(url ?? '').host || 'the server';
+  } catch {
+    return 'the server';
+  }
 }

@@ -25,7 +25,13 @@ export interface TransportOptions {
   /** Redirects followed per request (default 5). */
   maxRedirects?: number;
   userAgent?: string;
-  /** Receives one line per retry (and per resumed blob read), already redacted. */
+  /**
+   * Skip TLS certificate verification (for the registry, its token service and storage redirects alike); and when
+   * an https base URL does not answer over TLS but its registry API answers over plain HTTP, use HTTP. What docker
+   * does for an insecure registry and skopeo with --tls-verify=false.
+   */
+  insecure?: boolean;
+  /** Receives one line per retry (and per resumed blob read, and the switch to plain HTTP), already redacted. */
   log?: (message: string) => void;
   /** Replaceable for tests. */
   fetch?: typeof fetch;
@@ -55,14 +61,17 @@ const retryableStatus = new Set([408, 429, 500, 502, 503, 504]);
  */
 export class Transport {
   readonly registry: string;
-  readonly baseUrl: string;
+  private base: string;
   private readonly queue: PQueue;
   private readonly o: Required<Omit<TransportOptions, 'auth' | 'log' | 'fetch' | 'userAgent'>> & Pick<TransportOptions, 'auth' | 'log' | 'userAgent'>;
   private readonly fetchFn: typeof fetch;
+  private prepared: Promise<void> | undefined;
+  /** With `insecure`: an undici Agent that does not verify certificates. */
+  private dispatcher: unknown;
 
   constructor(options: TransportOptions) {
     this.registry = options.registry;
-    this.baseUrl = options.baseUrl.replace(/\/+$/, '');
+    this.base = options.baseUrl.replace(/\/+$/, '');
     this.o = {
       retries: 5,
       backoffMs: 250,
@@ -71,6 +80,7 @@ export class Transport {
       timeoutMs: 30_000,
       concurrency: 8,
       maxRedirects: 5,
+      insecure: false,
       ...options,
     };
     this.fetchFn = options.fetch ?? fetch;
@@ -79,6 +89,11 @@ export class Transport {
 
   get retries(): number {
     return this.o.retries;
+  }
+
+  /** Scheme and authority requests go to; with `insecure` it may turn to http on the first request. */
+  get baseUrl(): string {
+    return this.base;
   }
 
   /** Waits for a free slot of this registry's limit; call the returned function once to give it back. */
@@ -129,7 +144,7 @@ export class Transport {
     return this.withRetries(req, async () => {
       const signal = AbortSignal.timeout(this.o.timeoutMs);
       try {
-        const response = await this.fetchFn(url, { ...init, signal, redirect: 'follow', headers: { ...(init.headers as Record<string, string>), ...this.uaHeader() } });
+        const response = await this.fetchFn(url, this.init({ ...init, signal, redirect: 'follow', headers: { ...(init.headers as Record<string, string>), ...this.uaHeader() } }));
         // Read the (small) body now so that the timeout covers it and retries can repeat it.
         const body = await response.arrayBuffer();
         return new Response(response.status === 204 ? null : body, { status: response.status, statusText: response.statusText, headers: response.headers });
@@ -146,11 +161,51 @@ export class Transport {
 
   /** Resolves a path or absolute URL against the base URL. */
   resolve(url: string): URL {
-    return new URL(url, this.baseUrl + '/');
+    return new URL(url, this.base + '/');
   }
 
   private uaHeader(): Record<string, string> {
     return this.o.userAgent ? { 'user-agent': this.o.userAgent } : {};
+  }
+
+  /** Fetch options, with the dispatcher that skips certificate verification when insecure. */
+  private init(init: RequestInit): RequestInit {
+    return this.dispatcher ? ({ ...init, dispatcher: this.dispatcher } as RequestInit) : init;
+  }
+
+  /** Runs once before the first request: nothing to do unless insecure. */
+  private ready(): Promise<void> {
+    return (this.prepared ??= this.prepare());
+  }
+
+  /**
+   * For an insecure registry: the dispatcher that skips verification, then the scheme. `/v2/` is asked over HTTPS;
+   * a registry that does not answer there but answers the registry API (200 or 401) over plain HTTP is used over
+   * HTTP from then on. When neither answers, requests go on over HTTPS and report what failed there.
+   */
+  private async prepare(): Promise<void> {
+    if (!this.o.insecure) return;
+    const { Agent } = await import('undici');
+    this.dispatcher = new Agent({ connect: { rejectUnauthorized: false } });
+    if (!this.base.startsWith('https:')) return;
+    const overTls = await this.probe(this.base);
+    if (overTls === undefined) return;
+    const plain = `http:${this.base.slice('https:'.length)}`;
+    if ((await this.probe(plain, [200, 401])) !== undefined) return;
+    this.base = plain;
+    this.log(`${this.registry} does not answer HTTPS (${overTls}): using plain HTTP`);
+  }
+
+  /** One GET of `/v2/`: undefined when it answered (with one of `statuses`, when given), else what went wrong. */
+  private async probe(base: string, statuses?: number[]): Promise<string | undefined> {
+    const url = `${base}/v2/`;
+    try {
+      const response = await this.fetchFn(url, this.init({ headers: this.uaHeader(), redirect: 'manual', signal: AbortSignal.timeout(this.o.timeoutMs) }));
+      await response.body?.cancel().catch(() => undefined);
+      return statuses === undefined || statuses.includes(response.status) ? undefined : `status ${response.status}`;
+    } catch (err) {
+      return networkError('GET', err, { url: redactUrl(url) }).message.replace(/^GET failed: /, '');
+    }
   }
 
   /**
@@ -159,6 +214,7 @@ export class Transport {
    * not listed in `accept` become typed errors.
    */
   private async withRetries<T extends Response | { response: Response }>(req: RegistryRequest, attempt: (req: RegistryRequest) => Promise<T>): Promise<T> {
+    await this.ready();
     const method = req.method ?? 'GET';
     const url = this.resolve(req.url);
     const context = { ...req.context, url: redactUrl(url) };
@@ -208,7 +264,7 @@ export class Transport {
       const signal = req.signal ? AbortSignal.any([req.signal, timer.signal]) : timer.signal;
       let response: Response;
       try {
-        response = await this.fetchFn(url, { method, headers, redirect: 'manual', signal });
+        response = await this.fetchFn(url, this.init({ method, headers, redirect: 'manual', signal }));
       } catch (err) {
         clearTimeout(timeout);
         throw networkError(method, err, { ...req.context, url: redactUrl(url) });

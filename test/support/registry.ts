@@ -1,7 +1,8 @@
 /**
  * A real CNCF distribution registry (`docker-registry serve`) for tests: filesystem storage in a temp dir, a
  * free loopback port, optional htpasswd (bcrypt) or token auth (with the in-process RS256 token server of
- * token-server.ts). Images are built with umoci and pushed with skopeo.
+ * token-server.ts), optional TLS with a given certificate (see tls.ts). Images are built with umoci and pushed
+ * with skopeo.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -9,6 +10,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { Agent } from 'undici';
 import type { TokenServer } from './token-server.js';
 
 const run = promisify(execFile);
@@ -16,6 +18,7 @@ const run = promisify(execFile);
 export interface TestRegistry {
   /** "127.0.0.1:PORT" */
   host: string;
+  /** "http://127.0.0.1:PORT", or https:// with `tls`. */
   url: string;
   /** Storage root directory (the registry's own files). */
   root: string;
@@ -27,6 +30,8 @@ export interface RegistryOptions {
   token?: TokenServer;
   /** Serve schema 1 (the registry converts and signs schema 2 for clients that accept only schema 1). */
   schema1?: boolean;
+  /** Serve HTTPS only, with this certificate and key (PEM files). */
+  tls?: { certificate: string; key: string };
 }
 
 export async function freePort(): Promise<number> {
@@ -58,6 +63,7 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Test
     'http:',
     `  addr: 127.0.0.1:${port}`,
   ];
+  if (options.tls) lines.push('  tls:', `    certificate: ${options.tls.certificate}`, `    key: ${options.tls.key}`);
   if (options.schema1) lines.push('compatibility:', '  schema1:', '    enabled: true');
   if (options.htpasswd) {
     const file = join(dir, 'htpasswd');
@@ -83,7 +89,7 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Test
   const killOnExit = () => child.kill('SIGKILL');
   process.once('exit', killOnExit);
   child.once('exit', () => process.removeListener('exit', killOnExit));
-  const url = `http://127.0.0.1:${port}`;
+  const url = `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}`;
   await waitUntilUp(url, child, () => stderr);
   return {
     host: `127.0.0.1:${port}`,
@@ -98,16 +104,22 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Test
 
 async function waitUntilUp(url: string, child: ChildProcess, log: () => string): Promise<void> {
   const deadline = Date.now() + 20_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`docker-registry exited with ${child.exitCode}: ${log()}`);
-    try {
-      const res = await fetch(`${url}/v2/`);
-      await res.arrayBuffer();
-      if (res.status === 200 || res.status === 401) return;
-    } catch {
-      // not listening yet
+  // The test's own certificate is not one to verify here.
+  const dispatcher = url.startsWith('https:') ? new Agent({ connect: { rejectUnauthorized: false } }) : undefined;
+  try {
+    while (Date.now() < deadline) {
+      if (child.exitCode !== null) throw new Error(`docker-registry exited with ${child.exitCode}: ${log()}`);
+      try {
+        const res = await fetch(`${url}/v2/`, { dispatcher } as RequestInit);
+        await res.arrayBuffer();
+        if (res.status === 200 || res.status === 401) return;
+      } catch {
+        // not listening yet
+      }
+      await new Promise((r) => setTimeout(r, 50));
     }
-    await new Promise((r) => setTimeout(r, 50));
+  } finally {
+    await dispatcher?.close();
   }
   child.kill('SIGKILL');
   throw new Error(`docker-registry did not answer at ${url}: ${log()}`);

@@ -2,17 +2,22 @@ import { describe, expect, it } from 'vitest';
 import { registerSecret } from '../../../src/registry/redact.js';
 import { Transport } from '../../../src/registry/transport.js';
 
-/** A fetch that plays the given answers in order (a function may throw, as fetch does on a network failure). */
-function scripted(answers: (() => Response)[]): { fetch: typeof fetch; urls: string[] } {
+/**
+ * A fetch that plays the given answers in order (a function may throw, as fetch does on a network failure) and
+ * records each URL and whether a dispatcher was passed.
+ */
+function scripted(answers: (() => Response)[]): { fetch: typeof fetch; urls: string[]; dispatchers: boolean[] } {
   const urls: string[] = [];
+  const dispatchers: boolean[] = [];
   let n = 0;
-  const fake = async (input: string | URL | Request) => {
+  const fake = async (input: string | URL | Request, init?: RequestInit & { dispatcher?: unknown }) => {
     urls.push(String(input));
+    dispatchers.push(init?.dispatcher !== undefined);
     const answer = answers[n++];
     if (!answer) throw new Error(`request ${n} was not expected`);
     return answer();
   };
-  return { fetch: fake as typeof fetch, urls };
+  return { fetch: fake as typeof fetch, urls, dispatchers };
 }
 
 const networkFailure = (message: string, code = 'ECONNRESET') => () => {
@@ -76,5 +81,80 @@ describe('retry log lines', () => {
     const again = scripted([() => new Response('', { status: 503 }), () => new Response('{}', { status: 200 })]);
     await transport(again.fetch, pathLines, `https://robot:${secret}@reg.example`).fetchBytes({ url: '/v2/' });
     expect(pathLines).toEqual([expect.stringMatching(/^retry 1\/3 of GET https:\/\/reg\.example\/v2\/ in \d+ ms: status 503$/)]);
+  });
+});
+
+describe('TLS failures', () => {
+  it.each([
+    ['DEPTH_ZERO_SELF_SIGNED_CERT', 'self-signed certificate', 'TLS certificate of reg.example not accepted: self-signed certificate (DEPTH_ZERO_SELF_SIGNED_CERT)'],
+    ['UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'unable to verify the first certificate', 'TLS certificate of reg.example not accepted: unable to verify the first certificate (UNABLE_TO_VERIFY_LEAF_SIGNATURE)'],
+    ['CERT_HAS_EXPIRED', 'certificate has expired', 'TLS certificate of reg.example not accepted: certificate has expired (CERT_HAS_EXPIRED)'],
+    ['ERR_TLS_CERT_ALTNAME_INVALID', "Hostname/IP does not match certificate's altnames", "TLS certificate of reg.example not accepted: Hostname/IP does not match certificate's altnames (ERR_TLS_CERT_ALTNAME_INVALID)"],
+    ['ERR_SSL_WRONG_VERSION_NUMBER', 'ssl3_get_record:wrong version number', 'TLS handshake with reg.example failed: the server does not speak TLS on this port (ERR_SSL_WRONG_VERSION_NUMBER)'],
+  ])('%s fails at once with code TLS naming the registry', async (code, message, want) => {
+    const lines: string[] = [];
+    const { fetch, urls } = scripted([networkFailure(message, code)]);
+    await expect(transport(fetch, lines).fetchBytes({ url: '/v2/' })).rejects.toMatchObject({ code: 'TLS', message: `GET failed: ${want}`, context: { url: 'https://reg.example/v2/' } });
+    expect(urls).toHaveLength(1);
+    expect(lines).toEqual([]);
+  });
+
+  it('a reset during the handshake is a network failure, and retried', async () => {
+    const lines: string[] = [];
+    const { fetch } = scripted([networkFailure('Client network socket disconnected before secure TLS connection was established'), () => new Response('{}', { status: 200 })]);
+    await transport(fetch, lines).fetchBytes({ url: '/v2/' });
+    expect(lines).toEqual([expect.stringMatching(/^retry 1\/3 of GET https:\/\/reg\.example\/v2\/ in \d+ ms: GET failed: ECONNRESET Client network socket disconnected/)]);
+  });
+});
+
+describe('insecure', () => {
+  const insecure = (fetchFn: typeof fetch, lines: string[]) =>
+    new Transport({ registry: 'reg.example:5000', baseUrl: 'https://reg.example:5000', insecure: true, retries: 1, backoffMs: 1, fetch: fetchFn, log: (line) => lines.push(line) });
+
+  it('stays on HTTPS when the registry answers there, whatever the status', async () => {
+    const lines: string[] = [];
+    const { fetch, urls, dispatchers } = scripted([() => new Response('', { status: 401 }), () => new Response('["x"]', { status: 200 })]);
+    const t = insecure(fetch, lines);
+    await t.fetchBytes({ url: '/v2/x/tags/list' });
+    expect(urls).toEqual(['https://reg.example:5000/v2/', 'https://reg.example:5000/v2/x/tags/list']);
+    // Every request goes through the dispatcher that skips certificate verification.
+    expect(dispatchers).toEqual([true, true]);
+    expect(t.baseUrl).toBe('https://reg.example:5000');
+    expect(lines).toEqual([]);
+  });
+
+  it('turns to plain HTTP, once, when the registry does not speak TLS but answers the registry API over HTTP', async () => {
+    const lines: string[] = [];
+    const { fetch, urls } = scripted([
+      networkFailure('wrong version number', 'ERR_SSL_WRONG_VERSION_NUMBER'),
+      () => new Response('{}', { status: 200 }),
+      () => new Response('{}', { status: 200 }),
+      () => new Response('{}', { status: 200 }),
+    ]);
+    const t = insecure(fetch, lines);
+    await Promise.all([t.fetchBytes({ url: '/v2/a/manifests/1' }), t.fetchBytes({ url: '/v2/b/manifests/1' })]);
+    expect(urls.slice(0, 2)).toEqual(['https://reg.example:5000/v2/', 'http://reg.example:5000/v2/']);
+    expect(urls.slice(2).sort()).toEqual(['http://reg.example:5000/v2/a/manifests/1', 'http://reg.example:5000/v2/b/manifests/1']);
+    expect(t.baseUrl).toBe('http://reg.example:5000');
+    expect(lines).toEqual([
+      'reg.example:5000 does not answer HTTPS (TLS handshake with reg.example:5000 failed: the server does not speak TLS on this port (ERR_SSL_WRONG_VERSION_NUMBER)): using plain HTTP',
+    ]);
+  });
+
+  it('stays on HTTPS when plain HTTP does not answer the registry API either, and reports the HTTPS failure', async () => {
+    const lines: string[] = [];
+    const { fetch, urls } = scripted([networkFailure('connect ECONNREFUSED', 'ECONNREFUSED'), () => new Response('not a registry', { status: 400 }), networkFailure('connect ECONNREFUSED', 'ECONNREFUSED'), networkFailure('connect ECONNREFUSED', 'ECONNREFUSED')]);
+    const t = insecure(fetch, lines);
+    await expect(t.fetchBytes({ url: '/v2/' })).rejects.toMatchObject({ code: 'NETWORK', message: 'GET failed: ECONNREFUSED connect ECONNREFUSED' });
+    expect(urls).toEqual(['https://reg.example:5000/v2/', 'http://reg.example:5000/v2/', 'https://reg.example:5000/v2/', 'https://reg.example:5000/v2/']);
+    expect(lines).toEqual([expect.stringMatching(/^retry 1\/1 of GET https:\/\/reg\.example:5000\/v2\/ in \d+ ms: GET failed: ECONNREFUSED/)]);
+  });
+
+  it('does nothing of the kind without insecure', async () => {
+    const lines: string[] = [];
+    const { fetch, urls, dispatchers } = scripted([() => new Response('{}', { status: 200 })]);
+    await transport(fetch, lines).fetchBytes({ url: '/v2/x' });
+    expect(urls).toEqual(['https://reg.example/v2/x']);
+    expect(dispatchers).toEqual([false]);
   });
 });

@@ -1,0 +1,109 @@
+/**
+ * --insecure against real registries: one serving HTTPS with a self-signed certificate, one serving plain HTTP.
+ * Loopback addresses are plain HTTP by default, so the registries are also reached through this machine's host
+ * name (a name the client does not take for loopback) when it resolves to 127.0.0.1.
+ */
+import { lookup } from 'node:dns/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cli } from '../../support/dataset.js';
+import { push, startRegistry, type TestRegistry } from '../../support/registry.js';
+import { selfSignedCertificate } from '../../support/tls.js';
+import { crawledRows, expectedCrawl, missingTools, startWorld, type World } from './setup.js';
+
+const missing = await missingTools(['openssl']);
+
+/** This machine's name when it resolves to 127.0.0.1 (where the test registries listen), else undefined. */
+async function loopbackName(): Promise<string | undefined> {
+  const name = hostname();
+  const address = await lookup(name, { family: 4 }).catch(() => undefined);
+  if (name === 'localhost' || address?.address !== '127.0.0.1') {
+    console.warn(`\n!!! SKIPPING the tests of a non-loopback name: host name "${name}" does not resolve to 127.0.0.1 !!!\n`);
+    return undefined;
+  }
+  return name;
+}
+
+const name = missing.length > 0 ? undefined : await loopbackName();
+const port = (r: TestRegistry) => r.host.slice(r.host.lastIndexOf(':') + 1);
+const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+describe.skipIf(missing.length > 0)('imgscan crawl --insecure', () => {
+  let certDir: string;
+  let world: World;
+  let plain: TestRegistry;
+
+  beforeAll(async () => {
+    certDir = await mkdtemp(join(tmpdir(), 'imgscan-tls-'));
+    const tls = await selfSignedCertificate(certDir, { ips: ['127.0.0.1'], dns: name ? [name] : [] });
+    world = await startWorld({ tls });
+    plain = await startRegistry();
+    await push(`oci:${world.fx.layouts.main.path}:base`, `${plain.host}/lib/base:latest`, { format: 'oci' });
+  });
+  afterAll(async () => {
+    await plain?.stop();
+    await world?.stop();
+    await rm(certDir, { recursive: true, force: true });
+  });
+
+  it.skipIf(!name)('without --insecure, a self-signed registry fails at once with a TLS error naming it', async () => {
+    const host = `${name}:${port(world.registry)}`;
+    const started = Date.now();
+    const run = await cli(['crawl', `${host}/`, '--data', join(world.tmp, 'refused')]);
+    expect(run.code).toBe(1);
+    const error = `GET failed: TLS certificate of ${host} not accepted: self-signed certificate (DEPTH_ZERO_SELF_SIGNED_CERT); --insecure skips certificate verification (and falls back to plain HTTP)`;
+    expect(run.stderr).toMatch(new RegExp(`^Error: source ${escape(host)}, \\(https://${escape(host)}/v2/_catalog\\S*\\): ${escape(error)} \\[TLS\\]$`, 'm'));
+    // Not retried: a certificate does not get better.
+    expect(run.stderr).not.toContain('imgscan: retry');
+    expect(Date.now() - started).toBeLessThan(20_000);
+
+    const json = await cli(['crawl', `${host}/`, '--data', join(world.tmp, 'refused'), '--json']);
+    expect(json.code).toBe(1);
+    expect(JSON.parse(json.stdout)).toEqual({ error: { code: 'TLS', message: error, context: { source: host, url: expect.stringMatching(`^https://${escape(host)}/v2/_catalog`) } } });
+  });
+
+  it.skipIf(!name)('with --insecure, crawls the self-signed registry over HTTPS', async () => {
+    const host = `${name}:${port(world.registry)}`;
+    const dir = join(world.tmp, 'insecure');
+    const run = await cli(['crawl', `${host}/`, '--insecure', '--tags', 'all', '--platform', 'all', '--data', dir]);
+    expect(run.stderr).not.toMatch(/^(failed|Error):/m);
+    // HTTPS answered: no fallback to plain HTTP and nothing retried.
+    expect(run.stderr).not.toContain('imgscan: ');
+    expect(run.code).toBe(0);
+    const expected = await expectedCrawl(world.registry, world.pushed, { host });
+    const rows = await crawledRows(dir);
+    expect(rows.refs).toEqual(expected.refs);
+    expect(rows.layers).toEqual(expected.layers);
+    expect(rows.files).toEqual(expected.files);
+  });
+
+  it('with --insecure, a loopback registry is tried over HTTPS first', async () => {
+    const dir = join(world.tmp, 'insecure-loopback');
+    const run = await cli(['crawl', world.registry.host, '--insecure', '--tags', 'all', '--platform', 'all', '--data', dir, '--json']);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const expected = await expectedCrawl(world.registry, world.pushed);
+    expect(JSON.parse(run.stdout)).toMatchObject({ failures: 0, images: expected.refs.length, layers_read: expected.layers.length });
+    expect((await crawledRows(dir)).refs).toEqual(expected.refs);
+  });
+
+  it.skipIf(!name)('with --insecure, a registry without TLS is crawled over plain HTTP; without it, the error says so', async () => {
+    const host = `${name}:${port(plain)}`;
+    const refused = await cli(['crawl', `${host}/`, '--data', join(world.tmp, 'plain-refused')]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(`TLS handshake with ${host} failed: the server does not speak TLS on this port (ERR_SSL_WRONG_VERSION_NUMBER); --insecure skips`);
+
+    const dir = join(world.tmp, 'plain');
+    const run = await cli(['crawl', `${host}/`, '--insecure', '--data', dir]);
+    expect(run.code).toBe(0);
+    expect(run.stderr.split('\n')).toContain(
+      `imgscan: ${host} does not answer HTTPS (TLS handshake with ${host} failed: the server does not speak TLS on this port (ERR_SSL_WRONG_VERSION_NUMBER)): using plain HTTP`,
+    );
+    const expected = await expectedCrawl(plain, [{ repository: 'lib/base', tag: 'latest' }], { host });
+    const rows = await crawledRows(dir);
+    expect(rows.refs).toEqual(expected.refs);
+    expect(rows.files).toEqual(expected.files);
+  });
+});
