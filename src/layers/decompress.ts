@@ -87,7 +87,7 @@ class GzipDecompressor implements Decompressor {
 
   constructor(private readonly onOutput: OutputHandler) {
     // zlib streams pass stream options on to Transform; the type does not list them.
-    const options = { chunkSize: GZIP_CHUNK_SIZE, writableHighWaterMark: 4 * GZIP_CHUNK_SIZE } as ZlibOptions;
+    const options = { chunkSize: GZIP_CHUNK_SIZE, writableHighWaterMark: GZIP_CHUNK_SIZE } as ZlibOptions;
     this.z = createGunzip(options);
     this.z.on('data', (out: Buffer) => {
       this.queue.push(out);
@@ -134,28 +134,50 @@ class GzipDecompressor implements Decompressor {
 
 interface ZstdDCtx {
   decompressStream(dst: Uint8Array, src: Uint8Array): [number, number, number];
+  reset(directive: number): void;
 }
+
+/** ZSTD_reset_session_only. */
+const resetSessionOnly = 1;
 
 const require = createRequire(import.meta.url);
 let DCtx: (new () => ZstdDCtx) | undefined;
 
-/** zstd-napi's native context driven synchronously with one reused output buffer (no stream machinery). */
+/** Contexts of finished streams, reset and kept for the next (a context holds the window: up to 8 MiB). */
+const idleContexts: ZstdDCtx[] = [];
+const maxIdleContexts = 2;
+/** Decompression is synchronous, so the streams of a thread take turns with one output buffer. */
+let sharedOut: Buffer | undefined;
+
+/** zstd-napi's native context driven synchronously (no stream machinery); contexts and output buffer reused. */
 class ZstdDecompressor implements Decompressor {
-  private readonly dctx: ZstdDCtx;
-  private readonly out = Buffer.allocUnsafe(ZSTD_OUT_SIZE);
+  private dctx: ZstdDCtx | null;
+  private readonly out: Buffer;
   private inFrame = false;
 
   constructor(private readonly onOutput: OutputHandler) {
     DCtx ??= (require('zstd-napi/binding') as { DCtx: new () => ZstdDCtx }).DCtx;
-    this.dctx = new DCtx();
+    this.dctx = idleContexts.pop() ?? new DCtx();
+    this.out = sharedOut ??= Buffer.allocUnsafe(ZSTD_OUT_SIZE);
+  }
+
+  /** Resets the context and keeps it for the next stream. */
+  private release(): void {
+    const dctx = this.dctx;
+    this.dctx = null;
+    if (dctx === null) return;
+    dctx.reset(resetSessionOnly);
+    if (idleContexts.length < maxIdleContexts) idleContexts.push(dctx);
   }
 
   write(chunk: Uint8Array): void {
+    const dctx = this.dctx;
+    if (dctx === null) throw decompressFailed('zstd', new Error('write after end'));
     let src = chunk;
     for (;;) {
       let ret: number, produced: number, consumed: number;
       try {
-        [ret, produced, consumed] = this.dctx.decompressStream(this.out, src);
+        [ret, produced, consumed] = dctx.decompressStream(this.out, src);
       } catch (err) {
         throw decompressFailed('zstd', err);
       }
@@ -170,8 +192,11 @@ class ZstdDecompressor implements Decompressor {
   }
 
   async end(): Promise<void> {
+    this.release();
     if (this.inFrame) throw decompressFailed('zstd', new Error('unexpected end of data inside a frame'));
   }
 
-  destroy(): void {}
+  destroy(): void {
+    this.release();
+  }
 }

@@ -29,7 +29,8 @@ interface Slot {
   jobs: Set<number>;
 }
 
-const maxUnackedBytes = 8 << 20;
+/** Compressed bytes of a layer sent to its worker and not yet consumed (more buys no speed, only memory). */
+const maxUnackedBytes = 4 << 20;
 
 /**
  * Scans layers on worker threads (one scanner per job; jobs spread over the least busy worker). With zero
@@ -111,6 +112,8 @@ export class LayerPool {
     const slot = this.slots.reduce((a, b) => (b.jobs.size < a.jobs.size ? b : a));
     const id = this.nextId++;
     const done = new Promise<LayerRow>((resolve, reject) => this.pending.set(id, { sink, resolve, reject }));
+    // The worker may fail the layer while the blob is still being read: the rejection is returned below.
+    done.catch(() => undefined);
     const p = this.pending.get(id)!;
     slot.jobs.add(id);
     const send = (m: ToWorker, transfer?: ArrayBuffer[]) => slot.worker.postMessage(m, transfer);
