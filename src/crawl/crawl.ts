@@ -20,7 +20,7 @@ export interface CrawlOptions extends Omit<ScanOptions, 'keepGoing'> {
   credentials?: CredentialSources;
   /**
    * For every registry: HTTPS without certificate verification, or plain HTTP when a registry does not answer
-   * HTTPS (loopback registries use plain HTTP without it).
+   * HTTPS (without it, loopback registries are used over HTTPS when they speak TLS there, else over HTTP).
    */
   insecure?: boolean;
   /** Page size asked of catalog and tag listings. */

@@ -22,7 +22,8 @@ export interface RegistryClientOptions extends Omit<TransportOptions, 'registry'
   /** Where `RegistryClient.create` looks for credentials (flags, environment, docker config). */
   credentials?: CredentialSources;
   /**
-   * "https", except "http" for localhost, 127.0.0.1 and [::1] unless given. With `insecure` "https" everywhere
+   * "https", except for localhost, 127.0.0.0/8 and [::1] unless given: there HTTPS when the server speaks TLS
+   * on the port, else "http" (as docker does). With `insecure` "https" everywhere
    * (without certificate verification), falling back to "http" for a registry that does not answer HTTPS.
    */
   scheme?: 'http' | 'https';
@@ -64,7 +65,9 @@ export class RegistryClient {
     this.registry = registry;
     this.options = options;
     const host = registryApiHost(registry);
-    const scheme = options.scheme ?? (isLoopback(host) && !options.insecure ? 'http' : 'https');
+    // A loopback registry named without a scheme starts on plain HTTP and moves to HTTPS if it speaks TLS.
+    const loopback = options.scheme === undefined && isLoopback(host) && !options.insecure;
+    const scheme = options.scheme ?? (loopback ? 'http' : 'https');
     const baseUrl = `${scheme}://${host}`;
     let transport: Transport | undefined;
     const auth = new Authenticator({
@@ -72,7 +75,7 @@ export class RegistryClient {
       credential: options.credential,
       send: (url, init) => transport!.sendPlain(url, init),
     });
-    transport = new Transport({ ...options, registry, baseUrl, auth });
+    transport = new Transport({ ...options, registry, baseUrl, auth, tlsFirst: loopback });
     this.transport = transport;
   }
 

@@ -66,6 +66,13 @@ const certificateCodes = /CERT|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER|INVALID_CA|
 /** The answer to a TLS ClientHello was not TLS: the server speaks plain HTTP on that port. */
 const notTlsCodes = new Set(['ERR_SSL_WRONG_VERSION_NUMBER', 'ERR_SSL_PACKET_LENGTH_TOO_LONG']);
 
+/** True when a fetch failed because the server's TLS certificate was not accepted (so the server speaks TLS). */
+export function isCertificateError(err: unknown): boolean {
+  const e = err as { code?: string; cause?: { code?: string } };
+  const code = e?.cause?.code ?? e?.code;
+  return typeof code === 'string' && certificateCodes.test(code);
+}
+
 /**
  * An ImgscanError for a failure below HTTP. Resets, refusals and timeouts are NETWORK (retried); a certificate
  * that is not accepted, or a server that does not speak TLS, is TLS (retrying cannot help).

@@ -2,7 +2,7 @@ import PQueue from 'p-queue';
 import { ImgscanError, type ErrorContext } from '../errors.js';
 import type { Authenticator } from './auth.js';
 import { backoffDelay, parseRetryAfter, sleep } from './backoff.js';
-import { networkError, responseError } from './http-error.js';
+import { isCertificateError, networkError, responseError } from './http-error.js';
 import { redact, redactUrl } from './redact.js';
 
 export interface TransportOptions {
@@ -31,6 +31,12 @@ export interface TransportOptions {
    * does for an insecure registry and skopeo with --tls-verify=false.
    */
   insecure?: boolean;
+  /**
+   * For an http base URL named without a scheme on a loopback address: ask `/v2/` over HTTPS first and use HTTPS
+   * when the server speaks TLS there (a refused certificate is then reported, not bypassed), else plain HTTP.
+   * What docker does for localhost.
+   */
+  tlsFirst?: boolean;
   /** Receives one line per retry (and per resumed blob read, and the switch to plain HTTP), already redacted. */
   log?: (message: string) => void;
   /** Replaceable for tests. */
@@ -81,6 +87,7 @@ export class Transport {
       concurrency: 8,
       maxRedirects: 5,
       insecure: false,
+      tlsFirst: false,
       ...options,
     };
     this.fetchFn = options.fetch ?? fetch;
@@ -184,7 +191,10 @@ export class Transport {
    * HTTP from then on. When neither answers, requests go on over HTTPS and report what failed there.
    */
   private async prepare(): Promise<void> {
-    if (!this.o.insecure) return;
+    if (!this.o.insecure) {
+      if (this.o.tlsFirst && this.base.startsWith('http:')) await this.preferTls();
+      return;
+    }
     const { Agent } = await import('undici');
     this.dispatcher = new Agent({ connect: { rejectUnauthorized: false } });
     if (!this.base.startsWith('https:')) return;
@@ -194,6 +204,20 @@ export class Transport {
     if ((await this.probe(plain, [200, 401])) !== undefined) return;
     this.base = plain;
     this.log(`${this.registry} does not answer HTTPS (${overTls}): using plain HTTP`);
+  }
+
+  /** Switches an http base URL to https when the server answers TLS on that port (see `tlsFirst`). */
+  private async preferTls(): Promise<void> {
+    const tls = `https:${this.base.slice('http:'.length)}`;
+    try {
+      const response = await this.fetchFn(`${tls}/v2/`, { headers: this.uaHeader(), redirect: 'manual', signal: AbortSignal.timeout(Math.min(this.o.timeoutMs, 5000)) });
+      await response.body?.cancel().catch(() => undefined);
+      this.base = tls;
+    } catch (err) {
+      // A refused certificate means the server speaks TLS: requests go there and report it. Anything else
+      // (plain HTTP on the port, nothing listening, no answer) leaves the registry on plain HTTP.
+      if (isCertificateError(err)) this.base = tls;
+    }
   }
 
   /** One GET of `/v2/`: undefined when it answered (with one of `statuses`, when given), else what went wrong. */

@@ -157,4 +157,38 @@ describe('insecure', () => {
     expect(urls).toEqual(['https://reg.example/v2/x']);
     expect(dispatchers).toEqual([false]);
   });
+
+describe('loopback registry named without a scheme (tlsFirst)', () => {
+  const loopback = (fetchFn: typeof fetch) =>
+    new Transport({ registry: '127.0.0.1:5000', baseUrl: 'http://127.0.0.1:5000', tlsFirst: true, retries: 0, backoffMs: 1, fetch: fetchFn });
+
+  it('moves to HTTPS when the server answers there', async () => {
+    const { fetch, urls, dispatchers } = scripted([() => new Response('', { status: 401 }), () => new Response('{}', { status: 200 })]);
+    const t = loopback(fetch);
+    await t.fetchBytes({ url: '/v2/x/tags/list' });
+    expect(urls).toEqual(['https://127.0.0.1:5000/v2/', 'https://127.0.0.1:5000/v2/x/tags/list']);
+    // Certificates are verified: no dispatcher that skips verification.
+    expect(dispatchers).toEqual([false, false]);
+    expect(t.baseUrl).toBe('https://127.0.0.1:5000');
+  });
+
+  it('moves to HTTPS when the certificate is refused, and reports that, not retried', async () => {
+    const refused = networkFailure('self-signed certificate', 'DEPTH_ZERO_SELF_SIGNED_CERT');
+    const { fetch, urls } = scripted([refused, refused]);
+    const t = loopback(fetch);
+    await expect(t.fetchBytes({ url: '/v2/_catalog' })).rejects.toMatchObject({ code: 'TLS', message: expect.stringContaining('TLS certificate of 127.0.0.1:5000 not accepted') });
+    expect(urls).toEqual(['https://127.0.0.1:5000/v2/', 'https://127.0.0.1:5000/v2/_catalog']);
+  });
+
+  it.each([
+    ['plain HTTP on the port', 'ERR_SSL_WRONG_VERSION_NUMBER'],
+    ['nothing listening', 'ECONNREFUSED'],
+  ])('stays on plain HTTP when the HTTPS probe fails with %s', async (_what, code) => {
+    const { fetch, urls } = scripted([networkFailure(code, code), () => new Response('{}', { status: 200 })]);
+    const t = loopback(fetch);
+    await t.fetchBytes({ url: '/v2/' });
+    expect(urls).toEqual(['https://127.0.0.1:5000/v2/', 'http://127.0.0.1:5000/v2/']);
+    expect(t.baseUrl).toBe('http://127.0.0.1:5000');
+  });
+});
 });
