@@ -112,6 +112,7 @@ export async function scanSources(sources: Source[], writer: DatasetWriter, opti
   const queueLayer = (layer: Layer, image: Image): Promise<string> => {
     const digest = layer.descriptor.digest;
     options.progress?.layerQueued?.(layer);
+    // Of the layers waiting, the biggest start first: fewer workers idle while one big layer finishes last.
     return layerQueue.add(async () => {
       writer.beginLayer(digest);
       try {
@@ -137,7 +138,7 @@ export async function scanSources(sources: Source[], writer: DatasetWriter, opti
         options.progress?.layerDone?.(undefined);
         throw err === fatal ? err : withContext(err, { image: image.name, layer: digest }, 'INTERNAL');
       }
-    }) as Promise<string>;
+    }, { priority: layer.descriptor.size ?? 0 }) as Promise<string>;
   };
 
   const imageTasks = new Map<string, Promise<void>>();
