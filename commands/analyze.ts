@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
-import { Command, Flags } from '@oclif/core';
-import { describeError, exitCodeFor } from '../src/cli/errors.js';
+import { Flags } from '@oclif/core';
+import { ImgscanCommand } from './_base.js';
+import { fail } from './_fail.js';
 import { analyzeDataset } from '../src/analysis/analyze.js';
 import { checkImage } from '../src/analysis/image-check.js';
 import { formatAnalysis, formatImageCheck } from '../src/analysis/report/text.js';
@@ -13,7 +14,7 @@ const GATE_FAILED = 4;
 
 export type AnalyzeResult = { summary: Summary; files: string[]; seconds: { queries: number; report: number; steps: Record<string, number> } } | ImageCheck;
 
-export default class Analyze extends Command {
+export default class Analyze extends ImgscanCommand {
   static override summary = 'Measure redundancy in a scanned dataset: layers, files, chunks, images, storage designs.';
   static override description = `Reads every Parquet part under --data (runs and shards) and writes into --out report.md with SVG charts beside it, csv/ (one file per table) and summary.json. Every figure is defined in docs/analyze.md.
 
@@ -51,7 +52,7 @@ With --image REF, prints one image's content waste, path waste (as dive) and ima
       if (!this.jsonEnabled()) this.log(formatAnalysis(a.summary, a.files, resolve(flags.out)));
       return { summary: a.summary, files: a.files, seconds: a.seconds };
     } catch (err) {
-      return this.error(describeError(err), { exit: exitCodeFor(err) });
+      return fail(this, err);
     }
   }
 }

@@ -1,10 +1,11 @@
 import { resolve } from 'node:path';
-import { Command, Flags } from '@oclif/core';
-import { describeError, exitCodeFor } from '../../src/cli/errors.js';
+import { Flags } from '@oclif/core';
+import { ImgscanCommand } from '../_base.js';
+import { fail } from '../_fail.js';
 import { analyzeTrace, type TraceAnalysis } from '../../src/trace/analysis/analyze.js';
 import { parseDuration } from '../../src/trace/units.js';
 
-export default class TraceAnalyze extends Command {
+export default class TraceAnalyze extends ImgscanCommand {
   static override summary = 'Characterize an ingested registry trace: request mix, sizes, rate, popularity, re-access, clients.';
   static override description = `Reads the trace_requests table under --data and writes analyze.md, one CSV per table and SVG charts into --out:
 request mix (method x kind, endpoints, status codes), response size CDF, request rate over time, popularity skew (share of requests to the top 1% / 10% of objects, Zipf exponent fit), re-access distance, and the activity of clients and repositories.`;
@@ -29,7 +30,7 @@ request mix (method x kind, endpoints, status codes), response size CDF, request
       this.log(formatSummary(a));
       return a;
     } catch (err) {
-      return this.error(describeError(err), { exit: exitCodeFor(err) });
+      return fail(this, err);
     }
   }
 }

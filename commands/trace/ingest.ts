@@ -1,10 +1,11 @@
 import { resolve } from 'node:path';
-import { Args, Command, Flags } from '@oclif/core';
-import { describeError, exitCodeFor } from '../../src/cli/errors.js';
+import { Args, Flags } from '@oclif/core';
+import { ImgscanCommand } from '../_base.js';
+import { fail } from '../_fail.js';
 import { formatBytes, Progress } from '../../src/cli/progress.js';
 import { ingestTraces, type IngestSummary } from '../../src/trace/ingest.js';
 
-export default class TraceIngest extends Command {
+export default class TraceIngest extends ImgscanCommand {
   static override summary = 'Read registry trace files (JSON arrays or pandas CSV) into a Parquet table.';
   static override description = `Streams each file (gzip accepted), parses every request URI into repository, kind (manifest, blob, other) and digest or tag, and writes the trace_requests table as Parquet under --data (schemas/trace.sql). Ingesting a file again replaces the rows of the same file name.
 
@@ -46,7 +47,7 @@ Accepted forms: a JSON array of records with the fields host, http.request.durat
       return summary;
     } catch (err) {
       progress?.stop();
-      return this.error(describeError(err), { exit: exitCodeFor(err) });
+      return fail(this, err);
     }
   }
 }

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
-import { Command, Flags } from '@oclif/core';
-import { describeError, exitCodeFor } from '../../src/cli/errors.js';
+import { Flags } from '@oclif/core';
+import { ImgscanCommand } from '../_base.js';
+import { fail } from '../_fail.js';
 import { formatBytes, Progress } from '../../src/cli/progress.js';
 import { defaultLatency, type LatencyModel } from '../../src/trace/latency.js';
 import { defaultPolicyParams, policies } from '../../src/trace/policies/index.js';
@@ -17,7 +18,7 @@ const latencyFlags = {
   'backend-ms-per-mib': ['backendMsPerMiB', 'backend storage (a miss): ms per MiB'],
 } as const;
 
-export default class TraceSimulate extends Command {
+export default class TraceSimulate extends ImgscanCommand {
   static override summary = 'Replay an ingested trace through cache policies and sweep cache sizes.';
   static override description = `Replays the successful blob and manifest GETs in timestamp order through every policy at every cache size (manifest PUT/DELETE invalidate) and writes simulate.md, simulate.csv and charts of hit ratio, byte hit ratio and latency saved vs cache size into --out.
 
@@ -80,7 +81,7 @@ Policies: ${Object.entries(policies)
       return summary;
     } catch (err) {
       progress?.stop();
-      return this.error(describeError(err), { exit: exitCodeFor(err) });
+      return fail(this, err);
     }
   }
 }

@@ -143,7 +143,7 @@ describe('trace ingest, analyze and simulate', () => {
     const j = await cli(['trace', 'ingest', path, '--data', join(dir, 'data-bad'), '--json']);
     expect(j.code).toBe(1);
     expect(j.stderr).toBe('');
-    expect(JSON.parse(j.stdout).error.message).toContain('record 4 (line 5)');
+    expect(JSON.parse(j.stdout).error).toMatchObject({ code: 'TRACE_INVALID', message: expect.stringContaining('record 4 (line 5)'), context: { path } });
     writeFileSync(join(dir, 'truncated.json'), '[{"timestamp":"2017-06-20T00:00:00Z","http.request.method":"GET","http.request.uri":"v2/a/blobs/b"},{"timestamp":');
     const t = await cli(['trace', 'ingest', join(dir, 'truncated.json'), '--data', join(dir, 'data-bad')]);
     expect(t.code).toBe(1);
