@@ -130,9 +130,9 @@ export class LayerPool {
         sink.bytes?.(own.byteLength);
         send({ type: 'chunk', id, data: own }, [own.buffer as ArrayBuffer]);
         for (;;) {
-          const done = Atomics.load(consumed, 0);
-          if (sent - Number(done) <= maxUnackedBytes || !this.pending.has(id)) break;
-          const wait = Atomics.waitAsync(consumed, 0, done, 1000);
+          const released = Atomics.load(consumed, 0);
+          if (sent - Number(released) <= maxUnackedBytes || !this.pending.has(id)) break;
+          const wait = Atomics.waitAsync(consumed, 0, released, 1000);
           if (wait.async) await Promise.race([wait.value, new Promise<void>((r) => (p.wake = r))]);
         }
       }

@@ -1,4 +1,4 @@
-import { closeSync, existsSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, linkSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 
@@ -48,6 +48,28 @@ export class Claims {
     this.timer = setInterval(() => this.heartbeat(), heartbeatMs);
     this.timer.unref();
     liveWriters.add(writer);
+    this.sweep();
+  }
+
+  /**
+   * Removes what writers that are gone left behind (a writer killed between its commit and the release of its
+   * claims leaves claims nobody will ask for again): their claims, and waiting markers of no claim.
+   */
+  private sweep(): void {
+    const names = readdirSync(this.dir);
+    for (const name of names) {
+      if (name.endsWith('.waiting') || name.includes('.broken-')) continue;
+      const holder = this.readHolder(name);
+      if (holder !== 'gone' && holder !== null && this.isStale(name, holder)) this.breakStale(name, holder);
+    }
+    for (const name of names) {
+      if (!name.endsWith('.waiting') || existsSync(this.path(name.slice(0, -'.waiting'.length)))) continue;
+      try {
+        if (Date.now() - statSync(this.path(name)).mtimeMs > 60_000) rmSync(this.path(name), { force: true });
+      } catch {
+        // Removed meanwhile.
+      }
+    }
   }
 
   private path(name: string): string {

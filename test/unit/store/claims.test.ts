@@ -63,6 +63,23 @@ describe('Claims', () => {
     }
   });
 
+  it('clears claims of writers that are gone when a writer opens, and keeps live ones', () => {
+    const dir = tmp();
+    new Claims(dir, 'first').close();
+    foreignClaim(dir, 'layer-dead', { host: hostname(), pid: deadPid() });
+    foreignClaim(dir, 'layer-mine', { host: hostname(), pid: process.pid });
+    const remote = foreignClaim(dir, 'layer-remote', { host: 'some-other-host', pid: 1 });
+    writeFileSync(join(dir, claimsDirName, 'layer-dead.waiting'), '');
+    const c = new Claims(dir, 'c');
+    try {
+      // 'layer-mine' names this pid but a writer that is not open here: gone too.
+      expect(readdirSync(join(dir, claimsDirName)).sort()).toEqual(['layer-dead.waiting', 'layer-remote']);
+      expect(existsSync(remote)).toBe(true);
+    } finally {
+      c.close();
+    }
+  });
+
   it('respects a claim of a live process on this host, and breaks it once that process is gone', async () => {
     const dir = tmp();
     const c = new Claims(dir, 'c');
