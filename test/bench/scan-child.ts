@@ -1,5 +1,5 @@
 // One measured scan in its own process: prints {seconds, maxRssBytes, summary} as JSON on stdout.
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { scanSources } from '../../src/pipeline/scan.js';
 import { openLocalSource } from '../../src/sources/open.js';
 import { DatasetWriter } from '../../src/store/writer.js';
@@ -15,4 +15,13 @@ const summary = await scanSources([openLocalSource(source)], writer, {
 const seconds = Number(process.hrtime.bigint() - started) / 1e9;
 const cpu = process.cpuUsage();
 writer.close();
-process.stdout.write(JSON.stringify({ seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, maxRssBytes: process.resourceUsage().maxRSS * 1024, summary }) + '\n');
+process.stdout.write(JSON.stringify({ seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, maxRssBytes: peakRss(), summary }) + '\n');
+
+/**
+ * Peak RSS of this program: VmHWM, the high-water mark of the memory image exec created. Not getrusage's
+ * maxRSS: Linux carries that across exec, so it would include the parent's RSS at fork.
+ */
+function peakRss(): number {
+  const m = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync('/proc/self/status', 'utf8'));
+  return m ? Number(m[1]) * 1024 : process.resourceUsage().maxRSS * 1024;
+}
