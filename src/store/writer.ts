@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckDBAppender, DuckDBTimestampValue } from '@duckdb/node-api';
 import { ImgscanError } from '../errors.js';
@@ -8,6 +8,9 @@ import { Claims, claimName } from './claims.js';
 import { beginBatch, commitBatch, listParts, partPath, recoverDataset } from './parts.js';
 import type { TableRows } from './rows.js';
 import { datasetSchema, type Column, type TableName, tableNames } from './schema.js';
+
+/** DuckDB memory for staged rows; more spills to disk (measured: 2 M staged rows, peak RSS 275 MiB vs 421 at 128 MB). */
+const stagingMemory = '48MB';
 
 /**
  * Writes rows into a dataset directory in atomic batches. Rows are appended (DuckDB Appender) to an in-memory
@@ -33,6 +36,7 @@ export class DatasetWriter {
     readonly dataDir: string,
     private readonly staging: Db,
     private readonly writerId: string,
+    private readonly spillDir: string,
   ) {
     this.claims = new Claims(dataDir, writerId);
   }
@@ -41,11 +45,16 @@ export class DatasetWriter {
   static async open(dataDir: string, options: { writerTag?: string } = {}): Promise<DatasetWriter> {
     mkdirSync(dataDir, { recursive: true });
     recoverDataset(dataDir);
-    const staging = await Db.open(':memory:', { threads: '1', memory_limit: '128MB' });
+    const tag = options.writerTag ? `${options.writerTag}-` : '';
+    const writerId = `${tag}${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
+    // Staged rows beyond the memory limit spill to a pending dir of the data dir (removed on close; recovery
+    // removes it once its writer is gone): a layer with millions of rows, which must stay staged until it
+    // ends, does not grow the process.
+    const spill = beginBatch(dataDir, `stage-${writerId}`);
+    const staging = await Db.open(':memory:', { threads: '1', memory_limit: stagingMemory, temp_directory: spill });
     const schema = datasetSchema();
     for (const table of tableNames) await staging.run(schema.get(table)!.ddl.replace(`CREATE TABLE ${table}`, `CREATE TABLE stage_${table}`));
-    const tag = options.writerTag ? `${options.writerTag}-` : '';
-    const writer = new DatasetWriter(dataDir, staging, `${tag}${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`);
+    const writer = new DatasetWriter(dataDir, staging, writerId, spill);
     await writer.refresh();
     await writer.openAppenders();
     return writer;
@@ -273,6 +282,7 @@ export class DatasetWriter {
     }
     this.appenders.clear();
     this.staging.close();
+    rmSync(this.spillDir, { recursive: true, force: true });
   }
 }
 

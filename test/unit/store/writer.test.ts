@@ -81,6 +81,24 @@ describe('DatasetWriter', () => {
   });
 });
 
+describe('DatasetWriter spill directory', () => {
+  it('stages beside the data, removes its spill dir on close, and a dead writer\'s is removed by the next', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'imgscan-w-'));
+    const spills = () => readdirSync(join(dir, '_pending')).filter((n) => n.startsWith('stage-'));
+    const w = await DatasetWriter.open(dir);
+    expect(spills()).toHaveLength(1);
+    w.close();
+    expect(spills()).toEqual([]);
+    // A writer killed before closing leaves its spill dir with its owner: gone when its pid is dead.
+    mkdirSync(join(dir, '_pending', 'stage-dead'), { recursive: true });
+    writeFileSync(join(dir, '_pending', 'stage-dead', 'owner.json'), JSON.stringify({ host: hostname(), pid: 2 ** 22 + 1, started: Date.now() }));
+    const next = await DatasetWriter.open(dir);
+    expect(spills()).toHaveLength(1);
+    expect(spills()).not.toContain('stage-dead');
+    next.close();
+  });
+});
+
 describe('recoverDataset', () => {
   async function stagedBatch(): Promise<{ dir: string; batch: string; parts: string[] }> {
     // Produce real part files with a writer, then move them back into a pending batch to simulate a crash.
