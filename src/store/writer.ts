@@ -11,6 +11,11 @@ import { datasetSchema, type Column, type TableName, tableNames } from './schema
 
 /** DuckDB memory for staged rows; more spills to disk (measured: 2 M staged rows, peak RSS 275 MiB vs 421 at 128 MB). */
 const stagingMemory = '48MB';
+/**
+ * Rows per Parquet row group. The writer holds a row group in memory while it encodes it: 30 720 rows keep a
+ * commit of 150 k rows some 35 MiB lower than DuckDB's 122 880, and still give readers large groups.
+ */
+const rowGroupRows = 30_720;
 
 /**
  * Writes rows into a dataset directory in atomic batches. Rows are appended (DuckDB Appender) to an in-memory
@@ -251,7 +256,7 @@ export class DatasetWriter {
         const dir = beginBatch(this.dataDir, batch);
         for (const table of ready.keys()) {
           const file = join(dir, `${table}.parquet`);
-          await this.staging.run(`COPY (SELECT * FROM stage_${table}${keep(table)}) TO ${sqlString(file)} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)`);
+          await this.staging.run(`COPY (SELECT * FROM stage_${table}${keep(table)}) TO ${sqlString(file)} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE ${rowGroupRows})`);
         }
         commitBatch(this.dataDir, batch);
         for (const table of ready.keys()) this.loadedParts.add(partPath(this.dataDir, table, batch));
