@@ -21,7 +21,6 @@ interface Pending {
   resolve(layer: LayerRow): void;
   reject(err: ImgscanError): void;
   wake?: () => void;
-  failed?: ImgscanError;
 }
 
 interface Slot {
@@ -88,7 +87,6 @@ export class LayerPool {
         break;
       case 'error': {
         const err = new ImgscanError(msg.error.code, msg.error.message, msg.error.context);
-        p.failed = err;
         slot.worker.postMessage({ type: 'abort', id: msg.id } satisfies ToWorker);
         this.finish(msg.id)?.reject(err);
         break;

@@ -1,4 +1,5 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { tableNames } from './schema.js';
@@ -8,6 +9,7 @@ import { tableNames } from './schema.js';
  *
  *   DATA/<table>/<batch>.parquet      committed parts, read with a glob
  *   DATA/_pending/<batch>/            a batch being written: <table>.parquet files, owner.json, then COMMIT
+ *   DATA/_pending/.building-<host>-<pid>-<random>/   a batch directory being created (renamed to <batch>)
  *
  * A batch is committed once its COMMIT marker exists (written by an atomic rename); its parts are then moved
  * into place. Recovery rolls committed batches forward and drops uncommitted ones whose writer is gone, so a
@@ -26,11 +28,42 @@ export function pendingDir(dataDir: string, batch: string): string {
   return join(dataDir, pendingDirName, batch);
 }
 
+/**
+ * Creates a pending batch directory with its owner file. The directory is built under a temporary name that
+ * says who builds it (host and pid) and renamed into place, so a batch directory always names its owner and a
+ * writer killed half-way leaves a temporary one that recovery can tell is abandoned.
+ */
 export function beginBatch(dataDir: string, batch: string): string {
   const dir = pendingDir(dataDir, batch);
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, ownerFile), JSON.stringify({ host: hostname(), pid: process.pid, started: Date.now() }));
+  const temp = join(dataDir, pendingDirName, `${buildingPrefix}${hostTag()}-${process.pid}-${randomBytes(4).toString('hex')}`);
+  mkdirSync(temp, { recursive: true });
+  writeFileSync(join(temp, ownerFile), JSON.stringify({ host: hostname(), pid: process.pid, started: Date.now() }));
+  renameSync(temp, dir);
   return dir;
+}
+
+/** Prefix of a batch directory being created (see `beginBatch`). */
+const buildingPrefix = '.building-';
+
+/** This host's name as it may appear in a file name. */
+function hostTag(): string {
+  return hostname().replace(/[^A-Za-z0-9.]/g, '_');
+}
+
+function pidIsGone(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
+
+/** A directory left half-built by `beginBatch`: abandoned when its builder on this host is gone, or long ago. */
+function builderIsGone(root: string, name: string): boolean {
+  const m = /^(.*)-(\d+)-[0-9a-f]+$/.exec(name.slice(buildingPrefix.length));
+  if (m && m[1] === hostTag()) return Number(m[2]) !== process.pid && pidIsGone(Number(m[2]));
+  return Date.now() - statSync(join(root, name)).mtimeMs > staleAfterMs;
 }
 
 /** Marks a pending batch committed, then moves its parts into place. */
@@ -59,15 +92,7 @@ function rollForward(dataDir: string, batch: string): void {
 function ownerIsGone(dir: string): boolean {
   try {
     const owner = JSON.parse(readFileSync(join(dir, ownerFile), 'utf8')) as { host: string; pid: number; started: number };
-    if (owner.host === hostname()) {
-      if (owner.pid === process.pid) return false;
-      try {
-        process.kill(owner.pid, 0);
-        return false;
-      } catch {
-        return true;
-      }
-    }
+    if (owner.host === hostname()) return owner.pid !== process.pid && pidIsGone(owner.pid);
     return Date.now() - owner.started > staleAfterMs;
   } catch {
     // No owner file: the writer died before writing it, or it is unreadable.
@@ -83,6 +108,13 @@ export function recoverDataset(dataDir: string): { rolledForward: number; droppe
   if (!existsSync(root)) return { rolledForward, dropped };
   for (const batch of readdirSync(root)) {
     const dir = join(root, batch);
+    if (batch.startsWith(buildingPrefix)) {
+      if (builderIsGone(root, batch)) {
+        rmSync(dir, { recursive: true, force: true });
+        dropped++;
+      }
+      continue;
+    }
     if (existsSync(join(dir, commitMarker))) {
       rollForward(dataDir, batch);
       rolledForward++;

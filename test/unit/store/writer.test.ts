@@ -139,6 +139,15 @@ describe('recoverDataset', () => {
     expect(readdirSync(join(dir, '_pending'))).toEqual([]);
   });
 
+  it('drops a batch directory left half-built by a writer that is gone, and keeps those still being built', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'imgscan-w-'));
+    const host = hostname().replace(/[^A-Za-z0-9.]/g, '_');
+    const names = [`.building-${host}-${2 ** 22 + 1}-0a1b`, `.building-${host}-${process.pid}-0a1b`, `.building-other_host-${2 ** 22 + 1}-0a1b`];
+    for (const n of names) mkdirSync(join(dir, '_pending', n), { recursive: true });
+    expect(recoverDataset(dir)).toEqual({ rolledForward: 0, dropped: 1 });
+    expect(readdirSync(join(dir, '_pending')).sort()).toEqual(names.slice(1).sort());
+  });
+
   it('keeps an uncommitted batch whose writer is alive', async () => {
     const { dir, batch } = await stagedBatch();
     writeFileSync(join(pendingDir(dir, batch), 'owner.json'), JSON.stringify({ host: hostname(), pid: process.ppid, started: Date.now() }));
