@@ -3,9 +3,11 @@ import { ImgscanError } from '../errors.js';
 import { LayerScanner } from '../layers/scan-layer.js';
 import type { FromWorker, ToWorker } from './messages.js';
 import { encodeChunks, encodeFiles, transferables } from './row-codec.js';
+import { youngCollector } from './young-gc.js';
 
 /** A worker thread that scans the layers it is sent, one at a time per job id. */
 const port = parentPort!;
+const collect = youngCollector(4 << 20);
 const scanners = new Map<number, { scanner: LayerScanner; consumed: BigInt64Array; tail: Promise<void>; failed: boolean }>();
 
 function post(message: FromWorker, transfer?: ArrayBuffer[]): void {
@@ -50,6 +52,7 @@ port.on('message', (msg: ToWorker) => {
         }
         Atomics.add(state.consumed, 0, BigInt(data.byteLength));
         Atomics.notify(state.consumed, 0);
+        collect(data.byteLength);
       });
       break;
     }
