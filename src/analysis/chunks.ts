@@ -2,15 +2,8 @@ import type { AnalysisDb } from './db.js';
 import { dedupRatio, savings } from './figures.js';
 import type { ChunkerFigures, ChunkFigures } from './types.js';
 
-interface ChunkRow {
-  chunker: string;
-  layers: number;
-  files_size: number;
-  chunk_refs: number;
-  chunk_bytes_total: number;
-  chunks_distinct: number;
-  chunk_bytes_distinct: number;
-}
+/** A row of the chunk query: the measured columns of ChunkerFigures. */
+type ChunkRow = Pick<ChunkerFigures, 'chunker' | 'layers' | 'files_size' | 'chunk_refs' | 'chunk_bytes_total' | 'chunks_distinct' | 'chunk_bytes_distinct'>;
 
 /** "fastcdc-16384-4096-65536" to its algorithm and average / min / max chunk sizes (null when not in the name). */
 export function parseChunker(name: string): { algorithm: string; avg: number | null; min: number | null; max: number | null } {
