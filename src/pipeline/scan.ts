@@ -153,11 +153,17 @@ export async function scanSources(sources: Source[], writer: DatasetWriter, opti
   const storeImageOnce = async (image: Image) => {
     const rows = imageRows(image);
     // Another writer of the data dir storing the same image: wait for it, then only add the refs.
-    while (!writer.hasImage(image.digest) && !writer.claimImage(image.digest)) await writer.awaitImage(image.digest, commitIfWaited);
-    if (!writer.hasImage(image.digest)) await writer.refresh();
+    let claimed = false;
+    while (!writer.hasImage(image.digest)) {
+      if ((claimed = writer.claimImage(image.digest))) break;
+      await writer.awaitImage(image.digest, commitIfWaited);
+    }
+    // Claimed: it may have been committed by another writer just before; then the claim is given back. Not
+    // claimed here, the image is staged by this writer, whose claim must stay until its commit.
+    if (claimed) await writer.refresh();
     const newRefs = rows.image_refs.filter((r) => !writer.hasRef(r));
     if (writer.hasImage(image.digest)) {
-      writer.releaseImage(image.digest);
+      if (claimed) writer.releaseImage(image.digest);
       summary.images_already_stored++;
       writer.add('image_refs', newRefs);
       summary.image_refs_added += newRefs.length;
