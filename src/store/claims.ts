@@ -33,10 +33,6 @@ export function claimName(kind: 'layer' | 'image', digest: string): string {
 /** Writers open in this process: a claim of this pid by a writer not in the set was left by a closed one. */
 const liveWriters = new Set<string>();
 
-function isLiveWriter(writer: string): boolean {
-  return liveWriters.has(writer);
-}
-
 export class Claims {
   private readonly dir: string;
   private readonly held = new Set<string>();
@@ -122,7 +118,7 @@ export class Claims {
 
   private isStale(name: string, holder: Holder | null): boolean {
     if (holder && holder.host === hostname()) {
-      if (holder.pid === process.pid) return holder.writer !== this.writer && !isLiveWriter(holder.writer);
+      if (holder.pid === process.pid) return !liveWriters.has(holder.writer);
       try {
         process.kill(holder.pid, 0);
       } catch (err) {

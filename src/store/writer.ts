@@ -24,7 +24,6 @@ const rowGroupRows = 30_720;
 export class DatasetWriter {
   private readonly appenders = new Map<TableName, DuckDBAppender>();
   private readonly counts = new Map<TableName, number>();
-  private readonly layerDigests = new Set<string>();
   private readonly imageDigests = new Set<string>();
   private readonly refKeys = new Set<string>();
   private readonly diffIds = new Map<string, string>();
@@ -75,7 +74,6 @@ export class DatasetWriter {
     try {
       if (parts.layers.length > 0) {
         for (const r of await db.all<{ d: string; diff_id: string }>(`SELECT layer_digest AS d, any_value(diff_id) AS diff_id FROM ${from(parts.layers)} GROUP BY 1`)) {
-          this.layerDigests.add(r.d);
           this.diffIds.set(r.d, r.diff_id);
         }
       }
@@ -136,7 +134,7 @@ export class DatasetWriter {
 
   /** True when the layer is stored, or finished and staged for the next batch. */
   hasLayer(digest: string): boolean {
-    return this.layerDigests.has(digest);
+    return this.diffIds.has(digest);
   }
 
   /** The diff_id of a stored layer. */
@@ -175,7 +173,6 @@ export class DatasetWriter {
     this.counts.set(table, (this.counts.get(table) ?? 0) + rows.length);
     if (table === 'layers') {
       for (const r of rows as TableRows['layers'][]) {
-        this.layerDigests.add(r.layer_digest);
         this.diffIds.set(r.layer_digest, r.diff_id);
         this.staged.add(claimName('layer', r.layer_digest));
       }
