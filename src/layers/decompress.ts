@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import { createGunzip, type Gunzip, type ZlibOptions } from 'node:zlib';
+import { constants as zlibConstants, createGunzip, type Gunzip, type ZlibOptions } from 'node:zlib';
 import { ImgscanError } from '../errors.js';
 import type { Compression } from '../store/rows.js';
 
@@ -13,11 +13,11 @@ export function sniffCompression(head: Uint8Array): Compression {
 /** Bytes `sniffCompression` needs to decide. */
 export const SNIFF_BYTES = 4;
 
-/** zlib output chunk size. The 16 KiB default is 2.5x slower; 1 MiB is a little faster than 256 KiB. */
-export const GZIP_CHUNK_SIZE = 1 << 20;
-
-/** zstd output buffer size (reused: consumers must not keep the slices they are given). */
-export const ZSTD_OUT_SIZE = 1 << 20;
+/**
+ * Output buffer size of the decompressors, reused: consumers must not keep the slices they are given. For
+ * zlib, the 16 KiB default chunk is 2.5x slower; 1 MiB is a little faster than 256 KiB.
+ */
+export const OUT_SIZE = 1 << 20;
 
 /**
  * Receives decompressed bytes in order. A slice is only valid during the call.
@@ -25,7 +25,10 @@ export const ZSTD_OUT_SIZE = 1 << 20;
  */
 export type OutputHandler = (chunk: Uint8Array) => void;
 
-/** Push-based decompressor. Await `write` when it returns a promise (backpressure). */
+/**
+ * Push-based decompressor. Await `write` when it returns a promise (backpressure); the chunk is free for reuse
+ * once `write` has returned, or its promise has resolved.
+ */
 export interface Decompressor {
   write(chunk: Uint8Array): void | Promise<void>;
   /** Flushes everything; rejects with DECOMPRESS_FAILED when the stream is truncated. */
@@ -34,10 +37,16 @@ export interface Decompressor {
   destroy(): void;
 }
 
-export function createDecompressor(compression: Compression, onOutput: OutputHandler): Decompressor {
+/**
+ * How gzip is inflated: 'sync' on the calling thread through the zlib handle (the default where this Node
+ * has it, see SyncGunzip), or 'stream', Node's zlib stream, which inflates on the libuv pool.
+ */
+export type GzipInflater = 'sync' | 'stream';
+
+export function createDecompressor(compression: Compression, onOutput: OutputHandler, gzip: GzipInflater = SyncGunzip.supported() ? 'sync' : 'stream'): Decompressor {
   switch (compression) {
     case 'gzip':
-      return new GzipDecompressor(onOutput);
+      return gzip === 'sync' ? new SyncGunzip(onOutput) : new GzipDecompressor(onOutput);
     case 'zstd':
       return new ZstdDecompressor(onOutput);
     case 'none':
@@ -60,9 +69,9 @@ class PassThrough implements Decompressor {
 }
 
 /**
- * Node's zlib stream; it decodes every member of a multi-member gzip. Inflate runs on the libuv pool, so
- * output is handled in a microtask: zlib has already started on the next block by then and the two overlap.
- * A throw from the handler destroys the stream.
+ * Node's zlib stream (where the handle that SyncGunzip drives is missing); it decodes every member of a
+ * multi-member gzip. Inflate runs on the libuv pool, so output is handled in a microtask: zlib has already
+ * started on the next block by then and the two overlap. A throw from the handler destroys the stream.
  */
 class GzipDecompressor implements Decompressor {
   private readonly z: Gunzip;
@@ -87,7 +96,7 @@ class GzipDecompressor implements Decompressor {
 
   constructor(private readonly onOutput: OutputHandler) {
     // zlib streams pass stream options on to Transform; the type does not list them.
-    const options = { chunkSize: GZIP_CHUNK_SIZE, writableHighWaterMark: GZIP_CHUNK_SIZE } as ZlibOptions;
+    const options = { chunkSize: OUT_SIZE, writableHighWaterMark: OUT_SIZE } as ZlibOptions;
     this.z = createGunzip(options);
     this.z.on('data', (out: Buffer) => {
       this.queue.push(out);
@@ -102,17 +111,17 @@ class GzipDecompressor implements Decompressor {
     this.closed = new Promise((resolve) => this.z.once('close', resolve));
   }
 
-  write(chunk: Uint8Array): void | Promise<void> {
+  /** Resolves once zlib has taken the whole chunk in: the caller may then reuse it. */
+  write(chunk: Uint8Array): Promise<void> {
     if (this.error !== null) throw this.error;
-    if (this.z.write(chunk)) return;
     return new Promise<void>((resolve) => {
+      // The callback comes once the chunk is processed; a stream destroyed by an error in it closes instead.
       const done = () => {
-        this.z.off('drain', done);
         this.z.off('close', done);
         resolve();
       };
-      this.z.on('drain', done);
       this.z.on('close', done);
+      this.z.write(chunk, done);
     }).then(() => {
       if (this.error !== null) throw this.error;
     });
@@ -132,6 +141,97 @@ class GzipDecompressor implements Decompressor {
   }
 }
 
+/** The native handle behind a Node zlib stream (what zlib's own *Sync functions drive). */
+interface ZlibHandle {
+  writeSync(flush: number, input: Uint8Array, inOff: number, inLen: number, out: Uint8Array, outOff: number, outLen: number): void;
+  onerror: (message: string, errno: number) => void;
+  close(): void;
+}
+
+/**
+ * The output buffer of this thread's synchronous decompressors (gzip and zstd): each write runs to its end
+ * before another starts, so the streams of a thread take turns with one buffer.
+ */
+let sharedOut: Buffer | undefined;
+const outputBuffer = (): Buffer => (sharedOut ??= Buffer.allocUnsafe(OUT_SIZE));
+
+/**
+ * gzip inflated on the calling thread, into one reused buffer: the handle of a Node Gunzip driven the way
+ * zlib.gunzipSync drives it, but kept open across writes. No stream machinery, no buffer allocated per output
+ * chunk, and no hand-off to the libuv pool: a worker's layer stays on its core. Multi-member gzip is decoded
+ * by the handle itself, as in the stream.
+ */
+class SyncGunzip implements Decompressor {
+  private static probe: boolean | undefined;
+  /** True when this Node exposes the handle API (`_handle.writeSync`, `_writeState`). */
+  static supported(): boolean {
+    if (SyncGunzip.probe === undefined) {
+      const z = createGunzip() as unknown as { _handle?: Partial<ZlibHandle>; _writeState?: Uint32Array };
+      SyncGunzip.probe = typeof z._handle?.writeSync === 'function' && z._writeState instanceof Uint32Array && z._writeState.length === 2;
+      (z as unknown as Gunzip).close();
+    }
+    return SyncGunzip.probe;
+  }
+
+  private readonly stream: Gunzip;
+  private readonly handle: ZlibHandle;
+  /** [avail_out, avail_in] after each writeSync. */
+  private readonly state: Uint32Array;
+  private readonly out: Buffer;
+  private error: ImgscanError | null = null;
+  private closed = false;
+
+  constructor(private readonly onOutput: OutputHandler) {
+    this.stream = createGunzip();
+    const internals = this.stream as unknown as { _handle: ZlibHandle; _writeState: Uint32Array };
+    this.handle = internals._handle;
+    this.state = internals._writeState;
+    // The stream's own handler would destroy the stream asynchronously; errors are taken here, synchronously.
+    this.handle.onerror = (message) => {
+      this.error ??= decompressFailed('gzip', new Error(message));
+    };
+    this.out = outputBuffer();
+  }
+
+  write(chunk: Uint8Array): void {
+    this.inflate(chunk, zlibConstants.Z_NO_FLUSH);
+  }
+
+  async end(): Promise<void> {
+    this.inflate(new Uint8Array(0), zlibConstants.Z_FINISH);
+    this.destroy();
+  }
+
+  destroy(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.stream.close();
+  }
+
+  private inflate(input: Uint8Array, flush: number): void {
+    if (this.error !== null) throw this.error;
+    if (this.closed) throw decompressFailed('gzip', new Error('write after end'));
+    const out = this.out;
+    let inOff = 0;
+    let inLen = input.length;
+    for (;;) {
+      this.handle.writeSync(flush, input, inOff, inLen, out, 0, out.length);
+      if (this.error !== null) {
+        this.destroy();
+        throw this.error;
+      }
+      const availOut = this.state[0]!;
+      const availIn = this.state[1]!;
+      const produced = out.length - availOut;
+      if (produced > 0) this.onOutput(out.subarray(0, produced));
+      // A full output buffer may hide more output; otherwise the input is used up (or the stream ended).
+      if (availOut !== 0) return;
+      inOff += inLen - availIn;
+      inLen = availIn;
+    }
+  }
+}
+
 interface ZstdDCtx {
   decompressStream(dst: Uint8Array, src: Uint8Array): [number, number, number];
   reset(directive: number): void;
@@ -146,8 +246,6 @@ let DCtx: (new () => ZstdDCtx) | undefined;
 /** Contexts of finished streams, reset and kept for the next (a context holds the window: up to 8 MiB). */
 const idleContexts: ZstdDCtx[] = [];
 const maxIdleContexts = 2;
-/** Decompression is synchronous, so the streams of a thread take turns with one output buffer. */
-let sharedOut: Buffer | undefined;
 
 /** zstd-napi's native context driven synchronously (no stream machinery); contexts and output buffer reused. */
 class ZstdDecompressor implements Decompressor {
@@ -158,7 +256,7 @@ class ZstdDecompressor implements Decompressor {
   constructor(private readonly onOutput: OutputHandler) {
     DCtx ??= (require('zstd-napi/binding') as { DCtx: new () => ZstdDCtx }).DCtx;
     this.dctx = idleContexts.pop() ?? new DCtx();
-    this.out = sharedOut ??= Buffer.allocUnsafe(ZSTD_OUT_SIZE);
+    this.out = outputBuffer();
   }
 
   /** Resets the context and keeps it for the next stream. */

@@ -1,4 +1,5 @@
 import type { ErrorCode, ErrorContext } from '../errors.js';
+import type { BlobFile } from '../sources/types.js';
 import type { LayerRow } from '../store/rows.js';
 import type { ChunkBatch, FileBatch } from './row-codec.js';
 
@@ -14,6 +15,8 @@ export interface LayerJob {
 export type ToWorker =
   /** `consumed`: a shared counter of the compressed bytes the worker has taken in (flow control). */
   | { type: 'start'; id: number; job: LayerJob; consumed: BigInt64Array }
+  /** A blob in a local file, read by the worker itself; `consumed` counts the bytes read (progress). */
+  | { type: 'file'; id: number; job: LayerJob; file: BlobFile; consumed: BigInt64Array }
   | { type: 'chunk'; id: number; data: Uint8Array }
   | { type: 'end'; id: number }
   | { type: 'abort'; id: number };

@@ -4,6 +4,7 @@ import { ImgscanError, withContext } from '../errors.js';
 import { BlobVerifier } from '../layers/blob-verifier.js';
 import { LayerScanner } from '../layers/scan-layer.js';
 import { distModule } from '../paths.js';
+import type { BlobFile, Layer } from '../sources/types.js';
 import type { ChunkRow, FileRow, LayerRow } from '../store/rows.js';
 import type { FromWorker, LayerJob, ToWorker } from './messages.js';
 import { decodeChunks, decodeFiles } from './row-codec.js';
@@ -95,11 +96,48 @@ export class LayerPool {
   }
 
   /**
-   * Scans one layer from its compressed stream. Rejects with the scanner's typed error. The blob's digest and
-   * size are checked here, on the reading thread, while the worker decompresses and hashes the tar.
+   * Scans one layer. Rejects with the scanner's typed error. A blob in a local file is read by the worker
+   * itself, every step of the layer on one thread; other blobs are streamed to it from here.
    */
-  async scan(job: LayerJob, input: Readable, sink: LayerRowsSink): Promise<LayerRow> {
-    if (this.slots.length === 0) return scanInline(job, input, sink);
+  async scan(job: LayerJob, layer: Layer, sink: LayerRowsSink): Promise<LayerRow> {
+    if (this.slots.length === 0) return scanInline(job, await layer.open(), sink);
+    const file = layer.locate?.();
+    return file ? this.scanFile(job, file, sink) : this.scanStream(job, await layer.open(), sink);
+  }
+
+  /** A job on the least busy worker; `done` settles with the worker's answer (already handled if unawaited). */
+  private begin(sink: LayerRowsSink): { id: number; slot: Slot; pending: Pending; done: Promise<LayerRow> } {
+    const slot = this.slots.reduce((a, b) => (b.jobs.size < a.jobs.size ? b : a));
+    const id = this.nextId++;
+    const done = new Promise<LayerRow>((resolve, reject) => this.pending.set(id, { sink, resolve, reject }));
+    // The worker may fail the layer while the caller still reads the blob: the caller returns the rejection.
+    done.catch(() => undefined);
+    slot.jobs.add(id);
+    return { id, slot, pending: this.pending.get(id)!, done };
+  }
+
+  /** The worker reads the file; its count of bytes read drives progress. */
+  private async scanFile(job: LayerJob, file: BlobFile, sink: LayerRowsSink): Promise<LayerRow> {
+    const { id, slot, done } = this.begin(sink);
+    const consumed = new BigInt64Array(new SharedArrayBuffer(8));
+    slot.worker.postMessage({ type: 'file', id, job: { ...job, verifyBlob: 'scanner' }, file, consumed } satisfies ToWorker);
+    let reported = 0;
+    const report = () => {
+      const read = Number(Atomics.load(consumed, 0));
+      if (read > reported) sink.bytes?.(read - reported);
+      reported = Math.max(reported, read);
+    };
+    const timer = setInterval(report, 200);
+    try {
+      return await done;
+    } finally {
+      clearInterval(timer);
+      report();
+    }
+  }
+
+  /** The blob's digest and size are checked here, on the reading thread, while the worker decompresses. */
+  private async scanStream(job: LayerJob, input: Readable, sink: LayerRowsSink): Promise<LayerRow> {
     let verifier: BlobVerifier;
     try {
       verifier = new BlobVerifier(job.layerDigest, job.expectedSize);
@@ -107,13 +145,7 @@ export class LayerPool {
       input.destroy();
       throw err;
     }
-    const slot = this.slots.reduce((a, b) => (b.jobs.size < a.jobs.size ? b : a));
-    const id = this.nextId++;
-    const done = new Promise<LayerRow>((resolve, reject) => this.pending.set(id, { sink, resolve, reject }));
-    // The worker may fail the layer while the blob is still being read: the rejection is returned below.
-    done.catch(() => undefined);
-    const p = this.pending.get(id)!;
-    slot.jobs.add(id);
+    const { id, slot, pending: p, done } = this.begin(sink);
     const send = (m: ToWorker, transfer?: ArrayBuffer[]) => slot.worker.postMessage(m, transfer);
     // Bytes sent minus bytes the worker has consumed (a shared counter, no message per chunk) stay bounded.
     const consumed = new BigInt64Array(new SharedArrayBuffer(8));

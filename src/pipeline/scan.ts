@@ -117,8 +117,7 @@ export async function scanSources(sources: Source[], writer: DatasetWriter, opti
       writer.beginLayer(digest);
       try {
         if (fatal) throw fatal;
-        const input = await layer.open();
-        const row = await pool.scan({ layerDigest: digest, expectedSize: layer.descriptor.size, chunking: options.chunking }, input, {
+        const row = await pool.scan({ layerDigest: digest, expectedSize: layer.descriptor.size, chunking: options.chunking }, layer, {
           files: (rows) => {
             writer.add('files', rows);
             summary.files += rows.filter((r) => r.entry_type === 'file').length;

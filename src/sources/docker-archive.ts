@@ -92,6 +92,7 @@ export async function readArchiveImages(tree: FileTree, label: string): Promise<
         refs: refsOf(entry, label),
         name,
         openBlob: (d) => tree.open(paths.get(d.digest)!),
+        locateBlob: (d) => tree.locate(paths.get(d.digest)!),
       }),
     );
   }

@@ -3,6 +3,7 @@ import { open, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { ImgscanError } from '../errors.js';
+import type { BlobFile } from './types.js';
 
 /** Read access to the files of an image layout, whether a directory or a tar archive holds them. */
 export interface FileTree {
@@ -14,6 +15,8 @@ export interface FileTree {
   /** The first `n` bytes (fewer if the file is shorter). */
   head(path: string, n: number): Promise<Buffer>;
   open(path: string): Promise<Readable>;
+  /** Where the file's bytes lie on disk. */
+  locate(path: string): BlobFile;
 }
 
 /** A FileTree over a directory. */
@@ -52,6 +55,11 @@ export class DirTree implements FileTree {
   async open(path: string): Promise<Readable> {
     if (!this.exists(path)) throw missing(this.location, path);
     return createReadStream(join(this.location, path), { highWaterMark: 1 << 20 });
+  }
+
+  locate(path: string): BlobFile {
+    if (!this.exists(path)) throw missing(this.location, path);
+    return { path: join(this.location, path), offset: 0, size: this.size(path) };
   }
 }
 

@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 import { ImgscanError, type ErrorContext } from '../errors.js';
 import { sha256Digest } from '../oci/digest.js';
 import type { Descriptor, ImageConfig, Manifest, Platform } from '../oci/types.js';
-import type { Image, ImageRef, Layer } from './types.js';
+import type { BlobFile, Image, ImageRef, Layer } from './types.js';
 
 /** Checks fetched bytes against the descriptor that named them. */
 export function verifyBytes(bytes: Uint8Array, desc: Pick<Descriptor, 'digest' | 'size'>, what: string, context: ErrorContext): void {
@@ -35,6 +35,8 @@ export interface ImageParts {
   indexDigest?: string;
   convertedFromSchema1?: boolean;
   openBlob(desc: Descriptor): Promise<Readable>;
+  /** Where a blob lies in a local file, for sources that keep blobs in files. */
+  locateBlob?(desc: Descriptor): BlobFile;
 }
 
 /** An Image built from parts that an adapter has already fetched and verified. */
@@ -49,6 +51,7 @@ export class StaticImage implements Image {
   readonly indexDigest?: string;
   readonly convertedFromSchema1: boolean;
   private readonly openBlob: (desc: Descriptor) => Promise<Readable>;
+  private readonly locateBlob: ((desc: Descriptor) => BlobFile) | undefined;
 
   constructor(parts: ImageParts) {
     this.digest = parts.digest;
@@ -61,14 +64,17 @@ export class StaticImage implements Image {
     this.indexDigest = parts.indexDigest;
     this.convertedFromSchema1 = parts.convertedFromSchema1 ?? false;
     this.openBlob = parts.openBlob;
+    this.locateBlob = parts.locateBlob;
   }
 
   layers(): Layer[] {
     const diffIds = this.config.rootfs?.diff_ids ?? [];
+    const locate = this.locateBlob;
     return this.manifest.layers.map((descriptor, i) => ({
       descriptor,
       diffId: diffIds[i],
       open: () => this.openBlob(descriptor),
+      ...(locate && { locate: () => locate(descriptor) }),
     }));
   }
 }

@@ -92,6 +92,7 @@ async function loadImage(tree: FileTree, r: Resolved, refs: ImageRef[], name: st
     name,
     indexDigest: r.indexDigest,
     openBlob: (d) => tree.open(blobPath(d.digest)),
+    locateBlob: (d) => tree.locate(blobPath(d.digest)),
   });
 }
 

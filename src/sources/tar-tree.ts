@@ -3,6 +3,7 @@ import { open, type FileHandle } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { ImgscanError } from '../errors.js';
 import { type FileTree, missing } from './file-tree.js';
+import type { BlobFile } from './types.js';
 
 interface Member {
   offset: number;
@@ -74,6 +75,12 @@ export class TarTree implements FileTree {
     if (!m) throw missing(this.location, path);
     if (m.size === 0) return createReadStream(this.location, { start: 1, end: 0 });
     return createReadStream(this.location, { start: m.offset, end: m.offset + m.size - 1, highWaterMark: 1 << 20 });
+  }
+
+  locate(path: string): BlobFile {
+    const m = this.members.get(normalize(path));
+    if (!m) throw missing(this.location, path);
+    return { path: this.location, offset: m.offset, size: m.size };
   }
 }
 

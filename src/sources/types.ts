@@ -11,6 +11,13 @@ export interface ImageRef {
   tag: string | null;
 }
 
+/** Where a blob lies in a local file: `size` bytes from `offset` of `path`. */
+export interface BlobFile {
+  path: string;
+  offset: number;
+  size: number;
+}
+
 /** One layer of an image. Everything is lazy: nothing is read until `open` is called. */
 export interface Layer {
   /** The layer's descriptor in the manifest: compressed digest, size, media type. */
@@ -19,6 +26,11 @@ export interface Layer {
   readonly diffId: string | undefined;
   /** Opens the compressed blob exactly as stored. The caller verifies digest and size while reading. */
   open(): Promise<Readable>;
+  /**
+   * Where the compressed blob lies, for layers of local sources: a worker thread reads it there itself instead
+   * of through `open`. Throws BLOB_MISSING as `open` does. Absent for remote blobs.
+   */
+  locate?(): BlobFile;
 }
 
 /** One single-platform image, identified by its manifest digest. */

@@ -17,7 +17,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createGunzip, type ZlibOptions } from 'node:zlib';
-import { GZIP_CHUNK_SIZE, ZSTD_OUT_SIZE } from '../../src/layers/decompress.js';
+import { OUT_SIZE } from '../../src/layers/decompress.js';
 import { blake3, blake3Backend } from '../../src/layers/hash.js';
 import { LayerScanner } from '../../src/layers/scan-layer.js';
 
@@ -98,7 +98,7 @@ function hashes(floor: boolean): { blob(d: Uint8Array): void; tar(d: Uint8Array)
 
 function rawGunzip(blob: Buffer, floor = false): Promise<void> {
   return new Promise((resolve, reject) => {
-    const z = createGunzip({ chunkSize: GZIP_CHUNK_SIZE, writableHighWaterMark: 4 * GZIP_CHUNK_SIZE } as ZlibOptions);
+    const z = createGunzip({ chunkSize: OUT_SIZE, writableHighWaterMark: 4 * OUT_SIZE } as ZlibOptions);
     const h = hashes(floor);
     z.on('data', (d: Buffer) => h.tar(d));
     z.on('end', resolve);
@@ -116,7 +116,7 @@ const { DCtx } = createRequire(import.meta.url)('zstd-napi/binding') as { DCtx: 
 
 async function rawZstd(blob: Buffer, floor = false): Promise<void> {
   const d = new DCtx();
-  const out = Buffer.allocUnsafe(ZSTD_OUT_SIZE);
+  const out = Buffer.allocUnsafe(OUT_SIZE);
   const h = hashes(floor);
   for (let i = 0; i < blob.length; i += SLICE) {
     let src = blob.subarray(i, i + SLICE);
