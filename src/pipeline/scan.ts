@@ -130,7 +130,10 @@ export async function scanSources(sources: Source[], writer: DatasetWriter, opti
         summary.compressed_bytes += row.compressed_size;
         summary.tar_bytes += row.tar_size;
         options.progress?.layerDone?.(row);
-        await maybeCommit(writer.wantsCommit());
+        // No layer waits and another is still being read: a core is idle from now on, so what is staged is
+        // written while the last layers finish, not after them (not for a few rows: parts would be tiny).
+        const tail = layerQueue.size === 0 && layerQueue.pending > 1 && writer.pendingRows >= commitRows / 10;
+        await maybeCommit(writer.wantsCommit() || tail);
         return row.diff_id;
       } catch (err) {
         await writer.abortLayer(digest);
