@@ -25,12 +25,31 @@ function post(message: FromWorker, transfer?: ArrayBuffer[]): void {
   port.postMessage(message, transfer);
 }
 
+/** Fails a job once (none for a job aborted or already failed). */
 function fail(id: number, err: unknown): void {
   const state = scanners.get(id);
   if (!state || state.failed) return;
   state.failed = true;
+  postError(id, err);
+}
+
+function postError(id: number, err: unknown): void {
   const e = err instanceof ImgscanError ? err : new ImgscanError('INTERNAL', (err as Error)?.message ?? String(err));
   post({ type: 'error', id, error: { code: e.code, message: e.message, context: e.context } });
+}
+
+/** A job's state, or undefined when its scanner cannot be made (the job has failed then). */
+function startJob(id: number, job: LayerJob, consumed: BigInt64Array): JobState | undefined {
+  let layerScanner: LayerScanner;
+  try {
+    layerScanner = scanner(id, job);
+  } catch (err) {
+    postError(id, err);
+    return undefined;
+  }
+  const state: JobState = { scanner: layerScanner, consumed, tail: Promise.resolve(), failed: false };
+  scanners.set(id, state);
+  return state;
 }
 
 /** A scanner posting its rows to the reading thread as column batches. */
@@ -86,16 +105,12 @@ async function scanFile(id: number, state: JobState, file: BlobFile): Promise<vo
 
 port.on('message', (msg: ToWorker) => {
   switch (msg.type) {
-    case 'start': {
-      const { id, consumed } = msg;
-      scanners.set(id, { scanner: scanner(id, msg.job), consumed, tail: Promise.resolve(), failed: false });
+    case 'start':
+      startJob(msg.id, msg.job, msg.consumed);
       break;
-    }
     case 'file': {
-      const { id, consumed } = msg;
-      const state: JobState = { scanner: scanner(id, msg.job), consumed, tail: Promise.resolve(), failed: false };
-      scanners.set(id, state);
-      void scanFile(id, state, msg.file);
+      const state = startJob(msg.id, msg.job, msg.consumed);
+      if (state) void scanFile(msg.id, state, msg.file);
       break;
     }
     case 'chunk': {
