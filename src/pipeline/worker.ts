@@ -52,7 +52,7 @@ function startJob(id: number, job: LayerJob, consumed: BigInt64Array): JobState 
   return state;
 }
 
-/** A scanner posting its rows to the reading thread as column batches. */
+/** A scanner posting its rows to the main thread as column batches. */
 function scanner(id: number, job: LayerJob): LayerScanner {
   return new LayerScanner(job, {
     files: (rows) => {

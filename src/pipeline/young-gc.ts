@@ -4,9 +4,10 @@ import { runInNewContext } from 'node:vm';
 type Gc = (options: { type: 'minor' | 'major' }) => void;
 
 /**
- * A worker receives the compressed bytes as buffers the reading thread allocated and hands over. Once scanned
- * they are garbage here, but this thread's heap stays small and is rarely collected, so they pile up (tens of
- * MiB per worker, measured with `npm run bench`). A young-generation collection every `everyBytes` frees them
+ * A worker receives the compressed bytes of a streamed blob (from a registry) as buffers the main thread
+ * allocated and hands over. Once scanned they are garbage here, but this thread's heap stays small and is
+ * rarely collected, so they pile up (tens of MiB per worker, measured with `npm run bench` when every blob was
+ * streamed; a blob the worker reads from a file reuses one buffer). A young-generation collection every `everyBytes` frees them
  * for a fraction of a millisecond each. Returns a counter to call with the bytes consumed; a no-op where the
  * collector cannot be reached.
  */
