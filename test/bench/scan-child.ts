@@ -1,17 +1,35 @@
 // One measured scan in its own process: prints {seconds, maxRssBytes, summary} as JSON on stdout.
+// Modes: 'chunking' (FastCDC on), 'streamed' (blobs streamed from the main thread, as from a registry).
 import { readFileSync, rmSync } from 'node:fs';
 import { scanSources } from '../../src/pipeline/scan.js';
 import { openLocalSource } from '../../src/sources/open.js';
+import type { Image, Layer, Source } from '../../src/sources/types.js';
 import { DatasetWriter } from '../../src/store/writer.js';
 
-const [source, data, workers, chunking] = process.argv.slice(2);
+const [ref, data, workers, mode] = process.argv.slice(2);
 rmSync(data, { recursive: true, force: true });
+
+/** The source with its layers' file locations hidden: every blob then goes through `open`. */
+function streamed(source: Source): Source {
+  return {
+    name: source.name,
+    close: () => source.close(),
+    async *images(): AsyncGenerator<Image> {
+      for await (const image of source.images()) {
+        const layers = (): Layer[] => image.layers().map(({ descriptor, diffId, open }) => ({ descriptor, diffId, open }));
+        yield Object.assign(Object.create(image) as Image, { layers });
+      }
+    },
+  };
+}
+
 const writer = await DatasetWriter.open(data);
 const started = process.hrtime.bigint();
 const cpuBefore = process.cpuUsage();
-const summary = await scanSources([openLocalSource(source)], writer, {
+const source = openLocalSource(ref!);
+const summary = await scanSources([mode === 'streamed' ? streamed(source) : source], writer, {
   workers: Number(workers),
-  chunking: chunking === 'chunking' ? { avg: 16384, min: 4096, max: 65536 } : undefined,
+  chunking: mode === 'chunking' ? { avg: 16384, min: 4096, max: 65536 } : undefined,
 });
 const seconds = Number(process.hrtime.bigint() - started) / 1e9;
 // CPU of the scan itself (all threads), not of start-up.
