@@ -66,8 +66,8 @@ export class LayerScanner {
   }
 
   /**
-   * Feeds the next compressed bytes. Await the result when it is a promise (backpressure).
-   * The chunk must not be modified until then.
+   * Feeds the next compressed bytes. Await the result when it is a promise (backpressure). The chunk may be
+   * reused once `write` has returned, or its promise has resolved.
    */
   write(chunk: Uint8Array): void | Promise<void> {
     if (this.failure !== null) throw this.failure;
