@@ -177,7 +177,7 @@ export interface ScanResult {
   batches: number[];
 }
 
-/** Scans a blob file feeding `slice`-byte writes; the digest comes from sha256sum unless given. */
+/** Scans a blob file feeding `slice`-byte writes through one reused buffer; the digest comes from sha256sum unless given. */
 export async function scanFile(
   file: string,
   options: Partial<LayerScanOptions> = {},
@@ -198,7 +198,14 @@ export async function scanBytes(blob: Uint8Array, options: LayerScanOptions, sli
     },
     chunks: (rows) => void chunks.push(...rows),
   });
-  for (let i = 0; i < blob.length; i += slice) await scanner.write(blob.subarray(i, i + slice));
+  // One buffer, overwritten after each write as the worker's file reader reuses its own: nothing may keep it.
+  const buffer = Buffer.alloc(slice);
+  for (let i = 0; i < blob.length; i += slice) {
+    const n = Math.min(slice, blob.length - i);
+    buffer.set(blob.subarray(i, i + n));
+    await scanner.write(buffer.subarray(0, n));
+    buffer.fill(0xa5);
+  }
   const layer = await scanner.end();
   return { layer, files, chunks, batches };
 }
