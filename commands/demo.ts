@@ -25,11 +25,13 @@ export default class Demo extends ImgscanCommand {
     const data = join(dir, 'data');
     const report = join(dir, 'report');
     rmSync(dir, { recursive: true, force: true });
-    const progress = scanProgress(!this.jsonEnabled());
+    let progress: ReturnType<typeof scanProgress> | undefined;
     let writer: DatasetWriter | undefined;
     try {
       const tags = await buildDemoLayout(layout);
       if (!this.jsonEnabled()) this.log(`built OCI layout ${layout} with tags ${tags.join(', ')}`);
+      // Started after the build: its rate and elapsed time are the scan's.
+      progress = scanProgress(!this.jsonEnabled());
       writer = await DatasetWriter.open(data);
       const scan = await scanSources([new OciLayoutSource(layout, undefined)], writer, { workers: 2, progress: progress.hooks });
       progress.stop();
@@ -44,7 +46,7 @@ export default class Demo extends ImgscanCommand {
       }
       return { layout, data, report, scan };
     } catch (err) {
-      progress.stop();
+      progress?.stop();
       return fail(this, err);
     } finally {
       writer?.close();
