@@ -1,0 +1,56 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { cli, queryDataset } from '../support/dataset.js';
+
+/** `imgscan demo`, the quick start's main job: build, scan and report, with no registry or network. */
+const work = mkdtempSync(join(tmpdir(), 'imgscan-demo-it-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+interface Blob {
+  digest: string;
+}
+
+/** The layout's manifests and their layers, read from its JSON files. */
+function layoutImages(layout: string): { digest: string; layers: string[] }[] {
+  const blob = (digest: string) => JSON.parse(readFileSync(join(layout, 'blobs', 'sha256', digest.slice('sha256:'.length)), 'utf8'));
+  const index = JSON.parse(readFileSync(join(layout, 'index.json'), 'utf8')) as { manifests: Blob[] };
+  const digests = [...new Set(index.manifests.map((m) => m.digest))];
+  return digests.map((digest) => ({ digest, layers: (blob(digest) as { layers: Blob[] }).layers.map((l) => l.digest) }));
+}
+
+describe('imgscan demo', () => {
+  it('builds a layout, scans every image and layer of it once, and writes the report it names', async () => {
+    const dir = join(work, 'demo');
+    const r = await cli(['demo', '--dir', dir, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout) as { layout: string; data: string; report: string; scan: { images: number; layers_read: number; files: number } };
+    expect(out.layout).toBe(join(dir, 'layout'));
+
+    const images = layoutImages(out.layout);
+    const layers = new Set(images.flatMap((i) => i.layers));
+    expect(images.length).toBeGreaterThan(1);
+    expect(layers.size).toBeLessThan(images.flatMap((i) => i.layers).length); // images share a layer
+    expect(out.scan.images).toBe(images.length);
+    expect(out.scan.layers_read).toBe(layers.size);
+
+    const stored = await queryDataset<{ manifest_digest: string }>(out.data, 'SELECT manifest_digest FROM images ORDER BY 1');
+    expect(stored.map((s) => s.manifest_digest)).toEqual(images.map((i) => i.digest).sort());
+    const [files] = await queryDataset<{ n: number }>(out.data, "SELECT count(*)::INTEGER AS n FROM files WHERE entry_type = 'file'");
+    expect(files!.n).toBe(out.scan.files);
+
+    const report = join(out.report, 'report.md');
+    expect(existsSync(report)).toBe(true);
+    const summary = JSON.parse(readFileSync(join(out.report, 'summary.json'), 'utf8')) as { dataset: { images: number } };
+    expect(summary.dataset.images).toBe(images.length);
+  }, 300_000);
+
+  it('prints where the report is without --json', async () => {
+    const dir = join(work, 'plain');
+    const r = await cli(['demo', '--dir', dir]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain(`report: ${join(dir, 'report', 'report.md')}`);
+    expect(existsSync(join(dir, 'report', 'report.md'))).toBe(true);
+  }, 300_000);
+});
