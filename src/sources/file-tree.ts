@@ -53,13 +53,14 @@ export class DirTree implements FileTree {
   }
 
   async open(path: string): Promise<Readable> {
-    if (!this.exists(path)) throw missing(this.location, path);
-    return createReadStream(join(this.location, path), { highWaterMark: 1 << 20 });
+    return createReadStream(this.locate(path).path, { highWaterMark: 1 << 20 });
   }
 
   locate(path: string): BlobFile {
-    if (!this.exists(path)) throw missing(this.location, path);
-    return { path: join(this.location, path), offset: 0, size: this.size(path) };
+    const file = join(this.location, path);
+    const stat = statSync(file, { throwIfNoEntry: false });
+    if (!stat) throw missing(this.location, path);
+    return { path: file, offset: 0, size: stat.size };
   }
 }
 

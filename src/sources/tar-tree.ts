@@ -71,8 +71,7 @@ export class TarTree implements FileTree {
   }
 
   async open(path: string): Promise<Readable> {
-    const m = this.members.get(normalize(path));
-    if (!m) throw missing(this.location, path);
+    const m = this.locate(path);
     if (m.size === 0) return createReadStream(this.location, { start: 1, end: 0 });
     return createReadStream(this.location, { start: m.offset, end: m.offset + m.size - 1, highWaterMark: 1 << 20 });
   }
