@@ -1,14 +1,17 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { claimName, Claims, claimsDirName } from '../../../src/store/claims.js';
 import type { LayerRow } from '../../../src/store/rows.js';
 import { DatasetWriter } from '../../../src/store/writer.js';
 
+const work = mkdtempSync(join(tmpdir(), 'imgscan-claims-test-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
 function tmp(): string {
-  return mkdtempSync(join(tmpdir(), 'imgscan-claims-'));
+  return mkdtempSync(join(work, 'c-'));
 }
 
 /** A claim file as another process would leave it. */

@@ -1,12 +1,15 @@
-import { mkdirSync, mkdtempSync, readdirSync, writeFileSync, existsSync, copyFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync, existsSync, copyFileSync } from 'node:fs';
 import { tmpdir, hostname } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { Db } from '../../../src/store/duckdb.js';
 import { listParts, recoverDataset, pendingDir } from '../../../src/store/parts.js';
 import type { FileRow, LayerRow } from '../../../src/store/rows.js';
 import { attachDataset } from '../../../src/store/views.js';
 import { DatasetWriter } from '../../../src/store/writer.js';
+
+const work = mkdtempSync(join(tmpdir(), 'imgscan-writer-test-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 function layerRow(digest: string, files: number): LayerRow {
   return { layer_digest: digest, diff_id: digest.replace('sha256:', 'sha256:d'), compression: 'gzip', compressed_size: 10, tar_size: 20, files_size: files, entry_count: files, file_count: files, dir_count: 0, symlink_count: 0, hardlink_count: 0, char_count: 0, block_count: 0, fifo_count: 0, whiteout_count: 0, opaque_count: 0, chunker: null };
@@ -29,7 +32,7 @@ async function count(dir: string, table: string, where = ''): Promise<number> {
 
 describe('DatasetWriter', () => {
   it('publishes only finished layers; rows of a layer in progress wait for a later batch', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'imgscan-w-'));
+    const dir = mkdtempSync(join(work, 'w-'));
     const w = await DatasetWriter.open(dir);
     w.beginLayer('sha256:a');
     w.add('files', fileRows('sha256:a', 3));
@@ -49,7 +52,7 @@ describe('DatasetWriter', () => {
   });
 
   it('drops the rows of an aborted layer and reloads stored keys on reopen', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'imgscan-w-'));
+    const dir = mkdtempSync(join(work, 'w-'));
     const w = await DatasetWriter.open(dir);
     w.beginLayer('sha256:bad');
     w.add('files', fileRows('sha256:bad', 5));
@@ -68,7 +71,7 @@ describe('DatasetWriter', () => {
   });
 
   it('closing without commit loses nothing that was committed', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'imgscan-w-'));
+    const dir = mkdtempSync(join(work, 'w-'));
     const w = await DatasetWriter.open(dir);
     w.beginLayer('sha256:a');
     w.add('files', fileRows('sha256:a', 2));
@@ -83,7 +86,7 @@ describe('DatasetWriter', () => {
 
 describe('DatasetWriter spill directory', () => {
   it('stages beside the data, removes its spill dir on close, and a dead writer\'s is removed by the next', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'imgscan-w-'));
+    const dir = mkdtempSync(join(work, 'w-'));
     const spills = () => readdirSync(join(dir, '_pending')).filter((n) => n.startsWith('stage-'));
     const w = await DatasetWriter.open(dir);
     expect(spills()).toHaveLength(1);
@@ -102,14 +105,14 @@ describe('DatasetWriter spill directory', () => {
 describe('recoverDataset', () => {
   async function stagedBatch(): Promise<{ dir: string; batch: string; parts: string[] }> {
     // Produce real part files with a writer, then move them back into a pending batch to simulate a crash.
-    const src = mkdtempSync(join(tmpdir(), 'imgscan-r-'));
+    const src = mkdtempSync(join(work, 'r-'));
     const w = await DatasetWriter.open(src);
     w.beginLayer('sha256:a');
     w.add('files', fileRows('sha256:a', 2));
     w.finishLayer(layerRow('sha256:a', 2));
     const batch = (await w.commit())!;
     w.close();
-    const dir = mkdtempSync(join(tmpdir(), 'imgscan-r-'));
+    const dir = mkdtempSync(join(work, 'r-'));
     const pending = pendingDir(dir, batch);
     mkdirSync(pending, { recursive: true });
     const parts: string[] = [];
@@ -140,7 +143,7 @@ describe('recoverDataset', () => {
   });
 
   it('drops a batch directory left half-built by a writer that is gone, and keeps those still being built', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'imgscan-w-'));
+    const dir = mkdtempSync(join(work, 'w-'));
     const host = hostname().replace(/[^A-Za-z0-9.]/g, '_');
     const names = [`.building-${host}-${2 ** 22 + 1}-0a1b`, `.building-${host}-${process.pid}-0a1b`, `.building-other_host-${2 ** 22 + 1}-0a1b`];
     for (const n of names) mkdirSync(join(dir, '_pending', n), { recursive: true });
