@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export interface CorpusLayer {
@@ -18,7 +18,7 @@ function sha256File(path: string): string {
  * A realistic corpus: layers made of this machine's own /usr trees (ELF binaries, libraries, docs, locales),
  * gzip and zstd compressed with the system tools, in an OCI layout at `dir/layout` (tag `bench`).
  */
-export function buildCorpus(dir: string, trees: { name: string; paths: string[]; compression: 'gzip' | 'zstd' }[]): CorpusLayer[] {
+export function buildCorpus(dir: string, trees: { name: string; paths: string[]; compression: 'gzip' | 'zstd'; recursive?: boolean }[]): CorpusLayer[] {
   const blobs = join(dir, 'layout', 'blobs', 'sha256');
   mkdirSync(blobs, { recursive: true });
   const layers: CorpusLayer[] = [];
@@ -29,7 +29,11 @@ export function buildCorpus(dir: string, trees: { name: string; paths: string[];
     const blob = join(dir, `${tree.name}.tar.${tree.compression === 'gzip' ? 'gz' : 'zst'}`);
     const paths = tree.paths.filter(existsSync);
     if (!existsSync(blob)) {
-      execFileSync('tar', ['-cf', tarFile, '--ignore-failed-read', '--warning=no-file-changed', ...paths], { stdio: ['ignore', 'ignore', 'ignore'] });
+      // Without recursion, `paths` lists every entry of the layer (directories before their contents).
+      const list = `${tarFile}.list`;
+      writeFileSync(list, paths.join('\n') + '\n');
+      execFileSync('tar', ['-cf', tarFile, '--ignore-failed-read', '--warning=no-file-changed', ...(tree.recursive === false ? ['--no-recursion'] : []), '-T', list], { stdio: ['ignore', 'ignore', 'ignore'] });
+      rmSync(list);
       execFileSync(tree.compression === 'gzip' ? 'gzip' : 'zstd', tree.compression === 'gzip' ? ['-6', '-k', '-f', tarFile] : ['-3', '-q', '-f', tarFile, '-o', blob]);
       if (tree.compression === 'gzip') renameSync(`${tarFile}.gz`, blob);
       writeFileSync(`${blob}.diffid`, sha256File(tarFile) + ' ' + statSync(tarFile).size);

@@ -2,7 +2,7 @@
 // (decompress | tar -x, then b3sum), scaling over worker threads, chunking cost and peak RSS, in one run.
 import { execFileSync, execSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { createReadStream, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -99,24 +99,38 @@ function byHand(layers: CorpusLayer[]): number {
   }
 }
 
-/** The entries of a directory split into `parts` lists of paths, in name order. */
-function split(dir: string, parts: number): string[][] {
-  const names = existsSync(dir) ? readdirSync(dir).sort().map((n) => join(dir, n)) : [];
-  const size = Math.ceil(names.length / parts);
-  return Array.from({ length: parts }, (_, i) => names.slice(i * size, (i + 1) * size));
+const trees = ['/usr/bin', '/usr/share', '/usr/lib/python3', '/usr/lib/python3.11', '/usr/lib/git-core', '/usr/lib/gcc', '/usr/include'].filter(existsSync);
+
+/**
+ * The entries under `roots` (directories before their contents, in path order) cut into `parts` runs of about
+ * the same file bytes: layers of similar size, so that the scaling over workers measures the scan, not how six
+ * unequal layers happen to pack onto two cores.
+ */
+function balanced(roots: string[], parts: number): string[][] {
+  const entries = execFileSync('find', [...roots, '-xdev', '-printf', '%s %y %p\\n'], { encoding: 'utf8', maxBuffer: 1 << 28 })
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => {
+      const [size, type, ...path] = line.split(' ');
+      return { path: path.join(' '), bytes: type === 'f' ? Number(size) : 0 };
+    })
+    .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  const total = entries.reduce((s, e) => s + e.bytes, 0);
+  const out: string[][] = [[]];
+  let sum = 0;
+  for (const e of entries) {
+    if (sum >= (total * out.length) / parts && out.length < parts) out.push([]);
+    out.at(-1)!.push(e.path);
+    sum += e.bytes;
+  }
+  return out;
 }
 
-// Six layers of similar size so that layer-level parallelism is not bounded by one big layer.
-const [bin1, bin2] = split('/usr/bin', 2);
-const [share1, share2] = split('/usr/share', 2);
-const layers = buildCorpus(corpusDir, [
-  { name: 'usr-bin-1', paths: bin1, compression: 'gzip' },
-  { name: 'usr-bin-2', paths: bin2, compression: 'zstd' },
-  { name: 'usr-share-1', paths: share1, compression: 'gzip' },
-  { name: 'usr-share-2', paths: share2, compression: 'zstd' },
-  { name: 'usr-lib-python', paths: ['/usr/lib/python3', '/usr/lib/python3.11', '/usr/lib/git-core'], compression: 'gzip' },
-  { name: 'usr-lib-gcc', paths: ['/usr/lib/gcc', '/usr/include'], compression: 'zstd' },
-]);
+// Twelve layers of 70 to 190 MB (the cuts fall between files), gzip and zstd in turn.
+const layers = buildCorpus(
+  corpusDir,
+  balanced(trees, 12).map((paths, i) => ({ name: `usr-${String(i + 1).padStart(2, '0')}`, paths, compression: i % 2 === 0 ? 'gzip' : 'zstd', recursive: false })),
+);
 const tarBytes = layers.reduce((s, l) => s + l.tarBytes, 0);
 console.log(`corpus: ${layers.length} layers, ${(tarBytes / 1e6).toFixed(0)} MB uncompressed (${layers.map((l) => `${l.name} ${l.compression}`).join(', ')})`);
 
@@ -145,7 +159,7 @@ const cores = availableParallelism();
 const hand = byHand(layers);
 // Memory does not grow with the layer: the same trees as one layer, 3.5 times the biggest layer above.
 const bigDir = join(corpusDir, 'one-layer');
-const [big] = buildCorpus(bigDir, [{ name: 'usr-all', paths: [...bin1, ...bin2, ...share1, ...share2, '/usr/lib/python3', '/usr/lib/python3.11', '/usr/lib/git-core', '/usr/lib/gcc', '/usr/include'], compression: 'zstd' }]);
+const [big] = buildCorpus(bigDir, [{ name: 'usr-all', paths: trees, compression: 'zstd' }]);
 const bigRun = scanChild(1, { layout: join(bigDir, 'layout') });
 // Blobs streamed from the main thread, as from a registry: throughput and memory of that path.
 const streamedTwo = scanChild(2, { mode: 'streamed' });
