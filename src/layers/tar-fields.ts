@@ -1,4 +1,5 @@
 /** Field decoding for tar headers and PAX records. Pure functions over bytes. */
+import { applySparseRecord, type SparseRecords } from './sparse.js';
 
 export const BLOCK = 512;
 
@@ -81,6 +82,8 @@ export interface PaxRecords {
   uid?: number;
   gid?: number;
   mtime?: number;
+  /** GNU.sparse.* records (sparse.ts). */
+  sparse?: SparseRecords;
 }
 
 /** Parses "<len> <key>=<value>\n" records into `into`. Returns an error message, or null. */
@@ -127,7 +130,7 @@ function applyPax(key: string, value: string, into: PaxRecords): string | null {
       return null;
     }
     default:
-      return null;
+      return key.startsWith('GNU.sparse.') ? applySparseRecord(key, value, (into.sparse ??= {})) : null;
   }
 }
 

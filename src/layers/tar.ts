@@ -3,6 +3,7 @@ import type { EntryType } from '../store/rows.js';
 import {
   BLOCK, checksumOk, fieldIs, isZeroBlock, normalizePath, numeric, parsePax, text, type PaxRecords,
 } from './tar-fields.js';
+import { checkMap, recordsMap, SparseExpander, sparseForm, SparseMap1Reader, type SparseMap } from './sparse.js';
 
 /** One archive member as the visitor sees it (metadata headers already applied). */
 export interface TarHeader {
@@ -35,15 +36,16 @@ export interface TarVisitor {
 
 const enum State { Header, Data, Padding, End }
 
-/** Where a data section goes. */
-const enum Sink { Visitor, Skip, Meta }
+/** Where a data section goes: the visitor, nowhere, a metadata payload, a sparse file's map or its regions. */
+const enum Sink { Visitor, Skip, Meta, SparseMap, Sparse }
 
 /** Largest PAX / GNU long-name payload accepted. */
 const MAX_META = 1 << 20;
 
 /**
- * Incremental, synchronous tar reader: ustar, GNU (long names 'L'/'K', base-256 numbers) and PAX (local 'x'
- * and global 'g' headers). Push chunks of any size in order, then `end()`. Corrupt or truncated input throws
+ * Incremental, synchronous tar reader: ustar, GNU (long names 'L'/'K', base-256 numbers, sparse files) and PAX
+ * (local 'x' and global 'g' headers, GNU sparse 0.0, 0.1 and 1.0). A sparse file is delivered as its content:
+ * its stored regions with zeros in the holes, `size` the file's size. Push chunks of any size in order, then `end()`. Corrupt or truncated input throws
  * ImgscanError('TAR_INVALID') naming the byte offset and entry.
  */
 export class TarParser {
@@ -67,6 +69,11 @@ export class TarParser {
   private local: PaxRecords | null = null;
   private longName: string | null = null;
   private longLink: string | null = null;
+  /** Old GNU sparse entry whose extension blocks are still to come. */
+  private sparseExt: { map: SparseMap; realsize: number; dataSize: number } | null = null;
+  /** PAX 1.0 sparse entry reading the map at the start of its data. */
+  private map1: { reader: SparseMap1Reader; read: number; realsize: number } | null = null;
+  private expander: SparseExpander | null = null;
 
   constructor(private readonly visitor: TarVisitor) {}
 
@@ -101,8 +108,13 @@ export class TarParser {
           }
           break;
         case State.Data: {
+          if (this.sink === Sink.SparseMap) {
+            pos = this.sparseMap(chunk, pos);
+            break;
+          }
           const n = Math.min(this.remaining, len - pos);
           if (this.sink === Sink.Visitor) this.visitor.data(chunk.subarray(pos, pos + n));
+          else if (this.sink === Sink.Sparse) this.expander!.data(chunk.subarray(pos, pos + n));
           else if (this.sink === Sink.Meta) {
             this.meta!.set(chunk.subarray(pos, pos + n), this.metaFill);
             this.metaFill += n;
@@ -133,6 +145,7 @@ export class TarParser {
     if (this.state === State.End) return;
     if (this.state === State.Header && this.hdrFill === 0) {
       if (this.entryStart >= 0) throw this.invalid(at, 'truncated: archive ends after a metadata header');
+      if (this.sparseExt !== null) throw this.invalid(at, 'truncated: archive ends before the sparse extension headers');
       return;
     }
     if (this.state === State.Header) throw this.invalid(at, `truncated: EOF inside a header (${this.hdrFill} of 512 bytes)`);
@@ -141,6 +154,10 @@ export class TarParser {
   }
 
   private header(b: Uint8Array, at: number, offset: number): void {
+    if (this.sparseExt !== null) {
+      this.sparseExtension(b, at, offset);
+      return;
+    }
     if (isZeroBlock(b, at)) {
       if (++this.zeroBlocks === 2) this.state = State.End;
       return;
@@ -164,21 +181,96 @@ export class TarParser {
 
     const h = this.entryHeader(b, at, offset, flag, size);
     // Header-only types carry no data whatever the size field says (as in Go's archive/tar).
-    const hasData = (flag === 0x30 || flag === 0 || flag === 0x37) && h.type !== 'dir';
+    const hasData = (flag === 0x30 || flag === 0 || flag === 0x37 || flag === 0x53) && h.type !== 'dir';
     const dataSize = hasData ? (this.local?.size ?? this.global.size ?? size) : 0;
     this.current = h;
+    const sparse = h.type !== 'file' ? null : flag === 0x53 ? this.oldGnuSparse(b, at, h.offset, dataSize) : this.paxSparse(h.offset, dataSize);
+    if (sparse !== null) h.size = sparse.realsize;
     this.entryStart = -1;
     this.local = null;
     this.longName = null;
     this.longLink = null;
     this.visitor.entry(h);
-    this.startData(dataSize, h.type === 'file' ? Sink.Visitor : Sink.Skip);
+    if (sparse === null) this.startData(dataSize, h.type === 'file' ? Sink.Visitor : Sink.Skip);
+    else if (sparse.map === 'in-data') {
+      this.map1 = { reader: new SparseMap1Reader(), read: 0, realsize: sparse.realsize };
+      this.startData(dataSize, Sink.SparseMap);
+    } else if (sparse.extended) this.sparseExt = { map: sparse.map, realsize: sparse.realsize, dataSize };
+    else this.startSparse(sparse.map, sparse.realsize, dataSize, h.offset);
+  }
+
+  /** An old GNU sparse header ('S'): regions in the header, maybe more in extension blocks that follow. */
+  private oldGnuSparse(b: Uint8Array, at: number, offset: number, dataSize: number): { map: SparseMap; realsize: number; extended: boolean } {
+    const map: SparseMap = [];
+    this.oldGnuRegions(b, at + 386, 4, map, offset);
+    const realsize = this.field(b, at, 483, 12, 'sparse realsize', offset);
+    return { map, realsize: b[at + 483] === 0 ? dataSize : realsize, extended: b[at + 482] !== 0 };
+  }
+
+  /** A regular file described as sparse by GNU.sparse.* PAX records, or null. */
+  private paxSparse(offset: number, dataSize: number): { map: SparseMap | 'in-data'; realsize: number; extended: false } | null {
+    const records = this.local?.sparse;
+    const form = sparseForm(records);
+    if (form === null) return null;
+    if (form === 'unknown') throw this.invalid(offset, `unsupported GNU sparse format ${records!.major}.${records!.minor}`);
+    const realsize = records!.realsize ?? dataSize;
+    if (form === '1.0') return { map: 'in-data', realsize, extended: false };
+    const map = recordsMap(records!);
+    if (typeof map === 'string') throw this.invalid(offset, map);
+    return { map, realsize, extended: false };
+  }
+
+  private oldGnuRegions(b: Uint8Array, at: number, count: number, into: SparseMap, offset: number): void {
+    for (let i = 0; i < count; i++) {
+      const o = at + i * 24;
+      if (b[o] === 0) break; // an empty offset field ends the list, as in GNU tar
+      into.push(this.field(b, o, 0, 12, 'sparse offset', offset), this.field(b, o, 12, 12, 'sparse length', offset));
+    }
+  }
+
+  /** An extension block of an old GNU sparse header: 21 regions, then whether another block follows. */
+  private sparseExtension(b: Uint8Array, at: number, offset: number): void {
+    const ext = this.sparseExt!;
+    this.oldGnuRegions(b, at, 21, ext.map, offset);
+    if (b[at + 504] !== 0) return;
+    this.sparseExt = null;
+    this.startSparse(ext.map, ext.realsize, ext.dataSize, offset);
+  }
+
+  private startSparse(map: SparseMap, realsize: number, stored: number, offset: number): void {
+    const err = checkMap(map, realsize, stored);
+    if (err !== null) throw this.invalid(offset, err);
+    this.expander = new SparseExpander(map, realsize, (slice) => this.visitor.data(slice));
+    this.startData(stored, Sink.Sparse);
+  }
+
+  /** Reads a PAX 1.0 map at the start of the data, up to a block boundary at a time; returns the new position. */
+  private sparseMap(chunk: Uint8Array, pos: number): number {
+    const m = this.map1!;
+    const n = Math.min(this.remaining, chunk.length - pos, BLOCK - (m.read % BLOCK));
+    const err = m.reader.push(chunk.subarray(pos, pos + n));
+    const at = this.base + pos;
+    if (err !== null) throw this.invalid(at, err);
+    m.read += n;
+    this.remaining -= n;
+    if (m.read % BLOCK === 0 || this.remaining === 0) {
+      if (m.reader.done) {
+        this.map1 = null;
+        const err = checkMap(m.reader.map, m.realsize, this.remaining);
+        if (err !== null) throw this.invalid(at, err);
+        this.expander = new SparseExpander(m.reader.map, m.realsize, (slice) => this.visitor.data(slice));
+        this.sink = Sink.Sparse;
+      } else if (this.remaining === 0) throw this.invalid(at, 'truncated sparse map');
+    }
+    if (this.remaining === 0) this.dataDone();
+    return pos + n;
   }
 
   private entryHeader(b: Uint8Array, at: number, offset: number, flag: number, rawSize: number): TarHeader {
     const local = this.local;
     const g = this.global;
-    let name = local?.path ?? this.longName ?? g.path;
+    // A PAX sparse file's real name is in GNU.sparse.name (its path is a GNUSparseFile.N/ placeholder).
+    let name = local?.sparse?.name ?? local?.path ?? this.longName ?? g.path;
     if (name === undefined) {
       name = text(b, at, 100);
       // ustar prefix field (155 bytes; 130 in star archives, which end with "tar\0").
@@ -232,6 +324,11 @@ export class TarParser {
     this.state = this.padding > 0 ? State.Padding : State.Header;
     if (this.sink === Sink.Meta) this.metaDone();
     else if (this.current !== null) {
+      if (this.sink === Sink.SparseMap) throw this.invalid(this.base, 'truncated sparse map');
+      if (this.expander !== null) {
+        this.expander.end();
+        this.expander = null;
+      }
       this.current = null;
       this.visitor.entryEnd();
     }
@@ -267,6 +364,7 @@ function entryType(flag: number, name: string): EntryType | null {
       return name.endsWith('/') ? 'dir' : 'file';
     case 0x30: // '0'
     case 0x37: // '7' contiguous
+    case 0x53: // 'S' old GNU sparse
       return 'file';
     case 0x31:
       return 'hardlink';

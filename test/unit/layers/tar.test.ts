@@ -1,5 +1,5 @@
 import { createHash, type Hash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, ftruncateSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,7 +7,7 @@ import { ImgscanError } from '../../../src/errors.js';
 import { TarParser, type TarHeader, type TarVisitor } from '../../../src/layers/tar.js';
 import { normalizePath } from '../../../src/layers/tar-fields.js';
 import {
-  blocks, concat, LONG_PATH_150, makeTree, paxRecords, run, scanFile, sh, tarList, ustarHeader, withChecksum,
+  b3sumTree, blocks, concat, LONG_PATH_150, makeTree, paxRecords, run, scanFile, sh, tarList, ustarHeader, withChecksum,
 } from './fixture.js';
 
 /** Records what the parser reports (content as sha256 + length); checks the callback order as it goes. */
@@ -194,6 +194,97 @@ describe('TarParser', () => {
     const broken = enc('92 path=abc\n'); // the length runs past the payload
     expect(tarError(() => parse(concat([ustarHeader({ name: 'x', size: broken.length, type: 'x' }), blocks(broken), EOA]))).message)
       .toMatch(/malformed PAX record/);
+  });
+});
+
+describe('GNU sparse files', () => {
+  // Files with holes: 30 data runs (the old GNU header holds 4 regions, each extension block 21), only a hole,
+  // data at the very end, and a plain file among them.
+  const sparseFiles: Record<string, { size: number; writes: [number, string][] }> = {
+    islands: { size: 2 << 20, writes: Array.from({ length: 30 }, (_, i) => [i * 65536 + 1000, `run ${i} `.repeat(50)] as [number, string]) },
+    'only-hole': { size: 1 << 20, writes: [] },
+    'tail/end': { size: 1 << 20, writes: [[(1 << 20) - 3, 'end']] },
+  };
+  const formats: [string, string[]][] = [
+    ['old GNU', ['--format=gnu']],
+    ['PAX 0.0', ['--format=posix', '--sparse-version=0.0']],
+    ['PAX 0.1', ['--format=posix', '--sparse-version=0.1']],
+    ['PAX 1.0', ['--format=posix', '--sparse-version=1.0']],
+  ];
+  let src: string;
+  const archive = (name: string) => join(dir, `sparse-${name.replace(/\W/g, '')}.tar`);
+
+  beforeAll(() => {
+    src = join(dir, 'sparse-src');
+    mkdirSync(join(src, 'tail'), { recursive: true });
+    for (const [name, f] of Object.entries(sparseFiles)) {
+      const fd = openSync(join(src, name), 'w');
+      ftruncateSync(fd, f.size);
+      for (const [at, text] of f.writes) writeSync(fd, text, at);
+      closeSync(fd);
+    }
+    writeFileSync(join(src, 'plain.txt'), 'not sparse\n');
+    for (const [name, args] of formats) run('tar', ['-C', src, '--sparse', ...args, '--sort=name', '-cf', archive(name), '.']);
+  });
+
+  it.each(formats.map(([name]) => name))('expands %s sparse entries into their content, at any chunking', async (name) => {
+    const tar = archive(name);
+    const bytes = readFileSync(tar);
+    // Stored sparse: the archive is far smaller than the files it holds.
+    const total = Object.values(sparseFiles).reduce((sum, f) => sum + f.size, 0);
+    expect(bytes.length).toBeLessThan(total / 10);
+    const expected = tarList(tar).filter((e) => e.type === 'file');
+    const whole = parse(bytes);
+    const files = whole.entries.filter((e) => e.header.type === 'file');
+    expect(files.map((e) => [e.header.path, e.header.size, e.length])).toEqual(expected.map((e) => [e.path, e.size, e.size]));
+    for (const f of files) {
+      expect(f.header.size).toBe(statSync(join(src, f.header.path)).size);
+      expect(f.sha256).toBe(sha256(readFileSync(join(src, f.header.path))));
+    }
+    for (const slice of [1, 7, 512, 1000]) expect(parse(bytes, slice).entries).toEqual(whole.entries);
+    // Through the layer scanner: BLAKE3 of what tar extracts, sizes and files_size of the real files.
+    const out = join(dir, `sparse-x-${name.replace(/\W/g, '')}`);
+    mkdirSync(out);
+    run('tar', ['-C', out, '-xf', tar]);
+    const b3 = b3sumTree(out);
+    const { layer, files: rows } = await scanFile(tar);
+    const fileRows = rows.filter((r) => r.entry_type === 'file');
+    expect(new Map(fileRows.map((r) => [r.path, r.digest]))).toEqual(b3);
+    expect(layer.files_size).toBe(expected.reduce((sum, e) => sum + e.size, 0));
+    expect(layer.tar_size).toBe(bytes.length);
+  });
+
+  it('rejects malformed sparse maps and unknown sparse versions, naming the entry', () => {
+    const paxFile = (records: Record<string, string>, data: Uint8Array) => {
+      const pax = paxRecords(records);
+      return concat([
+        ustarHeader({ name: 'PaxHeaders/f', size: pax.length, type: 'x' }), blocks(pax),
+        ustarHeader({ name: 'GNUSparseFile.1/f', size: data.length, type: '0' }), blocks(data), EOA,
+      ]);
+    };
+    const five = enc('12345');
+    expect(tarError(() => parse(paxFile({ 'GNU.sparse.major': '2', 'GNU.sparse.minor': '0', 'GNU.sparse.name': 'f' }, five))).message)
+      .toMatch(/unsupported GNU sparse format 2\.0 at byte offset 0/);
+    expect(tarError(() => parse(paxFile({ 'GNU.sparse.size': '20', 'GNU.sparse.numblocks': '1', 'GNU.sparse.map': '0,10' }, five))).message)
+      .toMatch(/sparse regions hold 10 bytes but the entry stores 5/);
+    expect(tarError(() => parse(paxFile({ 'GNU.sparse.size': '12', 'GNU.sparse.numblocks': '1', 'GNU.sparse.map': '10,5' }, five))).message)
+      .toMatch(/ends past the file size 12/);
+    expect(tarError(() => parse(paxFile({ 'GNU.sparse.size': '20', 'GNU.sparse.numblocks': '2', 'GNU.sparse.map': '0,5' }, five))).message)
+      .toMatch(/numblocks is 2 but 1 regions/);
+    expect(tarError(() => parse(paxFile({ 'GNU.sparse.size': '20', 'GNU.sparse.offset': '0' }, five))).message)
+      .toMatch(/offset record without its numbytes/);
+    // 1.0: the map in the data announces two regions and holds one.
+    const map = blocks(enc('2\n0\n5\n'));
+    expect(tarError(() => parse(paxFile({ 'GNU.sparse.major': '1', 'GNU.sparse.minor': '0', 'GNU.sparse.realsize': '20', 'GNU.sparse.name': 'f' }, map), 100)).message)
+      .toMatch(/sparse map ends before its 2 regions at byte offset 1536, entry 0 \(f\)/);
+    expect(tarError(() => parse(paxFile({ 'GNU.sparse.major': '1', 'GNU.sparse.minor': '0', 'GNU.sparse.realsize': '20', 'GNU.sparse.name': 'f' }, new Uint8Array(0)))).message)
+      .toMatch(/truncated sparse map/);
+    // Old GNU: the archive ends where the extension blocks of the 30-run file should follow.
+    const gnu = readFileSync(archive('old GNU'));
+    let at = 0;
+    while (!(gnu[at + 156] === 0x53 && gnu.subarray(at, at + 100).toString().startsWith('./islands'))) at += 512;
+    expect(gnu[at + 482]).not.toBe(0); // extended
+    expect(tarError(() => parse(gnu.subarray(0, at + 512))).message).toMatch(/ends before the sparse extension headers/);
   });
 });
 
