@@ -71,14 +71,17 @@ export function applySparseRecord(key: string, value: string, s: SparseRecords):
   }
 }
 
-/** How a PAX-described entry is sparse: its map in the records (0.x), in its data (1.0), or not sparse. */
-export function sparseForm(s: SparseRecords | undefined): '0.x' | '1.0' | null | 'unknown' {
+/**
+ * How a PAX-described entry is sparse: its map in the records (0.x), in its data (1.0), or not sparse. As in
+ * Go's archive/tar: an unknown version is a plain file, and without a version a non-empty map makes it 0.x.
+ */
+export function sparseForm(s: SparseRecords | undefined): '0.x' | '1.0' | null {
   if (s === undefined) return null;
   const { major, minor } = s;
   if (major === '0' && (minor === '0' || minor === '1')) return '0.x';
   if (major === '1' && minor === '0') return '1.0';
-  if (major !== undefined || minor !== undefined) return 'unknown';
-  return s.map !== undefined || s.numblocks !== undefined ? '0.x' : null;
+  if (major !== undefined || minor !== undefined) return null;
+  return s.map !== undefined && s.map.length > 0 ? '0.x' : null;
 }
 
 /** The regions of a 0.x entry, checked against GNU.sparse.numblocks. */

@@ -27,12 +27,13 @@ export function isZeroBlock(b: Uint8Array, at: number): boolean {
 
 /**
  * A numeric field: octal ASCII (spaces and NULs around it allowed), or GNU base-256 when the top bit of the
- * first byte is set (0x80 positive, 0xff negative). Returns NaN for garbage.
+ * first byte is set (two's complement: the next bit is the sign, as Go's archive/tar reads it). Returns NaN for
+ * garbage.
  */
 export function numeric(b: Uint8Array, at: number, len: number): number {
   const first = b[at]!;
   if (first & 0x80) {
-    const negative = first === 0xff;
+    const negative = (first & 0x40) !== 0;
     let v = negative ? ~first & 0x7f : first & 0x7f;
     for (let i = 1; i < len; i++) {
       const c = negative ? ~b[at + i]! & 0xff : b[at + i]!;
@@ -43,29 +44,64 @@ export function numeric(b: Uint8Array, at: number, len: number): number {
   return octal(b, at, len);
 }
 
+/** Octal as Go reads it: spaces and NULs trimmed from both ends, then the digits up to the first NUL. */
 function octal(b: Uint8Array, at: number, len: number): number {
   let i = at;
-  const end = at + len;
+  let end = at + len;
   while (i < end && (b[i] === 0x20 || b[i] === 0)) i++;
+  while (end > i && (b[end - 1] === 0x20 || b[end - 1] === 0)) end--;
   if (i === end) return 0;
   let v = 0;
   for (; i < end; i++) {
     const c = b[i]!;
     if (c >= 0x30 && c <= 0x37) v = v * 8 + (c - 0x30);
-    else if (c === 0x20 || c === 0) break;
+    else if (c === 0) break;
     else return NaN;
   }
-  for (; i < end; i++) if (b[i] !== 0x20 && b[i] !== 0) return NaN;
   return v;
 }
 
-/** A NUL-terminated UTF-8 string field. */
+/** A NUL-terminated name field (see decodeName). */
 export function text(b: Uint8Array, at: number, len: number): string {
   let end = at;
   const max = at + len;
   while (end < max && b[end] !== 0) end++;
   if (end === at) return '';
-  return Buffer.from(b.buffer, b.byteOffset + at, end - at).toString('utf8');
+  return decodeName(b, at, end);
+}
+
+/**
+ * Bytes of a name as a string. Names are bytes in tar (and on the filesystem a runtime extracts to): valid
+ * UTF-8 is decoded as such; a byte that is not part of valid UTF-8 becomes the four characters `\xNN`, so
+ * that two names differing in such bytes stay different (decoding them as U+FFFD would merge them).
+ */
+export function decodeName(b: Uint8Array, start: number, end: number): string {
+  const s = Buffer.from(b.buffer, b.byteOffset + start, end - start).toString('utf8');
+  if (!s.includes('\uFFFD')) return s;
+  let out = '';
+  let i = start;
+  while (i < end) {
+    const n = utf8Length(b, i, end);
+    if (n === 0) out += '\\x' + b[i]!.toString(16).padStart(2, '0');
+    else out += Buffer.from(b.buffer, b.byteOffset + i, n).toString('utf8');
+    i += n || 1;
+  }
+  return out;
+}
+
+/** Length of the valid UTF-8 sequence at `i` (RFC 3629: no overlongs, surrogates or code points past U+10FFFF), or 0. */
+function utf8Length(b: Uint8Array, i: number, end: number): number {
+  const c = b[i]!;
+  if (c < 0x80) return 1;
+  const cont = (k: number, lo = 0x80, hi = 0xbf) => i + k < end && b[i + k]! >= lo && b[i + k]! <= hi;
+  if (c >= 0xc2 && c <= 0xdf) return cont(1) ? 2 : 0;
+  if (c === 0xe0) return cont(1, 0xa0) && cont(2) ? 3 : 0;
+  if ((c >= 0xe1 && c <= 0xec) || c === 0xee || c === 0xef) return cont(1) && cont(2) ? 3 : 0;
+  if (c === 0xed) return cont(1, 0x80, 0x9f) && cont(2) ? 3 : 0;
+  if (c === 0xf0) return cont(1, 0x90) && cont(2) && cont(3) ? 4 : 0;
+  if (c >= 0xf1 && c <= 0xf3) return cont(1) && cont(2) && cont(3) ? 4 : 0;
+  if (c === 0xf4) return cont(1, 0x80, 0x8f) && cont(2) && cont(3) ? 4 : 0;
+  return 0;
 }
 
 /** True when the field starts with the given ASCII bytes. */
@@ -101,7 +137,7 @@ export function parsePax(b: Uint8Array, into: PaxRecords): string | null {
     const eq = buf.indexOf(0x3d, j + 1);
     if (eq < 0 || eq >= i + len) return `PAX record without '=' at offset ${i}`;
     const key = buf.toString('latin1', j + 1, eq);
-    const value = buf.toString('utf8', eq + 1, i + len - 1);
+    const value = key === 'path' || key === 'linkpath' || key === 'GNU.sparse.name' ? decodeName(b, eq + 1, i + len - 1) : buf.toString('utf8', eq + 1, i + len - 1);
     const err = applyPax(key, value, into);
     if (err !== null) return err;
     i += len;
@@ -109,23 +145,25 @@ export function parsePax(b: Uint8Array, into: PaxRecords): string | null {
   return null;
 }
 
+/** As Go's archive/tar merges them: an empty value keeps the header's field; a NUL in a name is invalid. */
 function applyPax(key: string, value: string, into: PaxRecords): string | null {
+  if (value === '' && !key.startsWith('GNU.sparse.')) return null;
   switch (key) {
     case 'path':
-      into.path = value;
-      return null;
     case 'linkpath':
-      into.linkpath = value;
+      if (value.includes('\0')) return `NUL in PAX ${key}`;
+      into[key] = value;
       return null;
     case 'size':
     case 'uid':
     case 'gid': {
-      if (!/^\d+$/.test(value)) return `bad PAX ${key} '${value}'`;
+      if (!/^[+-]?\d+$/.test(value)) return `bad PAX ${key} '${value}'`;
       into[key] = Number(value);
+      if (key === 'size' && into.size! < 0) return `negative PAX size '${value}'`;
       return null;
     }
     case 'mtime': {
-      if (!/^-?\d+(\.\d*)?$/.test(value)) return `bad PAX mtime '${value}'`;
+      if (!/^[+-]?\d+(\.\d*)?$/.test(value)) return `bad PAX mtime '${value}'`;
       into.mtime = Number(value);
       return null;
     }
@@ -134,7 +172,11 @@ function applyPax(key: string, value: string, into: PaxRecords): string | null {
   }
 }
 
-/** Normalized path: no leading "./" or "/", no trailing "/", no "//" or "/./"; the root itself is ".". */
+/**
+ * Normalized path: no leading "./" or "/", no trailing "/", no "//" or "/./", and ".." resolved as a runtime
+ * resolves it inside the root it extracts to (Go's path.Clean of "/" + p: "a/../b" is "b", "../x" is "x");
+ * the root itself is ".".
+ */
 export function normalizePath(p: string): string {
   let s = 0;
   let e = p.length;
@@ -145,8 +187,13 @@ export function normalizePath(p: string): string {
   }
   while (e > s && p.charCodeAt(e - 1) === 0x2f) e--;
   let out = s === 0 && e === p.length ? p : p.slice(s, e);
-  if (out.includes('//') || out.includes('/./') || out.endsWith('/.')) {
-    out = out.split('/').filter((seg) => seg !== '' && seg !== '.').join('/');
+  if (out.includes('//') || out.includes('/./') || out.endsWith('/.') || out.includes('..')) {
+    const segs: string[] = [];
+    for (const seg of out.split('/')) {
+      if (seg === '..') segs.pop();
+      else if (seg !== '' && seg !== '.') segs.push(seg);
+    }
+    out = segs.join('/');
   }
   return out === '' ? '.' : out;
 }

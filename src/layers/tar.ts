@@ -1,7 +1,7 @@
 import { ImgscanError } from '../errors.js';
 import type { EntryType } from '../store/rows.js';
 import {
-  BLOCK, checksumOk, fieldIs, isZeroBlock, normalizePath, numeric, parsePax, text, type PaxRecords,
+  BLOCK, checksumOk, decodeName, fieldIs, isZeroBlock, normalizePath, numeric, parsePax, text, type PaxRecords,
 } from './tar-fields.js';
 import { checkMap, recordsMap, SparseExpander, sparseForm, SparseMap1Reader, type SparseMap } from './sparse.js';
 
@@ -44,8 +44,11 @@ const MAX_META = 1 << 20;
 
 /**
  * Incremental, synchronous tar reader: ustar, GNU (long names 'L'/'K', base-256 numbers, sparse files) and PAX
- * (local 'x' and global 'g' headers, GNU sparse 0.0, 0.1 and 1.0). A sparse file is delivered as its content:
- * its stored regions with zeros in the holes, `size` the file's size. Push chunks of any size in order, then `end()`. Corrupt or truncated input throws
+ * (GNU sparse 0.0, 0.1 and 1.0 too). A sparse file is delivered as its content: its stored regions with zeros
+ * in the holes, `size` the file's size. Entries read as Go's archive/tar reads them, which is what Docker and
+ * containerd extract layers with: the last 'x' header before an entry applies to it, empty PAX values keep the
+ * header's field, 'L'/'K' names win over PAX path/linkpath, and a global 'g' header changes no entry (the
+ * runtimes skip it). Push chunks of any size in order, then `end()`. Corrupt or truncated input throws
  * ImgscanError('TAR_INVALID') naming the byte offset and entry.
  */
 export class TarParser {
@@ -65,7 +68,6 @@ export class TarParser {
   private current: TarHeader | null = null;
   /** Offset of the first header of the entry being assembled (-1 when none). */
   private entryStart = -1;
-  private readonly global: PaxRecords = {};
   private local: PaxRecords | null = null;
   private longName: string | null = null;
   private longLink: string | null = null;
@@ -179,12 +181,10 @@ export class TarParser {
       return;
     }
 
-    const h = this.entryHeader(b, at, offset, flag, size);
-    // Header-only types carry no data whatever the size field says (as in Go's archive/tar).
-    const hasData = (flag === 0x30 || flag === 0 || flag === 0x37 || flag === 0x53) && h.type !== 'dir';
-    const dataSize = hasData ? (this.local?.size ?? this.global.size ?? size) : 0;
+    const { h, hasData } = this.entryHeader(b, at, offset, flag, size);
+    const dataSize = hasData ? (this.local?.size ?? size) : 0;
     this.current = h;
-    const sparse = h.type !== 'file' ? null : flag === 0x53 ? this.oldGnuSparse(b, at, h.offset, dataSize) : this.paxSparse(h.offset, dataSize);
+    const sparse = h.type !== 'file' ? null : flag === 0x53 ? this.oldGnuSparse(b, at, h.offset) : this.paxSparse(h.offset, dataSize);
     if (sparse !== null) h.size = sparse.realsize;
     this.entryStart = -1;
     this.local = null;
@@ -200,11 +200,10 @@ export class TarParser {
   }
 
   /** An old GNU sparse header ('S'): regions in the header, maybe more in extension blocks that follow. */
-  private oldGnuSparse(b: Uint8Array, at: number, offset: number, dataSize: number): { map: SparseMap; realsize: number; extended: boolean } {
+  private oldGnuSparse(b: Uint8Array, at: number, offset: number): { map: SparseMap; realsize: number; extended: boolean } {
     const map: SparseMap = [];
     this.oldGnuRegions(b, at + 386, 4, map, offset);
-    const realsize = this.field(b, at, 483, 12, 'sparse realsize', offset);
-    return { map, realsize: b[at + 483] === 0 ? dataSize : realsize, extended: b[at + 482] !== 0 };
+    return { map, realsize: this.field(b, at, 483, 12, 'sparse realsize', offset), extended: b[at + 482] !== 0 };
   }
 
   /** A regular file described as sparse by GNU.sparse.* PAX records, or null. */
@@ -212,7 +211,6 @@ export class TarParser {
     const records = this.local?.sparse;
     const form = sparseForm(records);
     if (form === null) return null;
-    if (form === 'unknown') throw this.invalid(offset, `unsupported GNU sparse format ${records!.major}.${records!.minor}`);
     const realsize = records!.realsize ?? dataSize;
     if (form === '1.0') return { map: 'in-data', realsize, extended: false };
     const map = recordsMap(records!);
@@ -266,11 +264,10 @@ export class TarParser {
     return pos + n;
   }
 
-  private entryHeader(b: Uint8Array, at: number, offset: number, flag: number, rawSize: number): TarHeader {
+  /** The entry's header, and whether data follows it (header-only types have none whatever the size field says). */
+  private entryHeader(b: Uint8Array, at: number, offset: number, flag: number, rawSize: number): { h: TarHeader; hasData: boolean } {
     const local = this.local;
-    const g = this.global;
-    // A PAX sparse file's real name is in GNU.sparse.name (its path is a GNUSparseFile.N/ placeholder).
-    let name = local?.sparse?.name ?? local?.path ?? this.longName ?? g.path;
+    let name = this.longName ?? local?.path;
     if (name === undefined) {
       name = text(b, at, 100);
       // ustar prefix field (155 bytes; 130 in star archives, which end with "tar\0").
@@ -280,29 +277,35 @@ export class TarParser {
         if (prefix !== '') name = prefix + '/' + name;
       }
     }
-    const rawLink = local?.linkpath ?? this.longLink ?? g.linkpath ?? text(b, at + 157, 100);
+    // A PAX sparse file's real name is in GNU.sparse.name (its path is a GNUSparseFile.N/ placeholder).
+    const sparseName = (flag === 0x30 || flag === 0) && sparseForm(local?.sparse) !== null ? local!.sparse!.name : undefined;
+    if (sparseName) name = sparseName;
+    const rawLink = this.longLink ?? local?.linkpath ?? text(b, at + 157, 100);
     let type = entryType(flag, name);
     if (type === null) throw this.invalid(offset, `unsupported entry type '${String.fromCharCode(flag)}' for ${name}`);
+    // Data follows regular files only, decided before a whiteout name changes the type.
+    const hasData = type === 'file';
     const path = normalizePath(name);
     const slash = path.lastIndexOf('/');
     const base = slash < 0 ? path : path.slice(slash + 1);
     if (base.startsWith('.wh.')) type = base === '.wh..wh..opq' ? 'opaque' : 'whiteout';
-    const size = type === 'file' ? (local?.size ?? g.size ?? rawSize) : 0;
+    const size = type === 'file' ? (local?.size ?? rawSize) : 0;
     const device = type === 'char' || type === 'block';
-    return {
+    const h: TarHeader = {
       index: this.entries++,
       path,
       type,
       size,
       mode: this.field(b, at, 100, 8, 'mode', offset) & 0o7777,
-      uid: local?.uid ?? g.uid ?? this.field(b, at, 108, 8, 'uid', offset),
-      gid: local?.gid ?? g.gid ?? this.field(b, at, 116, 8, 'gid', offset),
-      mtime: local?.mtime ?? g.mtime ?? this.field(b, at, 136, 12, 'mtime', offset),
+      uid: local?.uid ?? this.field(b, at, 108, 8, 'uid', offset),
+      gid: local?.gid ?? this.field(b, at, 116, 8, 'gid', offset),
+      mtime: local?.mtime ?? this.field(b, at, 136, 12, 'mtime', offset),
       linkTarget: type === 'symlink' ? rawLink : type === 'hardlink' ? normalizePath(rawLink) : null,
       devMajor: device ? this.field(b, at, 329, 8, 'devmajor', offset) : null,
       devMinor: device ? this.field(b, at, 337, 8, 'devminor', offset) : null,
       offset: this.entryStart,
     };
+    return { h, hasData };
   }
 
   /** A numeric header field; garbage is TAR_INVALID. */
@@ -341,15 +344,24 @@ export class TarParser {
     if (this.metaType === 0x4c || this.metaType === 0x4b) {
       let end = payload.indexOf(0);
       if (end < 0) end = payload.length;
-      const s = Buffer.from(payload.buffer, payload.byteOffset, end).toString('utf8');
+      const s = decodeName(payload, 0, end);
+      // An empty name keeps the header's field.
+      if (s === '') return;
       if (this.metaType === 0x4c) this.longName = s;
       else this.longLink = s;
       return;
     }
-    const into = this.metaType === 0x67 ? this.global : (this.local ??= {});
-    const err = parsePax(payload, into);
+    // Each 'x' header replaces the one before it; a 'g' header is checked, then dropped with what came before
+    // it (Go's reader returns it as an entry of its own, which the runtimes skip).
+    const records: PaxRecords = {};
+    const err = parsePax(payload, records);
     if (err !== null) throw this.invalid(at, err);
-    if (this.metaType === 0x67) this.entryStart = -1; // a global header is not part of the next entry
+    if (this.metaType === 0x67) {
+      this.entryStart = -1;
+      this.local = null;
+      this.longName = null;
+      this.longLink = null;
+    } else this.local = records;
   }
 
   private invalid(offset: number, message: string): ImgscanError {

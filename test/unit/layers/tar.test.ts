@@ -108,24 +108,88 @@ describe('TarParser', () => {
     expect(files[0]!.digest).toBe(sh(`tar -xOf ${tar} big/file.txt | b3sum --no-names`).trim());
   });
 
-  it('applies global PAX headers to all later entries and local ones to the next only', () => {
-    const g = paxRecords({ uid: '4242' });
-    const x = paxRecords({ mtime: '1700000000.25', gid: '77' });
+  // Container runtimes (Docker, containerd) extract layers with Go's archive/tar: its reading of metadata
+  // headers is what a container sees. GNU tar differs on global headers and on repeated 'x' headers.
+  it('reads metadata headers as Go\'s archive/tar does', () => {
+    const x = (records: Record<string, string>) => {
+      const pax = paxRecords(records);
+      return concat([ustarHeader({ name: 'PaxHeaders/x', size: pax.length, type: 'x' }), blocks(pax)]);
+    };
+    const g = (records: Record<string, string>) => {
+      const pax = paxRecords(records);
+      return concat([ustarHeader({ name: 'GlobalHead', size: pax.length, type: 'g' }), blocks(pax)]);
+    };
+    const long = (type: 'L' | 'K', name: string) => {
+      const payload = enc(name + '\0');
+      return concat([ustarHeader({ name: '././@LongLink', size: payload.length, type }), blocks(payload)]);
+    };
     const bytes = concat([
-      ustarHeader({ name: 'global', size: g.length, type: 'g' }), blocks(g),
+      // A global header changes no entry.
+      g({ uid: '4242', path: 'renamed' }),
       ustarHeader({ name: 'a', size: 0, type: '0' }),
-      ustarHeader({ name: 'x', size: x.length, type: 'x' }), blocks(x),
+      // Only the last 'x' before an entry applies, to that entry only.
+      x({ mtime: '1700000000.25', gid: '77' }), x({ uid: '9' }),
       ustarHeader({ name: 'b', size: 0, type: '0', mtime: 5 }),
       ustarHeader({ name: 'c', size: 0, type: '0', uid: 1, mtime: 6 }),
+      // A global header drops the 'x' and 'L' headers before it.
+      x({ path: 'dropped' }), long('L', 'dropped-too'), g({ comment: 'git archive' }),
+      ustarHeader({ name: 'd', size: 0, type: '0' }),
+      // Empty values keep the header's fields; a signed PAX number is read.
+      x({ path: '', uid: '', mtime: '', gid: '-1' }),
+      ustarHeader({ name: 'e', size: 0, type: '0', uid: 3, mtime: 7 }),
+      // 'L' / 'K' names win over PAX path / linkpath, in either order; an empty 'L' keeps the header's name.
+      x({ path: 'from-pax', linkpath: 'pax-target' }), long('L', 'from-L'), long('K', 'K-target'),
+      ustarHeader({ name: 'f', size: 0, type: '2', linkname: 'header-target' }),
+      long('L', 'from-L2'), x({ path: 'from-pax2' }),
+      ustarHeader({ name: 'g', size: 0, type: '0' }),
+      long('L', ''),
+      ustarHeader({ name: 'h', size: 0, type: '0' }),
       EOA,
     ]);
-    const tar = join(dir, 'pax-global.tar');
-    writeFileSync(tar, bytes);
-    const owners = run('tar', ['-tvf', tar, '--numeric-owner']).split('\n').filter(Boolean).map((l) => l.split(/\s+/)[1]);
-    const r = parse(bytes);
-    expect(r.entries.map((e) => `${e.header.uid}/${e.header.gid}`)).toEqual(owners);
-    expect(r.entries.map((e) => e.header.mtime)).toEqual([1700000000, 1700000000.25, 6]);
-    expect(r.entries.map((e) => e.header.index)).toEqual([0, 1, 2]);
+    const r = parse(bytes, 100);
+    expect(r.entries.map((e) => [e.header.path, e.header.uid, e.header.gid, e.header.mtime])).toEqual([
+      ['a', 0, 0, 1700000000],
+      ['b', 9, 0, 5],
+      ['c', 1, 0, 6],
+      ['d', 0, 0, 1700000000],
+      ['e', 3, -1, 7],
+      ['from-L', 0, 0, 1700000000],
+      ['from-L2', 0, 0, 1700000000],
+      ['h', 0, 0, 1700000000],
+    ]);
+    expect(r.entries[5]!.header.linkTarget).toBe('K-target');
+    expect(r.entries.map((e) => e.header.index)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    const nul = paxRecords({ path: 'a\0b' });
+    expect(tarError(() => parse(concat([ustarHeader({ name: 'x', size: nul.length, type: 'x' }), blocks(nul), ustarHeader({ name: 'n', size: 0, type: '0' }), EOA]))).message)
+      .toMatch(/NUL in PAX path/);
+  });
+
+  it('keeps names that are not UTF-8 apart, with their odd bytes as \\xNN', () => {
+    const named = (bytes: number[]) => {
+      const h = ustarHeader({ name: 'x', size: 0, type: '0' });
+      h.fill(0, 0, 100);
+      h.set(bytes, 0);
+      return withChecksum(h);
+    };
+    const cafe = [0x63, 0x61, 0x66];
+    const r = parse(concat([named([...cafe, 0xe9]), named([...cafe, 0xe8]), named([...cafe, 0xc3, 0xa9]), named([0xed, 0xa0, 0x80, 0x2f, 0x61]), EOA]));
+    expect(r.entries.map((e) => e.header.path)).toEqual(['caf\\xe9', 'caf\\xe8', 'café', '\\xed\\xa0\\x80/a']);
+  });
+
+  it('reads numeric fields as Go\'s archive/tar does: base-256 sign bit, octal up to a NUL', () => {
+    const h = ustarHeader({ name: 'n', size: 0, type: '0' });
+    // uid: base-256 with the sign bit (0x40) set in the first byte: -2 in two's complement over 8 bytes.
+    h.set([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xfe], 108);
+    // gid: octal "12", a NUL, then bytes Go ignores.
+    h.set(enc('12\0 34 \0'), 116);
+    // mtime: base-256 starting 0xc0 is negative too.
+    h.set([0xc0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff], 136);
+    const e = parse(concat([withChecksum(h), EOA])).entries[0]!.header;
+    expect([e.uid, e.gid]).toEqual([-2, 0o12]);
+    expect(e.mtime).toBeLessThan(0);
+    const spaced = ustarHeader({ name: 's', size: 0, type: '0' });
+    spaced.set(enc('12 34  \0'), 116);
+    expect(tarError(() => parse(concat([withChecksum(spaced), EOA]))).message).toMatch(/bad gid field/);
   });
 
   it('reads GNU base-256 numbers', () => {
@@ -149,6 +213,9 @@ describe('TarParser', () => {
       ustarHeader({ name: 'link', size: 0, type: '1', linkname: './old/file' }),
       ustarHeader({ name: 'x/.wh.gone', size: 4, type: '0' }), blocks(enc('junk')),
       ustarHeader({ name: 'x/.wh..wh..opq', size: 0, type: '0' }),
+      // An old-style directory (trailing slash) carries no data whatever its size field, whiteout name or not.
+      ustarHeader({ name: 'y/.wh.d/', size: 600, type: '\0' }),
+      ustarHeader({ name: 'after', size: 1, type: '0' }), blocks(enc('z')),
       EOA,
     ]);
     const r = parse(bytes);
@@ -160,6 +227,8 @@ describe('TarParser', () => {
       ['link', 'hardlink', 0, sha256('')],
       ['x/.wh.gone', 'whiteout', 0, sha256('')],
       ['x/.wh..wh..opq', 'opaque', 0, sha256('')],
+      ['y/.wh.d', 'whiteout', 0, sha256('')],
+      ['after', 'file', 1, sha256('z')],
     ]);
     expect(r.entries[4]!.header.linkTarget).toBe('old/file');
   });
@@ -254,7 +323,7 @@ describe('GNU sparse files', () => {
     expect(layer.tar_size).toBe(bytes.length);
   });
 
-  it('rejects malformed sparse maps and unknown sparse versions, naming the entry', () => {
+  it('rejects malformed sparse maps, naming the entry; an unknown sparse version is a plain file', () => {
     const paxFile = (records: Record<string, string>, data: Uint8Array) => {
       const pax = paxRecords(records);
       return concat([
@@ -263,8 +332,9 @@ describe('GNU sparse files', () => {
       ]);
     };
     const five = enc('12345');
-    expect(tarError(() => parse(paxFile({ 'GNU.sparse.major': '2', 'GNU.sparse.minor': '0', 'GNU.sparse.name': 'f' }, five))).message)
-      .toMatch(/unsupported GNU sparse format 2\.0 at byte offset 0/);
+    // An unknown version is a plain file under its own name, as Go's archive/tar reads it.
+    const unknown = parse(paxFile({ 'GNU.sparse.major': '2', 'GNU.sparse.minor': '0', 'GNU.sparse.name': 'f', 'GNU.sparse.realsize': '9' }, five));
+    expect(unknown.entries.map((e) => [e.header.path, e.header.size, e.sha256])).toEqual([['GNUSparseFile.1/f', 5, sha256(five)]]);
     expect(tarError(() => parse(paxFile({ 'GNU.sparse.size': '20', 'GNU.sparse.numblocks': '1', 'GNU.sparse.map': '0,10' }, five))).message)
       .toMatch(/sparse regions hold 10 bytes but the entry stores 5/);
     expect(tarError(() => parse(paxFile({ 'GNU.sparse.size': '12', 'GNU.sparse.numblocks': '1', 'GNU.sparse.map': '10,5' }, five))).message)
@@ -291,7 +361,7 @@ describe('GNU sparse files', () => {
 describe('normalizePath', () => {
   it.each([
     ['./a/b', 'a/b'], ['/a/b/', 'a/b'], ['a//b/./c', 'a/b/c'], ['./', '.'], ['.', '.'], ['/', '.'],
-    ['././x', 'x'], ['.hidden', '.hidden'], ['./.wh.x', '.wh.x'], ['a/../b', 'a/../b'], ['dir/.', 'dir'],
+    ['././x', 'x'], ['.hidden', '.hidden'], ['./.wh.x', '.wh.x'], ['a/../b', 'b'], ['../../x', 'x'], ['a/b/../../..', '.'], ['./a/./../b/', 'b'], ['file..txt', 'file..txt'], ['dir/.', 'dir'],
   ])('%s -> %s', (input, want) => {
     expect(normalizePath(input)).toBe(want);
   });
