@@ -42,6 +42,7 @@ CREATE TABLE layers (
   compressed_size   BIGINT NOT NULL,   -- bytes of the blob
   tar_size          BIGINT NOT NULL,   -- bytes of the decompressed stream
   files_size        BIGINT NOT NULL,   -- sum of the sizes of entries of type file
+  sparse_hole_size  BIGINT NOT NULL,   -- holes of GNU sparse files: in files_size, not stored in the tar
   entry_count       INTEGER NOT NULL,
   file_count        INTEGER NOT NULL,
   dir_count         INTEGER NOT NULL,

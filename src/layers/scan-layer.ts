@@ -145,6 +145,7 @@ export class LayerScanner {
       compressed_size: this.compressedSize,
       tar_size: this.tarSize,
       files_size: this.rows.filesSize,
+      sparse_hole_size: this.tar.sparseHoleSize,
       entry_count: this.tar.entryCount,
       file_count: c.file,
       dir_count: c.dir,

@@ -76,12 +76,18 @@ export class TarParser {
   /** PAX 1.0 sparse entry reading the map at the start of its data. */
   private map1: { reader: SparseMap1Reader; read: number; realsize: number } | null = null;
   private expander: SparseExpander | null = null;
+  private holes = 0;
 
   constructor(private readonly visitor: TarVisitor) {}
 
   /** Entries delivered so far. */
   get entryCount(): number {
     return this.entries;
+  }
+
+  /** Bytes of holes in the sparse files read so far: in their sizes, not stored in the archive. */
+  get sparseHoleSize(): number {
+    return this.holes;
   }
 
   /** True once the end-of-archive marker (two zero blocks) was read. */
@@ -238,6 +244,7 @@ export class TarParser {
   private startSparse(map: SparseMap, realsize: number, stored: number, offset: number): void {
     const err = checkMap(map, realsize, stored);
     if (err !== null) throw this.invalid(offset, err);
+    this.holes += realsize - stored;
     this.expander = new SparseExpander(map, realsize, (slice) => this.visitor.data(slice));
     this.startData(stored, Sink.Sparse);
   }
@@ -256,6 +263,7 @@ export class TarParser {
         this.map1 = null;
         const err = checkMap(m.reader.map, m.realsize, this.remaining);
         if (err !== null) throw this.invalid(at, err);
+        this.holes += m.realsize - this.remaining;
         this.expander = new SparseExpander(m.reader.map, m.realsize, (slice) => this.visitor.data(slice));
         this.sink = Sink.Sparse;
       } else if (this.remaining === 0) throw this.invalid(at, 'truncated sparse map');

@@ -42,6 +42,8 @@ export interface LayerRow {
   compressed_size: number;
   tar_size: number;
   files_size: number;
+  /** Holes of GNU sparse files: counted in files_size, not stored in the tar (NULL in datasets written before it). */
+  sparse_hole_size: number;
   entry_count: number;
   file_count: number;
   dir_count: number;

@@ -14,7 +14,7 @@ import { run, runText } from './exec.js';
 /** One tar entry as GNU tar sees it; `name` is the member name exactly as stored. */
 export type ExpectedEntry = Omit<FileRow, 'layer_digest' | 'file_class'> & { name: string };
 
-export interface ExpectedLayer extends Omit<LayerRow, 'chunker'> {
+export interface ExpectedLayer extends Omit<LayerRow, 'chunker' | 'sparse_hole_size'> {
   blob: string;
   /** Entries in tar order (entry_index = position). */
   entries: ExpectedEntry[];

@@ -1,7 +1,9 @@
 -- Section 1: what the dataset holds. Sizes are sums over the unique layers read.
 SELECT
   (SELECT count(*) FROM a_images) AS images,
-  (SELECT count(*) FROM a_image_refs) AS image_refs,
+  -- A ref is a (registry, repository, tag), whatever images it resolved to over time; a ref by digest alone is
+  -- that digest.
+  (SELECT count(*) FROM (SELECT DISTINCT registry, repository, coalesce(tag, manifest_digest) FROM a_image_refs)) AS image_refs,
   (SELECT count(*) FROM (SELECT DISTINCT registry, repository FROM a_image_refs)) AS repositories,
   (SELECT count(*) FROM a_image_layers) AS layer_refs,
   (SELECT count(DISTINCT layer_digest) FROM a_image_layers) AS layers_unique,

@@ -4,9 +4,14 @@
 -- Integer ids (layer_id, image_id) and 64-bit keys keep the large sorts and joins cheap; the files table
 -- itself is not copied (a_entries reads the Parquet parts again where strings are needed).
 
+-- Only layers a stored image lists count (METRICS.md: a layer is a blob listed in an image manifest): a layer
+-- read for an image that then failed is stored, but belongs to no image of the dataset.
 CREATE OR REPLACE TEMP TABLE a_layers AS
 SELECT (row_number() OVER (ORDER BY layer_digest))::INTEGER AS layer_id, *
-FROM (SELECT DISTINCT ON (layer_digest) * FROM layers);
+FROM (
+  SELECT DISTINCT ON (layer_digest) * FROM layers
+  WHERE layer_digest IN (SELECT il.layer_digest FROM image_layers il JOIN images USING (manifest_digest))
+);
 
 CREATE OR REPLACE TEMP TABLE a_images AS
 SELECT (row_number() OVER (ORDER BY manifest_digest))::INTEGER AS image_id, *

@@ -98,6 +98,35 @@ describe('analyze over hand-made datasets', () => {
     await expectMatches([d1, d2], ds);
   });
 
+  it('a layer no stored image lists counts nowhere; a ref counts once whatever it resolved to; sparse holes are not metadata', async () => {
+    // A 1 MiB sparse file whose holes are not in the tar.
+    const sparse = layer('sparse', [file('var/log/lastlog', 'holes', 1 << 20)], { sparse_hole_size: (1 << 20) - 4096 });
+    const orphan = layer('read for an image that failed', [file('o', 'orphan', 777)]);
+    const ds: RefDataset = {
+      layers: [base, sparse, orphan],
+      images: [
+        image('v1', [base], [{ registry: 'registry.test', repository: 'app', tag: 'latest' }]),
+        // The same tag resolved to another image later, and a ref by digest.
+        image('v2', [base, sparse], [{ registry: 'registry.test', repository: 'app', tag: 'latest' }, { registry: 'registry.test', repository: 'app', tag: null }]),
+      ],
+      chunks: [],
+      failures: 1,
+    };
+    const dir = newDir();
+    await writeRows(dir, { layers: ds.layers, images: ds.images, failures: 1 });
+    await expectMatches([dir], ds);
+    const { summary } = await analyzeDataset({ dataDirs: [dir], top: 5 });
+    expect(summary.dataset.layers_read).toBe(2);
+    expect(summary.dataset.files_total).toBe(base.entries.filter((e) => e.entry_type === 'file').length + 1);
+    expect(summary.dataset.image_refs).toBe(2);
+    const fileDedup = summary.storage.designs.find((d) => d.design === 'file_dedup')!;
+    // Everything in the tars but the file bytes they store: the sparse file stores 4096 of its bytes.
+    const stored = (l: typeof base) => l.entries.reduce((sum, e) => sum + (e.entry_type === 'file' ? e.size : 0), 0) - (l.sparse_hole_size ?? 0);
+    expect(fileDedup.metadata_bytes).toBe(base.tar_size - stored(base) + sparse.tar_size - stored(sparse));
+    expect(stored(sparse)).toBe(4096);
+    expect(fileDedup.metadata_bytes).toBeGreaterThan(0);
+  });
+
   it('an empty dataset gives zeros, not errors', async () => {
     const dir = newDir();
     await writeRows(dir, {});

@@ -19,15 +19,17 @@ export function entry(path: string, entry_type: EntryType): Omit<RefEntry, 'entr
   return { path, entry_type, size: 0, digest: null, file_class: null };
 }
 
-export function layer(name: string, entries: Omit<RefEntry, 'entry_index'>[], o: Partial<Pick<RefLayer, 'compression' | 'compressed_size' | 'chunker'>> = {}): RefLayer {
+/** A layer; with `sparse_hole_size`, that many bytes of its files are holes, not stored in the tar. */
+export function layer(name: string, entries: Omit<RefEntry, 'entry_index'>[], o: Partial<Pick<RefLayer, 'compression' | 'compressed_size' | 'chunker' | 'sparse_hole_size'>> = {}): RefLayer {
   const es = entries.map((e, i) => ({ ...e, entry_index: i }));
   const filesSize = es.reduce((s, e) => s + (e.entry_type === 'file' ? e.size : 0), 0);
-  const tarSize = 1024 + es.reduce((s, e) => s + 512 + Math.ceil(e.size / 512) * 512, 0);
+  const tarSize = 1024 + es.reduce((s, e) => s + 512 + Math.ceil(e.size / 512) * 512, 0) - (o.sparse_hole_size ?? 0);
   return {
     layer_digest: sha(`layer ${name}`),
     compression: o.compression ?? 'gzip',
     compressed_size: o.compressed_size ?? Math.max(20, Math.round(tarSize / 3) + name.length),
     tar_size: tarSize,
+    sparse_hole_size: o.sparse_hole_size,
     chunker: o.chunker ?? null,
     entries: es,
   };
@@ -41,7 +43,7 @@ function layerRow(l: RefLayer): LayerRow {
   const count = (t: EntryType) => l.entries.filter((e) => e.entry_type === t).length;
   return {
     layer_digest: l.layer_digest, diff_id: sha(`diff ${l.layer_digest}`), compression: l.compression as LayerRow['compression'],
-    compressed_size: l.compressed_size, tar_size: l.tar_size, files_size: l.entries.reduce((s, e) => s + (e.entry_type === 'file' ? e.size : 0), 0),
+    compressed_size: l.compressed_size, tar_size: l.tar_size, files_size: l.entries.reduce((s, e) => s + (e.entry_type === 'file' ? e.size : 0), 0), sparse_hole_size: l.sparse_hole_size ?? 0,
     entry_count: l.entries.length, file_count: count('file'), dir_count: count('dir'), symlink_count: count('symlink'), hardlink_count: count('hardlink'),
     char_count: count('char'), block_count: count('block'), fifo_count: count('fifo'), whiteout_count: count('whiteout'), opaque_count: count('opaque'),
     chunker: l.chunker,

@@ -18,6 +18,8 @@ export interface RefLayer {
   compression: string;
   compressed_size: number;
   tar_size: number;
+  /** Holes of sparse files: in the files' sizes, not in tar_size. */
+  sparse_hole_size?: number;
   chunker: string | null;
   entries: RefEntry[];
 }

@@ -29,8 +29,12 @@ interface DigestInfo {
 
 /** Every figure of summary.json but data_dirs, from the dataset's rows. */
 export function referenceSummary(ds: RefDataset, top: number) {
+  // A layer counts when a stored image lists it (one read for an image that then failed belongs to none).
+  const listedDigests = new Set(ds.images.flatMap((i) => i.layers.map((l) => l.layer_digest)));
   const layers = new Map<string, RefLayer>();
-  for (const l of ds.layers) if (!layers.has(l.layer_digest)) layers.set(l.layer_digest, l);
+  for (const l of ds.layers) if (!layers.has(l.layer_digest) && listedDigests.has(l.layer_digest)) layers.set(l.layer_digest, l);
+  // An image ref is a (registry, repository, tag), whatever it resolved to; a ref by digest is that digest.
+  const refNames = new Set<string>();
   const images = new Map<string, RefImage>();
   const refKeys = new Set<string>();
   const repos = new Set<string>();
@@ -38,6 +42,7 @@ export function referenceSummary(ds: RefDataset, top: number) {
     if (!images.has(i.manifest_digest)) images.set(i.manifest_digest, { ...i, refs: [] });
     for (const r of i.refs) {
       const k = JSON.stringify([r.registry, r.repository, r.tag, i.manifest_digest]);
+      refNames.add(JSON.stringify([r.registry, r.repository, r.tag ?? i.manifest_digest]));
       if (!refKeys.has(k)) images.get(i.manifest_digest)!.refs.push(r);
       refKeys.add(k);
       repos.add(JSON.stringify([r.registry, r.repository]));
@@ -58,7 +63,7 @@ export function referenceSummary(ds: RefDataset, top: number) {
 
   const dataset = {
     images: imgs.length,
-    image_refs: refKeys.size,
+    image_refs: refNames.size,
     repositories: repos.size,
     layer_refs: refs.length,
     layers_unique: listed.size,
@@ -225,7 +230,7 @@ export function referenceSummary(ds: RefDataset, top: number) {
   const readRefs = refs.map((r) => layers.get(r.layer_digest)).filter((l): l is RefLayer => !!l);
   const base = sum(read.map((l) => l.tar_size));
   const baseC = sum(read.map((l) => l.compressed_size));
-  const metadata = sum(read.map((l) => l.tar_size - filesSize(l)));
+  const metadata = sum(read.map((l) => l.tar_size - (filesSize(l) - (l.sparse_hole_size ?? 0))));
   const design = (name: string, content: number, meta: number, compressed: number | null) => ({
     design: name, content_bytes: content, metadata_bytes: meta, uncompressed_bytes: content + meta, compressed_bytes: compressed,
     ratio_to_layer_dedup: base > 0 ? (content + meta) / base : 1, compressed_ratio_to_layer_dedup: compressed === null ? null : baseC > 0 ? compressed / baseC : 1,

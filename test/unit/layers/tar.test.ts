@@ -321,6 +321,14 @@ describe('GNU sparse files', () => {
     expect(new Map(fileRows.map((r) => [r.path, r.digest]))).toEqual(b3);
     expect(layer.files_size).toBe(expected.reduce((sum, e) => sum + e.size, 0));
     expect(layer.tar_size).toBe(bytes.length);
+    // The holes, from Python's tarfile (which reads every GNU sparse format): in files_size, not in the tar.
+    const holes = run('python3', ['-c', [
+      'import sys, tarfile',
+      'members = tarfile.open(sys.argv[1]).getmembers()',
+      'print(sum(m.size - sum(n for _, n in m.sparse) for m in members if m.sparse is not None))',
+    ].join('\n'), tar]);
+    expect(layer.sparse_hole_size).toBe(Number(holes.trim()));
+    expect(layer.sparse_hole_size).toBeGreaterThan(total / 2);
   });
 
   it('rejects malformed sparse maps, naming the entry; an unknown sparse version is a plain file', () => {
