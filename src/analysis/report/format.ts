@@ -25,7 +25,9 @@ export function times(r: number | null): string {
 
 export function num(n: number | null, digits = 3): string {
   if (n === null || !Number.isFinite(n)) return '';
-  return Number.isInteger(n) ? String(n) : String(Number(n.toFixed(digits)));
+  if (Number.isInteger(n)) return String(n);
+  // Below 1, significant digits: a fraction of 0.0002 prints as that, not as 0.
+  return String(Number(Math.abs(n) >= 1 ? n.toFixed(digits) : n.toPrecision(digits)));
 }
 
 /** A digest shortened for a table cell: algorithm and the first 12 hex digits. */
