@@ -5,7 +5,7 @@ export function nextLink(header: string | null, base: string | URL): string | un
     const m = /^\s*<([^>]*)>(.*)$/.exec(part);
     if (!m) continue;
     const params = m[2];
-    if (/;\s*rel\s*=\s*"?(?:[^";]*\s)?next(?:\s[^";]*)?"?/i.test(params)) return new URL(m[1], base).toString();
+    if (/;\s*rel\s*=\s*(?:"(?:[^"]*\s)?next(?:\s[^"]*)?"|next(?=\s*(?:;|$)))/i.test(params)) return new URL(m[1], base).toString();
   }
   return undefined;
 }

@@ -15,7 +15,7 @@ export function registerSecret(secret: string | undefined): void {
   }
 }
 
-const sensitiveParams = /^(?:token|access_token|refresh_token|password|passwd|secret|signature|sig|x-amz-signature|x-amz-credential|x-amz-security-token|x-goog-signature|x-goog-credential)$/i;
+const sensitiveParams = /^(?:token|access_token|refresh_token|password|passwd|secret|signature|sig|verify|policy|key-pair-id|x-amz-signature|x-amz-credential|x-amz-security-token|x-goog-signature|x-goog-credential)$/i;
 
 /** A URL without userinfo and with sensitive query parameters masked. */
 export function redactUrl(url: string | URL): string {
@@ -42,7 +42,7 @@ export function redact(text: string): string {
   out = out.replace(/\b(authorization|proxy-authorization)(["']?\s*[:=]\s*["']?)[^"'\r\n,}]+/gi, `$1$2${mask}`);
   out = out.replace(/\b(Bearer|Basic)\s+[A-Za-z0-9\-._~+/]+=*/g, `$1 ${mask}`);
   out = out.replace(/\b([a-z][a-z0-9+.-]*:\/\/)[^/\s:@]+:[^/\s@]+@/gi, `$1${mask}@`);
-  out = out.replace(/([?&](?:token|access_token|refresh_token|password|x-amz-signature|x-amz-credential|x-amz-security-token|signature|sig)=)[^&\s"']+/gi, `$1${mask}`);
+  out = out.replace(/([?&](?:token|access_token|refresh_token|password|x-amz-signature|x-amz-credential|x-amz-security-token|x-goog-signature|x-goog-credential|signature|sig|verify|policy|key-pair-id)=)[^&\s"']+/gi, `$1${mask}`);
   out = out.replace(/\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*/g, mask);
   return out;
 }

@@ -272,16 +272,21 @@ export class Transport {
     }
   }
 
-  /** One attempt: auth header, redirects followed by hand (Authorization is dropped when the origin changes). */
+  /**
+   * One attempt: auth header, redirects followed by hand. Credentials (the registry's token or password, and an
+   * Authorization or Cookie header of the request) go to the registry's own origin only: not to a storage
+   * backend a blob is redirected to, nor to another host a `Link` or a redirect points at.
+   */
   private async sendOnce(req: RegistryRequest): Promise<Response> {
     const method = req.method ?? 'GET';
     let url = this.resolve(req.url);
-    const origin = url.origin;
+    const origin = this.resolve('/').origin;
     let authorization = await this.o.auth?.header(req.scope);
     let authRound = 0;
     for (let redirects = 0; ; ) {
-      const headers: Record<string, string> = { ...this.uaHeader(), ...req.headers };
-      if (authorization && url.origin === origin) headers.authorization = authorization;
+      const own = url.origin === origin;
+      const headers: Record<string, string> = { ...this.uaHeader(), ...(own ? req.headers : withoutCredentials(req.headers)) };
+      if (authorization && own) headers.authorization = authorization;
       const timer = new AbortController();
       const timeout = setTimeout(() => timer.abort(new DOMException('timed out', 'TimeoutError')), this.o.timeoutMs);
       timeout.unref();
@@ -314,6 +319,10 @@ export class Transport {
       return response;
     }
   }
+}
+
+function withoutCredentials(headers: Record<string, string> | undefined): Record<string, string> {
+  return Object.fromEntries(Object.entries(headers ?? {}).filter(([k]) => !/^(?:authorization|cookie|proxy-authorization)$/i.test(k)));
 }
 
 function withUrl(err: ImgscanError, context: ErrorContext): ImgscanError {

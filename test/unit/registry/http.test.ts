@@ -9,6 +9,10 @@ describe('Link header', () => {
     ['<https://other/v2/x/tags/list?last=t>; rel=next', 'http://r/v2/x/tags/list', 'https://other/v2/x/tags/list?last=t'],
     ['<p1>; rel="prev", <p3>; rel="next"', 'http://r/a/p2', 'http://r/a/p3'],
     ['<p1>; rel="prev"', 'http://r/a', undefined],
+    ['<p1>; rel="nextpage"', 'http://r/a', undefined],
+    ['<p1>; rel=nextpage', 'http://r/a', undefined],
+    ['<p2>; rel="prev next"', 'http://r/a', 'http://r/p2'],
+    ['<p2>; rel=next; title="x"', 'http://r/a', 'http://r/p2'],
     [null, 'http://r/', undefined],
   ])('%s', (header, base, want) => expect(nextLink(header, base)).toBe(want));
 });
@@ -16,6 +20,7 @@ describe('Link header', () => {
 describe('retry timing', () => {
   it('reads Retry-After as seconds or an HTTP date', () => {
     expect(parseRetryAfter('2')).toBe(2000);
+    expect(parseRetryAfter('1.5')).toBe(1500);
     const now = Date.parse('Wed, 21 Oct 2015 07:28:00 GMT');
     expect(parseRetryAfter('Wed, 21 Oct 2015 07:28:30 GMT', now)).toBe(30_000);
     expect(parseRetryAfter('soon')).toBeUndefined();
