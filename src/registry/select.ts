@@ -1,5 +1,6 @@
 import { ImgscanError } from '../errors.js';
 import type { Descriptor, Platform } from '../oci/types.js';
+import { isAttestation } from '../oci/artifact.js';
 
 /**
  * Which tags of a repository to read.
@@ -66,11 +67,6 @@ export function parsePlatform(selector: string): Platform {
 export function formatPlatform(p: Platform | undefined): string {
   if (!p) return 'unknown';
   return [p.os, p.architecture, p.variant].filter(Boolean).join('/');
-}
-
-/** True when an index entry is an attestation or otherwise not a runnable image. */
-function isAttestation(d: Descriptor): boolean {
-  return d.annotations?.['vnd.docker.reference.type'] === 'attestation-manifest' || d.platform?.os === 'unknown' || d.platform?.architecture === 'unknown';
 }
 
 export function platformMatches(p: Platform | undefined, want: Platform): boolean {

@@ -6,6 +6,8 @@ import type { Descriptor, Platform } from '../oci/types.js';
 import { DirTree, type FileTree } from './file-tree.js';
 import { mergeImages, platformOf, StaticImage, verifyBytes } from './image.js';
 import type { Image, ImageRef, Source } from './types.js';
+import { isAttestation, notAnImage } from '../oci/artifact.js';
+import { formatPlatform } from '../registry/select.js';
 
 const refNameAnnotation = 'org.opencontainers.image.ref.name';
 
@@ -39,14 +41,21 @@ export async function readLayoutImages(tree: FileTree, options: LayoutReadOption
     throw new ImgscanError('SOURCE_NOT_FOUND', `tag "${options.tag}" not found; the layout has: ${tags.join(', ') || '(no tags)'}`, where);
   }
   const images: StaticImage[] = [];
+  const skipped: string[] = [];
   for (const entry of entries) {
     const tag = entry.annotations?.[refNameAnnotation] ?? null;
-    const resolved = await resolveDescriptor(tree, entry, undefined, undefined, 0);
+    const resolved = await resolveDescriptor(tree, entry, undefined, undefined, 0, skipped);
     for (const r of resolved) {
       const name = `${options.repository}${tag ? `:${tag}` : ''}@${r.digest}`;
       const refs = options.refsFor?.(tag, r.configDigest) ?? [{ registry: options.registry, repository: options.repository, tag }];
-      images.push(await loadImage(tree, r, refs, name));
+      const image = await loadImage(tree, r, refs, name);
+      if (typeof image === 'string') skipped.push(`${name}: ${image}`);
+      else images.push(image);
     }
+  }
+  // Signatures, attestations and other artifacts are not images; a tag asked for must hold at least one image.
+  if (images.length === 0 && options.tag !== undefined) {
+    throw new ImgscanError('SOURCE_NOT_FOUND', `tag "${options.tag}" holds no container image (${skipped.join('; ')})`, where);
   }
   return mergeImages(images);
 }
@@ -60,7 +69,12 @@ interface Resolved {
   configDigest: string;
 }
 
-async function resolveDescriptor(tree: FileTree, desc: Descriptor, platform: Platform | undefined, indexDigest: string | undefined, depth: number): Promise<Resolved[]> {
+/**
+ * The image manifests an index entry stands for. Within an index, attestation entries are left out, and so are
+ * entries whose manifest is not in the layout (the image-layout spec allows that, and `docker save` of a
+ * multi-platform image writes only the platforms it has); `skipped` receives why.
+ */
+async function resolveDescriptor(tree: FileTree, desc: Descriptor, platform: Platform | undefined, indexDigest: string | undefined, depth: number, skipped: string[]): Promise<Resolved[]> {
   if (depth > 4) throw new ImgscanError('MANIFEST_INVALID', 'indexes nested too deeply', { path: tree.location });
   const context = { path: `${tree.location}/${blobPath(desc.digest)}` };
   const bytes = await tree.read(blobPath(desc.digest));
@@ -68,17 +82,24 @@ async function resolveDescriptor(tree: FileTree, desc: Descriptor, platform: Pla
   const doc = parseDocument(bytes, desc.mediaType, context);
   if (doc.kind === 'index') {
     const out: Resolved[] = [];
-    for (const child of doc.index.manifests) out.push(...(await resolveDescriptor(tree, child, child.platform, desc.digest, depth + 1)));
+    for (const child of doc.index.manifests) {
+      if (isAttestation(child)) skipped.push(`${child.digest}: an attestation`);
+      else if (!tree.exists(blobPath(child.digest))) skipped.push(`${child.digest} (${formatPlatform(child.platform)}): not in the layout`);
+      else out.push(...(await resolveDescriptor(tree, child, child.platform, desc.digest, depth + 1, skipped)));
+    }
     return out;
   }
   if (doc.kind === 'schema1') throw new ImgscanError('MANIFEST_INVALID', 'Docker schema 1 manifests are not expected in an OCI layout', context);
   return [{ digest: desc.digest, bytes, mediaType: doc.mediaType, platform: platform ?? desc.platform, indexDigest, configDigest: doc.manifest.config.digest }];
 }
 
-async function loadImage(tree: FileTree, r: Resolved, refs: ImageRef[], name: string): Promise<StaticImage> {
+/** The image, or why the manifest is not one (an artifact). */
+async function loadImage(tree: FileTree, r: Resolved, refs: ImageRef[], name: string): Promise<StaticImage | string> {
   const doc = parseDocument(r.bytes, r.mediaType, { image: name });
   if (doc.kind !== 'manifest') throw new ImgscanError('MANIFEST_INVALID', 'expected an image manifest', { image: name });
   const manifest = doc.manifest;
+  const artifact = notAnImage(manifest);
+  if (artifact !== null) return `not a container image (${artifact})`;
   const configBytes = await tree.read(blobPath(manifest.config.digest));
   verifyBytes(configBytes, manifest.config, 'config', { image: name });
   const config = parseConfig(configBytes, manifest.layers.length, { image: name });

@@ -17,6 +17,7 @@ import {
   type TagSelection,
 } from '../registry/select.js';
 import type { Image, ImageRef, Layer, Source } from './types.js';
+import { notAnImage } from '../oci/artifact.js';
 
 export type { PlatformSelection, Shard, TagSelection } from '../registry/select.js';
 
@@ -95,7 +96,6 @@ class RegistryImage implements Image {
   }
 }
 
-const imageConfigTypes = new Set<string>([MediaType.ociConfig, MediaType.dockerConfig]);
 
 /** Runs `fn` over items with at most `limit` at once; results keep the input order. */
 async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
@@ -310,8 +310,9 @@ export class RegistrySource implements Source {
         config = c.config;
       } else if (doc.kind === 'manifest') {
         manifest = doc.manifest;
-        if (!imageConfigTypes.has(manifest.config.mediaType)) {
-          this.o.onSkip?.({ target: name, reason: `not a container image (config ${manifest.config.mediaType})` });
+        const artifact = notAnImage(manifest);
+        if (artifact !== null) {
+          this.o.onSkip?.({ target: name, reason: `not a container image (${artifact})` });
           return undefined;
         }
         const bytes = await client.blob(repository, manifest.config, { image: name });

@@ -1,0 +1,74 @@
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeOciLayout } from '../../../src/demo/layout-writer.js';
+import { cli, queryDataset } from '../../support/dataset.js';
+
+// What registries and `docker save` put beside images: cosign signatures (an image config with a JSON layer),
+// BuildKit attestations (unknown/unknown entries of an index), and indexes listing platforms whose manifests
+// were not saved. None of them is an image; none may fail a scan.
+let work: string;
+let layout: string;
+let imageDigest: string;
+
+const sha = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
+function put(obj: unknown, mediaType: string): { mediaType: string; digest: string; size: number } {
+  const bytes = Buffer.from(typeof obj === 'string' ? obj : JSON.stringify(obj));
+  const digest = sha(bytes);
+  writeFileSync(join(layout, 'blobs', 'sha256', digest.slice(7)), bytes);
+  return { mediaType, digest, size: bytes.length };
+}
+
+beforeAll(async () => {
+  work = mkdtempSync(join(tmpdir(), 'imgscan-artifacts-it-'));
+  layout = join(work, 'layout');
+  await writeOciLayout(layout, [{ tag: 'app', layers: [[{ type: 'file', path: 'etc/app.conf', content: Buffer.from('x=1\n') }]] }]);
+  const index = JSON.parse(readFileSync(join(layout, 'index.json'), 'utf8'));
+  const app = index.manifests[0];
+  imageDigest = app.digest;
+  const config = { mediaType: 'application/vnd.oci.image.config.v1+json', ...put({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] } }, 'application/vnd.oci.image.config.v1+json') };
+  // A cosign signature: an image config, a JSON payload as its one layer.
+  const payload = put('{"critical":{"image":{"docker-manifest-digest":"' + imageDigest + '"}}}', 'application/vnd.dev.cosign.simplesigning.v1+json');
+  const sig = put({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config, layers: [payload] }, 'application/vnd.oci.image.manifest.v1+json');
+  // An attestation manifest (in-toto layer) and an index with it, the image, and a platform not saved.
+  const statement = put('{"_type":"https://in-toto.io/Statement/v0.1"}', 'application/vnd.in-toto+json');
+  const att = put({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config, layers: [statement] }, 'application/vnd.oci.image.manifest.v1+json');
+  const missing = { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: sha(Buffer.from('a manifest that was not saved')), size: 500 };
+  const multi = put({
+    schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json',
+    manifests: [
+      { ...app, annotations: undefined, platform: { os: 'linux', architecture: 'amd64' } },
+      { ...missing, platform: { os: 'linux', architecture: 'arm64' } },
+      { ...att, platform: { os: 'unknown', architecture: 'unknown' }, annotations: { 'vnd.docker.reference.type': 'attestation-manifest', 'vnd.docker.reference.digest': imageDigest } },
+    ],
+  }, 'application/vnd.oci.image.index.v1+json');
+  index.manifests.push({ ...sig, annotations: { 'org.opencontainers.image.ref.name': 'sig' } });
+  index.manifests.push({ ...multi, annotations: { 'org.opencontainers.image.ref.name': 'multi' } });
+  writeFileSync(join(layout, 'index.json'), JSON.stringify(index));
+}, 60_000);
+
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+describe('artifacts beside images', () => {
+  it('a scan of every tag stores the image only: no signature, attestation or missing platform fails it', async () => {
+    const data = join(work, 'data-all');
+    const r = await cli(['scan', `oci:${layout}`, '--data', data, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const summary = JSON.parse(r.stdout);
+    expect(summary.failures).toBe(0);
+    expect(summary.images_stored).toBe(1);
+    const images = await queryDataset<{ manifest_digest: string }>(data, 'SELECT manifest_digest FROM images');
+    expect(images.map((i) => i.manifest_digest)).toEqual([imageDigest]);
+    const refs = await queryDataset<{ tag: string }>(data, 'SELECT tag FROM image_refs ORDER BY tag');
+    expect(refs.map((x) => x.tag)).toEqual(['app', 'multi']);
+  });
+
+  it('a tag that holds no image is a clear error naming why', async () => {
+    const r = await cli(['scan', `oci:${layout}:sig`, '--data', join(work, 'data-sig')]);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain('holds no container image');
+    expect(r.stderr).toContain('layer application/vnd.dev.cosign.simplesigning.v1+json');
+  });
+});
