@@ -56,6 +56,15 @@ export function parseDocument(bytes: Uint8Array, hintMediaType: string | undefin
   throw fail(`unknown manifest media type ${JSON.stringify(mediaType)}`, context);
 }
 
+/** JSON of a metadata file (oci-layout, a docker save manifest.json): MANIFEST_INVALID naming it when it is not JSON. */
+export function parseMetadataJson(bytes: Uint8Array, context: ErrorContext): unknown {
+  try {
+    return JSON.parse(Buffer.from(bytes).toString('utf8'));
+  } catch (err) {
+    throw fail(`not valid JSON: ${(err as Error).message}`, context);
+  }
+}
+
 /** Parses an image config and checks rootfs.diff_ids against the manifest's layer count. */
 export function parseConfig(bytes: Uint8Array, layerCount: number, context: ErrorContext): ImageConfig {
   let config: ImageConfig;

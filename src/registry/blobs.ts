@@ -6,7 +6,7 @@ import { networkError } from './http-error.js';
 import { redactUrl } from './redact.js';
 import { pullScope } from './tags.js';
 import type { Transport } from './transport.js';
-import { hasherFor, verifyBytes } from './verify.js';
+import { hasherFor, verifyBytes } from '../oci/verify.js';
 
 export interface BlobStreamOptions {
   /** A body that delivers nothing for this long counts as a dropped connection (default 60 000 ms). */

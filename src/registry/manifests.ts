@@ -5,7 +5,7 @@ import { isSchema1Type, manifestAccept } from '../oci/media-types.js';
 import { schema1Payload } from './schema1.js';
 import { pullScope } from './tags.js';
 import type { Transport } from './transport.js';
-import { digestLike } from './verify.js';
+import { digestLike } from '../oci/verify.js';
 
 /** A manifest or index as fetched: the exact bytes, their identity and the parsed document. */
 export interface FetchedManifest {

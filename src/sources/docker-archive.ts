@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
 import { ImgscanError } from '../errors.js';
 import { sha256Digest } from '../oci/digest.js';
-import { parseConfig } from '../oci/manifest.js';
+import { parseConfig, parseMetadataJson } from '../oci/manifest.js';
 import { MediaType } from '../oci/media-types.js';
 import type { Descriptor, Manifest } from '../oci/types.js';
 import type { FileTree } from './file-tree.js';
@@ -49,7 +49,7 @@ export async function readArchiveImages(tree: FileTree, label: string): Promise<
   if (!tree.exists('manifest.json') && !tree.exists('index.json')) {
     throw new ImgscanError('SOURCE_NOT_FOUND', 'not a docker save archive (no manifest.json)', where);
   }
-  const entries: ArchiveEntry[] = tree.exists('manifest.json') ? JSON.parse((await tree.read('manifest.json')).toString('utf8')) : [];
+  const entries = (tree.exists('manifest.json') ? parseMetadataJson(await tree.read('manifest.json'), { path: `${tree.location}/manifest.json` }) : []) as ArchiveEntry[];
   if (!Array.isArray(entries)) throw new ImgscanError('MANIFEST_INVALID', 'manifest.json is not a list', where);
   if (tree.exists('oci-layout') && tree.exists('index.json')) {
     const byConfig = new Map(entries.map((e) => [e.Config.replace(/^blobs\/sha256\//, 'sha256:'), e]));

@@ -1,19 +1,6 @@
 import type { Readable } from 'node:stream';
-import { ImgscanError, type ErrorContext } from '../errors.js';
-import { sha256Digest } from '../oci/digest.js';
 import type { Descriptor, ImageConfig, Manifest, Platform } from '../oci/types.js';
 import type { BlobFile, Image, ImageRef, Layer } from './types.js';
-
-/** Checks fetched bytes against the descriptor that named them. */
-export function verifyBytes(bytes: Uint8Array, desc: Pick<Descriptor, 'digest' | 'size'>, what: string, context: ErrorContext): void {
-  const actual = sha256Digest(bytes);
-  if (desc.digest.startsWith('sha256:') && actual !== desc.digest) {
-    throw new ImgscanError('DIGEST_MISMATCH', `${what} digest mismatch: expected ${desc.digest}, got ${actual}`, context);
-  }
-  if (desc.size !== undefined && bytes.length !== desc.size) {
-    throw new ImgscanError('SIZE_MISMATCH', `${what} size mismatch: expected ${desc.size} bytes, got ${bytes.length}`, context);
-  }
-}
 
 /** The platform of an image: its config first, then the index entry that selected it. */
 export function platformOf(config: ImageConfig, fromIndex: Platform | undefined): Platform {

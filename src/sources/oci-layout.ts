@@ -1,10 +1,11 @@
 import { resolve } from 'node:path';
 import { ImgscanError } from '../errors.js';
 import { digestAlgorithm, digestHex } from '../oci/digest.js';
-import { parseConfig, parseDocument } from '../oci/manifest.js';
+import { parseConfig, parseDocument, parseMetadataJson } from '../oci/manifest.js';
 import type { Descriptor, Platform } from '../oci/types.js';
 import { DirTree, type FileTree } from './file-tree.js';
-import { mergeImages, platformOf, StaticImage, verifyBytes } from './image.js';
+import { verifyBytes } from '../oci/verify.js';
+import { mergeImages, platformOf, StaticImage } from './image.js';
 import type { Image, ImageRef, Source } from './types.js';
 import { isAttestation, notAnImage } from '../oci/artifact.js';
 import { formatPlatform } from '../registry/select.js';
@@ -29,7 +30,7 @@ export interface LayoutReadOptions {
 export async function readLayoutImages(tree: FileTree, options: LayoutReadOptions): Promise<StaticImage[]> {
   const where = { path: tree.location };
   if (!tree.exists('oci-layout')) throw new ImgscanError('SOURCE_NOT_FOUND', 'not an OCI image layout (no oci-layout file)', where);
-  const layout = JSON.parse((await tree.read('oci-layout')).toString('utf8')) as { imageLayoutVersion?: string };
+  const layout = (parseMetadataJson(await tree.read('oci-layout'), { path: `${tree.location}/oci-layout` }) ?? {}) as { imageLayoutVersion?: string };
   if (!layout.imageLayoutVersion?.startsWith('1.')) {
     throw new ImgscanError('MANIFEST_INVALID', `unsupported imageLayoutVersion ${JSON.stringify(layout.imageLayoutVersion)}`, where);
   }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -70,5 +70,48 @@ describe('artifacts beside images', () => {
     expect(r.code).not.toBe(0);
     expect(r.stderr).toContain('holds no container image');
     expect(r.stderr).toContain('layer application/vnd.dev.cosign.simplesigning.v1+json');
+  });
+});
+
+describe('manifests addressed by sha512', () => {
+  async function sha512Layout(dir: string, tamper: boolean): Promise<string> {
+    await writeOciLayout(dir, [{ tag: 'app', layers: [[{ type: 'file', path: 'a', content: Buffer.from('a\n') }]] }]);
+    const index = JSON.parse(readFileSync(join(dir, 'index.json'), 'utf8'));
+    const entry = index.manifests[0];
+    const bytes = readFileSync(join(dir, 'blobs', 'sha256', entry.digest.slice(7)));
+    const hex = createHash('sha512').update(bytes).digest('hex');
+    mkdirSync(join(dir, 'blobs', 'sha512'), { recursive: true });
+    // Tampered: the same length, one byte changed.
+    const stored = tamper ? Buffer.from(bytes.toString('latin1').replace('"schemaVersion":2', '"schemaVersion":3'), 'latin1') : bytes;
+    writeFileSync(join(dir, 'blobs', 'sha512', hex), stored);
+    index.manifests[0] = { ...entry, digest: `sha512:${hex}` };
+    writeFileSync(join(dir, 'index.json'), JSON.stringify(index));
+    return `sha512:${hex}`;
+  }
+
+  it('are checked like sha256 ones', async () => {
+    const good = join(work, 'sha512-good');
+    const digest = await sha512Layout(good, false);
+    const ok = await cli(['scan', `oci:${good}`, '--data', join(work, 'data-512'), '--json']);
+    expect(ok.code, ok.stderr).toBe(0);
+    const images = await queryDataset<{ manifest_digest: string }>(join(work, 'data-512'), 'SELECT manifest_digest FROM images');
+    expect(images.map((i) => i.manifest_digest)).toEqual([digest]);
+    const bad = join(work, 'sha512-bad');
+    await sha512Layout(bad, true);
+    const r = await cli(['scan', `oci:${bad}`, '--data', join(work, 'data-512-bad')]);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain('[DIGEST_MISMATCH]');
+  });
+});
+
+describe('metadata files that are not JSON', () => {
+  it('are MANIFEST_INVALID naming the file, not an internal error', async () => {
+    const dir = join(work, 'bad-json');
+    await writeOciLayout(dir, [{ tag: 'app', layers: [[{ type: 'file', path: 'a', content: Buffer.from('a\n') }]] }]);
+    writeFileSync(join(dir, 'oci-layout'), '{"imageLayoutVersion": ');
+    const r = await cli(['scan', `oci:${dir}`, '--data', join(work, 'data-bad-json')]);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain('[MANIFEST_INVALID]');
+    expect(r.stderr).toContain('oci-layout');
   });
 });

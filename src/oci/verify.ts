@@ -1,6 +1,6 @@
 import { createHash, type Hash } from 'node:crypto';
 import { ImgscanError, type ErrorContext } from '../errors.js';
-import { digestAlgorithm } from '../oci/digest.js';
+import { digestAlgorithm } from './digest.js';
 
 /** A hash for the algorithm a digest names (sha256 or sha512). */
 export function hasherFor(digest: string, context: ErrorContext = {}): Hash {
