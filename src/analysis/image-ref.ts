@@ -36,8 +36,13 @@ export function imageRefCondition(ref: string): string {
       if (parsed.digest) or.push(`i2.manifest_digest = ${sqlString(parsed.digest)}`);
       else if (parsed.repository) {
         or.push(`(r.registry = ${sqlString(parsed.registry)} AND r.repository = ${sqlString(parsed.repository)}${tagIs(parsed.tag)})`);
-        // A bare name also matches local sources' repositories (docker-archive RepoTags, daemon images).
-        if (parsed.defaultedRegistry) or.push(`(r.registry IN ('docker-archive', 'docker-daemon') AND r.repository IN (${sqlString(parsed.path)}, ${sqlString(parsed.repository)})${tagIs(parsed.tag)})`);
+        // A name also matches the RepoTags of docker-archive images, in any of the forms docker save writes.
+        if (parsed.tag !== undefined) {
+          const repoTags = [...new Set([parsed.path, parsed.repository, `${parsed.registry}/${parsed.repository}`].map((n) => `${n}:${parsed.tag}`))];
+          or.push(`(r.registry = 'docker-archive' AND r.tag IN (${repoTags.map(sqlString).join(', ')}))`);
+        }
+        // A bare name also matches daemon images.
+        if (parsed.defaultedRegistry) or.push(`(r.registry = 'docker-daemon' AND r.repository IN (${sqlString(parsed.path)}, ${sqlString(parsed.repository)})${tagIs(parsed.tag)})`);
       }
   }
   return or.join(' OR ');

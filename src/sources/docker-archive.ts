@@ -20,17 +20,14 @@ interface ArchiveEntry {
   Layers: string[];
 }
 
-/** Splits "repo:tag" (the tag is after the last colon that follows the last slash). */
-export function splitRepoTag(repoTag: string): { repository: string; tag: string | null } {
-  const slash = repoTag.lastIndexOf('/');
-  const colon = repoTag.lastIndexOf(':');
-  return colon > slash ? { repository: repoTag.slice(0, colon), tag: repoTag.slice(colon + 1) } : { repository: repoTag, tag: null };
-}
-
+/**
+ * The refs of an archive's image: the archive's path, with each of its RepoTags as written ("alpine:3.19",
+ * "docker.io/library/alpine:3.19") as the tag, as skopeo names them (docker-archive:PATH:REF); untagged, the path.
+ */
 function refsOf(entry: ArchiveEntry | undefined, archive: string): ImageRef[] {
   const tags = entry?.RepoTags ?? [];
   if (tags.length === 0) return [{ registry: 'docker-archive', repository: archive, tag: null }];
-  return tags.map((t) => ({ registry: 'docker-archive', ...splitRepoTag(t) }));
+  return tags.map((tag) => ({ registry: 'docker-archive', repository: archive, tag }));
 }
 
 async function memberDigest(tree: FileTree, path: string): Promise<string> {

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeOciLayout } from '../../../src/demo/layout-writer.js';
 import { cli, queryDataset } from '../../support/dataset.js';
+import { run, runText } from '../../support/exec.js';
 
 // What registries and `docker save` put beside images: cosign signatures (an image config with a JSON layer),
 // BuildKit attestations (unknown/unknown entries of an index), and indexes listing platforms whose manifests
@@ -113,5 +114,24 @@ describe('metadata files that are not JSON', () => {
     expect(r.code).not.toBe(0);
     expect(r.stderr).toContain('[MANIFEST_INVALID]');
     expect(r.stderr).toContain('oci-layout');
+  });
+});
+
+describe('docker-archive refs', () => {
+  it('name the archive and its RepoTags, so analyze --image finds the image by either', async () => {
+    const archive = join(work, 'e.tar');
+    await run('skopeo', ['copy', '-q', `oci:${layout}:app`, `docker-archive:${archive}:e:1.0`]);
+    const repoTags = (JSON.parse(await runText('tar', ['-xOf', archive, 'manifest.json'])) as { RepoTags: string[] }[])[0]!.RepoTags;
+    const data = join(work, 'data-archive');
+    const scan = await cli(['scan', `docker-archive:${archive}`, '--data', data]);
+    expect(scan.code, scan.stderr).toBe(0);
+    const refs = await queryDataset<{ repository: string; tag: string }>(data, "SELECT repository, tag FROM image_refs WHERE registry = 'docker-archive'");
+    expect(refs).toEqual(repoTags.map((tag) => ({ repository: archive, tag })));
+    for (const ref of [`docker-archive:${archive}`, 'e:1.0', repoTags[0]!]) {
+      const r = await cli(['analyze', '--data', data, '--image', ref, '--json']);
+      expect(r.code, `${ref}: ${r.stderr}`).toBe(0);
+      const images = (JSON.parse(r.stdout) as { images: { ref: string }[] }).images;
+      expect(images.map((i) => i.ref)).toEqual([`docker-archive:${archive}:${repoTags[0]}`]);
+    }
   });
 });
