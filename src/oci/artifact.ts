@@ -23,6 +23,11 @@ export function notAnImage(manifest: Manifest): string | null {
   return odd ? `layer ${odd.mediaType}` : null;
 }
 
+/** A foreign (non-distributable) layer: its blob lives outside the registry (the descriptor's `urls`). */
+export function isForeignLayer(mediaType: string | undefined): boolean {
+  return mediaType === MediaType.dockerForeignLayer || (mediaType?.startsWith('application/vnd.oci.image.layer.nondistributable.') ?? false);
+}
+
 /** True when an index entry is an attestation or otherwise not a runnable image (BuildKit's unknown/unknown). */
 export function isAttestation(d: Descriptor): boolean {
   return d.annotations?.['vnd.docker.reference.type'] === 'attestation-manifest' || d.platform?.os === 'unknown' || d.platform?.architecture === 'unknown';

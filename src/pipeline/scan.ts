@@ -5,6 +5,7 @@ import type { LayerRow } from '../store/rows.js';
 import type { DatasetWriter } from '../store/writer.js';
 import { LayerPool } from './pool.js';
 import { imageRows } from './image-rows.js';
+import { isForeignLayer } from '../oci/artifact.js';
 
 export interface ScanOptions {
   /** Worker threads for layers; 0 scans on the calling thread. */
@@ -37,6 +38,8 @@ export interface ScanSummary {
   image_refs_added: number;
   layers_read: number;
   layers_skipped: number;
+  /** Foreign (non-distributable) layers: not in the registry, served from elsewhere, not read. */
+  layers_foreign: number;
   files: number;
   compressed_bytes: number;
   tar_bytes: number;
@@ -48,7 +51,7 @@ export interface ScanSummary {
  * skipped), then each image's rows once all its layers are stored and their diff_ids checked.
  */
 export async function scanSources(sources: Source[], writer: DatasetWriter, options: ScanOptions): Promise<ScanSummary> {
-  const summary: ScanSummary = { images: 0, images_stored: 0, images_already_stored: 0, image_refs_added: 0, layers_read: 0, layers_skipped: 0, files: 0, compressed_bytes: 0, tar_bytes: 0, failures: 0 };
+  const summary: ScanSummary = { images: 0, images_stored: 0, images_already_stored: 0, image_refs_added: 0, layers_read: 0, layers_skipped: 0, layers_foreign: 0, files: 0, compressed_bytes: 0, tar_bytes: 0, failures: 0 };
   const pool = new LayerPool(options.workers);
   const layerQueue = new PQueue({ concurrency: options.layerConcurrency ?? Math.max(options.workers, 1) });
   const imageQueue = new PQueue({ concurrency: Math.max(options.workers, 1) * 4 });
@@ -80,8 +83,16 @@ export async function scanSources(sources: Source[], writer: DatasetWriter, opti
     return diffId;
   };
 
+  const foreign = new Set<string>();
   const readLayer = (layer: Layer, image: Image): Promise<string> => {
     const digest = layer.descriptor.digest;
+    // A foreign layer (Windows base layers) is not registry content: registries do not serve it, and it is left
+    // unread, its diff_id taken from the config; analysis counts it among the layers not read.
+    if (isForeignLayer(layer.descriptor.mediaType)) {
+      if (!foreign.has(digest)) summary.layers_foreign++;
+      foreign.add(digest);
+      return Promise.resolve(layer.diffId ?? '');
+    }
     let task = layerTasks.get(digest);
     if (task) return task;
     const known = writer.layerDiffId(digest);

@@ -135,3 +135,34 @@ describe('docker-archive refs', () => {
     }
   });
 });
+
+describe('foreign layers', () => {
+  it('are not read (registries do not hold them): the image is stored, the layer counted as foreign', async () => {
+    const dir = join(work, 'foreign');
+    await writeOciLayout(dir, [{ tag: 'win', layers: [[{ type: 'file', path: 'app.exe', content: Buffer.from('MZ') }]] }]);
+    const blob = (digest: string) => join(dir, 'blobs', 'sha256', digest.slice(7));
+    const index = JSON.parse(readFileSync(join(dir, 'index.json'), 'utf8'));
+    const manifest = JSON.parse(readFileSync(blob(index.manifests[0].digest), 'utf8'));
+    const config = JSON.parse(readFileSync(blob(manifest.config.digest), 'utf8'));
+    const foreignLayer = { mediaType: 'application/vnd.docker.image.rootfs.foreign.diff.tar.gzip', digest: sha(Buffer.from('windows base layer')), size: 123456789, urls: ['https://mcr.microsoft.com/v2/windows/servercore/blobs/x'] };
+    config.rootfs.diff_ids.unshift(sha(Buffer.from('windows base layer, uncompressed')));
+    const configBytes = Buffer.from(JSON.stringify(config));
+    writeFileSync(blob(sha(configBytes)), configBytes);
+    manifest.config = { ...manifest.config, digest: sha(configBytes), size: configBytes.length };
+    manifest.layers.unshift(foreignLayer);
+    const manifestBytes = Buffer.from(JSON.stringify(manifest));
+    writeFileSync(blob(sha(manifestBytes)), manifestBytes);
+    index.manifests[0] = { ...index.manifests[0], digest: sha(manifestBytes), size: manifestBytes.length };
+    writeFileSync(join(dir, 'index.json'), JSON.stringify(index));
+
+    const data = join(work, 'data-foreign');
+    const r = await cli(['scan', `oci:${dir}`, '--data', data, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const summary = JSON.parse(r.stdout);
+    expect([summary.images_stored, summary.layers_read, summary.layers_foreign, summary.failures]).toEqual([1, 1, 1, 0]);
+    const stored = await queryDataset<{ layer_digest: string }>(data, 'SELECT layer_digest FROM layers');
+    expect(stored.map((l) => l.layer_digest)).toEqual([manifest.layers[1].digest]);
+    const refs = await queryDataset<{ layer_digest: string }>(data, 'SELECT layer_digest FROM image_layers ORDER BY position');
+    expect(refs.map((l) => l.layer_digest)).toEqual([foreignLayer.digest, manifest.layers[1].digest]);
+  });
+});
