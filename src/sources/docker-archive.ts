@@ -48,17 +48,30 @@ export async function readArchiveImages(tree: FileTree, label: string): Promise<
   }
   const entries = (tree.exists('manifest.json') ? parseMetadataJson(await tree.read('manifest.json'), { path: `${tree.location}/manifest.json` }) : []) as ArchiveEntry[];
   if (!Array.isArray(entries)) throw new ImgscanError('MANIFEST_INVALID', 'manifest.json is not a list', where);
+  for (const [i, entry] of entries.entries()) {
+    if (typeof entry?.Config !== 'string' || !Array.isArray(entry.Layers)) throw new ImgscanError('MANIFEST_INVALID', `manifest.json entry ${i} lacks Config or Layers`, where);
+  }
+  const configDigest = (e: ArchiveEntry) => e.Config.replace(/^blobs\/sha256\//, 'sha256:');
   if (tree.exists('oci-layout') && tree.exists('index.json')) {
-    const byConfig = new Map(entries.map((e) => [e.Config.replace(/^blobs\/sha256\//, 'sha256:'), e]));
-    return readLayoutImages(tree, {
+    const byConfig = new Map(entries.map((e) => [configDigest(e), e]));
+    const fromLayout = await readLayoutImages(tree, {
       registry: 'docker-archive',
       repository: label,
       refsFor: (tag, config) => (byConfig.has(config) ? refsOf(byConfig.get(config), label) : [{ registry: 'docker-archive', repository: label, tag }]),
     });
+    // Docker lists in index.json only some of the images manifest.json has (an untagged one saved beside tagged
+    // ones): those are read the classic way.
+    const covered = new Set(fromLayout.map((im) => im.manifest.config.digest));
+    const rest = entries.map((e, i) => [e, i] as const).filter(([e]) => !covered.has(configDigest(e)));
+    return mergeImages([...fromLayout, ...(await classicImages(tree, rest, label))]);
   }
+  return mergeImages(await classicImages(tree, entries.map((e, i) => [e, i] as const), label));
+}
+
+/** Images of manifest.json entries, with a Docker v2 schema 2 manifest synthesized for each. */
+async function classicImages(tree: FileTree, entries: (readonly [ArchiveEntry, number])[], label: string): Promise<StaticImage[]> {
   const images: StaticImage[] = [];
-  for (const [i, entry] of entries.entries()) {
-    if (typeof entry?.Config !== 'string' || !Array.isArray(entry.Layers)) throw new ImgscanError('MANIFEST_INVALID', `manifest.json entry ${i} lacks Config or Layers`, where);
+  for (const [entry, i] of entries) {
     const configBytes = await tree.read(entry.Config);
     const name = `docker-archive:${label}${entry.RepoTags?.[0] ? `:${entry.RepoTags[0]}` : `#${i}`}`;
     const config = parseConfig(configBytes, entry.Layers.length, { image: name });
@@ -93,7 +106,7 @@ export async function readArchiveImages(tree: FileTree, label: string): Promise<
       }),
     );
   }
-  return mergeImages(images);
+  return images;
 }
 
 /** `docker-archive:PATH`: a `docker save` tarball. */

@@ -166,3 +166,30 @@ describe('foreign layers', () => {
     expect(refs.map((l) => l.layer_digest)).toEqual([foreignLayer.digest, manifest.layers[1].digest]);
   });
 });
+
+describe('docker save archives with an OCI layout inside', () => {
+  it('read every image of manifest.json, also those index.json leaves out (an untagged one saved with a tagged one)', async () => {
+    const dir = join(work, 'd25');
+    await writeOciLayout(dir, [
+      { tag: 'a', layers: [[{ type: 'file', path: 'a', content: Buffer.from('a\n') }]] },
+      { tag: 'b', layers: [[{ type: 'file', path: 'b', content: Buffer.from('b\n') }]] },
+    ]);
+    const index = JSON.parse(readFileSync(join(dir, 'index.json'), 'utf8'));
+    const entries = index.manifests.map((m: { digest: string; annotations: Record<string, string> }) => {
+      const manifest = JSON.parse(readFileSync(join(dir, 'blobs', 'sha256', m.digest.slice(7)), 'utf8'));
+      const tag = m.annotations['org.opencontainers.image.ref.name'];
+      return { Config: `blobs/sha256/${manifest.config.digest.slice(7)}`, RepoTags: tag === 'a' ? ['docker.io/library/a:1'] : null, Layers: manifest.layers.map((l: { digest: string }) => `blobs/sha256/${l.digest.slice(7)}`) };
+    });
+    writeFileSync(join(dir, 'manifest.json'), JSON.stringify(entries));
+    index.manifests = index.manifests.filter((m: { annotations: Record<string, string> }) => m.annotations['org.opencontainers.image.ref.name'] === 'a');
+    writeFileSync(join(dir, 'index.json'), JSON.stringify(index));
+    const archive = join(work, 'd25.tar');
+    await run('tar', ['-cf', archive, '-C', dir, '.']);
+    const data = join(work, 'data-d25');
+    const r = await cli(['scan', `docker-archive:${archive}`, '--data', data, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).images_stored).toBe(2);
+    const refs = await queryDataset<{ tag: string | null }>(data, 'SELECT tag FROM image_refs ORDER BY tag NULLS LAST');
+    expect(refs.map((x) => x.tag)).toEqual(['docker.io/library/a:1', null]);
+  });
+});
