@@ -23,6 +23,8 @@ export interface OciLayoutRef {
   kind: 'oci';
   path: string;
   tag: string | undefined;
+  /** What followed "oci:": a path and a tag may both hold colons, so a source opening it may split it otherwise. */
+  spec: string;
 }
 
 export interface DockerArchiveRef {
@@ -86,9 +88,23 @@ function parseOci(rest: string, input: string): OciLayoutRef {
   const colon = rest.lastIndexOf(':');
   if (colon > 0) {
     const tag = rest.slice(colon + 1);
-    if (tag && !tag.includes('/')) return { kind: 'oci', path: rest.slice(0, colon), tag };
+    if (tag && !tag.includes('/')) return { kind: 'oci', path: rest.slice(0, colon), tag, spec: rest };
   }
-  return { kind: 'oci', path: rest, tag: undefined };
+  return { kind: 'oci', path: rest, tag: undefined, spec: rest };
+}
+
+/**
+ * Where an `oci:` spec splits into a layout path and a tag, given which directories are layouts: the whole spec
+ * when it is one, else the split at the last colon, else at an earlier colon (skopeo splits at the first:
+ * `oci:dir:nginx:latest` is the ref name "nginx:latest" of dir). Without any layout, the parsed split stands.
+ */
+export function splitOciSpec(ref: OciLayoutRef, isLayout: (path: string) => boolean): { path: string; tag: string | undefined } {
+  const spec = ref.spec;
+  if (isLayout(spec)) return { path: spec, tag: undefined };
+  for (let i = spec.lastIndexOf(':'); i > 0; i = spec.lastIndexOf(':', i - 1)) {
+    if (i < spec.length - 1 && isLayout(spec.slice(0, i))) return { path: spec.slice(0, i), tag: spec.slice(i + 1) };
+  }
+  return { path: ref.path, tag: ref.tag };
 }
 
 function parseRegistry(bare: string, input: string): RegistryRef {

@@ -1,5 +1,7 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { ImgscanError } from '../errors.js';
-import { parseRef, type SourceRef } from '../ref/ref.js';
+import { parseRef, splitOciSpec, type SourceRef } from '../ref/ref.js';
 import { DockerArchiveSource } from './docker-archive.js';
 import { OciLayoutSource } from './oci-layout.js';
 import type { Source } from './types.js';
@@ -8,8 +10,10 @@ import type { Source } from './types.js';
 export function openLocalSource(input: string | SourceRef): Source {
   const ref = typeof input === 'string' ? parseRef(input) : input;
   switch (ref.kind) {
-    case 'oci':
-      return new OciLayoutSource(ref.path, ref.tag);
+    case 'oci': {
+      const { path, tag } = splitOciSpec(ref, (p) => existsSync(join(p, 'oci-layout')));
+      return new OciLayoutSource(path, tag);
+    }
     case 'docker-archive':
       return new DockerArchiveSource(ref.path);
     default:

@@ -193,3 +193,18 @@ describe('docker save archives with an OCI layout inside', () => {
     expect(refs.map((x) => x.tag)).toEqual(['docker.io/library/a:1', null]);
   });
 });
+
+describe('oci: refs as skopeo writes them', () => {
+  it('oci:DIR:nginx:latest is the ref name "nginx:latest" of DIR', async () => {
+    const dir = join(work, 'skopeo-named');
+    await run('skopeo', ['copy', '-q', `oci:${layout}:app`, `oci:${dir}:nginx:latest`]);
+    const names = (JSON.parse(readFileSync(join(dir, 'index.json'), 'utf8')) as { manifests: { annotations: Record<string, string> }[] }).manifests.map((m) => m.annotations['org.opencontainers.image.ref.name']);
+    expect(names).toEqual(['nginx:latest']);
+    const data = join(work, 'data-skopeo-named');
+    const r = await cli(['scan', `oci:${dir}:nginx:latest`, '--data', data, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).images_stored).toBe(1);
+    const refs = await queryDataset<{ repository: string; tag: string }>(data, 'SELECT repository, tag FROM image_refs');
+    expect(refs).toEqual([{ repository: dir, tag: 'nginx:latest' }]);
+  });
+});

@@ -1,21 +1,36 @@
 import { describe, expect, it } from 'vitest';
-import { formatRegistryRef, parseRef, registryApiHost } from '../../../src/ref/ref.js';
+import { formatRegistryRef, parseRef, registryApiHost, splitOciSpec, type OciLayoutRef } from '../../../src/ref/ref.js';
 import { ImgscanError } from '../../../src/errors.js';
 
 const digest = `sha256:${'ab'.repeat(32)}`;
 
 describe('parseRef: local forms', () => {
   it.each([
-    ['oci:./layout', { kind: 'oci', path: './layout', tag: undefined }],
-    ['oci:/abs/layout:1.0', { kind: 'oci', path: '/abs/layout', tag: '1.0' }],
-    ['oci:layout:latest', { kind: 'oci', path: 'layout', tag: 'latest' }],
-    ['oci:/a/b:c/d', { kind: 'oci', path: '/a/b:c/d', tag: undefined }],
+    ['oci:./layout', { kind: 'oci', path: './layout', tag: undefined, spec: './layout' }],
+    ['oci:/abs/layout:1.0', { kind: 'oci', path: '/abs/layout', tag: '1.0', spec: '/abs/layout:1.0' }],
+    ['oci:layout:latest', { kind: 'oci', path: 'layout', tag: 'latest', spec: 'layout:latest' }],
+    ['oci:/a/b:c/d', { kind: 'oci', path: '/a/b:c/d', tag: undefined, spec: '/a/b:c/d' }],
     ['docker-archive:/tmp/img.tar', { kind: 'docker-archive', path: '/tmp/img.tar' }],
     ['docker-daemon:alpine:3.19', { kind: 'docker-daemon', image: 'alpine:3.19' }],
     ['docker-daemon:', { kind: 'docker-daemon', image: '' }],
   ])('%s', (input, expected) => {
     expect(parseRef(input)).toEqual(expected);
   });
+});
+
+describe('splitOciSpec: a path and a tag may both hold colons; the layouts on disk decide', () => {
+  const split = (input: string, layouts: string[]) => splitOciSpec(parseRef(input) as OciLayoutRef, (p) => layouts.includes(p));
+  it.each([
+    // skopeo's form: the ref name after the first colon may hold colons and slashes.
+    ['oci:dir:nginx:latest', ['dir'], { path: 'dir', tag: 'nginx:latest' }],
+    ['oci:dir:docker.io/library/nginx:1.25', ['dir'], { path: 'dir', tag: 'docker.io/library/nginx:1.25' }],
+    // A layout whose path holds a colon, with or without a tag.
+    ['oci:/data/a:b:1.0', ['/data/a:b'], { path: '/data/a:b', tag: '1.0' }],
+    ['oci:/data/a:b', ['/data/a:b'], { path: '/data/a:b', tag: undefined }],
+    ['oci:layout:latest', ['layout'], { path: 'layout', tag: 'latest' }],
+    // No layout found: the parsed split stands (the source then says there is no layout there).
+    ['oci:nowhere:1.0', [], { path: 'nowhere', tag: '1.0' }],
+  ])('%s', (input, layouts, expected) => expect(split(input, layouts)).toEqual(expected));
 });
 
 describe('parseRef: registry forms', () => {
