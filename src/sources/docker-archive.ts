@@ -20,14 +20,23 @@ interface ArchiveEntry {
   Layers: string[];
 }
 
+/** Names of an archive's image from its RepoTags (none when untagged). */
+export type RefsOf = (repoTags: string[]) => ImageRef[];
+
 /**
- * The refs of an archive's image: the archive's path, with each of its RepoTags as written ("alpine:3.19",
- * "docker.io/library/alpine:3.19") as the tag, as skopeo names them (docker-archive:PATH:REF); untagged, the path.
+ * The refs of an image of an archive file: the archive's path, with each of its RepoTags as written
+ * ("alpine:3.19", "docker.io/library/alpine:3.19") as the tag, as skopeo names them (docker-archive:PATH:REF);
+ * untagged, the path alone.
  */
-function refsOf(entry: ArchiveEntry | undefined, archive: string): ImageRef[] {
-  const tags = entry?.RepoTags ?? [];
-  if (tags.length === 0) return [{ registry: 'docker-archive', repository: archive, tag: null }];
-  return tags.map((tag) => ({ registry: 'docker-archive', repository: archive, tag }));
+export function archiveRefs(archive: string): RefsOf {
+  return (tags) => (tags.length === 0 ? [{ registry: 'docker-archive', repository: archive, tag: null }] : tags.map((tag) => ({ registry: 'docker-archive', repository: archive, tag })));
+}
+
+/** Splits "repo:tag" (the tag is after the last colon that follows the last slash). */
+export function splitRepoTag(repoTag: string): { repository: string; tag: string | null } {
+  const slash = repoTag.lastIndexOf('/');
+  const colon = repoTag.lastIndexOf(':');
+  return colon > slash ? { repository: repoTag.slice(0, colon), tag: repoTag.slice(colon + 1) } : { repository: repoTag, tag: null };
 }
 
 async function memberDigest(tree: FileTree, path: string): Promise<string> {
@@ -41,7 +50,7 @@ async function memberDigest(tree: FileTree, path: string): Promise<string> {
  * else the classic manifest.json form, for which a Docker v2 schema 2 manifest is synthesized (its digest is the
  * image's identity; the layers are the archive's tar files, identified by their sha256).
  */
-export async function readArchiveImages(tree: FileTree, label: string): Promise<StaticImage[]> {
+export async function readArchiveImages(tree: FileTree, label: string, refsOf: RefsOf = archiveRefs(label)): Promise<StaticImage[]> {
   const where = { path: tree.location };
   if (!tree.exists('manifest.json') && !tree.exists('index.json')) {
     throw new ImgscanError('SOURCE_NOT_FOUND', 'not a docker save archive (no manifest.json)', where);
@@ -57,19 +66,19 @@ export async function readArchiveImages(tree: FileTree, label: string): Promise<
     const fromLayout = await readLayoutImages(tree, {
       registry: 'docker-archive',
       repository: label,
-      refsFor: (tag, config) => (byConfig.has(config) ? refsOf(byConfig.get(config), label) : [{ registry: 'docker-archive', repository: label, tag }]),
+      refsFor: (tag, config) => refsOf(byConfig.get(config)?.RepoTags ?? (tag ? [tag] : [])),
     });
     // Docker lists in index.json only some of the images manifest.json has (an untagged one saved beside tagged
     // ones): those are read the classic way.
     const covered = new Set(fromLayout.map((im) => im.manifest.config.digest));
     const rest = entries.map((e, i) => [e, i] as const).filter(([e]) => !covered.has(configDigest(e)));
-    return mergeImages([...fromLayout, ...(await classicImages(tree, rest, label))]);
+    return mergeImages([...fromLayout, ...(await classicImages(tree, rest, label, refsOf))]);
   }
-  return mergeImages(await classicImages(tree, entries.map((e, i) => [e, i] as const), label));
+  return mergeImages(await classicImages(tree, entries.map((e, i) => [e, i] as const), label, refsOf));
 }
 
 /** Images of manifest.json entries, with a Docker v2 schema 2 manifest synthesized for each. */
-async function classicImages(tree: FileTree, entries: (readonly [ArchiveEntry, number])[], label: string): Promise<StaticImage[]> {
+async function classicImages(tree: FileTree, entries: (readonly [ArchiveEntry, number])[], label: string, refsOf: RefsOf): Promise<StaticImage[]> {
   const images: StaticImage[] = [];
   for (const [entry, i] of entries) {
     const configBytes = await tree.read(entry.Config);
@@ -99,7 +108,7 @@ async function classicImages(tree: FileTree, entries: (readonly [ArchiveEntry, n
         manifest,
         config,
         platform: platformOf(config, undefined),
-        refs: refsOf(entry, label),
+        refs: refsOf(entry.RepoTags ?? []),
         name,
         openBlob: (d) => tree.open(paths.get(d.digest)!),
         locateBlob: (d) => tree.locate(paths.get(d.digest)!),

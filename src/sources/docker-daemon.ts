@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import Docker from 'dockerode';
 import { ImgscanError } from '../errors.js';
-import { readArchiveImages } from './docker-archive.js';
+import { readArchiveImages, splitRepoTag } from './docker-archive.js';
 import { TarTree } from './tar-tree.js';
 import type { Image, Source } from './types.js';
 
@@ -32,10 +32,14 @@ export class DockerDaemonSource implements Source {
     this.docker = new Docker(options.docker);
   }
 
+  /** What to save: the images asked for, else every tag of every image (untagged ones by id). */
   private async names(): Promise<string[]> {
     if (this.options.images.length > 0) return this.options.images;
     const list = await this.docker.listImages();
-    return list.map((i) => (i.RepoTags?.find((t) => t !== '<none>:<none>') ?? i.Id));
+    return list.flatMap((i) => {
+      const tags = (i.RepoTags ?? []).filter((t) => t !== '<none>:<none>');
+      return tags.length > 0 ? tags : [i.Id];
+    });
   }
 
   async *images(): AsyncIterable<Image> {
@@ -57,10 +61,9 @@ export class DockerDaemonSource implements Source {
       throw new ImgscanError('SOURCE_NOT_FOUND', `docker save of ${names.join(', ')} failed: ${(err as Error).message}`, { source: this.name }, { cause: err });
     }
     const tree = await TarTree.open(file);
-    for (const image of await readArchiveImages(tree, 'docker-daemon')) {
-      for (const ref of image.refs) ref.registry = 'docker-daemon';
-      yield image;
-    }
+    // Named as the daemon names them: repository and tag of each RepoTag.
+    const refs = (tags: string[]) => (tags.length === 0 ? [{ registry: 'docker-daemon', repository: 'docker-daemon', tag: null }] : tags.map((t) => ({ registry: 'docker-daemon', ...splitRepoTag(t) })));
+    yield* await readArchiveImages(tree, 'docker-daemon', refs);
   }
 
   async close(): Promise<void> {

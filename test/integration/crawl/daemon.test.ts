@@ -56,11 +56,20 @@ describe.skipIf(missing.length > 0)('imgscan crawl docker-daemon:', () => {
     const [image] = await queryDataset<{ config_digest: string }>(crawled, 'SELECT config_digest FROM images');
     expect(image!.config_digest).toBe(fx.images.app2.configDigest);
 
-    // docker-daemon: alone takes every image of the daemon (here the one loaded).
+    // docker-daemon: alone takes every image of the daemon (here the one loaded), under every tag it has.
+    await run('docker', ['-H', dockerd.host, 'tag', tag, 'imgscan/app2:second']);
     const all = join(tmp, 'all');
     const every = await cli(['crawl', 'docker-daemon:', '--data', all, '--json'], { DOCKER_HOST: dockerd.host });
     expect(every.code, every.stderr).toBe(0);
     expect(await layerRows(all)).toEqual(expected);
+    const refs = await queryDataset<{ registry: string; repository: string; tag: string }>(all, 'SELECT registry, repository, tag FROM image_refs ORDER BY tag');
+    expect(refs).toEqual([
+      { registry: 'docker-daemon', repository: 'imgscan/app2', tag: 'latest' },
+      { registry: 'docker-daemon', repository: 'imgscan/app2', tag: 'second' },
+    ]);
+    const picked = await cli(['analyze', '--data', all, '--image', 'docker-daemon:imgscan/app2:second', '--json']);
+    expect(picked.code, picked.stderr).toBe(0);
+    expect(JSON.parse(picked.stdout).images).toHaveLength(1);
 
     // An unreachable daemon is a failure of that target, and nothing else could be crawled: exit 1.
     const gone = await cli(['crawl', 'docker-daemon:nope', '--data', join(tmp, 'gone')], { DOCKER_HOST: `unix://${join(tmp, 'no.sock')}` });
