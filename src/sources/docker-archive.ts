@@ -90,10 +90,11 @@ async function classicImages(tree: FileTree, entries: (readonly [ArchiveEntry, n
     for (const [pos, path] of entry.Layers.entries()) {
       const fromPath = /^blobs\/sha256\/([0-9a-f]{64})$/.exec(path);
       const head = await tree.head(path, 4);
-      const compressed = head[0] === 0x1f || (head[0] === 0x28 && head[1] === 0xb5);
-      const digest = fromPath ? `sha256:${fromPath[1]}` : !compressed && diffIds[pos] ? diffIds[pos] : await memberDigest(tree, path);
+      const gzip = head[0] === 0x1f && head[1] === 0x8b;
+      const zstd = head[0] === 0x28 && head[1] === 0xb5 && head[2] === 0x2f && head[3] === 0xfd;
+      const digest = fromPath ? `sha256:${fromPath[1]}` : !gzip && !zstd && diffIds[pos] ? diffIds[pos] : await memberDigest(tree, path);
       paths.set(digest, path);
-      layers.push({ mediaType: compressed ? MediaType.dockerLayer : dockerTarLayerType, digest, size: tree.size(path) });
+      layers.push({ mediaType: gzip ? MediaType.dockerLayer : zstd ? MediaType.ociLayerZstd : dockerTarLayerType, digest, size: tree.size(path) });
     }
     const manifest: Manifest = {
       schemaVersion: 2,
