@@ -63,10 +63,13 @@ export class Prefetcher {
   private queueKeys: string[] = [];
   private queueDeadlines: number[] = [];
   private head = 0;
+  /** Every prefetch ends as one of: a hit, expired (dropped at its deadline), evicted (by the cache before its
+   * first request), or still pending when the trace ends. */
   prefetches = 0;
   prefetchBytes = 0;
   prefetchHits = 0;
   expired = 0;
+  evicted = 0;
 
   constructor(
     private readonly policy: CachePolicy,
@@ -83,6 +86,7 @@ export class Prefetcher {
       if (this.pending.get(key) !== deadline) continue;
       this.pending.delete(key);
       if (this.policy.remove(key)) this.expired++;
+      else this.evicted++;
     }
     if (this.head > 4096 && this.head * 2 > keys.length) {
       this.queueKeys = keys.slice(this.head);
@@ -95,21 +99,31 @@ export class Prefetcher {
   requested(key: string, hit: boolean): boolean {
     if (!this.pending.delete(key)) return false;
     if (hit) this.prefetchHits++;
+    else this.evicted++;
     return hit;
   }
 
-  /** Loads the candidates that are not cached yet. */
+  /**
+   * Loads the candidates that are not cached yet. One prefetched earlier and still waiting for its first
+   * request gets a new deadline: another client's manifest GET announces it again.
+   */
   prefetch(candidates: PrefetchCandidate[], now: number): void {
     for (const c of candidates) {
-      if (this.policy.has(c.key)) continue;
+      if (this.policy.has(c.key)) {
+        if (this.pending.has(c.key)) this.schedule(c.key, now + this.timeoutMs);
+        continue;
+      }
       this.policy.access(c.key, c.size);
       if (!this.policy.has(c.key)) continue;
       this.prefetches++;
       this.prefetchBytes += c.size;
-      const deadline = now + this.timeoutMs;
-      this.pending.set(c.key, deadline);
-      this.queueKeys.push(c.key);
-      this.queueDeadlines.push(deadline);
+      this.schedule(c.key, now + this.timeoutMs);
     }
+  }
+
+  private schedule(key: string, deadline: number): void {
+    this.pending.set(key, deadline);
+    this.queueKeys.push(key);
+    this.queueDeadlines.push(deadline);
   }
 }

@@ -4,9 +4,11 @@ import type { Kind } from './uri.js';
 /**
  * The requests the cache simulator replays, read from `trace_requests` in timestamp order.
  *
- * A request is *cacheable* when it is a successful GET (status 2xx, or no status recorded) of a blob or a
- * manifest: those are served from a cache on a hit. PUT and DELETE of a manifest (and DELETE of a blob)
- * invalidate the cached object. Everything else passes by the cache.
+ * A request is *cacheable* when it is a successful GET (status 2xx but 206, or no status recorded) of a blob or
+ * a manifest: those are served from a cache on a hit. A partial answer (206, a Range request) is not: its
+ * size is not the object's. A successful PUT or DELETE of a manifest invalidates the cached manifest; a failed
+ * one changes nothing, and a blob DELETE unlinks the blob from one repository only, while the cache keys blobs
+ * by digest (a later GET of it in that repository fails, and is not cacheable). Everything else passes by.
  */
 export interface SimRequest {
   /** Milliseconds since the epoch. */
@@ -23,15 +25,17 @@ export interface SimRequest {
 }
 
 /** SQL condition for cacheable requests; keep in step with `isCacheable`. */
-export const cacheableSql = "method = 'GET' AND kind IN ('blob', 'manifest') AND object_key IS NOT NULL AND (status IS NULL OR status BETWEEN 200 AND 299)";
+export const cacheableSql = "method = 'GET' AND kind IN ('blob', 'manifest') AND object_key IS NOT NULL AND (status IS NULL OR (status BETWEEN 200 AND 299 AND status <> 206))";
+
+const succeeded = (status: number | null) => status === null || (status >= 200 && status <= 299);
 
 export function isCacheable(r: Pick<SimRequest, 'method' | 'kind' | 'key' | 'status'>): boolean {
-  return r.method === 'GET' && (r.kind === 'blob' || r.kind === 'manifest') && r.key !== null && (r.status === null || (r.status >= 200 && r.status <= 299));
+  return r.method === 'GET' && (r.kind === 'blob' || r.kind === 'manifest') && r.key !== null && succeeded(r.status) && r.status !== 206;
 }
 
-/** True when the request changes or deletes the object, so caches must drop it. */
-export function isInvalidation(r: Pick<SimRequest, 'method' | 'kind'>): boolean {
-  return (r.method === 'PUT' && r.kind === 'manifest') || (r.method === 'DELETE' && (r.kind === 'manifest' || r.kind === 'blob'));
+/** True when the request changed or deleted the object, so caches must drop it. */
+export function isInvalidation(r: Pick<SimRequest, 'method' | 'kind' | 'status'>): boolean {
+  return (r.method === 'PUT' || r.method === 'DELETE') && r.kind === 'manifest' && succeeded(r.status);
 }
 
 /** SQL condition for the requests `streamRequests` reads: cacheable ones and possible invalidations. */

@@ -66,7 +66,7 @@ export function writeSimulationReport(s: SimulateSummary, policyNames: string[])
     md.push(
       mdHeading(2, 'Prefetching'),
       mdTable(
-        ['cache_size', 'prefetch_timeout', 'hit_ratio', 'prefetches', 'prefetch_hits', 'accuracy', 'prefetch_bytes', 'prefetch_expired'],
+        ['cache_size', 'prefetch_timeout', 'hit_ratio', 'prefetches', 'prefetch_hits', 'accuracy', 'prefetch_bytes', 'prefetch_expired', 'prefetch_evicted'],
         prefetched.map((r) => [
           formatBytes(r.cache_size),
           `${r.prefetch_timeout} s`,
@@ -76,6 +76,7 @@ export function writeSimulationReport(s: SimulateSummary, policyNames: string[])
           r.prefetches ? percent(r.prefetch_hits / r.prefetches) : '',
           formatBytes(r.prefetch_bytes),
           r.prefetch_expired,
+          r.prefetch_evicted,
         ]),
       ),
     );

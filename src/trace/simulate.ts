@@ -44,6 +44,8 @@ export interface SimResult {
   prefetch_bytes: number;
   prefetch_hits: number;
   prefetch_expired: number;
+  /** Prefetched objects the cache evicted before their first request. */
+  prefetch_evicted: number;
 }
 
 export interface ReplayOptions {
@@ -99,6 +101,7 @@ class Run {
       prefetch_bytes: 0,
       prefetch_hits: 0,
       prefetch_expired: 0,
+      prefetch_evicted: 0,
     };
   }
 
@@ -133,6 +136,7 @@ class Run {
       res.prefetch_bytes = this.prefetcher.prefetchBytes;
       res.prefetch_hits = this.prefetcher.prefetchHits;
       res.prefetch_expired = this.prefetcher.expired;
+      res.prefetch_evicted = this.prefetcher.evicted;
     }
     return res;
   }

@@ -113,6 +113,28 @@ describe('trace player', () => {
     }
   });
 
+  it('a failed manifest PUT changes nothing, a blob DELETE leaves the digest-keyed blob, a partial answer is not cacheable', async () => {
+    const reqs = [
+      req(0, 'manifest:R:latest', 10),
+      req(1, 'manifest:R:latest', 0, { method: 'PUT', status: 401 }),
+      req(2, 'manifest:R:latest', 10), // hit: the refused PUT changed nothing
+      req(3, 'manifest:R:latest', 0, { method: 'PUT', status: 201 }),
+      req(4, 'manifest:R:latest', 10), // miss: the PUT replaced it
+      req(5, 'blob:b', 50, { repository: 'a' }),
+      req(6, 'blob:b', 0, { method: 'DELETE', status: 202, repository: 'a' }),
+      req(7, 'blob:b', 50, { repository: 'other' }), // hit: the blob is still there for other repositories
+      req(8, 'blob:p', 5, { status: 206 }), // a Range answer: 5 bytes of a 500-byte blob, not cacheable
+      req(9, 'blob:p', 500),
+      req(10, 'blob:p', 500), // hit
+    ];
+    const { results, cacheable, invalidations } = await replay([reqs], [{ policy: 'lru', capacity: 10_000 }]);
+    expect([cacheable, invalidations]).toEqual([7, 1]);
+    const [r] = results;
+    expect([r.requests, r.hits]).toEqual([7, 3]);
+    expect(r.hit_bytes).toBe(10 + 50 + 500);
+    expect(r.bytes).toBe(10 + 10 + 10 + 50 + 50 + 500 + 500);
+  });
+
   it('counts requests out of timestamp order', async () => {
     const s = await replay([[req(5, 'blob:a', 1), req(3, 'blob:a', 1), req(4, 'blob:b', 1), req(9, 'blob:b', 1)]], [{ policy: 'lru', capacity: 10 }]);
     expect(s.out_of_order).toBe(2);
@@ -195,6 +217,36 @@ describe('prefetching on manifest GET', () => {
     expect(pre.prefetch_hits).toBe(2);
     expect(pre.hits).toBe(2);
     expect(pre.prefetch_expired).toBe(0);
+  });
+
+  it('a second manifest GET gives a prefetched layer still waiting a new deadline', async () => {
+    // L1 is evicted by Z, prefetched on B's manifest GET at 10 s (deadline 70 s), announced again by C's at 50 s:
+    // C's request at 80 s is a hit.
+    const reqs = [
+      req(0, 'blob:L1', 100, { repository: 'R', client: 'A' }),
+      req(1000, 'blob:Z', 100, { repository: 'S', client: 'A' }),
+      req(10_000, 'manifest:R:latest', 0, { repository: 'R', client: 'B' }),
+      req(50_000, 'manifest:R:latest', 0, { repository: 'R', client: 'C' }),
+      req(80_000, 'blob:L1', 100, { repository: 'R', client: 'C' }),
+    ];
+    const [r] = (await replay([reqs], [{ policy: 'lru', capacity: 150, prefetchTimeout: 60 }])).results;
+    expect([r.prefetches, r.prefetch_hits, r.prefetch_expired, r.prefetch_evicted]).toEqual([1, 1, 0, 0]);
+  });
+
+  it('accounts for every prefetch: used, expired, or evicted by the cache before its first request', async () => {
+    // x and y (40 bytes each) are prefetched at 10 s; a 100-byte blob at 12 s evicts both before B asks.
+    const reqs = [
+      req(0, 'blob:x', 40, { repository: 'R', client: 'A' }),
+      req(1000, 'blob:y', 40, { repository: 'R', client: 'A' }),
+      req(2000, 'blob:z', 100, { repository: 'S', client: 'A' }),
+      req(10_000, 'manifest:R:latest', 0, { repository: 'R', client: 'B' }),
+      req(12_000, 'blob:w', 100, { repository: 'S', client: 'A' }),
+      req(15_000, 'blob:x', 40, { repository: 'R', client: 'B' }), // evicted before its request: a miss
+      req(80_000, 'blob:v', 10, { repository: 'S', client: 'A' }), // past y's deadline: y, evicted unrequested
+    ];
+    const [r] = (await replay([reqs], [{ policy: 'lru', capacity: 100, prefetchTimeout: 60 }])).results;
+    expect(r.prefetches).toBe(2);
+    expect([r.prefetch_hits, r.prefetch_expired, r.prefetch_evicted]).toEqual([0, 0, 2]);
   });
 
   it('drops prefetched layers not requested within the timeout', async () => {
