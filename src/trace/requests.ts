@@ -24,8 +24,8 @@ export interface SimRequest {
   client: string | null;
 }
 
-/** SQL condition for cacheable requests; keep in step with `isCacheable`. */
-export const cacheableSql = "method = 'GET' AND kind IN ('blob', 'manifest') AND object_key IS NOT NULL AND (status IS NULL OR (status BETWEEN 200 AND 299 AND status <> 206))";
+/** SQL condition for cacheable requests; keep in step with `isCacheable` (upload endpoints are left out by `replayedSql`). */
+export const cacheableSql = "method = 'GET' AND endpoint IN ('blob', 'manifest') AND object_key IS NOT NULL AND (status IS NULL OR (status BETWEEN 200 AND 299 AND status <> 206))";
 
 const succeeded = (status: number | null) => status === null || (status >= 200 && status <= 299);
 
@@ -39,7 +39,7 @@ export function isInvalidation(r: Pick<SimRequest, 'method' | 'kind' | 'status'>
 }
 
 /** SQL condition for the requests `streamRequests` reads: cacheable ones and possible invalidations. */
-export const replayedSql = "object_key IS NOT NULL AND method IN ('GET', 'PUT', 'DELETE')";
+export const replayedSql = "object_key IS NOT NULL AND method IN ('GET', 'PUT', 'DELETE') AND endpoint <> 'blob_upload'";
 
 /** Streams the requests that matter to a cache (cacheable or invalidating), in timestamp order, in batches. */
 export async function* streamRequests(db: Db): AsyncGenerator<SimRequest[]> {

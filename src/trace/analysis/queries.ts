@@ -127,7 +127,7 @@ export async function requestRate(db: Db, bucketSeconds: number): Promise<RatePo
   const ms = Math.max(1, Math.round(bucketSeconds * 1000));
   const rows = await db.all(`
     SELECT epoch_ms(timestamp) // ${ms} AS b, count(*) AS requests,
-           count(*) FILTER (WHERE method = 'GET' AND kind = 'blob') AS blob_gets,
+           count(*) FILTER (WHERE method = 'GET' AND endpoint = 'blob') AS blob_gets,
            count(*) FILTER (WHERE method = 'GET' AND kind = 'manifest') AS manifest_gets,
            coalesce(sum(response_size), 0) AS bytes
     FROM trace_requests GROUP BY b ORDER BY b`);

@@ -217,3 +217,22 @@ describe('analysis of a generated JSON trace with every kind of request', () => 
     expect(a.sizes.map((s) => s.kind)).toEqual(['blob', 'manifest']);
   });
 });
+
+describe('upload endpoints', () => {
+  it('are not blob GETs: an upload status GET naming a digest is neither cacheable nor counted as a layer pull', async () => {
+    const base = makeRecords(1, 3)[0]!;
+    const at = (s: number) => new Date(Date.UTC(2017, 5, 20, 0, 0, s)).toISOString();
+    const digest = 'sha256:' + 'ab'.repeat(32);
+    const records = [
+      { ...base, timestamp: at(0), 'http.request.method': 'GET', 'http.request.uri': `v2/r/blobs/${digest}`, 'http.response.status': 200, 'http.response.written': 500 },
+      { ...base, timestamp: at(1), 'http.request.method': 'GET', 'http.request.uri': `v2/r/blobs/uploads/5a1c?digest=${encodeURIComponent(digest)}`, 'http.response.status': 204, 'http.response.written': 0 },
+      { ...base, timestamp: at(2), 'http.request.method': 'PUT', 'http.request.uri': `v2/r/blobs/uploads/5a1c?digest=${encodeURIComponent(digest)}`, 'http.response.status': 201, 'http.response.written': 0 },
+    ];
+    const file = join(dir, 'uploads.json');
+    await writeJsonArray(file, records.length, (i) => records[i]!);
+    await ingestTraces([file], { dataDir: join(dir, 'uploads') });
+    const u = await analyzeTrace({ dataDir: join(dir, 'uploads'), outDir: join(dir, 'uploads-report') });
+    expect(u.overview.cacheable).toBe(1);
+    expect(u.rate.points.reduce((s, p) => s + p.blob_gets, 0)).toBe(1);
+  });
+});
