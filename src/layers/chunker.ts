@@ -18,8 +18,8 @@ export function chunkerName(p: ChunkingParams): string {
 /** Called at each cut with the chunk's size and BLAKE3 hex. */
 export type ChunkHandler = (size: number, digest: string) => void;
 
-/** 256 gear values from a fixed seed (murmur3 finalizer over a Weyl sequence): the same on every run. */
-const GEAR = (() => {
+/** 256 gear values from a fixed seed (murmur3 finalizer over a Weyl sequence): the same on every run. Exported for tests. */
+export const GEAR = (() => {
   const g = new Int32Array(256);
   let s = 0x696d6773; // "imgs"
   for (let i = 0; i < 256; i++) {
@@ -38,8 +38,10 @@ function topMask(bits: number): number {
 }
 
 /**
- * FastCDC with normalized chunking (level 2): below `avg` a cut needs log2(avg)+2 zero bits, above it
- * log2(avg)-2; the first `min` bytes of a chunk are skipped, a chunk never exceeds `max`. Feed one file's
+ * FastCDC (Xia et al., ATC 2016) with normalized chunking (level 2): below `avg` a cut needs log2(avg)+2 zero
+ * bits, above it log2(avg)-2; the first `min` bytes of a chunk are skipped, a chunk never exceeds `max`. The
+ * gear table and the 32-bit hash with its mask bits at the top are imgscan's own: boundaries are FastCDC's,
+ * not byte-for-byte those of another tool's table. Feed one file's
  * content with `update`, then `finish` cuts the last chunk: chunks never span files.
  */
 export class FastCdc {
@@ -86,12 +88,15 @@ export class FastCdc {
       let h = this.h;
       let j = i;
       let cut = false;
+      // As in the paper's Algorithm 1 (and the reference implementations), the byte whose hash meets the mask
+      // is the first byte of the next chunk: a cut at chunk offset p makes a chunk of p bytes.
       while (j < limit) {
-        h = ((h << 1) + gear[data[j++]!]!) | 0;
+        h = ((h << 1) + gear[data[j]!]!) | 0;
         if ((h & mask) === 0) {
           cut = true;
           break;
         }
+        j++;
       }
       this.h = h;
       this.len = len + (j - i);

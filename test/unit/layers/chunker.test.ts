@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { chunkerName, DEFAULT_CHUNKING, FastCdc } from '../../../src/layers/chunker.js';
+import { chunkerName, DEFAULT_CHUNKING, FastCdc, GEAR } from '../../../src/layers/chunker.js';
 import { ImgscanError } from '../../../src/errors.js';
 import { loadBlake3 } from '../../../src/layers/hash.js';
 
@@ -22,9 +22,51 @@ function cut(data: Uint8Array, slice: number, params = DEFAULT_CHUNKING): { size
   return chunks;
 }
 
+/**
+ * FastCDC's Algorithm 1 (Xia et al., ATC 2016) with normalized chunking, written from the paper over a whole
+ * buffer: returns the chunk sizes. The byte whose hash meets the mask is the first of the next chunk.
+ */
+function paperChunks(src: Uint8Array, { avg, min, max }: typeof DEFAULT_CHUNKING, gear: Int32Array): number[] {
+  const bits = Math.round(Math.log2(avg));
+  const top = (b: number) => ~(0xffffffff >>> b) | 0;
+  const maskS = top(bits + 2);
+  const maskL = top(bits - 2);
+  const sizes: number[] = [];
+  for (let off = 0; off < src.length; ) {
+    const n = Math.min(max, src.length - off);
+    let i = min;
+    let fp = 0;
+    let size = n;
+    if (n > min) {
+      for (; i < Math.min(avg, n); i++) {
+        fp = ((fp << 1) + gear[src[off + i]!]!) | 0;
+        if ((fp & maskS) === 0) break;
+      }
+      if (i === Math.min(avg, n) && i < n) {
+        for (; i < n; i++) {
+          fp = ((fp << 1) + gear[src[off + i]!]!) | 0;
+          if ((fp & maskL) === 0) break;
+        }
+      }
+      size = Math.min(i, n);
+    }
+    sizes.push(size);
+    off += size;
+  }
+  return sizes;
+}
+
 describe('FastCdc', () => {
   const data = pseudoRandom(4 << 20);
   const blake3 = loadBlake3('native');
+
+  it('cuts where the paper\'s Algorithm 1 cuts: a chunk ends before the byte that meets the mask', () => {
+    for (const params of [DEFAULT_CHUNKING, { avg: 256, min: 64, max: 1024 }]) {
+      const want = paperChunks(data.subarray(0, 1 << 20), params, GEAR);
+      for (const slice of [1 << 20, 4096, 1000]) expect(cut(data.subarray(0, 1 << 20), slice, params).map((c) => c.size)).toEqual(want);
+      expect(Math.min(...want.slice(0, -1))).toBeGreaterThanOrEqual(params.min);
+    }
+  });
 
   it('cuts at the same places whatever the write sizes', () => {
     const whole = cut(data, data.length);
