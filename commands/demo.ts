@@ -1,4 +1,4 @@
-import { rmSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Flags } from '@oclif/core';
 import { ImgscanCommand } from './_base.js';
@@ -9,13 +9,14 @@ import { buildDemoLayout } from '../src/demo/demo.js';
 import { scanSources, type ScanSummary } from '../src/pipeline/scan.js';
 import { OciLayoutSource } from '../src/sources/oci-layout.js';
 import { DatasetWriter } from '../src/store/writer.js';
+import { ImgscanError } from '../src/errors.js';
 
 export default class Demo extends ImgscanCommand {
   static override summary = 'Build a small demo image layout from local files, scan it, and say where the output is.';
   static override description = 'Needs no registry and no network: the images are made from files of this machine.';
   static override enableJsonFlag = true;
   static override flags = {
-    dir: Flags.string({ description: 'where to put the layout, the dataset and the report', default: 'imgscan-demo' }),
+    dir: Flags.string({ description: 'where to put the layout, the dataset and the report (a new directory, or one an earlier demo wrote: its layout, data and report are replaced)', default: 'imgscan-demo' }),
   };
 
   async run(): Promise<{ layout: string; data: string; report: string; scan: ScanSummary }> {
@@ -24,10 +25,15 @@ export default class Demo extends ImgscanCommand {
     const layout = join(dir, 'layout');
     const data = join(dir, 'data');
     const report = join(dir, 'report');
-    rmSync(dir, { recursive: true, force: true });
     let progress: ReturnType<typeof scanProgress> | undefined;
     let writer: DatasetWriter | undefined;
     try {
+      // A demo run replaces what an earlier one wrote, and nothing else: a directory holding other files is refused.
+      const others = existsSync(dir) ? readdirSync(dir).filter((n) => !['layout', 'data', 'report'].includes(n)) : [];
+      if (others.length > 0) {
+        throw new ImgscanError('USAGE', `${dir} holds other files (${others.slice(0, 3).join(', ')}${others.length > 3 ? ', ...' : ''}): give --dir a new or earlier demo directory`);
+      }
+      for (const part of [layout, data, report]) rmSync(part, { recursive: true, force: true });
       const tags = await buildDemoLayout(layout);
       if (!this.jsonEnabled()) this.log(`built OCI layout ${layout} with tags ${tags.join(', ')}`);
       // Started after the build: its rate and elapsed time are the scan's.

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -52,5 +52,18 @@ describe('imgscan demo', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain(`report: ${join(dir, 'report', 'report.md')}`);
     expect(existsSync(join(dir, 'report', 'report.md'))).toBe(true);
+    // Run again in the same directory: what the first run wrote is replaced.
+    const again = await cli(['demo', '--dir', dir]);
+    expect(again.code, again.stderr).toBe(0);
   }, 300_000);
+
+  it('refuses a directory holding other files, and leaves them alone', async () => {
+    const dir = join(work, 'busy');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'important.txt'), 'keep');
+    const r = await cli(['demo', '--dir', dir]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('holds other files (important.txt)');
+    expect(readFileSync(join(dir, 'important.txt'), 'utf8')).toBe('keep');
+  }, 60_000);
 });
