@@ -1,13 +1,24 @@
 import { Command } from '@oclif/core';
+import { ImgscanError } from '../src/errors.js';
+import { report } from './_fail.js';
 
-/** The base of imgscan's commands: errors end through `fail` (commands/_fail.ts), which has already reported them. */
+/**
+ * The base of imgscan's commands: errors end through `fail` (commands/_fail.ts), which has already reported
+ * them. What reaches `catch` otherwise (a flag or argument oclif refuses, an unexpected exception) is reported
+ * the same way: a USAGE error (exit 2) for oclif's parse errors, INTERNAL (exit 1) for the rest, credentials
+ * masked, one JSON error object with --json (never oclif's dump of its config and argv).
+ */
 export abstract class ImgscanCommand extends Command {
-  /** With --json, `fail` has written the error object: only its exit status is left to set (no second object). */
   protected override async catch(err: Error & { code?: string; oclif?: { exit?: number } }): Promise<unknown> {
-    if (this.jsonEnabled() && err.code === 'EEXIT' && err.oclif?.exit !== undefined) {
+    if (err.code === 'EEXIT' && err.oclif?.exit !== undefined) {
+      // `fail` has written the error (and the exit status is all that is left), or the command asked to exit.
       process.exitCode = err.oclif.exit;
       return undefined;
     }
-    return super.catch(err);
+    const usage = err.oclif?.exit === 2;
+    const typed = err instanceof ImgscanError ? err : new ImgscanError(usage ? 'USAGE' : 'INTERNAL', err.message);
+    report(this, typed, this.argv.includes('--json'));
+    process.exitCode = usage || typed.code === 'USAGE' || typed.code === 'REF_INVALID' ? 2 : 1;
+    return undefined;
   }
 }

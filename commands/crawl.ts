@@ -11,6 +11,7 @@ import { ImgscanError } from '../src/errors.js';
 import { DatasetWriter } from '../src/store/writer.js';
 import { fail } from './_fail.js';
 import { chunkingFlags } from './_flags.js';
+import { parseRef } from '../src/ref/ref.js';
 
 export default class Crawl extends ImgscanCommand {
   static override summary = 'Crawl registries and Docker daemons into a Parquet dataset.';
@@ -57,7 +58,9 @@ export default class Crawl extends ImgscanCommand {
       const tags = parseTagSelection(flags.tags);
       const platforms = parsePlatforms(flags.platform);
       const credentials = await credentialsFrom(flags.username, flags['password-stdin']);
-      // Started once the flags are known to be good: a usage error prints no progress line.
+      const chunking = chunkingFrom(flags);
+      for (const target of targets) parseRef(target);
+      // Started once the flags and targets are known to be good: a usage error prints no progress line.
       const display = scanProgress(!json);
       progress = display;
       const options = {
@@ -74,7 +77,7 @@ export default class Crawl extends ImgscanCommand {
         allDaemonImages: flags['all-daemon-images'],
         workers: flags.workers,
         layerConcurrency: flags['blob-concurrency'],
-        chunking: chunkingFrom(flags),
+        chunking,
         commitRows: flags['commit-rows'],
         commitSeconds: flags['commit-seconds'],
         progress: display.hooks,
@@ -109,6 +112,10 @@ async function credentialsFrom(username: string | undefined, passwordStdin: bool
   const user = username ?? process.env.IMGSCAN_USERNAME;
   if (passwordStdin && user === undefined) throw new ImgscanError('USAGE', '--password-stdin needs --username (or IMGSCAN_USERNAME)');
   if (user === undefined && password === undefined) return {};
+  if (user === undefined || password === undefined) {
+    const has = [username !== undefined ? '--username' : user !== undefined ? 'IMGSCAN_USERNAME' : undefined, passwordStdin ? '--password-stdin' : password !== undefined ? 'IMGSCAN_PASSWORD' : undefined].filter(Boolean);
+    throw new ImgscanError('USAGE', `${has.join(' and ')} given without ${user === undefined ? 'a username (--username or IMGSCAN_USERNAME)' : 'a password (--password-stdin or IMGSCAN_PASSWORD)'}`);
+  }
   return { username: user, password };
 }
 

@@ -30,18 +30,21 @@ export default class Scan extends ImgscanCommand {
   async run(): Promise<ScanSummary> {
     const { argv, flags } = await this.parse(Scan);
     if (argv.length === 0) this.error(`give at least one source: ${acceptedForms.slice(0, 2).join(', ')}`, { exit: 2 });
-    const progress = scanProgress(!this.jsonEnabled());
+    let progress: ReturnType<typeof scanProgress> | undefined;
     let writer: DatasetWriter | undefined;
     try {
       const sources = (argv as string[]).map((a) => openLocalSource(a));
+      const chunking = chunkingFrom(flags);
+      // Started once sources and flags are known to be good: a usage error prints no progress line.
+      progress = scanProgress(!this.jsonEnabled());
       writer = await DatasetWriter.open(resolve(flags.data));
-      const summary = await scanSources(sources, writer, { workers: flags.workers, keepGoing: flags['keep-going'], chunking: chunkingFrom(flags), commitRows: flags['commit-rows'], progress: progress.hooks });
+      const summary = await scanSources(sources, writer, { workers: flags.workers, keepGoing: flags['keep-going'], chunking, commitRows: flags['commit-rows'], progress: progress.hooks });
       progress.stop();
       if (!this.jsonEnabled()) this.log(formatScanSummary(summary, resolve(flags.data)));
       if (summary.failures > 0) process.exitCode = 3;
       return summary;
     } catch (err) {
-      progress.stop();
+      progress?.stop();
       return fail(this, err);
     } finally {
       writer?.close();

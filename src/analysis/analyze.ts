@@ -1,5 +1,7 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { ImgscanError } from '../errors.js';
+import { claimsDirName } from '../store/claims.js';
+import { tableNames } from '../store/schema.js';
 import { chunkFigures } from './chunks.js';
 import { datasetFigures, layerFigures } from './dataset.js';
 import { AnalysisDb } from './db.js';
@@ -30,10 +32,18 @@ export interface Analysis {
   seconds: { queries: number; report: number; steps: Record<string, number> };
 }
 
-/** Throws USAGE unless at least one data dir exists. */
+/** A directory a scan or crawl wrote into: its staging and claims directories, or a table's parts. */
+function isDataset(dir: string): boolean {
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) return false;
+  const names = new Set(readdirSync(dir));
+  return ['_pending', claimsDirName, ...tableNames].some((n) => names.has(n));
+}
+
+/** Throws USAGE unless every data dir given holds a dataset (a mistyped shard would be left out silently). */
 export function checkDataDirs(dirs: readonly string[]): void {
-  if (dirs.length === 0 || !dirs.some((d) => existsSync(d))) {
-    throw new ImgscanError('USAGE', `no dataset at ${dirs.join(', ') || '(none given)'}: scan images into it first (imgscan scan ... --data DIR)`);
+  const missing = dirs.length === 0 ? ['(none given)'] : dirs.filter((d) => !isDataset(d));
+  if (missing.length > 0) {
+    throw new ImgscanError('USAGE', `no dataset at ${missing.join(', ')}: scan images into it first (imgscan scan ... --data DIR)`);
   }
 }
 

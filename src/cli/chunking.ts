@@ -1,3 +1,5 @@
+import { checkChunking, type ChunkingParams } from '../layers/chunker.js';
+
 /** Options for content-defined chunking, shared by scan and crawl. Flag definitions live in commands. */
 export interface ChunkingFlags {
   chunking?: boolean;
@@ -6,8 +8,11 @@ export interface ChunkingFlags {
   'chunk-max'?: number;
 }
 
-export function chunkingFrom(flags: ChunkingFlags): { avg: number; min: number; max: number } | undefined {
+/** The chunking the flags ask for, checked once here (a bad combination is a usage error before any layer). */
+export function chunkingFrom(flags: ChunkingFlags): ChunkingParams | undefined {
   if (!flags.chunking) return undefined;
   const avg = flags['chunk-avg'] ?? 16384;
-  return { avg, min: flags['chunk-min'] ?? Math.floor(avg / 4), max: flags['chunk-max'] ?? avg * 4 };
+  const params = { avg, min: flags['chunk-min'] ?? Math.floor(avg / 4), max: flags['chunk-max'] ?? avg * 4 };
+  checkChunking(params);
+  return params;
 }

@@ -15,6 +15,14 @@ export function chunkerName(p: ChunkingParams): string {
   return `fastcdc-${p.avg}-${p.min}-${p.max}`;
 }
 
+/** Throws a USAGE error unless 64 <= min <= avg <= max (whole numbers). */
+export function checkChunking(params: ChunkingParams): void {
+  const { avg, min, max } = params;
+  if (![avg, min, max].every(Number.isSafeInteger) || min < 64 || min > avg || avg > max) {
+    throw new ImgscanError('USAGE', `chunk sizes need 64 <= min <= avg <= max, got ${chunkerName(params)}`);
+  }
+}
+
 /** Called at each cut with the chunk's size and BLAKE3 hex. */
 export type ChunkHandler = (size: number, digest: string) => void;
 
@@ -56,10 +64,8 @@ export class FastCdc {
   private len = 0;
 
   constructor(params: ChunkingParams, private readonly onChunk: ChunkHandler) {
+    checkChunking(params);
     const { avg, min, max } = params;
-    if (![avg, min, max].every(Number.isSafeInteger) || min < 64 || min > avg || avg > max) {
-      throw new ImgscanError('USAGE', `chunk sizes need 64 <= min <= avg <= max, got ${chunkerName(params)}`);
-    }
     this.name = chunkerName(params);
     this.min = min;
     this.avg = avg;

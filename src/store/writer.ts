@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckDBAppender, DuckDBTimestampValue } from '@duckdb/node-api';
 import { ImgscanError } from '../errors.js';
@@ -47,6 +47,7 @@ export class DatasetWriter {
 
   /** Opens DIR for writing: recovers interrupted batches and loads the keys already stored. */
   static async open(dataDir: string, options: { writerTag?: string } = {}): Promise<DatasetWriter> {
+    if (existsSync(dataDir) && !statSync(dataDir).isDirectory()) throw new ImgscanError('USAGE', `--data ${dataDir} is a file, not a dataset directory`);
     mkdirSync(dataDir, { recursive: true });
     recoverDataset(dataDir);
     const tag = options.writerTag ? `${options.writerTag}-` : '';
