@@ -51,7 +51,8 @@ Policies: ${Object.entries(policies)
   async run(): Promise<SimulateSummary> {
     const { flags } = await this.parse(TraceSimulate);
     let progress: Progress | undefined;
-    const show = () => (progress ??= new Progress({ enabled: !this.jsonEnabled() }));
+    // Measured in requests replayed: the simulated response bytes are no rate of this machine's work.
+    const show = () => (progress ??= new Progress({ enabled: !this.jsonEnabled(), measure: 'requests' }));
     try {
       const f = flags as unknown as Record<string, string>;
       const latency = Object.fromEntries(Object.entries(latencyFlags).map(([flag, [key]]) => [key, parseNonNegative(f[flag], flag)])) as unknown as LatencyModel;
@@ -70,11 +71,7 @@ Policies: ${Object.entries(policies)
           diskRatio: flags['disk-ratio'],
         },
         latency,
-        onProgress: (done, total, bytes) => {
-          const bar = show();
-          bar.set('requests', done, total);
-          bar.addBytes(bytes);
-        },
+        onProgress: (done, total) => show().set('requests', done, total),
       });
       progress?.stop();
       this.log(formatSummary(summary));

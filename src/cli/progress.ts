@@ -12,6 +12,8 @@ export interface ProgressOptions {
   /** Redraw interval in ms. */
   intervalMs?: number;
   stream?: NodeJS.WriteStream;
+  /** The counter that measures the work (bar, rate and ETA), when bytes do not (e.g. simulated requests). */
+  measure?: string;
 }
 
 export class Progress {
@@ -70,6 +72,15 @@ export class Progress {
     const parts: string[] = [];
     for (const [label, c] of this.counters) parts.push(c.total !== undefined ? `${label} ${c.done}/${c.total}` : `${label} ${c.done}`);
     const secs = Math.max((Date.now() - this.started) / 1000, 0.001);
+    const measured = this.options.measure === undefined ? undefined : this.counters.get(this.options.measure);
+    if (measured) {
+      const perSecond = measured.done / secs;
+      if (measured.total) parts.push(bar(measured.done / measured.total));
+      parts.push(`${Math.round(perSecond)} ${this.options.measure}/s`);
+      if (measured.total && perSecond > 0 && measured.done < measured.total) parts.push(`ETA ${formatDuration((measured.total - measured.done) / perSecond)}`);
+      parts.push(formatDuration(secs));
+      return parts.join('  ');
+    }
     const rate = this.bytesDone / secs;
     let bytes = formatBytes(this.bytesDone);
     if (this.bytesTotal) bytes += `/${formatBytes(this.bytesTotal)} ${bar(this.bytesDone / this.bytesTotal)}`;

@@ -55,3 +55,21 @@ describe('progress messages', () => {
     }
   });
 });
+
+describe('progress line', () => {
+  it('measured by a counter (simulated requests): bar, rate and ETA in that unit, no bytes', () => {
+    const p = new Progress({ enabled: false, measure: 'requests' });
+    p.set('requests', 250, 1000);
+    const line = p.line();
+    expect(line).toMatch(/^requests 250\/1000  \[#{5}\.{15}\] 25%  \d+ requests\/s  ETA \S+  \S+$/);
+    expect(line).not.toMatch(/B\/s/);
+  });
+
+  it('measured by bytes by default, with a bar once a byte total is known', () => {
+    const p = new Progress({ enabled: false });
+    p.set('layers', 1, 4);
+    p.totalBytes(4 << 20);
+    p.addBytes(1 << 20);
+    expect(p.line()).toMatch(/^layers 1\/4  1\.0 MiB\/4\.0 MiB \[#{5}\.{15}\] 25%  \S+ \S+\/s  ETA \S+  \S+$/);
+  });
+});
