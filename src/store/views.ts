@@ -5,7 +5,8 @@ import { datasetSchema, tableNames } from './schema.js';
 
 /**
  * Creates one view per dataset table over the committed Parquet parts of every data dir given (runs and
- * shards), or an empty table of the same shape where a table has no parts yet.
+ * shards), or an empty table of the same shape where a table has no parts yet. A column of the schema that no
+ * part has (a dataset written before the column existed) reads as NULL.
  */
 export async function attachDataset(db: Db, dataDirs: string[]): Promise<void> {
   const schema = datasetSchema();
@@ -17,7 +18,11 @@ export async function attachDataset(db: Db, dataDirs: string[]): Promise<void> {
       await db.run(schema.get(table)!.ddl);
     } else {
       const list = parts.map(sqlString).join(', ');
-      await db.run(`CREATE VIEW ${table} AS SELECT * FROM read_parquet([${list}], union_by_name = true)`);
+      const read = `read_parquet([${list}], union_by_name = true)`;
+      const present = new Set((await db.all<{ column_name: string }>(`DESCRIBE SELECT * FROM ${read}`)).map((c) => c.column_name));
+      const missing = schema.get(table)!.columns.filter((c) => !present.has(c.name));
+      const extra = missing.map((c) => `, NULL::${c.type} AS ${c.name}`).join('');
+      await db.run(`CREATE VIEW ${table} AS SELECT *${extra} FROM ${read}`);
     }
   }
 }

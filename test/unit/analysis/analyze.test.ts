@@ -1,8 +1,10 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { analyzeDataset } from '../../../src/analysis/analyze.js';
+import { Db, sqlString } from '../../../src/store/duckdb.js';
+import { listParts } from '../../../src/store/parts.js';
 import { entry, file, image, layer, randomDataset, writeRows } from './build.js';
 import { differences, referencePathWaste, referenceSummary, type RefChunk, type RefDataset } from './reference.js';
 
@@ -125,6 +127,24 @@ describe('analyze over hand-made datasets', () => {
     expect(fileDedup.metadata_bytes).toBe(base.tar_size - stored(base) + sparse.tar_size - stored(sparse));
     expect(stored(sparse)).toBe(4096);
     expect(fileDedup.metadata_bytes).toBeGreaterThan(0);
+  });
+
+  it('a dataset written before a column existed reads it as NULL (layers without sparse_hole_size)', async () => {
+    const ds: RefDataset = { layers: [base, upper], images: [image('app', [base, upper])], chunks: [], failures: 0 };
+    const dir = newDir();
+    await writeRows(dir, { layers: ds.layers, images: ds.images });
+    const db = await Db.open(':memory:');
+    try {
+      for (const part of listParts(dir, 'layers')) {
+        await db.run(`COPY (SELECT * EXCLUDE (sparse_hole_size) FROM read_parquet(${sqlString(part)})) TO ${sqlString(`${part}.old`)} (FORMAT parquet)`);
+        renameSync(`${part}.old`, part);
+      }
+      const [cols] = await db.all<{ n: bigint }>(`SELECT count(*) AS n FROM (DESCRIBE SELECT * FROM read_parquet(${sqlString(listParts(dir, 'layers')[0]!)})) WHERE column_name = 'sparse_hole_size'`);
+      expect(Number(cols!.n)).toBe(0);
+    } finally {
+      db.close();
+    }
+    await expectMatches([dir], ds);
   });
 
   it('an empty dataset gives zeros, not errors', async () => {
