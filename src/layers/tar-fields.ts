@@ -1,4 +1,5 @@
 /** Field decoding for tar headers and PAX records. Pure functions over bytes. */
+import type { EntryType } from '../store/rows.js';
 import { applySparseRecord, type SparseRecords } from './sparse.js';
 
 export const BLOCK = 512;
@@ -196,4 +197,30 @@ export function normalizePath(p: string): string {
     out = segs.join('/');
   }
   return out === '' ? '.' : out;
+}
+
+/** The entry type of a header's type flag (null for types imgscan does not read); an old-style regular file with a trailing slash is a directory. */
+export function entryType(flag: number, name: string): EntryType | null {
+  switch (flag) {
+    case 0: // old-style regular file; a trailing slash marks a directory
+      return name.endsWith('/') ? 'dir' : 'file';
+    case 0x30: // '0'
+    case 0x37: // '7' contiguous
+    case 0x53: // 'S' old GNU sparse
+      return 'file';
+    case 0x31:
+      return 'hardlink';
+    case 0x32:
+      return 'symlink';
+    case 0x33:
+      return 'char';
+    case 0x34:
+      return 'block';
+    case 0x35:
+      return 'dir';
+    case 0x36:
+      return 'fifo';
+    default:
+      return null;
+  }
 }

@@ -1,7 +1,7 @@
 import { ImgscanError } from '../errors.js';
 import type { EntryType } from '../store/rows.js';
 import {
-  BLOCK, checksumOk, decodeName, fieldIs, isZeroBlock, normalizePath, numeric, parsePax, text, type PaxRecords,
+  BLOCK, checksumOk, decodeName, entryType, fieldIs, isZeroBlock, normalizePath, numeric, parsePax, text, type PaxRecords,
 } from './tar-fields.js';
 import { checkMap, recordsMap, SparseExpander, sparseForm, SparseMap1Reader, type SparseMap } from './sparse.js';
 
@@ -375,30 +375,5 @@ export class TarParser {
   private invalid(offset: number, message: string): ImgscanError {
     const entry = this.current ? `entry ${this.current.index} (${this.current.path})` : `entry ${this.entries}`;
     return new ImgscanError('TAR_INVALID', `tar: ${message} at byte offset ${offset}, ${entry}`);
-  }
-}
-
-function entryType(flag: number, name: string): EntryType | null {
-  switch (flag) {
-    case 0: // old-style regular file; a trailing slash marks a directory
-      return name.endsWith('/') ? 'dir' : 'file';
-    case 0x30: // '0'
-    case 0x37: // '7' contiguous
-    case 0x53: // 'S' old GNU sparse
-      return 'file';
-    case 0x31:
-      return 'hardlink';
-    case 0x32:
-      return 'symlink';
-    case 0x33:
-      return 'char';
-    case 0x34:
-      return 'block';
-    case 0x35:
-      return 'dir';
-    case 0x36:
-      return 'fifo';
-    default:
-      return null;
   }
 }
