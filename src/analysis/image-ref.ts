@@ -29,9 +29,20 @@ export function imageRefCondition(ref: string): string {
     case 'docker-archive':
       or.push(`(r.registry = 'docker-archive' AND r.repository IN (${paths(parsed.path)}))`);
       break;
-    case 'docker-daemon':
-      or.push(`(r.registry = 'docker-daemon' AND (r.repository = ${sqlString(parsed.image)} OR r.repository || ':' || r.tag = ${sqlString(parsed.image)}))`);
+    case 'docker-daemon': {
+      // The daemon names an image as it was pulled: "alpine:3.19", or in full ("docker.io/library/alpine:3.19")
+      // on the containerd image store. Each form of the name given matches.
+      const names = new Set([parsed.image]);
+      try {
+        const r = parseRef(parsed.image);
+        if (r.kind === 'registry' && r.tag !== undefined) for (const n of [r.path, r.repository, `${r.registry}/${r.repository}`]) names.add(`${n}:${r.tag}`);
+      } catch {
+        // An image id, or a name parseRef does not take: matched as given.
+      }
+      const list = [...names].map(sqlString).join(', ');
+      or.push(`(r.registry = 'docker-daemon' AND (r.repository IN (${list}) OR r.repository || ':' || r.tag IN (${list})))`);
       break;
+    }
     default:
       if (parsed.digest) or.push(`i2.manifest_digest = ${sqlString(parsed.digest)}`);
       else if (parsed.repository) {

@@ -16,9 +16,11 @@ const app = image('app', [l0, l1], [{ registry: 'oci', repository: '/layouts/app
 const hub = image('hub', [l0], [{ registry: 'docker.io', repository: 'library/busybox', tag: 'latest' }]);
 const arm = image('arm', [l1], [{ registry: 'registry.test', repository: 'multi', tag: 'v1' }]);
 const amd = image('amd', [l0, l1], [{ registry: 'registry.test', repository: 'multi', tag: 'v1' }]);
+// A daemon on the containerd image store names images in full.
+const daemon = image('daemon', [l1], [{ registry: 'docker-daemon', repository: 'docker.io/library/tool', tag: '2.0' }]);
 
 beforeAll(async () => {
-  await writeRows(dir, { layers: [l0, l1], images: [app, hub, arm, amd] });
+  await writeRows(dir, { layers: [l0, l1], images: [app, hub, arm, amd, daemon] });
 });
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
@@ -30,6 +32,12 @@ describe('analyze --image', () => {
     }
     for (const ref of ['busybox', 'docker.io/library/busybox:latest', 'docker.io/library/busybox']) {
       expect((await checkImage({ dataDirs: [dir], ref })).images.map((i) => i.manifest_digest), ref).toEqual([hub.manifest_digest]);
+    }
+  });
+
+  it('finds a daemon image by the name as typed or in full', async () => {
+    for (const ref of ['docker-daemon:tool:2.0', 'docker-daemon:docker.io/library/tool:2.0', 'docker-daemon:library/tool:2.0']) {
+      expect((await checkImage({ dataDirs: [dir], ref })).images.map((i) => i.manifest_digest), ref).toEqual([daemon.manifest_digest]);
     }
   });
 
