@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { isDigest } from '../oci/digest.js';
-import { parseRef } from '../ref/ref.js';
+import { parseRef, type RegistryRef } from '../ref/ref.js';
 import { sqlString } from '../store/duckdb.js';
 
 /**
@@ -32,14 +32,14 @@ export function imageRefCondition(ref: string): string {
     case 'docker-daemon': {
       // The daemon names an image as it was pulled: "alpine:3.19", or in full ("docker.io/library/alpine:3.19")
       // on the containerd image store. Each form of the name given matches.
-      const names = new Set([parsed.image]);
+      let names = [parsed.image];
       try {
         const r = parseRef(parsed.image);
-        if (r.kind === 'registry' && r.tag !== undefined) for (const n of [r.path, r.repository, `${r.registry}/${r.repository}`]) names.add(`${n}:${r.tag}`);
+        if (r.kind === 'registry') names = [...new Set([parsed.image, ...nameForms(r)])];
       } catch {
         // An image id, or a name parseRef does not take: matched as given.
       }
-      const list = [...names].map(sqlString).join(', ');
+      const list = names.map(sqlString).join(', ');
       or.push(`(r.registry = 'docker-daemon' AND (r.repository IN (${list}) OR r.repository || ':' || r.tag IN (${list})))`);
       break;
     }
@@ -48,13 +48,17 @@ export function imageRefCondition(ref: string): string {
       else if (parsed.repository) {
         or.push(`(r.registry = ${sqlString(parsed.registry)} AND r.repository = ${sqlString(parsed.repository)}${tagIs(parsed.tag)})`);
         // A name also matches the RepoTags of docker-archive images, in any of the forms docker save writes.
-        if (parsed.tag !== undefined) {
-          const repoTags = [...new Set([parsed.path, parsed.repository, `${parsed.registry}/${parsed.repository}`].map((n) => `${n}:${parsed.tag}`))];
-          or.push(`(r.registry = 'docker-archive' AND r.tag IN (${repoTags.map(sqlString).join(', ')}))`);
-        }
+        const repoTags = nameForms(parsed);
+        if (repoTags.length > 0) or.push(`(r.registry = 'docker-archive' AND r.tag IN (${repoTags.map(sqlString).join(', ')}))`);
         // A bare name also matches daemon images.
         if (parsed.defaultedRegistry) or.push(`(r.registry = 'docker-daemon' AND r.repository IN (${sqlString(parsed.path)}, ${sqlString(parsed.repository)})${tagIs(parsed.tag)})`);
       }
   }
   return or.join(' OR ');
+}
+
+/** A tagged name in the forms Docker writes it: as typed ("alpine:3.19"), by repository, and in full. */
+function nameForms(r: RegistryRef): string[] {
+  if (r.tag === undefined) return [];
+  return [...new Set([r.path, r.repository, `${r.registry}/${r.repository}`].map((n) => `${n}:${r.tag}`))];
 }

@@ -242,11 +242,16 @@ export class TarParser {
   }
 
   private startSparse(map: SparseMap, realsize: number, stored: number, offset: number): void {
+    this.expandRegions(map, realsize, stored, offset);
+    this.startData(stored, Sink.Sparse);
+  }
+
+  /** Checks a sparse map against the bytes stored, counts its holes and expands the regions from here on. */
+  private expandRegions(map: SparseMap, realsize: number, stored: number, offset: number): void {
     const err = checkMap(map, realsize, stored);
     if (err !== null) throw this.invalid(offset, err);
     this.holes += realsize - stored;
     this.expander = new SparseExpander(map, realsize, (slice) => this.visitor.data(slice));
-    this.startData(stored, Sink.Sparse);
   }
 
   /** Reads a PAX 1.0 map at the start of the data, up to a block boundary at a time; returns the new position. */
@@ -261,10 +266,7 @@ export class TarParser {
     if (m.read % BLOCK === 0 || this.remaining === 0) {
       if (m.reader.done) {
         this.map1 = null;
-        const err = checkMap(m.reader.map, m.realsize, this.remaining);
-        if (err !== null) throw this.invalid(at, err);
-        this.holes += m.realsize - this.remaining;
-        this.expander = new SparseExpander(m.reader.map, m.realsize, (slice) => this.visitor.data(slice));
+        this.expandRegions(m.reader.map, m.realsize, this.remaining, at);
         this.sink = Sink.Sparse;
       } else if (this.remaining === 0) throw this.invalid(at, 'truncated sparse map');
     }
