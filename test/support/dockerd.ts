@@ -9,10 +9,6 @@ export interface Dockerd {
   stop(): Promise<void>;
 }
 
-export function dockerdAvailable(): boolean {
-  return spawnSync('sh', ['-c', 'command -v dockerd'], { encoding: 'utf8' }).status === 0;
-}
-
 export async function startDockerd(): Promise<Dockerd> {
   const dir = mkdtempSync('/tmp/imgscan-dockerd-');
   const socket = join(dir, 'docker.sock');

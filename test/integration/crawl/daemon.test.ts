@@ -4,16 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli, queryDataset } from '../../support/dataset.js';
-import { dockerdAvailable, startDockerd, type Dockerd } from '../../support/dockerd.js';
+import { startDockerd, type Dockerd } from '../../support/dockerd.js';
 import { run } from '../../support/exec.js';
 import { buildFixtures, type Fixtures } from '../../support/fixtures.js';
 import { missingTools } from './setup.js';
 
-const missing = await missingTools(['docker']);
-if (!dockerdAvailable()) {
-  missing.push('dockerd');
-  console.warn('\n!!! SKIPPING crawl daemon tests: dockerd is not installed !!!\n');
-}
+const missing = await missingTools(['docker', 'dockerd']);
 
 async function layerRows(dir: string) {
   const layers = await queryDataset(dir, 'SELECT layer_digest, diff_id, compression, tar_size, files_size, entry_count, file_count FROM layers ORDER BY layer_digest');

@@ -10,19 +10,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'vitest';
 import { queryDataset } from '../../support/dataset.js';
-import { haveCommand, run } from '../../support/exec.js';
+import { run } from '../../support/exec.js';
 import { expectedLayer } from '../../support/expected.js';
 import { buildFixtures, type Fixtures } from '../../support/fixtures.js';
+import { missingTools as requireTools } from '../../support/tools.js';
 import { blobPath, inspectRaw, push, startRegistry, type RegistryOptions, type TestRegistry } from '../../support/registry.js';
 
 export const sha256 = (b: Uint8Array) => 'sha256:' + createHash('sha256').update(b).digest('hex');
 
-/** Missing system tools for the crawl tests; a test skips loudly only for these. */
+/** Missing system tools for the crawl tests: skipped loudly where one is missing, failed under CI (support/tools.ts). */
 export async function missingTools(extra: string[] = []): Promise<string[]> {
-  const missing: string[] = [];
-  for (const t of ['docker-registry', 'skopeo', 'umoci', 'zstd', 'b3sum', ...extra]) if (!(await haveCommand(t))) missing.push(t);
-  if (missing.length) console.warn(`\n!!! SKIPPING crawl tests: not installed: ${missing.join(', ')} !!!\n`);
-  return missing;
+  return requireTools(['docker-registry', 'skopeo', 'umoci', 'zstd', 'b3sum', ...extra], 'crawl tests');
 }
 
 export interface Pushed {

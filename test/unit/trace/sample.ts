@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-/** The real 999-request sample, resolved from the repository root. */
-export const samplePath = join(import.meta.dirname, '..', '..', '..', '..', 'shared', 'data', 'ibm-dal09-blobs-sample.csv');
+/** The real 999-request sample of the IBM traces, kept in test/data. */
+export const samplePath = join(import.meta.dirname, '..', '..', 'data', 'ibm-dal09-blobs-sample.csv');
 
 export interface SampleRow {
   method: string;
