@@ -1,5 +1,5 @@
 -- imgscan dataset: one table per directory under the data dir, stored as Parquet parts
--- (DATA/<table>/<batch>.parquet) and read back with a glob. Names follow ../METRICS.md.
+-- (DATA/<table>/<batch>.parquet) and read back with a glob. Names follow docs/metrics.md.
 -- Every statement is one table; src/store reads this file to create its staging tables.
 
 -- One single-platform image manifest, identified by its digest.
@@ -56,7 +56,7 @@ CREATE TABLE layers (
   chunker           VARCHAR            -- e.g. fastcdc-16384-4096-65536 when chunking ran, else NULL
 );
 
--- Every tar entry of every unique layer (entry_type says which; METRICS "file" = entry_type 'file').
+-- Every tar entry of every unique layer (entry_type says which; docs/metrics.md: a "file" is entry_type 'file').
 CREATE TABLE files (
   layer_digest      VARCHAR NOT NULL,
   entry_index       INTEGER NOT NULL,  -- position of the entry in the layer's tar, from 0

@@ -12,7 +12,7 @@ export default class TraceIngest extends ImgscanCommand {
 Accepted forms: a JSON array of records with the fields host, http.request.duration, http.request.method, http.request.remoteaddr, http.request.uri, http.request.useragent, http.response.status, http.response.written, id, timestamp (the published FAST'18 IBM traces), or a CSV export with those names in its header row (leading index columns are ignored).`;
   static override examples = [
     '<%= config.bin %> trace ingest prod-dal09-1.json prod-dal09-2.json',
-    '<%= config.bin %> trace ingest ../shared/data/ibm-dal09-blobs-sample.csv --data ./imgscan-trace --json',
+    '<%= config.bin %> trace ingest test/data/ibm-dal09-blobs-sample.csv --data ./imgscan-trace --json',
   ];
   static override strict = false;
   static override enableJsonFlag = true;

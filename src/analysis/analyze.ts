@@ -47,7 +47,7 @@ export function checkDataDirs(dirs: readonly string[]): void {
   }
 }
 
-/** `imgscan analyze`: every figure of METRICS.md over the dataset, and the report when outDir is given. */
+/** `imgscan analyze`: every figure of docs/metrics.md over the dataset, and the report when outDir is given. */
 export async function analyzeDataset(options: AnalyzeOptions): Promise<Analysis> {
   checkDataDirs(options.dataDirs);
   const top = options.top ?? 20;

@@ -1,4 +1,4 @@
-/** Ratios as METRICS.md defines them, with the conventions for empty datasets in one place. */
+/** Ratios as docs/metrics.md defines them, with the conventions for empty datasets in one place. */
 
 /** total / distinct, or 1 when nothing is stored (no redundancy). */
 export function dedupRatio(total: number, distinct: number): number {

@@ -14,7 +14,7 @@ interface ClassRow {
   layer_copy_bytes: number;
 }
 
-/** The METRICS.md file-level figures from the counts of file_classes.sql. */
+/** The docs/metrics.md file-level figures from the counts of file_classes.sql. */
 export function redundancy(r: ClassRow): FileRedundancy {
   const ratio = dedupRatio(r.file_bytes_total, r.file_bytes_distinct);
   return {

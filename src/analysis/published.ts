@@ -1,7 +1,7 @@
 import type { PublishedFigure, Summary } from './types.js';
 
 /**
- * Section 7: the published Docker Hub figures of ../shared/METRICS.md beside ours. Only figures defined the
+ * Section 7: the published Docker Hub figures of docs/metrics.md beside ours. Only figures defined the
  * same way are compared; each names its source.
  */
 export function dockerHubFigures(s: Omit<Summary, 'docker_hub'>): PublishedFigure[] {

@@ -14,7 +14,7 @@ interface StorageSums {
 export const chunkRefBytes = 32;
 
 /**
- * Section 5: the storage designs of METRICS.md over the layers read, each with its ratio to layer_dedup, and
+ * Section 5: the storage designs of docs/metrics.md over the layers read, each with its ratio to layer_dedup, and
  * what file-level dedup costs on a pull. chunk_dedup is listed when one chunker covered every layer read.
  */
 export async function storageFigures(a: AnalysisDb, chunk: ChunkFigures, layersRead: number): Promise<StorageFigures> {

@@ -1,6 +1,6 @@
 /**
  * The figures of `imgscan analyze`: the shape of summary.json (schemas/summary.schema.json) and of the
- * command's --json result. Every name is defined in ../shared/METRICS.md or, where METRICS.md has none, in
+ * command's --json result. Every name is defined in docs/metrics.md or, where docs/metrics.md has none, in
  * docs/analyze.md; the same names are the CSV headers and the report's table headers.
  */
 

@@ -1,7 +1,7 @@
 /**
  * Expected values computed independently of imgscan: layer blobs are decompressed with gzip / zstd, listed and
  * extracted with GNU tar, hashed with sha256sum and b3sum; image layouts are read as plain JSON and cross-checked
- * with `skopeo inspect`; dataset figures are straightforward loops over the definitions of ../shared/METRICS.md.
+ * with `skopeo inspect`; dataset figures are straightforward loops over the definitions of docs/metrics.md.
  * Field names are the column names of schemas/tables.sql.
  */
 import { createHash } from 'node:crypto';
@@ -336,7 +336,7 @@ async function crossCheck(image: ExpectedImage, platform: { architecture: string
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Dataset figures (../shared/METRICS.md), over unique layers.
+// Dataset figures (docs/metrics.md), over unique layers.
 
 export interface ExpectedFileMetrics {
   layers_unique: number;

@@ -11,7 +11,7 @@ export function reportMarkdown(s: Summary, charts: readonly Chart[]): string {
   const f = s.file;
   const out: string[] = [
     mdHeading(1, 'imgscan redundancy report'),
-    `Dataset: ${s.data_dirs.map((x) => `\`${x}\``).join(', ')}. Every figure is defined in docs/analyze.md (names as in METRICS.md); exact values are in csv/ and summary.json.`,
+    `Dataset: ${s.data_dirs.map((x) => `\`${x}\``).join(', ')}. Every figure is defined in docs/analyze.md (names as in docs/metrics.md); exact values are in csv/ and summary.json.`,
     '',
     mdHeading(2, '1. Dataset'),
     mdTable(columns(['figure', 'value']), [

@@ -1,4 +1,4 @@
--- Section 6, chunk level (METRICS.md): per chunker (e.g. fastcdc-16384-4096-65536), over the unique layers
+-- Section 6, chunk level (docs/metrics.md): per chunker (e.g. fastcdc-16384-4096-65536), over the unique layers
 -- it chunked: chunk_refs (chunks of every file), chunk_bytes_total (their bytes: the concatenated file
 -- contents), chunks_distinct and chunk_bytes_distinct (each chunk digest once); chunk_dedup_ratio is
 -- chunk_bytes_total / chunk_bytes_distinct. files_size of the same layers is given to check coverage.

@@ -39,7 +39,7 @@ CREATE OR REPLACE TEMP VIEW a_keys AS
 SELECT layer_id, entry_index, entry_type, hp FROM a_items WHERE entry_type <> 'opaque';
 
 -- One row per distinct content: its size and class (both follow from the bytes), its copies c and the
--- number k of layers holding it (METRICS.md "where duplicates live").
+-- number k of layers holding it (docs/metrics.md "where duplicates live").
 CREATE OR REPLACE TEMP TABLE a_digests AS
 SELECT h, h2, any_value(size) AS size, any_value(file_class) AS file_class, sum(n)::BIGINT AS copies, count(*)::BIGINT AS layers
 FROM (SELECT h, h2, layer_id, count(*) AS n, any_value(size) AS size, any_value(file_class) AS file_class FROM a_files GROUP BY h, h2, layer_id)

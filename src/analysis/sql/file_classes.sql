@@ -1,4 +1,4 @@
--- Section 3, file level over unique layers (METRICS.md), by file class and in total.
+-- Section 3, file level over unique layers (docs/metrics.md), by file class and in total.
 --   files_total, file_bytes_total:         every file (entry_type 'file')
 --   files_distinct, file_bytes_distinct:   each content once
 --   singleton_files:                       contents found exactly once

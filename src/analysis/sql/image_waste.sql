@@ -1,4 +1,4 @@
--- Per-image waste (METRICS.md), over the working tables of prepare.sql.
+-- Per-image waste (docs/metrics.md), over the working tables of prepare.sql.
 --   content_waste: bytes of the image's files whose digest already appears in a lower layer of the image or
 --                  earlier in the same layer: every copy of a content but the first.
 --   path_waste:    dive-style and path-based. A file copy is wasted when it is not visible in the image's final

@@ -1,4 +1,4 @@
--- Section 2, layer level (METRICS.md): every layer listed in a manifest, with the compressed_size of its
+-- Section 2, layer level (docs/metrics.md): every layer listed in a manifest, with the compressed_size of its
 -- descriptor. layer_dedup_ratio = layer_refs_compressed_size / layers_unique_compressed_size.
 WITH u AS (
   SELECT layer_digest, any_value(compressed_size) AS compressed_size FROM a_image_layers GROUP BY layer_digest

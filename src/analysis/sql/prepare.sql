@@ -1,10 +1,10 @@
 -- Working tables over the dataset views of src/store/views.ts, built once per analysis.
 -- Shards and reruns may store a layer, an image or a ref in more than one Parquet part: each is kept once
--- here, so every later query counts unique layers (METRICS.md: file-level figures are over unique layers).
+-- here, so every later query counts unique layers (docs/metrics.md: file-level figures are over unique layers).
 -- Integer ids (layer_id, image_id) and 64-bit keys keep the large sorts and joins cheap; the files table
 -- itself is not copied (a_entries reads the Parquet parts again where strings are needed).
 
--- Only layers a stored image lists count (METRICS.md: a layer is a blob listed in an image manifest): a layer
+-- Only layers a stored image lists count (docs/metrics.md: a layer is a blob listed in an image manifest): a layer
 -- read for an image that then failed is stored, but belongs to no image of the dataset.
 CREATE OR REPLACE TEMP TABLE a_layers AS
 SELECT (row_number() OVER (ORDER BY layer_digest))::INTEGER AS layer_id, *

@@ -1,4 +1,4 @@
--- Section 5: bytes a registry keeps under each storage design, over the layers read (METRICS.md).
+-- Section 5: bytes a registry keeps under each storage design, over the layers read (docs/metrics.md).
 --   per_image:   every image keeps its own layers (each layer ref counted)
 --   layer_dedup: each unique layer once (today's registries)
 --   file_dedup:  each distinct file content once, plus per-layer metadata

@@ -29,7 +29,7 @@ beforeAll(async () => {
   const index = JSON.parse(readFileSync(join(layout, 'index.json'), 'utf8'));
   const app = index.manifests[0];
   imageDigest = app.digest;
-  const config = { mediaType: 'application/vnd.oci.image.config.v1+json', ...put({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] } }, 'application/vnd.oci.image.config.v1+json') };
+  const config = put({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] } }, 'application/vnd.oci.image.config.v1+json');
   // A cosign signature: an image config, a JSON payload as its one layer.
   const payload = put('{"critical":{"image":{"docker-manifest-digest":"' + imageDigest + '"}}}', 'application/vnd.dev.cosign.simplesigning.v1+json');
   const sig = put({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config, layers: [payload] }, 'application/vnd.oci.image.manifest.v1+json');

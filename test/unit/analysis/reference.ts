@@ -1,6 +1,6 @@
 /**
  * A reference computation of every figure of summary.json, written as plain loops over the definitions in
- * ../shared/METRICS.md and docs/analyze.md, independent of the SQL in src/analysis/sql.
+ * docs/metrics.md and docs/analyze.md, independent of the SQL in src/analysis/sql.
  */
 import { bucketOf, quantileOf, referencePathWaste, refName, type RefChunk, type RefDataset, type RefImage, type RefLayer } from './reference-model.js';
 
