@@ -18,4 +18,25 @@ describe('redact', () => {
     registerSecret('pa55-unusual-word');
     expect(redact('failed with pa55-unusual-word and ' + Buffer.from('pa55-unusual-word').toString('base64'))).toBe('failed with [REDACTED] and [REDACTED]');
   });
+
+  it('masks a registered password in the forms servers echo it in: URL-encoded, form-encoded, JSON-escaped', () => {
+    const password = 'S3cr "et"+&<tag> \u00fc/=?%';
+    registerSecret(password);
+    // Each form as another implementation writes it (Python's urllib.parse and json, Go's net/url and encoding/json).
+    const echoed = [
+      'S3cr%20%22et%22%2B%26%3Ctag%3E%20%C3%BC%2F%3D%3F%25', // urllib.parse.quote with encodeURIComponent's safe set
+      'S3cr+%22et%22%2B%26%3Ctag%3E+%C3%BC%2F%3D%3F%25', // urllib.parse.quote_plus, Go url.QueryEscape
+      'S3cr+%22et%22%2b%26%3ctag%3e+%c3%bc%2f%3d%3f%25', // lowercase hex
+      'S3cr \\"et\\"+&<tag> \u00fc/=?%', // JSON.stringify, Python json.dumps(ensure_ascii=False)
+      'S3cr \\"et\\"+\\u0026\\u003ctag\\u003e \u00fc/=?%', // Go encoding/json
+      'S3cr \\"et\\"+&<tag> \\u00fc/=?%', // Python json.dumps
+      'UzNjciAiZXQiKyY8dGFnPiDDvC89PyU=', // base64
+    ];
+    for (const form of echoed) expect(redact(`server said: user=crawler password=${form} end`)).toBe('server said: user=crawler password=[REDACTED] end');
+  });
+
+  it('masks the base64 of user:password as Basic auth sends it, once user:password is registered', () => {
+    registerSecret('crawler:S3cr "et"+&<tag> \u00fc/=?%');
+    expect(redact('got Y3Jhd2xlcjpTM2NyICJldCIrJjx0YWc+IMO8Lz0/JQ== here')).toBe('got [REDACTED] here');
+  });
 });
