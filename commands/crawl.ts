@@ -10,6 +10,7 @@ import { parsePlatforms, parseShard, parseTagSelection, shardTag } from '../src/
 import { ImgscanError } from '../src/errors.js';
 import { DatasetWriter } from '../src/store/writer.js';
 import { fail } from './_fail.js';
+import { exitCodeFor } from '../src/cli/errors.js';
 import { chunkingFlags } from './_flags.js';
 import { parseRef } from '../src/ref/ref.js';
 
@@ -53,6 +54,8 @@ export default class Crawl extends ImgscanCommand {
     const json = this.jsonEnabled();
     let progress: ReturnType<typeof scanProgress> | undefined;
     let writer: DatasetWriter | undefined;
+    // Failures already printed as `failed:` lines: the one that ends the crawl is not printed a second time.
+    const printed = new Set<unknown>();
     try {
       const shard = flags.shard === undefined ? undefined : parseShard(flags.shard);
       const tags = parseTagSelection(flags.tags);
@@ -81,7 +84,10 @@ export default class Crawl extends ImgscanCommand {
         commitRows: flags['commit-rows'],
         commitSeconds: flags['commit-seconds'],
         progress: display.hooks,
-        onFailure: (f: { scope: string; target: string; error: ImgscanError }) => display.print(`failed: ${f.scope} ${f.target}: ${f.error.message} [${f.error.code}]`),
+        onFailure: (f: { scope: string; target: string; error: ImgscanError }) => {
+          printed.add(f.error);
+          display.print(`failed: ${f.scope} ${f.target}: ${f.error.message} [${f.error.code}]`);
+        },
         // Retries are progress news: on stderr above the display, and not at all with --json.
         log: json ? undefined : (line: string) => display.print(`imgscan: ${line}`),
       };
@@ -92,7 +98,9 @@ export default class Crawl extends ImgscanCommand {
       if (summary.failures > 0) process.exitCode = 3;
       return summary;
     } catch (err) {
-      progress?.stop();
+      // A crawl that read nothing ends without a last progress line: the error is what matters.
+      progress?.stop(false);
+      if (printed.has(err) && !json) return this.exit(exitCodeFor(err));
       return fail(this, flags.insecure ? err : withInsecureHint(err));
     } finally {
       writer?.close();

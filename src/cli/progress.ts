@@ -109,11 +109,16 @@ export class Progress {
     else this.stream.write(`${message}\n`);
   }
 
-  /** Stops redrawing and leaves the final state on its own line. */
-  stop(): void {
+  /** Stops redrawing and leaves the final state on its own line (`final` false: no last line is drawn). */
+  stop(final = true): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
     if (!this.options.enabled) return;
+    if (!final) {
+      if (this.drawn) this.stream.write('\r\x1b[2K');
+      this.drawn = false;
+      return;
+    }
     this.render();
     if (this.tty) this.stream.write('\n');
     this.drawn = false;

@@ -5,7 +5,7 @@ import { Progress } from './progress.js';
  * A progress display for scans and crawls: images, layers done/queued, bytes, rate, ETA. `print` writes a message
  * line on stderr above the display.
  */
-export function scanProgress(enabled: boolean): { hooks: ScanProgress; print(message: string): void; stop(): void } {
+export function scanProgress(enabled: boolean): { hooks: ScanProgress; print(message: string): void; stop(final?: boolean): void } {
   const p = new Progress({ enabled });
   let queuedBytes = 0;
   p.set('images', 0);
@@ -22,6 +22,6 @@ export function scanProgress(enabled: boolean): { hooks: ScanProgress; print(mes
       bytes: (n) => p.addBytes(n),
     },
     print: (message) => p.print(message),
-    stop: () => p.stop(),
+    stop: (final?: boolean) => p.stop(final),
   };
 }

@@ -74,8 +74,9 @@ export function isCertificateError(err: unknown): boolean {
 }
 
 /**
- * An ImgscanError for a failure below HTTP. Resets, refusals and timeouts are NETWORK (retried); a certificate
- * that is not accepted, or a server that does not speak TLS, is TLS (retrying cannot help).
+ * An ImgscanError for a failure below HTTP. Resets and timeouts are NETWORK (retried); a refused connection or a
+ * port fetch refuses is UNREACHABLE (retried once at most); a certificate that is not accepted, or a server that
+ * does not speak TLS, is TLS (retrying cannot help).
  */
 export function networkError(method: string, err: unknown, context: ErrorContext): ImgscanError {
   if (err instanceof ImgscanError) return err;
@@ -89,10 +90,40 @@ export function networkError(method: string, err: unknown, context: ErrorContext
       : `TLS handshake with ${host} failed: the server does not speak TLS on this port (${code})`;
     return new ImgscanError('TLS', redact(`${method} failed: ${what}`), context, { cause: err });
   }
+  const unreachable = unreachableMessage(code, cause?.message ?? e?.message, context.url);
+  if (unreachable) return new ImgscanError('UNREACHABLE', redact(unreachable), context, { cause: err });
   let what: string;
   if (e?.name === 'TimeoutError' || e?.name === 'AbortError') what = 'timed out';
   else what = [code, cause?.message ?? e?.message].filter(Boolean).join(' ') || String(err);
   return new ImgscanError('NETWORK', redact(`${method} failed: ${what}`), context, { cause: err });
+}
+
+/**
+ * The message for a server that cannot be reached at all: nothing listens on the port (ECONNREFUSED), or fetch
+ * refuses the port itself (undici's "bad port": 1, 22, 25, 6000... the ports browsers block). Undefined otherwise.
+ */
+function unreachableMessage(code: string | undefined, message: string | undefined, url: string | undefined): string | undefined {
+  const host = hostOf(url);
+  if (code === 'ECONNREFUSED') return `registry not reachable at ${host}: connection refused`;
+  if (message === 'bad port') {
+    const port = portOf(url);
+    return `fetch refuses to connect to port ${port} (${host}): it is one of the ports browsers block; run the registry on another port, e.g. 5000`;
+  }
+  return undefined;
+}
+
+/** True for an UNREACHABLE error caused by a port fetch refuses: retrying cannot help. */
+export function isBlockedPort(err: ImgscanError): boolean {
+  return err.code === 'UNREACHABLE' && (err.cause as { cause?: { message?: string } } | undefined)?.cause?.message === 'bad port';
+}
+
+function portOf(url: string | undefined): string {
+  try {
+    const u = new URL(url ?? '');
+    return u.port || (u.protocol === 'https:' ? '443' : '80');
+  } catch {
+    return '?';
+  }
 }
 
 function hostOf(url: string | undefined): string {

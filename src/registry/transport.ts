@@ -2,7 +2,7 @@ import PQueue from 'p-queue';
 import { ImgscanError, type ErrorContext } from '../errors.js';
 import type { Authenticator } from './auth.js';
 import { backoffDelay, parseRetryAfter, sleep } from './backoff.js';
-import { isCertificateError, networkError, responseError } from './http-error.js';
+import { isBlockedPort, isCertificateError, networkError, responseError } from './http-error.js';
 import { redact, redactUrl } from './redact.js';
 
 export interface TransportOptions {
@@ -11,7 +11,7 @@ export interface TransportOptions {
   /** Scheme and authority requests go to, e.g. "https://registry-1.docker.io". */
   baseUrl: string;
   auth?: Authenticator;
-  /** Retries after the first attempt for 5xx, 429, resets and timeouts (default 5). */
+  /** Retries after the first attempt for 5xx, 429, resets and timeouts (default 5); a refused connection gets one. */
   retries?: number;
   /** First backoff delay in ms (default 250), doubling up to `maxBackoffMs` (default 10 000). */
   backoffMs?: number;
@@ -248,9 +248,12 @@ export class Transport {
         result = await attempt(req);
       } catch (err) {
         const e = err instanceof ImgscanError ? err : networkError(method, err, context);
-        if (e.code !== 'NETWORK' || n >= this.o.retries || req.signal?.aborted) throw withUrl(e, context);
+        // A refused connection gets one short retry (a registry restarting), a blocked port none.
+        const refused = e.code === 'UNREACHABLE' && !isBlockedPort(e);
+        const allowed = refused ? Math.min(1, this.o.retries) : e.code === 'NETWORK' ? this.o.retries : 0;
+        if (n >= allowed || req.signal?.aborted) throw withUrl(e, context);
         const delay = backoffDelay(n, { baseMs: this.o.backoffMs, maxMs: this.o.maxBackoffMs });
-        this.log(`retry ${n + 1}/${this.o.retries} of ${method} ${context.url} in ${delay} ms: ${e.message}`);
+        this.log(`retry ${n + 1}/${allowed} of ${method} ${context.url} in ${delay} ms: ${refused ? 'connection refused' : e.message}`);
         await sleep(delay, req.signal);
         continue;
       }

@@ -145,9 +145,9 @@ describe('insecure', () => {
     const lines: string[] = [];
     const { fetch, urls } = scripted([networkFailure('connect ECONNREFUSED', 'ECONNREFUSED'), () => new Response('not a registry', { status: 400 }), networkFailure('connect ECONNREFUSED', 'ECONNREFUSED'), networkFailure('connect ECONNREFUSED', 'ECONNREFUSED')]);
     const t = insecure(fetch, lines);
-    await expect(t.fetchBytes({ url: '/v2/' })).rejects.toMatchObject({ code: 'NETWORK', message: 'GET failed: ECONNREFUSED connect ECONNREFUSED' });
+    await expect(t.fetchBytes({ url: '/v2/' })).rejects.toMatchObject({ code: 'UNREACHABLE', message: 'registry not reachable at reg.example:5000: connection refused' });
     expect(urls).toEqual(['https://reg.example:5000/v2/', 'http://reg.example:5000/v2/', 'https://reg.example:5000/v2/', 'https://reg.example:5000/v2/']);
-    expect(lines).toEqual([expect.stringMatching(/^retry 1\/1 of GET https:\/\/reg\.example:5000\/v2\/ in \d+ ms: GET failed: ECONNREFUSED/)]);
+    expect(lines).toEqual([expect.stringMatching(/^retry 1\/1 of GET https:\/\/reg\.example:5000\/v2\/ in \d+ ms: connection refused$/)]);
   });
 
   it('does nothing of the kind without insecure', async () => {
@@ -191,4 +191,29 @@ describe('loopback registry named without a scheme (tlsFirst)', () => {
     expect(t.baseUrl).toBe('http://127.0.0.1:5000');
   });
 });
+});
+
+describe('a registry that cannot be reached', () => {
+  it('a refused connection is UNREACHABLE naming the host, retried once only', async () => {
+    const lines: string[] = [];
+    const refused = networkFailure('connect ECONNREFUSED 10.0.0.9:5000', 'ECONNREFUSED');
+    const { fetch, urls } = scripted([refused, refused, refused, refused]);
+    await expect(transport(fetch, lines).fetchBytes({ url: '/v2/x/manifests/y' })).rejects.toMatchObject({ code: 'UNREACHABLE', message: 'registry not reachable at reg.example: connection refused' });
+    expect(urls).toHaveLength(2);
+    expect(lines).toEqual([expect.stringMatching(/^retry 1\/1 of GET https:\/\/reg\.example\/v2\/x\/manifests\/y in \d+ ms: connection refused$/)]);
+  });
+
+  it('a port fetch refuses is named, with another port suggested, and not retried', async () => {
+    const lines: string[] = [];
+    // What undici's fetch throws for a blocked port, without a system error code.
+    const blocked = () => {
+      throw new TypeError('fetch failed', { cause: new Error('bad port') });
+    };
+    const { fetch, urls } = scripted([blocked, blocked]);
+    const t = transport(fetch, lines, 'http://127.0.0.1:1');
+    const err = await t.fetchBytes({ url: '/v2/' }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'UNREACHABLE', message: 'fetch refuses to connect to port 1 (127.0.0.1:1): it is one of the ports browsers block; run the registry on another port, e.g. 5000' });
+    expect(urls).toHaveLength(1);
+    expect(lines).toEqual([]);
+  });
 });
