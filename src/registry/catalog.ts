@@ -1,21 +1,35 @@
 import { ImgscanError } from '../errors.js';
-import { nextLink } from './link.js';
+import { defaultMaxListPages } from './limits.js';
+import { nextLink, PageGuard } from './link.js';
 import type { Transport } from './transport.js';
 
 /** Page size asked of the registry (`?n=`); the registry may answer with fewer. */
 export const defaultPageSize = 1000;
 
+/** Options of a paged listing. */
+export interface ListOptions {
+  /** Page size asked of the registry (`?n=`); omitted: the server's default. */
+  pageSize?: number;
+  /** Pages read before the listing is refused as endless (default `defaultMaxListPages`). */
+  maxPages?: number;
+}
+
 /**
  * Yields a JSON list field page by page, following `Link: <...>; rel="next"` until there is none. A page that
- * points back to an already seen URL ends the listing instead of looping.
+ * points back to an already read URL, or more than `maxPages` pages, fail the listing with REGISTRY_ERROR.
  */
-export async function* pagedList(transport: Transport, firstUrl: string, field: string, scope: string, context: { repository?: string } = {}): AsyncGenerator<string> {
+export async function* pagedList(
+  transport: Transport,
+  firstUrl: string,
+  field: string,
+  scope: string,
+  context: { repository?: string } = {},
+  maxPages = defaultMaxListPages,
+): AsyncGenerator<string> {
   let url: string | undefined = firstUrl;
-  const seen = new Set<string>();
+  const pages = new PageGuard(field === 'tags' ? 'tag list' : 'catalog', maxPages, context);
   while (url) {
-    const key = transport.resolve(url).toString();
-    if (seen.has(key)) return;
-    seen.add(key);
+    pages.visit(transport.resolve(url));
     const { response, body } = await transport.fetchBytes({ url, scope, context, headers: { accept: 'application/json' } });
     let doc: Record<string, unknown>;
     try {
@@ -33,6 +47,6 @@ export async function* pagedList(transport: Transport, firstUrl: string, field: 
 }
 
 /** Every repository of a registry through `/v2/_catalog`, following pagination. */
-export function catalog(transport: Transport, pageSize = defaultPageSize): AsyncGenerator<string> {
-  return pagedList(transport, `/v2/_catalog?n=${pageSize}`, 'repositories', 'registry:catalog:*');
+export function catalog(transport: Transport, options: ListOptions = {}): AsyncGenerator<string> {
+  return pagedList(transport, `/v2/_catalog?n=${options.pageSize ?? defaultPageSize}`, 'repositories', 'registry:catalog:*', {}, options.maxPages);
 }

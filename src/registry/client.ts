@@ -5,6 +5,7 @@ import { registryApiHost } from '../ref/ref.js';
 import { Authenticator } from './auth.js';
 import { blobSize, fetchBlob, openBlob } from './blobs.js';
 import { catalog, defaultPageSize } from './catalog.js';
+import { fetchConfig } from './config.js';
 import { resolveCredential, type Credential, type CredentialSources } from './credentials.js';
 import { dockerHubApi, hubRepositories } from './hub.js';
 import { fetchManifest, type FetchedManifest } from './manifests.js';
@@ -33,6 +34,8 @@ export interface RegistryClientOptions extends Omit<TransportOptions, 'registry'
   pageSize?: number;
   /** Idle time after which a blob stream reconnects (default 60 000 ms). */
   idleTimeoutMs?: number;
+  /** Pages of one listing (catalog, tag list, Hub namespace) read before it is refused as endless (default 10 000). */
+  maxListPages?: number;
 }
 
 /** What `/v2/` answered. */
@@ -90,7 +93,7 @@ export class RegistryClient {
     if (this.registry === 'docker.io') {
       throw new ImgscanError('USAGE', 'Docker Hub has no catalog: give a namespace, e.g. docker.io/library');
     }
-    return catalog(this.transport, this.options.pageSize ?? defaultPageSize);
+    return catalog(this.transport, { pageSize: this.options.pageSize ?? defaultPageSize, maxPages: this.options.maxListPages });
   }
 
   /**
@@ -102,7 +105,7 @@ export class RegistryClient {
       if (namespace.includes('/')) throw new ImgscanError('USAGE', `Docker Hub namespaces have one component, not "${namespace}"`);
       // Docker Hub's web API is not the registry: `insecure` does not extend to it.
       this.hubTransport ??= new Transport({ ...this.options, insecure: false, registry: 'hub.docker.com', baseUrl: this.options.hubApi ?? dockerHubApi });
-      yield* hubRepositories(this.hubTransport, namespace, { pageSize: this.options.pageSize, credential: this.options.credential });
+      yield* hubRepositories(this.hubTransport, namespace, { pageSize: this.options.pageSize, credential: this.options.credential, maxPages: this.options.maxListPages });
       return;
     }
     const prefix = namespace.replace(/\/+$/, '') + '/';
@@ -111,7 +114,7 @@ export class RegistryClient {
 
   /** Every tag of a repository, in the registry's order. */
   tags(repository: string): AsyncGenerator<string> {
-    return tags(this.transport, repository, this.options.pageSize);
+    return tags(this.transport, repository, { pageSize: this.options.pageSize, maxPages: this.options.maxListPages });
   }
 
   /** A manifest or index by tag or digest, verified (see `fetchManifest`). */
@@ -133,6 +136,11 @@ export class RegistryClient {
   /** A small blob (an image config) read whole and verified. */
   blob(repository: string, desc: Pick<Descriptor, 'digest' | 'size'>, context?: ErrorContext): Promise<Buffer> {
     return fetchBlob(this.transport, repository, desc, context);
+  }
+
+  /** An image config read whole and checked against its descriptor (errors name the config, not a layer). */
+  config(repository: string, desc: Pick<Descriptor, 'digest' | 'size'>, context?: ErrorContext): Promise<Buffer> {
+    return fetchConfig(this.transport, repository, desc, context);
   }
 
   /** A blob as a stream that verifies digest and size while it is read and resumes dropped connections. */

@@ -1,5 +1,7 @@
 import { ImgscanError } from '../errors.js';
 import type { Credential } from './credentials.js';
+import { defaultMaxListPages } from './limits.js';
+import { PageGuard } from './link.js';
 import { redactUrl, registerSecret } from './redact.js';
 import type { Transport } from './transport.js';
 
@@ -18,16 +20,15 @@ interface HubPage {
  * `transport` must point at the Hub API (see `dockerHubApi`); with a username and password it logs in first so
  * that private repositories are listed too.
  */
-export async function* hubRepositories(transport: Transport, namespace: string, options: { pageSize?: number; credential?: Credential } = {}): AsyncGenerator<string> {
+export async function* hubRepositories(transport: Transport, namespace: string, options: { pageSize?: number; credential?: Credential; maxPages?: number } = {}): AsyncGenerator<string> {
   const headers: Record<string, string> = { accept: 'application/json' };
   const c = options.credential;
   if (c?.username && c.password) headers.authorization = `Bearer ${await hubLogin(transport, c.username, c.password)}`;
   let url: string | undefined = `/v2/namespaces/${encodeURIComponent(namespace)}/repositories?page_size=${options.pageSize ?? 100}`;
-  const seen = new Set<string>();
+  const pages = new PageGuard('Docker Hub listing', options.maxPages ?? defaultMaxListPages, { repository: namespace });
   while (url) {
     const abs = transport.resolve(url);
-    if (seen.has(abs.toString())) return;
-    seen.add(abs.toString());
+    pages.visit(abs);
     // `next` may name another host in principle: send the login token only to the API's own origin.
     const pageHeaders = abs.origin === transport.resolve('/').origin ? headers : { accept: 'application/json' };
     const { body } = await transport.fetchBytes({ url: abs.toString(), headers: pageHeaders, context: { repository: namespace } });

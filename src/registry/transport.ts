@@ -2,6 +2,7 @@ import PQueue from 'p-queue';
 import { ImgscanError, type ErrorContext } from '../errors.js';
 import type { Authenticator } from './auth.js';
 import { backoffDelay, parseRetryAfter, sleep } from './backoff.js';
+import { readBody, type BodyLimit } from './bounded-body.js';
 import { isBlockedPort, isCertificateError, networkError, responseError } from './http-error.js';
 import { redact, redactUrl } from './redact.js';
 
@@ -56,6 +57,8 @@ export interface RegistryRequest {
   signal?: AbortSignal;
   /** The body is streamed by the caller: the timeout covers only the wait for headers. */
   streaming?: boolean;
+  /** For `fetchBytes`: a larger body fails (not retried) without being read whole. */
+  limit?: BodyLimit;
 }
 
 const retryableStatus = new Set([408, 429, 500, 502, 503, 504]);
@@ -128,7 +131,7 @@ export class Transport {
       return await this.withRetries(req, async (attemptReq) => {
         const response = await this.sendOnce(attemptReq);
         if (!response.ok) return { response, body: Buffer.alloc(0) };
-        return { response, body: Buffer.from(await response.arrayBuffer()) };
+        return { response, body: await readBody(response, attemptReq.limit, attemptReq.context) };
       });
     } finally {
       release();

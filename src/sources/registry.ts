@@ -315,7 +315,7 @@ export class RegistrySource implements Source {
           this.o.onSkip?.({ target: name, reason: `not a container image (${artifact})` });
           return undefined;
         }
-        const bytes = await client.blob(repository, manifest.config, { image: name });
+        const bytes = await client.config(repository, manifest.config, { image: name });
         config = parseConfig(bytes, manifest.layers.length, { image: name, repository });
       } else {
         throw new ImgscanError('MANIFEST_INVALID', 'an index lists another index where an image manifest was expected', { image: name });
