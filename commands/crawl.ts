@@ -5,7 +5,8 @@ import { ImgscanCommand } from './_base.js';
 import { formatScanSummary } from '../src/cli/scan-summary.js';
 import { scanProgress } from '../src/cli/scan-progress.js';
 import { chunkingFrom } from '../src/cli/chunking.js';
-import { crawl, type CrawlSummary } from '../src/crawl/crawl.js';
+import { crawl, type CrawlFailure, type CrawlSummary } from '../src/crawl/crawl.js';
+import { failureLine } from '../src/cli/failure-line.js';
 import { parsePlatforms, parseShard, parseTagSelection, shardTag } from '../src/crawl/options.js';
 import { ImgscanError } from '../src/errors.js';
 import { DatasetWriter } from '../src/store/writer.js';
@@ -84,9 +85,10 @@ export default class Crawl extends ImgscanCommand {
         commitRows: flags['commit-rows'],
         commitSeconds: flags['commit-seconds'],
         progress: display.hooks,
-        onFailure: (f: { scope: string; target: string; error: ImgscanError }) => {
+        onFailure: (f: CrawlFailure) => {
           printed.add(f.error);
-          display.print(`failed: ${f.scope} ${f.target}: ${f.error.message} [${f.error.code}]`);
+          // With --json the failures are in the summary's count and the failures table, not on stderr.
+          if (!json) display.print(failureLine(f));
         },
         // Retries are progress news: on stderr above the display, and not at all with --json.
         log: json ? undefined : (line: string) => display.print(`imgscan: ${line}`),

@@ -25,19 +25,26 @@ export interface CrawlOptions extends Omit<ScanOptions, 'keepGoing'> {
   insecure?: boolean;
   /** Page size asked of catalog and tag listings. */
   pageSize?: number;
+  /** Time allowed for one blob read (resumed reads included) or one request (retries included); 0 or none: no limit. */
+  timeLimitMs?: number;
+  /** Pages of one listing read before it is refused as endless (default 10 000). */
+  maxListPages?: number;
   /** Every image of the Docker daemon, as `docker-daemon:` does. */
   allDaemonImages?: boolean;
   /** Also write each downloaded layer blob to DIR/blobs/sha256/HEX (default: nothing is kept). */
   keepBlobs?: string;
-  /** Receives each repository, image or source that failed before its layers were read. */
+  /** Receives each failure as its row is added: a repository, image, source or layer. */
   onFailure?: (failure: CrawlFailure) => void;
   /** Receives one line per retried registry request or resumed blob read, credentials already removed. */
   log?: (line: string) => void;
 }
 
 export interface CrawlFailure {
-  scope: 'repository' | 'image' | 'source';
+  scope: 'repository' | 'image' | 'source' | 'layer';
+  /** registry/repository, the image's name, the target as given, or the layer digest. */
   target: string;
+  /** For a layer: the image it failed in. */
+  image?: string | null;
   error: ImgscanError;
 }
 
@@ -120,7 +127,7 @@ async function openSources(targets: string[], o: CrawlOptions, onFailure: (f: Cr
     if (!client) {
       // Requests in flight per registry: enough for every blob stream and manifest fetch at once.
       const concurrency = Math.max(8, (o.layerConcurrency ?? Math.max(o.workers, 1)) + (o.manifestConcurrency ?? 4));
-      client = RegistryClient.create(ref.registry, { credentials: o.credentials, pageSize: o.pageSize, concurrency, log: o.log, insecure: o.insecure });
+      client = RegistryClient.create(ref.registry, { credentials: o.credentials, pageSize: o.pageSize, maxListPages: o.maxListPages, concurrency, log: o.log, insecure: o.insecure, timeLimitMs: o.timeLimitMs });
       clients.set(ref.registry, client);
     }
     sources.push(registrySource(ref, await client, o, onFailure));

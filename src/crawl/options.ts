@@ -18,6 +18,14 @@ export function parseTagSelection(text: string): TagSelection {
   throw new ImgscanError('USAGE', `bad tag selection "${text}": expected latest, all, newest:N or glob:PATTERN`);
 }
 
+/** Parses a duration: seconds (`90`), or a number with ms, s, m or h (`500ms`, `90s`, `30m`, `2h`); `0` is none. */
+export function parseDuration(text: string, flag: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
+  if (!m) throw new ImgscanError('USAGE', `bad ${flag} "${text}": expected seconds or a number with ms, s, m or h, e.g. 90s, 30m, 2h`);
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] ?? 's'] ?? 1000;
+  return Math.round(Number(m[1]) * unit);
+}
+
 /** Parses `I/N` with 0 <= I < N. */
 export function parseShard(text: string): Shard {
   const m = /^(\d+)\/(\d+)$/.exec(text.trim());

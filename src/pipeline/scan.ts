@@ -6,6 +6,7 @@ import type { DatasetWriter } from '../store/writer.js';
 import { LayerPool } from './pool.js';
 import { imageRows } from './image-rows.js';
 import { isForeignLayer } from '../oci/artifact.js';
+import { defaultMaxLayerFailures, ImageLayerReads } from './layer-failures.js';
 
 export interface ScanOptions {
   /** Worker threads for layers; 0 scans on the calling thread. */
@@ -20,7 +21,20 @@ export interface ScanOptions {
   commitSeconds?: number;
   /** A failed image is recorded in `failures` and the scan goes on, instead of stopping at the first. */
   keepGoing?: boolean;
+  /** Layer failures of one image after which its other layers are left unread and the image fails (default 10). */
+  maxLayerFailures?: number;
   progress?: ScanProgress;
+  /** Receives each row added to `failures`: a layer, an image or a source that failed. */
+  onFailure?: (failure: ScanFailure) => void;
+}
+
+export interface ScanFailure {
+  scope: 'layer' | 'image' | 'source';
+  /** The layer digest, image name or source name. */
+  target: string;
+  /** The image a layer failed in. */
+  image: string | null;
+  error: ImgscanError;
 }
 
 /** Hooks for a progress display. */
@@ -84,6 +98,7 @@ export async function scanSources(sources: Source[], writer: DatasetWriter, opti
   };
 
   const foreign = new Set<string>();
+  const imageLayers = new ImageLayerReads(options.maxLayerFailures ?? defaultMaxLayerFailures);
   const readLayer = (layer: Layer, image: Image): Promise<string> => {
     const digest = layer.descriptor.digest;
     // A foreign layer (Windows base layers) is not registry content: registries do not serve it, and it is left
@@ -128,6 +143,7 @@ export async function scanSources(sources: Source[], writer: DatasetWriter, opti
       writer.beginLayer(digest);
       try {
         if (fatal) throw fatal;
+        if (imageLayers.unwanted(digest)) throw imageLayers.notRead(digest);
         const row = await pool.scan({ layerDigest: digest, expectedSize: layer.descriptor.size, chunking: options.chunking }, layer, {
           files: (rows) => {
             writer.add('files', rows);
@@ -147,6 +163,8 @@ export async function scanSources(sources: Source[], writer: DatasetWriter, opti
         await maybeCommit(writer.wantsCommit() || tail);
         return row.diff_id;
       } catch (err) {
+        // An image that wants it later reads it after all.
+        if (imageLayers.isNotRead(err)) layerTasks.delete(digest);
         await writer.abortLayer(digest);
         options.progress?.layerDone?.(undefined);
         throw err === fatal ? err : withContext(err, { image: image.name, layer: digest }, 'INTERNAL');
@@ -165,26 +183,26 @@ export async function scanSources(sources: Source[], writer: DatasetWriter, opti
 
   const storeImageOnce = async (image: Image) => {
     const rows = imageRows(image);
-    // Another writer of the data dir storing the same image: wait for it, then only add the refs.
-    let claimed = false;
-    while (!writer.hasImage(image.digest)) {
-      if ((claimed = writer.claimImage(image.digest))) break;
-      await writer.awaitImage(image.digest, commitIfWaited);
-    }
-    // Claimed: it may have been committed by another writer just before; then the claim is given back. Not
-    // claimed here, the image is staged by this writer, whose claim must stay until its commit.
-    if (claimed) await writer.refresh();
+    // The image claim covers the image and its refs: another writer of the data dir storing the image or refs
+    // to it holds the claim until they are committed. Held here, every ref stored by others is visible (after
+    // the refresh), so only refs new to the dataset are added, once however many writers race.
+    while (!writer.claimImage(image.digest)) await writer.awaitImage(image.digest, commitIfWaited);
+    await writer.refresh();
     const newRefs = rows.image_refs.filter((r) => !writer.hasRef(r));
     if (writer.hasImage(image.digest)) {
-      if (claimed) writer.releaseImage(image.digest);
       summary.images_already_stored++;
-      writer.add('image_refs', newRefs);
+      try {
+        writer.add('image_refs', newRefs);
+      } finally {
+        // Kept by the writer while rows it covers (the image staged here, or these refs) wait for their commit.
+        writer.releaseImage(image.digest);
+      }
       summary.image_refs_added += newRefs.length;
       return;
     }
     try {
       const layers = image.layers();
-      const diffIds = await Promise.all(layers.map((l) => readLayer(l, image)));
+      const diffIds = await imageLayers.read(image, layers, (l) => readLayer(l, image), (err) => fail(err, image));
       layers.forEach((l, i) => {
         if (l.diffId && l.diffId !== diffIds[i]) {
           throw new ImgscanError('DIFFID_MISMATCH', `the config lists diff_id ${l.diffId} at position ${i}, the layer decompresses to ${diffIds[i]}`, { image: image.name, layer: l.descriptor.digest });
@@ -201,11 +219,23 @@ export async function scanSources(sources: Source[], writer: DatasetWriter, opti
     summary.image_refs_added += newRefs.length;
   };
 
-  const fail = async (err: ImgscanError, image: Image | undefined) => {
-    if (fatal && err === fatal) return;
+  /** Adds a failures row, once per error and image; false for an error not recorded (the one that stopped the scan, again). */
+  const recorded = new WeakMap<ImgscanError, Set<Image | undefined>>();
+  const fail = (err: ImgscanError, image: Image | undefined): boolean => {
+    if ((fatal && err === fatal) || recorded.get(err)?.has(image)) return false;
+    // Once the store has failed the scan ends, even with keepGoing: no row after that could be stored.
+    const storeFailure = err.code === 'STORE' ? err : writer.failure;
+    if (storeFailure) {
+      fatal ??= storeFailure;
+      return false;
+    }
+    recorded.set(err, (recorded.get(err) ?? new Set()).add(image));
     summary.failures++;
-    writer.add('failures', [{ scope: err.context.layer ? 'layer' : image ? 'image' : 'source', target: err.context.layer ?? image?.name ?? err.context.source ?? '', image: image?.name ?? null, layer_digest: err.context.layer ?? null, code: err.code, message: err.message, failed_at: new Date() }]);
+    const f: ScanFailure = { scope: err.context.layer ? 'layer' : image ? 'image' : 'source', target: err.context.layer ?? image?.name ?? err.context.source ?? '', image: image?.name ?? null, error: err };
+    writer.add('failures', [{ scope: f.scope, target: f.target, image: f.image, layer_digest: err.context.layer ?? null, code: err.code, message: err.message, failed_at: new Date() }]);
+    options.onFailure?.(f);
     if (!options.keepGoing) fatal ??= err;
+    return true;
   };
 
   try {
@@ -229,7 +259,10 @@ export async function scanSources(sources: Source[], writer: DatasetWriter, opti
     clearInterval(waitTimer);
     await pool.close();
     await committing.catch(() => undefined);
-    await writer.commit();
+    // What finished is published; after a failure, that failure is the one reported, not a later one.
+    await writer.commit().catch((err: unknown) => {
+      if (!fatal) throw err;
+    });
   }
   if (fatal) throw fatal;
   return summary;

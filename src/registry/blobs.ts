@@ -1,7 +1,9 @@
+import type { Hash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { ImgscanError, type ErrorContext } from '../errors.js';
 import type { Descriptor } from '../oci/types.js';
 import { backoffDelay, sleep } from './backoff.js';
+import { SlowBody, WatchedBody, type ProgressRule, type WatchOptions } from './body-watch.js';
 import { networkError } from './http-error.js';
 import { redactUrl } from './redact.js';
 import { pullScope } from './tags.js';
@@ -11,6 +13,10 @@ import { hasherFor, verifyBytes } from '../oci/verify.js';
 export interface BlobStreamOptions {
   /** A body that delivers nothing for this long counts as a dropped connection (default 60 000 ms). */
   idleTimeoutMs?: number;
+  /** Least progress of a body before its read is given up and resumed (default `defaultProgressRule`; false: none). */
+  minProgress?: ProgressRule | false;
+  /** Time allowed for the whole blob, resumed reads included; fails with TIMEOUT (default: none). */
+  timeoutMs?: number;
   context?: ErrorContext;
 }
 
@@ -36,16 +42,17 @@ export async function blobSize(transport: Transport, repository: string, digest:
 
 /**
  * Opens a blob as a stream that verifies size and digest while it is read: the stream fails with SIZE_MISMATCH or
- * DIGEST_MISMATCH instead of ending. A connection that drops (reset, early end, idle timeout) is resumed with
- * `Range: bytes=N-` and hashing continues where it stopped. The stream holds one of the registry's concurrency
- * slots until it ends or is destroyed: consume or destroy every stream you open. Errors before the first byte
- * (NOT_FOUND, UNAUTHORIZED...) reject the returned promise.
+ * DIGEST_MISMATCH instead of ending. A connection that drops (reset, early end, idle timeout) or delivers less
+ * than the progress rule asks is resumed with `Range: bytes=N-` and hashing continues where it stopped; after the
+ * transport's retries the stream fails (NETWORK, or TOO_SLOW naming the rate). A body that stops once it holds
+ * the descriptor's size is complete whatever its Content-Length said: the digest decides. The stream holds one
+ * of the registry's concurrency slots until it ends or is destroyed: consume or destroy every stream you open.
+ * Errors before the first byte (NOT_FOUND, UNAUTHORIZED...) reject the returned promise.
  */
 export async function openBlob(transport: Transport, repository: string, desc: Pick<Descriptor, 'digest' | 'size'>, options: BlobStreamOptions = {}): Promise<Readable> {
   const ctx = { repository, layer: desc.digest, ...options.context };
-  const hash = hasherFor(desc.digest, ctx);
-  const idleMs = options.idleTimeoutMs ?? 60_000;
   const url = `/v2/${repository}/blobs/${desc.digest}`;
+  const deadline = options.timeoutMs ? Date.now() + options.timeoutMs : undefined;
   const request = (offset: number) =>
     transport.send({
       url,
@@ -64,62 +71,113 @@ export async function openBlob(transport: Transport, repository: string, desc: P
     release();
     throw err;
   }
+  const watch: WatchOptions = {
+    idleMs: options.idleTimeoutMs ?? 60_000,
+    rule: options.minProgress === undefined ? defaultProgressRule : options.minProgress || undefined,
+    deadline,
+    deadlineLabel: options.timeoutMs ? `the time limit of ${options.timeoutMs / 1000} s` : undefined,
+    context: ctx,
+  };
+  const read: BlobRead = { desc, ctx, watch, hash: hasherFor(desc.digest, ctx), offset: 0, received: 0 };
+  const resume = (n: number, dropped: unknown) => resumeAfter(transport, url, read, n, dropped, () => request(read.offset));
+  return Readable.from(readAll(read, first, resume, release), { objectMode: false, highWaterMark: 1 << 20 });
+}
 
-  async function* chunks(): AsyncGenerator<Buffer> {
-    let response: Response | undefined = first;
-    let offset = 0;
-    let drops = 0;
-    let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
-    try {
-      while (response) {
-        let skip = startSkip(response, offset, ctx);
-        reader = response.body?.getReader();
-        response = undefined;
-        let dropped: unknown;
-        try {
-          for (;;) {
-            if (!reader) break;
-            const next = await readWithin(reader, idleMs);
-            if (next.done) break;
-            let chunk = Buffer.from(next.value.buffer, next.value.byteOffset, next.value.byteLength);
-            if (skip > 0) {
-              const n = Math.min(skip, chunk.length);
-              skip -= n;
-              chunk = chunk.subarray(n);
-              if (chunk.length === 0) continue;
-            }
-            offset += chunk.length;
-            if (desc.size >= 0 && offset > desc.size) throw new ImgscanError('SIZE_MISMATCH', `blob is longer than the ${desc.size} bytes its descriptor gives`, ctx);
-            hash.update(chunk);
-            drops = 0;
-            yield chunk;
-          }
-        } catch (err) {
-          if (err instanceof ImgscanError) throw err;
-          dropped = err;
-        }
-        await reader?.cancel().catch(() => undefined);
-        reader = undefined;
-        if (dropped === undefined && (desc.size < 0 || offset >= desc.size)) break;
-        // Dropped, or ended early: resume from the first byte not yet received.
-        if (++drops > transport.retries) {
-          throw dropped ? networkError('GET', dropped, ctx) : new ImgscanError('SIZE_MISMATCH', `blob ended after ${offset} of ${desc.size} bytes`, ctx);
-        }
-        const delay = backoffDelay(drops - 1, { baseMs: 100, maxMs: 5_000 });
-        const why = dropped ? networkError('GET', dropped, ctx).message : `ended after ${offset} of ${desc.size} bytes`;
-        transport.log(`resume ${drops}/${transport.retries} of GET ${redactUrl(transport.resolve(url))} at byte ${offset} in ${delay} ms: ${why}`);
-        await sleep(delay);
-        response = await request(offset);
-      }
-      if (desc.size >= 0 && offset !== desc.size) throw new ImgscanError('SIZE_MISMATCH', `blob has ${offset} bytes, expected ${desc.size}`, ctx);
-      const actual = `${desc.digest.slice(0, desc.digest.indexOf(':'))}:${hash.digest('hex')}`;
-      if (actual !== desc.digest) throw new ImgscanError('DIGEST_MISMATCH', `blob digest is ${actual}, expected ${desc.digest}`, ctx);
-    } finally {
-      await reader?.cancel().catch(() => undefined);
-      release();
+/** Fewer than 64 KiB in a minute of waiting gives a read up (then it is resumed). */
+export const defaultProgressRule: ProgressRule = { minBytes: 64 * 1024, windowMs: 60_000 };
+
+/** Wait for the end (or more bytes) of a body that already holds the descriptor's size. */
+const completeGraceMs = 1000;
+
+interface BlobRead {
+  desc: Pick<Descriptor, 'digest' | 'size'>;
+  ctx: ErrorContext;
+  watch: WatchOptions;
+  hash: Hash;
+  /** Bytes of the blob yielded so far. */
+  offset: number;
+  /** Bytes yielded from the current response. */
+  received: number;
+}
+
+/** Every response of the blob in turn, resumed until the blob is whole; then size and digest are checked. */
+async function* readAll(read: BlobRead, first: Response, resume: (n: number, dropped: unknown) => Promise<Response>, release: () => void): AsyncGenerator<Buffer> {
+  const { desc, ctx } = read;
+  let response = first;
+  let drops = 0;
+  let slow = 0;
+  try {
+    for (;;) {
+      const dropped = yield* drain(read, response);
+      if (dropped === undefined && (desc.size < 0 || read.offset >= desc.size)) break;
+      // A read given up for slowness counts on its own: the bytes it got do not make the next one more likely.
+      if (dropped instanceof SlowBody) slow++;
+      else if (read.received > 0) drops = 1;
+      else drops++;
+      response = await resume(Math.max(slow, drops), dropped);
     }
+    if (desc.size >= 0 && read.offset !== desc.size) throw new ImgscanError('SIZE_MISMATCH', `blob has ${read.offset} bytes, expected ${desc.size}`, ctx);
+    const actual = `${desc.digest.slice(0, desc.digest.indexOf(':'))}:${read.hash.digest('hex')}`;
+    if (actual !== desc.digest) throw new ImgscanError('DIGEST_MISMATCH', `blob digest is ${actual}, expected ${desc.digest}`, ctx);
+  } finally {
+    release();
   }
-  return Readable.from(chunks(), { objectMode: false, highWaterMark: 1 << 20 });
+}
+
+/**
+ * Yields the blob's bytes from one response, hashing them. Returns undefined at the body's end (or when a body
+ * holding the descriptor's size stops: a Content-Length longer than the blob), else why the read was given up.
+ * ImgscanErrors (too long, deadline) are thrown.
+ */
+async function* drain(read: BlobRead, response: Response): AsyncGenerator<Buffer, unknown> {
+  const { desc, ctx } = read;
+  let skip = startSkip(response, read.offset, ctx);
+  read.received = 0;
+  if (!response.body) return undefined;
+  const body = new WatchedBody(response.body.getReader(), read.watch);
+  try {
+    for (;;) {
+      const complete = desc.size >= 0 && read.offset === desc.size;
+      const next = await body.read(complete ? Math.min(completeGraceMs, read.watch.idleMs) : undefined).catch((err: unknown) => {
+        if (complete && !(err instanceof ImgscanError)) return { done: true as const, value: undefined };
+        throw err;
+      });
+      if (next.done) return undefined;
+      let chunk = Buffer.from(next.value.buffer, next.value.byteOffset, next.value.byteLength);
+      if (skip > 0) {
+        const n = Math.min(skip, chunk.length);
+        skip -= n;
+        chunk = chunk.subarray(n);
+        if (chunk.length === 0) continue;
+      }
+      read.offset += chunk.length;
+      read.received += chunk.length;
+      if (desc.size >= 0 && read.offset > desc.size) throw new ImgscanError('SIZE_MISMATCH', `blob is longer than the ${desc.size} bytes its descriptor gives`, ctx);
+      read.hash.update(chunk);
+      yield chunk;
+    }
+  } catch (err) {
+    if (err instanceof ImgscanError) throw err;
+    return err;
+  } finally {
+    await body.cancel();
+  }
+}
+
+/** Waits, logs and asks for the rest of the blob; after the transport's retries, the error that ends the read. */
+async function resumeAfter(transport: Transport, url: string, read: BlobRead, n: number, dropped: unknown, request: () => Promise<Response>): Promise<Response> {
+  const { desc, ctx } = read;
+  if (n > transport.retries) {
+    if (dropped instanceof SlowBody) throw new ImgscanError('TOO_SLOW', `blob arrives too slowly: ${dropped.message}, ${transport.retries} resumed reads included (got ${read.offset} of ${desc.size} bytes)`, ctx);
+    throw dropped ? networkError('GET', dropped, ctx) : new ImgscanError('SIZE_MISMATCH', `blob ended after ${read.offset} of ${desc.size} bytes`, ctx);
+  }
+  const delay = backoffDelay(n - 1, { baseMs: 100, maxMs: 5_000 });
+  const why = dropped instanceof SlowBody ? `too slow: ${dropped.message}` : dropped ? networkError('GET', dropped, ctx).message : `ended after ${read.offset} of ${desc.size} bytes`;
+  transport.log(`resume ${n}/${transport.retries} of GET ${redactUrl(transport.resolve(url))} at byte ${read.offset} in ${delay} ms: ${why}`);
+  await sleep(delay);
+  const deadline = read.watch.deadline;
+  if (deadline !== undefined && Date.now() >= deadline) throw new ImgscanError('TIMEOUT', `blob not read within ${read.watch.deadlineLabel}`, ctx);
+  return request();
 }
 
 /** Bytes to drop at the start of a resumed response: a server that ignores Range sends from byte 0. */
@@ -137,15 +195,3 @@ function startSkip(response: Response, offset: number, ctx: ErrorContext): numbe
   return 0;
 }
 
-/** One read that fails when nothing arrives within `ms`. */
-async function readWithin(reader: ReadableStreamDefaultReader<Uint8Array>, ms: number): Promise<ReadableStreamReadResult<Uint8Array>> {
-  let timer: NodeJS.Timeout | undefined;
-  const idle = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(Object.assign(new Error(`no data for ${ms} ms`), { name: 'TimeoutError' })), ms);
-  });
-  try {
-    return await Promise.race([reader.read(), idle]);
-  } finally {
-    clearTimeout(timer);
-  }
-}

@@ -4,6 +4,7 @@ import type { Descriptor } from '../oci/types.js';
 import { registryApiHost } from '../ref/ref.js';
 import { Authenticator } from './auth.js';
 import { blobSize, fetchBlob, openBlob } from './blobs.js';
+import type { ProgressRule } from './body-watch.js';
 import { catalog, defaultPageSize } from './catalog.js';
 import { fetchConfig } from './config.js';
 import { resolveCredential, type Credential, type CredentialSources } from './credentials.js';
@@ -34,6 +35,8 @@ export interface RegistryClientOptions extends Omit<TransportOptions, 'registry'
   pageSize?: number;
   /** Idle time after which a blob stream reconnects (default 60 000 ms). */
   idleTimeoutMs?: number;
+  /** Least progress of a blob read before it is given up and resumed (default `defaultProgressRule`; false: none). */
+  minProgress?: ProgressRule | false;
   /** Pages of one listing (catalog, tag list, Hub namespace) read before it is refused as endless (default 10 000). */
   maxListPages?: number;
 }
@@ -145,7 +148,8 @@ export class RegistryClient {
 
   /** A blob as a stream that verifies digest and size while it is read and resumes dropped connections. */
   openBlob(repository: string, desc: Pick<Descriptor, 'digest' | 'size'>, context?: ErrorContext): Promise<Readable> {
-    return openBlob(this.transport, repository, desc, { idleTimeoutMs: this.options.idleTimeoutMs, context });
+    const { idleTimeoutMs, minProgress, timeLimitMs } = this.options;
+    return openBlob(this.transport, repository, desc, { idleTimeoutMs, minProgress, timeoutMs: timeLimitMs, context });
   }
 
   /** The size of a blob, from a HEAD request. */

@@ -21,6 +21,11 @@ export interface TransportOptions {
   maxRetryAfterMs?: number;
   /** Time allowed until response headers (and for small bodies, the whole body), in ms (default 30 000). */
   timeoutMs?: number;
+  /**
+   * Time allowed for one request, its retries included, and for one blob read, its resumed reads included; past
+   * it the request fails with TIMEOUT (default 0: none; each attempt still has `timeoutMs`).
+   */
+  timeLimitMs?: number;
   /** Requests in flight to this registry at once, blob streams included (default 8). */
   concurrency?: number;
   /** Redirects followed per request (default 5). */
@@ -87,6 +92,7 @@ export class Transport {
       maxBackoffMs: 10_000,
       maxRetryAfterMs: 120_000,
       timeoutMs: 30_000,
+      timeLimitMs: 0,
       concurrency: 8,
       maxRedirects: 5,
       insecure: false,
@@ -99,6 +105,11 @@ export class Transport {
 
   get retries(): number {
     return this.o.retries;
+  }
+
+  /** See `TransportOptions.timeLimitMs` (0: none). */
+  get timeLimitMs(): number {
+    return this.o.timeLimitMs;
   }
 
   /** Scheme and authority requests go to; with `insecure` it may turn to http on the first request. */
@@ -245,6 +256,13 @@ export class Transport {
     const method = req.method ?? 'GET';
     const url = this.resolve(req.url);
     const context = { ...req.context, url: redactUrl(url) };
+    const deadline = this.o.timeLimitMs > 0 ? Date.now() + this.o.timeLimitMs : undefined;
+    /** Throws TIMEOUT when a retry after `delay` would start past the time limit. */
+    const inTime = (delay: number, why: string) => {
+      if (deadline !== undefined && Date.now() + delay >= deadline) {
+        throw new ImgscanError('TIMEOUT', `${method} not answered within the time limit of ${this.o.timeLimitMs / 1000} s (last: ${why})`, context);
+      }
+    };
     for (let n = 0; ; n++) {
       let result: T;
       try {
@@ -256,6 +274,7 @@ export class Transport {
         const allowed = refused ? Math.min(1, this.o.retries) : e.code === 'NETWORK' ? this.o.retries : 0;
         if (n >= allowed || req.signal?.aborted) throw withUrl(e, context);
         const delay = backoffDelay(n, { baseMs: this.o.backoffMs, maxMs: this.o.maxBackoffMs });
+        inTime(delay, e.message);
         this.log(`retry ${n + 1}/${allowed} of ${method} ${context.url} in ${delay} ms: ${refused ? 'connection refused' : e.message}`);
         await sleep(delay, req.signal);
         continue;
@@ -269,6 +288,7 @@ export class Transport {
         }
         const delay = asked ?? backoffDelay(n, { baseMs: this.o.backoffMs, maxMs: this.o.maxBackoffMs });
         await response.body?.cancel().catch(() => undefined);
+        inTime(delay, `status ${response.status}`);
         this.log(`retry ${n + 1}/${this.o.retries} of ${method} ${context.url} in ${delay} ms: status ${response.status}`);
         await sleep(delay, req.signal);
         continue;

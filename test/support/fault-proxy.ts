@@ -16,6 +16,13 @@ export interface Fault {
   dropAfterBytes?: number;
   /** With dropAfterBytes: keep the connection open and silent instead of closing it. */
   stall?: boolean;
+  /** Forward the body `bytes` at a time, one piece every `everyMs` (a registry that trickles). */
+  trickle?: { bytes: number; everyMs: number };
+  /**
+   * Announce a Content-Length this many bytes longer than the body, send the whole body, then close the
+   * connection (or with `stall`, keep it open and silent).
+   */
+  extraContentLength?: number;
   /** How many matching requests get the fault (then it is used up). */
   times: number;
 }
@@ -79,7 +86,7 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
     return f;
   };
 
-  const forward = (req: IncomingMessage, res: ServerResponse, path: string, opts: { dropAfterBytes?: number; stall?: boolean; headers?: Record<string, string>; transform?: (status: number, headers: Record<string, string | string[] | undefined>, body: Buffer) => { status: number; headers: Record<string, string | string[] | undefined>; body: Buffer } }) => {
+  const forward = (req: IncomingMessage, res: ServerResponse, path: string, opts: { dropAfterBytes?: number; stall?: boolean; fault?: Fault; headers?: Record<string, string>; transform?: (status: number, headers: Record<string, string | string[] | undefined>, body: Buffer) => { status: number; headers: Record<string, string | string[] | undefined>; body: Buffer } }) => {
     const headers = { ...req.headers, host: up.host, ...opts.headers };
     const upReq = httpRequest({ host: up.hostname, port: up.port, method: req.method, path, headers }, (upRes) => {
       if (opts.transform) {
@@ -91,6 +98,10 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
           out.headers['content-length'] = String(out.body.length);
           res.writeHead(out.status, out.headers).end(out.body);
         });
+        return;
+      }
+      if (opts.fault?.trickle || opts.fault?.extraContentLength) {
+        misbehave(upRes, res, opts.fault);
         return;
       }
       res.writeHead(upRes.statusCode ?? 502, upRes.headers);
@@ -179,11 +190,44 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
       });
       return;
     }
-    forward(req, res, req.url ?? path, { dropAfterBytes: fault?.dropAfterBytes, stall: fault?.stall });
+    forward(req, res, req.url ?? path, { dropAfterBytes: fault?.dropAfterBytes, stall: fault?.stall, fault });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.address() as { port: number }).port;
   proxy.host = `127.0.0.1:${port}`;
   proxy.url = `http://${proxy.host}`;
   return proxy;
+}
+
+/** Sends an upstream answer slowly (`trickle`) or under a Content-Length longer than its body (`extraContentLength`). */
+function misbehave(upRes: IncomingMessage, res: ServerResponse, fault: Fault): void {
+  const chunks: Buffer[] = [];
+  upRes.on('data', (c: Buffer) => chunks.push(c));
+  upRes.on('end', () => {
+    const body = Buffer.concat(chunks);
+    const headers = { ...upRes.headers };
+    delete headers['transfer-encoding'];
+    headers['content-length'] = String(body.length + (fault.extraContentLength ?? 0));
+    res.writeHead(upRes.statusCode ?? 502, headers);
+    const finish = () => {
+      if (!fault.extraContentLength) res.end();
+      else if (!fault.stall) res.socket?.destroy();
+    };
+    if (!fault.trickle) {
+      res.write(body, finish);
+      return;
+    }
+    const { bytes, everyMs } = fault.trickle;
+    let sent = 0;
+    const timer = setInterval(() => {
+      if (sent >= body.length) {
+        clearInterval(timer);
+        finish();
+        return;
+      }
+      res.write(body.subarray(sent, sent + bytes));
+      sent += bytes;
+    }, everyMs);
+    res.on('close', () => clearInterval(timer));
+  });
 }

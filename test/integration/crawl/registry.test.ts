@@ -107,6 +107,9 @@ describe.skipIf(missing.length > 0)('imgscan crawl of a whole registry', () => {
     const { queryDataset } = await import('../../support/dataset.js');
     const failures = await queryDataset<{ scope: string; target: string; code: string }>(data, 'SELECT scope, target, code FROM failures');
     expect(failures).toEqual([{ scope: 'image', target: `${proxy.host}/lib/base:nope`, code: 'NOT_FOUND' }]);
-    expect(r.stderr).toContain('lib/base:nope');
+    // With --json the failure is in the summary and the table only: nothing on stderr.
+    expect(r.stderr).toBe('');
+    const plain = await cli(['crawl', `${proxy.host}/lib/base:nope`, '--data', join(world.tmp, 'data-fail-plain')]);
+    expect(plain.stderr).toMatch(new RegExp(`^failed: image ${proxy.host.replace(/\./g, '\\.')}/lib/base:nope: .+ \\[NOT_FOUND\\]$`, 'm'));
   });
 });
