@@ -7,7 +7,7 @@ import { scanProgress } from '../src/cli/scan-progress.js';
 import { chunkingFrom } from '../src/cli/chunking.js';
 import { crawl, type CrawlFailure, type CrawlSummary } from '../src/crawl/crawl.js';
 import { failureLine } from '../src/cli/failure-line.js';
-import { parsePlatforms, parseShard, parseTagSelection, shardTag } from '../src/crawl/options.js';
+import { parseDuration, parsePlatforms, parseShard, parseTagSelection, shardTag } from '../src/crawl/options.js';
 import { ImgscanError } from '../src/errors.js';
 import { DatasetWriter } from '../src/store/writer.js';
 import { fail } from './_fail.js';
@@ -40,6 +40,7 @@ export default class Crawl extends ImgscanCommand {
     'password-stdin': Flags.boolean({ description: 'read the registry password from stdin (or IMGSCAN_PASSWORD)' }),
     'keep-blobs': Flags.string({ description: 'also keep each downloaded layer blob under DIR/blobs/sha256/ (default: stream, keep nothing)' }),
     insecure: Flags.boolean({ description: 'HTTPS without certificate verification, or plain HTTP for a registry that does not answer HTTPS (as docker insecure-registries, skopeo --tls-verify=false)' }),
+    timeout: Flags.string({ description: 'time allowed for one layer download, resumed reads included, and one registry request, retries included: seconds or 90s, 30m, 2h (default: none; a download slower than 64 KiB a minute is given up anyway)' }),
     'all-daemon-images': Flags.boolean({ description: 'every image of the Docker daemon, as docker-daemon: does' }),
     'page-size': Flags.integer({ description: 'page size asked of catalog and tag listings', min: 1, hidden: true }),
     'commit-rows': Flags.integer({ description: 'publish a batch once this many rows are staged', default: 250_000, min: 1, hidden: true }),
@@ -61,6 +62,7 @@ export default class Crawl extends ImgscanCommand {
       const shard = flags.shard === undefined ? undefined : parseShard(flags.shard);
       const tags = parseTagSelection(flags.tags);
       const platforms = parsePlatforms(flags.platform);
+      const timeLimitMs = flags.timeout === undefined ? undefined : parseDuration(flags.timeout, '--timeout');
       const credentials = await credentialsFrom(flags.username, flags['password-stdin']);
       const chunking = chunkingFrom(flags);
       for (const target of targets) parseRef(target);
@@ -78,6 +80,7 @@ export default class Crawl extends ImgscanCommand {
         insecure: flags.insecure,
         keepBlobs: flags['keep-blobs'] === undefined ? undefined : resolve(flags['keep-blobs']),
         pageSize: flags['page-size'],
+        timeLimitMs,
         allDaemonImages: flags['all-daemon-images'],
         workers: flags.workers,
         layerConcurrency: flags['blob-concurrency'],
