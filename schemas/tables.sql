@@ -60,8 +60,10 @@ CREATE TABLE layers (
 CREATE TABLE files (
   layer_digest      VARCHAR NOT NULL,
   entry_index       INTEGER NOT NULL,  -- position of the entry in the layer's tar, from 0
-  path              VARCHAR NOT NULL,  -- normalized: no leading "./" or "/", no trailing "/"
-  entry_type        VARCHAR NOT NULL,  -- file | dir | symlink | hardlink | char | block | fifo | whiteout | opaque
+  path              VARCHAR NOT NULL,  -- normalized: no leading "./" or "/", no trailing "/"; the name's bytes as UTF-8,
+                                       -- a backslash as \\ and a byte that is not valid UTF-8 as \xNN (two names, two paths)
+  entry_type        VARCHAR NOT NULL,  -- file | dir | symlink | hardlink | char | block | fifo | whiteout | opaque | other
+                                       -- (other: a GNU volume label; counted in entry_count only)
   size              BIGINT NOT NULL,   -- content bytes (0 for all but files)
   digest            VARCHAR,           -- BLAKE3-256 of the content, lowercase hex (files only)
   file_class        VARCHAR,           -- elf | script | archive | python-bytecode | sqlite | image | text | empty | other

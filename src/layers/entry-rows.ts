@@ -21,7 +21,7 @@ export type EntryCounts = Record<EntryType, number>;
  */
 export class EntryRows implements TarVisitor {
   readonly counts: EntryCounts = {
-    file: 0, dir: 0, symlink: 0, hardlink: 0, char: 0, block: 0, fifo: 0, whiteout: 0, opaque: 0,
+    file: 0, dir: 0, symlink: 0, hardlink: 0, char: 0, block: 0, fifo: 0, whiteout: 0, opaque: 0, other: 0,
   };
   filesSize = 0;
   private batch: FileRow[] = [];

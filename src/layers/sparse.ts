@@ -8,88 +8,64 @@
  * - PAX 1.0: `GNU.sparse.major=1`, `GNU.sparse.minor=0`, `GNU.sparse.realsize`, `GNU.sparse.name`, the map as
  *   decimal lines at the start of the entry's data, padded to a block.
  */
+import { goParseInt, paxText, type PaxRecords } from './pax.js';
+import { decodeName } from './tar-fields.js';
+
 /** Data regions as [offset, length] pairs, flattened. */
 export type SparseMap = number[];
 
-/** The GNU.sparse.* records of a PAX header. */
-export interface SparseRecords {
-  major?: string;
-  minor?: string;
+/** A sparse entry's regions and sizes: `map` null while a PAX 1.0 map is still to be read from the data. */
+export interface Sparse {
+  map: SparseMap | null;
+  realsize: number;
+  /** Bytes stored in the archive (the map of a 1.0 entry included). */
+  stored: number;
+}
+
+/** How the GNU.sparse.* records of an entry describe it as sparse. */
+export interface PaxSparse {
+  /** '0.x': the map is in the records; '1.0': at the start of the entry's data. */
+  form: '0.x' | '1.0';
+  /** GNU.sparse.name: the file's real name (its path is a GNUSparseFile.N/ placeholder). */
   name?: string;
   /** GNU.sparse.size (0.x) or GNU.sparse.realsize (1.0). */
   realsize?: number;
-  numblocks?: number;
-  /** Regions of GNU.sparse.map, or of GNU.sparse.offset / numbytes records in order. */
+  /** The regions (0.x). */
   map?: SparseMap;
-  /** An offset record waits for its numbytes (0.0). */
-  halfPair?: boolean;
-}
-
-/** Applies one GNU.sparse.* PAX record. Returns an error message, or null. */
-export function applySparseRecord(key: string, value: string, s: SparseRecords): string | null {
-  const num = (): number | null => (/^\d+$/.test(value) ? Number(value) : null);
-  switch (key) {
-    case 'GNU.sparse.major':
-      s.major = value;
-      return null;
-    case 'GNU.sparse.minor':
-      s.minor = value;
-      return null;
-    case 'GNU.sparse.name':
-      s.name = value;
-      return null;
-    case 'GNU.sparse.size':
-    case 'GNU.sparse.realsize':
-    case 'GNU.sparse.numblocks': {
-      const n = num();
-      if (n === null) return `bad PAX ${key} '${value}'`;
-      if (key === 'GNU.sparse.numblocks') s.numblocks = n;
-      else s.realsize = n;
-      return null;
-    }
-    case 'GNU.sparse.offset':
-    case 'GNU.sparse.numbytes': {
-      const n = num();
-      const offset = key === 'GNU.sparse.offset';
-      if (n === null || offset === Boolean(s.halfPair)) return `bad PAX ${key} '${value}' (offset and numbytes records must alternate)`;
-      (s.map ??= []).push(n);
-      s.halfPair = offset;
-      return null;
-    }
-    case 'GNU.sparse.map': {
-      if (value === '') {
-        s.map = [];
-        return null;
-      }
-      const parts = value.split(',');
-      if (parts.length % 2 !== 0 || parts.some((p) => !/^\d+$/.test(p))) return `bad PAX GNU.sparse.map '${value}'`;
-      s.map = parts.map(Number);
-      return null;
-    }
-    default:
-      return null;
-  }
 }
 
 /**
- * How a PAX-described entry is sparse: its map in the records (0.x), in its data (1.0), or not sparse. As in
- * Go's archive/tar: an unknown version is a plain file, and without a version a non-empty map makes it 0.x.
+ * The sparse description of an entry's PAX records, as Go's archive/tar reads it: an unknown version is a plain
+ * file, without a version a non-empty GNU.sparse.map makes it 0.x; 0.x needs GNU.sparse.numblocks and as many
+ * regions. Returns null when not sparse, or an error message.
  */
-export function sparseForm(s: SparseRecords | undefined): '0.x' | '1.0' | null {
-  if (s === undefined) return null;
-  const { major, minor } = s;
-  if (major === '0' && (minor === '0' || minor === '1')) return '0.x';
-  if (major === '1' && minor === '0') return '1.0';
-  if (major !== undefined || minor !== undefined) return null;
-  return s.map !== undefined && s.map.length > 0 ? '0.x' : null;
-}
-
-/** The regions of a 0.x entry, checked against GNU.sparse.numblocks. */
-export function recordsMap(s: SparseRecords): SparseMap | string {
-  const map = s.map ?? [];
-  if (s.halfPair) return 'a GNU.sparse.offset record without its numbytes';
-  if (s.numblocks !== undefined && map.length !== 2 * s.numblocks) return `GNU.sparse.numblocks is ${s.numblocks} but ${map.length / 2} regions are given`;
-  return map;
+export function paxSparse(records: PaxRecords | null): PaxSparse | string | null {
+  const major = paxText(records, 'GNU.sparse.major') ?? '';
+  const minor = paxText(records, 'GNU.sparse.minor') ?? '';
+  const mapText = paxText(records, 'GNU.sparse.map') ?? '';
+  let form: PaxSparse['form'];
+  if (major === '0' && (minor === '0' || minor === '1')) form = '0.x';
+  else if (major === '1' && minor === '0') form = '1.0';
+  else if (major !== '' || minor !== '' || mapText === '') return null;
+  else form = '0.x';
+  const out: PaxSparse = { form };
+  const name = records!.get('GNU.sparse.name');
+  if (name !== undefined && name.length > 0) out.name = decodeName(name, 0, name.length);
+  const size = paxText(records, 'GNU.sparse.size') || paxText(records, 'GNU.sparse.realsize') || '';
+  if (size !== '') {
+    const n = goParseInt(size);
+    if (n === null) return `bad PAX GNU.sparse size '${size}'`;
+    out.realsize = n;
+  }
+  if (form === '1.0') return out;
+  const numblocks = goParseInt(paxText(records, 'GNU.sparse.numblocks') ?? '');
+  if (numblocks === null || numblocks < 0) return 'missing or bad GNU.sparse.numblocks';
+  const parts = mapText === '' ? [] : mapText.split(',');
+  if (parts.length !== 2 * numblocks) return `GNU.sparse.numblocks is ${numblocks} but ${parts.length / 2} regions are given`;
+  const map = parts.map(goParseInt);
+  if (map.includes(null)) return `bad GNU.sparse.map '${mapText}'`;
+  out.map = map as number[];
+  return out;
 }
 
 /**
@@ -98,23 +74,26 @@ export function recordsMap(s: SparseRecords): SparseMap | string {
  */
 export class SparseMap1Reader {
   private readonly numbers: number[] = [];
-  private digits = '';
+  private token = '';
   private wanted = -1;
 
   /** Returns an error message, or null. */
   push(block: Uint8Array): string | null {
     for (const c of block) {
       if (this.done) break;
-      if (c === 0x0a) {
-        if (this.digits === '') return 'empty number in the sparse map';
-        this.numbers.push(Number(this.digits));
-        this.digits = '';
-        if (this.wanted < 0) this.wanted = 1 + 2 * this.numbers[0]!;
-      } else if (c >= 0x30 && c <= 0x39) {
-        if (this.digits.length >= 20) return 'number too long in the sparse map';
-        this.digits += String.fromCharCode(c);
-      } else if (c === 0 && this.wanted >= 0) return `sparse map ends before its ${(this.wanted - 1) / 2} regions`;
-      else return `unexpected byte ${c} in the sparse map`;
+      if (c !== 0x0a) {
+        if (this.token.length >= 64) return 'number too long in the sparse map';
+        this.token += String.fromCharCode(c);
+        continue;
+      }
+      const n = goParseInt(this.token);
+      if (n === null) return `bad number '${this.token}' in the sparse map`;
+      this.numbers.push(n);
+      this.token = '';
+      if (this.wanted < 0) {
+        if (n < 0) return `negative region count ${n} in the sparse map`;
+        this.wanted = 1 + 2 * n;
+      }
     }
     return null;
   }
@@ -128,20 +107,26 @@ export class SparseMap1Reader {
   }
 }
 
-/** Checks regions are in order, do not overlap, end within the file and add up to the stored data. */
-export function checkMap(map: SparseMap, realsize: number, stored: number): string | null {
+/** Checks regions as Go does before reading: not negative, in order, not overlapping, within the file size. */
+export function checkMap(map: SparseMap, realsize: number): string | null {
+  if (realsize < 0) return `negative sparse file size ${realsize}`;
   let end = 0;
-  let total = 0;
   for (let i = 0; i < map.length; i += 2) {
     const offset = map[i]!;
     const length = map[i + 1]!;
+    if (offset < 0 || length < 0) return `negative sparse region ${offset}+${length}`;
     if (offset < end) return `sparse region at ${offset} overlaps or precedes the region before it`;
     end = offset + length;
     if (end > realsize) return `sparse region ${offset}+${length} ends past the file size ${realsize}`;
-    total += length;
   }
-  if (total !== stored) return `sparse regions hold ${total} bytes but the entry stores ${stored}`;
   return null;
+}
+
+/** Checks the regions hold exactly the bytes stored (Go fails reading the data otherwise). */
+export function checkStored(map: SparseMap, stored: number): string | null {
+  let total = 0;
+  for (let i = 1; i < map.length; i += 2) total += map[i]!;
+  return total === stored ? null : `sparse regions hold ${total} bytes but the entry stores ${stored}`;
 }
 
 /** Zeros for holes, never written. */

@@ -1,6 +1,5 @@
 /** Field decoding for tar headers and PAX records. Pure functions over bytes. */
 import type { EntryType } from '../store/rows.js';
-import { applySparseRecord, type SparseRecords } from './sparse.js';
 
 export const BLOCK = 512;
 
@@ -29,7 +28,7 @@ export function isZeroBlock(b: Uint8Array, at: number): boolean {
 /**
  * A numeric field: octal ASCII (spaces and NULs around it allowed), or GNU base-256 when the top bit of the
  * first byte is set (two's complement: the next bit is the sign, as Go's archive/tar reads it). Returns NaN for
- * garbage.
+ * garbage and for values past 64 bits.
  */
 export function numeric(b: Uint8Array, at: number, len: number): number {
   const first = b[at]!;
@@ -38,6 +37,7 @@ export function numeric(b: Uint8Array, at: number, len: number): number {
     let v = negative ? ~first & 0x7f : first & 0x7f;
     for (let i = 1; i < len; i++) {
       const c = negative ? ~b[at + i]! & 0xff : b[at + i]!;
+      if (v >= 2 ** 55) return NaN; // shifted, it would not fit in 63 bits
       v = v * 256 + c;
     }
     return negative ? -(v + 1) : v;
@@ -58,6 +58,7 @@ function octal(b: Uint8Array, at: number, len: number): number {
     if (c >= 0x30 && c <= 0x37) v = v * 8 + (c - 0x30);
     else if (c === 0) break;
     else return NaN;
+    if (v >= 2 ** 64) return NaN;
   }
   return v;
 }
@@ -72,18 +73,20 @@ export function text(b: Uint8Array, at: number, len: number): string {
 }
 
 /**
- * Bytes of a name as a string. Names are bytes in tar (and on the filesystem a runtime extracts to): valid
- * UTF-8 is decoded as such; a byte that is not part of valid UTF-8 becomes the four characters `\xNN`, so
- * that two names differing in such bytes stay different (decoding them as U+FFFD would merge them).
+ * Bytes of a name as the string imgscan stores: an unambiguous escape of the bytes. Valid UTF-8 is decoded as
+ * such, except that a backslash becomes the two characters `\\`; a byte that is not part of valid UTF-8
+ * becomes the four characters `\xNN` (lowercase hex). Names are bytes in tar and on the filesystem a runtime
+ * extracts to, so two different names stay two different strings (the escape is injective).
  */
 export function decodeName(b: Uint8Array, start: number, end: number): string {
   const s = Buffer.from(b.buffer, b.byteOffset + start, end - start).toString('utf8');
-  if (!s.includes('\uFFFD')) return s;
+  if (!s.includes('\uFFFD') && !s.includes('\\')) return s;
   let out = '';
   let i = start;
   while (i < end) {
     const n = utf8Length(b, i, end);
     if (n === 0) out += '\\x' + b[i]!.toString(16).padStart(2, '0');
+    else if (b[i] === 0x5c) out += '\\\\';
     else out += Buffer.from(b.buffer, b.byteOffset + i, n).toString('utf8');
     i += n || 1;
   }
@@ -109,68 +112,6 @@ function utf8Length(b: Uint8Array, i: number, end: number): number {
 export function fieldIs(b: Uint8Array, at: number, s: string): boolean {
   for (let i = 0; i < s.length; i++) if (b[at + i] !== s.charCodeAt(i)) return false;
   return true;
-}
-
-/** PAX keys imgscan uses; the rest are ignored. */
-export interface PaxRecords {
-  path?: string;
-  linkpath?: string;
-  size?: number;
-  uid?: number;
-  gid?: number;
-  mtime?: number;
-  /** GNU.sparse.* records (sparse.ts). */
-  sparse?: SparseRecords;
-}
-
-/** Parses "<len> <key>=<value>\n" records into `into`. Returns an error message, or null. */
-export function parsePax(b: Uint8Array, into: PaxRecords): string | null {
-  const buf = Buffer.from(b.buffer, b.byteOffset, b.length);
-  let i = 0;
-  while (i < b.length) {
-    if (b[i] === 0) break; // NUL padding after the last record
-    let len = 0;
-    let j = i;
-    while (j < b.length && b[j]! >= 0x30 && b[j]! <= 0x39) len = len * 10 + (b[j++]! - 0x30);
-    if (j === i || b[j] !== 0x20 || len <= j - i + 1 || i + len > b.length || b[i + len - 1] !== 0x0a) {
-      return `malformed PAX record at offset ${i}`;
-    }
-    const eq = buf.indexOf(0x3d, j + 1);
-    if (eq < 0 || eq >= i + len) return `PAX record without '=' at offset ${i}`;
-    const key = buf.toString('latin1', j + 1, eq);
-    const value = key === 'path' || key === 'linkpath' || key === 'GNU.sparse.name' ? decodeName(b, eq + 1, i + len - 1) : buf.toString('utf8', eq + 1, i + len - 1);
-    const err = applyPax(key, value, into);
-    if (err !== null) return err;
-    i += len;
-  }
-  return null;
-}
-
-/** As Go's archive/tar merges them: an empty value keeps the header's field; a NUL in a name is invalid. */
-function applyPax(key: string, value: string, into: PaxRecords): string | null {
-  if (value === '' && !key.startsWith('GNU.sparse.')) return null;
-  switch (key) {
-    case 'path':
-    case 'linkpath':
-      if (value.includes('\0')) return `NUL in PAX ${key}`;
-      into[key] = value;
-      return null;
-    case 'size':
-    case 'uid':
-    case 'gid': {
-      if (!/^[+-]?\d+$/.test(value)) return `bad PAX ${key} '${value}'`;
-      into[key] = Number(value);
-      if (key === 'size' && into.size! < 0) return `negative PAX size '${value}'`;
-      return null;
-    }
-    case 'mtime': {
-      if (!/^[+-]?\d+(\.\d*)?$/.test(value)) return `bad PAX mtime '${value}'`;
-      into.mtime = Number(value);
-      return null;
-    }
-    default:
-      return key.startsWith('GNU.sparse.') ? applySparseRecord(key, value, (into.sparse ??= {})) : null;
-  }
 }
 
 /**
@@ -199,15 +140,18 @@ export function normalizePath(p: string): string {
   return out === '' ? '.' : out;
 }
 
-/** The entry type of a header's type flag (null for types imgscan does not read); an old-style regular file with a trailing slash is a directory. */
-export function entryType(flag: number, name: string): EntryType | null {
+/**
+ * The entry type of a header's type flag, as Go's archive/tar returns it and GNU tar extracts it: an old-style
+ * regular file (NUL flag) with a trailing slash and a GNU dumpdir ('D') are directories, a volume label ('V')
+ * is 'other', and every flag not known ('A' Solaris ACL, ...) is a regular file (GNU tar: "Unknown file type,
+ * extracted as normal file"). An overlay whiteout name (`path` normalized) makes it a whiteout or opaque marker.
+ */
+export function entryType(flag: number, name: string, path: string): EntryType {
+  const base = path.slice(path.lastIndexOf('/') + 1);
+  if (base.startsWith('.wh.')) return base === '.wh..wh..opq' ? 'opaque' : 'whiteout';
   switch (flag) {
-    case 0: // old-style regular file; a trailing slash marks a directory
+    case 0:
       return name.endsWith('/') ? 'dir' : 'file';
-    case 0x30: // '0'
-    case 0x37: // '7' contiguous
-    case 0x53: // 'S' old GNU sparse
-      return 'file';
     case 0x31:
       return 'hardlink';
     case 0x32:
@@ -216,11 +160,58 @@ export function entryType(flag: number, name: string): EntryType | null {
       return 'char';
     case 0x34:
       return 'block';
-    case 0x35:
+    case 0x35: // '5'
+    case 0x44: // 'D' GNU dumpdir: its data is the dump listing, not file content
       return 'dir';
     case 0x36:
       return 'fifo';
-    default:
-      return null;
+    case 0x56: // 'V' GNU volume label
+      return 'other';
+    default: // '0', '7' contiguous, 'S' old GNU sparse, and unknown flags
+      return 'file';
   }
+}
+
+/** True for the types whose header is all there is (Go ignores their size field): links, devices, dirs, fifos. */
+export function headerOnly(flag: number, name: string): boolean {
+  return (flag >= 0x31 && flag <= 0x36) || (flag === 0 && name.endsWith('/'));
+}
+
+/** The header formats Go's archive/tar tells apart by their magic; they differ in where a name's prefix is. */
+export type HeaderFormat = 'v7' | 'ustar' | 'gnu' | 'star';
+
+export function headerFormat(b: Uint8Array, at: number): HeaderFormat {
+  if (fieldIs(b, at + 257, 'ustar\0')) return fieldIs(b, at + 508, 'tar\0') ? 'star' : 'ustar';
+  return fieldIs(b, at + 257, 'ustar  \0') ? 'gnu' : 'v7';
+}
+
+/**
+ * The name of a header as Go's archive/tar reads it: ustar (155 bytes) and star (131 bytes) headers have a
+ * prefix field; V7 and GNU headers have none, except a GNU header whose atime or ctime field does not parse
+ * (written by Go before 1.8, which put a prefix there): its prefix is used when it is ASCII.
+ */
+export function headerName(b: Uint8Array, at: number, format: HeaderFormat): string {
+  const name = text(b, at, 100);
+  let prefix = '';
+  if (format === 'ustar' || format === 'star') prefix = text(b, at + 345, format === 'star' ? 131 : 155);
+  else if (format === 'gnu' && badTime(b, at + 345) + badTime(b, at + 357) > 0) {
+    let end = at + 345;
+    while (end < at + 500 && b[end] !== 0 && b[end]! < 0x80) end++;
+    if (end === at + 500 || b[end] === 0) prefix = text(b, at + 345, 155);
+  }
+  return prefix === '' ? name : `${prefix}/${name}`;
+}
+
+/** 1 when a GNU atime/ctime field is set and does not parse, else 0. */
+function badTime(b: Uint8Array, at: number): number {
+  return b[at] !== 0 && Number.isNaN(numeric(b, at, 12)) ? 1 : 0;
+}
+
+/** The first numeric field Go parses in every header of the format that does not parse, or null. */
+export function badNumber(b: Uint8Array, at: number, format: HeaderFormat): string | null {
+  const fields: [number, number, string][] = [[100, 8, 'mode'], [108, 8, 'uid'], [116, 8, 'gid'], [124, 12, 'size'], [136, 12, 'mtime']];
+  if (format !== 'v7') fields.push([329, 8, 'devmajor'], [337, 8, 'devminor']);
+  if (format === 'star') fields.push([476, 12, 'atime'], [488, 12, 'ctime']);
+  for (const [pos, len, name] of fields) if (Number.isNaN(numeric(b, at + pos, len))) return name;
+  return null;
 }

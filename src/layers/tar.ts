@@ -1,9 +1,11 @@
 import { ImgscanError } from '../errors.js';
 import type { EntryType } from '../store/rows.js';
+import { mergePax, parsePax, type PaxFields, type PaxRecords } from './pax.js';
+import { checkMap, checkStored, paxSparse, SparseExpander, SparseMap1Reader, type Sparse, type SparseMap } from './sparse.js';
 import {
-  BLOCK, checksumOk, decodeName, entryType, fieldIs, isZeroBlock, normalizePath, numeric, parsePax, text, type PaxRecords,
+  badNumber, BLOCK, checksumOk, decodeName, entryType, headerFormat, headerName, headerOnly, isZeroBlock, normalizePath, numeric, text,
+  type HeaderFormat,
 } from './tar-fields.js';
-import { checkMap, recordsMap, SparseExpander, sparseForm, SparseMap1Reader, type SparseMap } from './sparse.js';
 
 /** One archive member as the visitor sees it (metadata headers already applied). */
 export interface TarHeader {
@@ -39,17 +41,20 @@ const enum State { Header, Data, Padding, End }
 /** Where a data section goes: the visitor, nowhere, a metadata payload, a sparse file's map or its regions. */
 const enum Sink { Visitor, Skip, Meta, SparseMap, Sparse }
 
-/** Largest PAX / GNU long-name payload accepted. */
+/** Largest PAX / GNU long-name payload accepted (as in Go). */
 const MAX_META = 1 << 20;
 
+
 /**
- * Incremental, synchronous tar reader: ustar, GNU (long names 'L'/'K', base-256 numbers, sparse files) and PAX
- * (GNU sparse 0.0, 0.1 and 1.0 too). A sparse file is delivered as its content: its stored regions with zeros
- * in the holes, `size` the file's size. Entries read as Go's archive/tar reads them, which is what Docker and
- * containerd extract layers with: the last 'x' header before an entry applies to it, empty PAX values keep the
- * header's field, 'L'/'K' names win over PAX path/linkpath, and a global 'g' header changes no entry (the
- * runtimes skip it). Push chunks of any size in order, then `end()`. Corrupt or truncated input throws
- * ImgscanError('TAR_INVALID') naming the byte offset and entry.
+ * Incremental, synchronous tar reader: V7, ustar, star, GNU (long names 'L'/'K', base-256 numbers, sparse files)
+ * and PAX (GNU sparse 0.0, 0.1 and 1.0 too). A sparse file is delivered as its content: its stored regions with
+ * zeros in the holes, `size` the file's size. Every archive reads as Go's archive/tar reads it, which is what
+ * Docker and containerd extract layers with (test/unit/layers/go-tar.test.ts compares the two): the last 'x'
+ * header before an entry applies to it, empty PAX values keep the header's field, 'L'/'K' names win over PAX
+ * path/linkpath, a global 'g' header changes no entry (the runtimes skip it), and the archive may end, cleanly,
+ * on a header boundary, after one zero block, or in the padding after an entry's data. Push chunks of any size
+ * in order, then `end()`. Corrupt or truncated input throws ImgscanError('TAR_INVALID') naming the byte offset
+ * and the entry the bad bytes belong to.
  */
 export class TarParser {
   private state = State.Header;
@@ -66,17 +71,21 @@ export class TarParser {
   private zeroBlocks = 0;
   private entries = 0;
   private current: TarHeader | null = null;
+  /** The entry whose header is read but which is not announced yet (its sparse map is still to come). */
+  private pending: { h: TarHeader; sparse: Sparse } | null = null;
   /** Offset of the first header of the entry being assembled (-1 when none). */
   private entryStart = -1;
   private local: PaxRecords | null = null;
   private longName: string | null = null;
   private longLink: string | null = null;
-  /** Old GNU sparse entry whose extension blocks are still to come. */
-  private sparseExt: { map: SparseMap; realsize: number; dataSize: number } | null = null;
-  /** PAX 1.0 sparse entry reading the map at the start of its data. */
-  private map1: { reader: SparseMap1Reader; read: number; realsize: number } | null = null;
+  /** An old GNU sparse entry's extension blocks are still to come (the entry is `pending`). */
+  private sparseExt = false;
+  /** PAX 1.0 sparse entry reading the map at the start of its data (the entry is `pending`). */
+  private map1: { reader: SparseMap1Reader; read: number } | null = null;
   private expander: SparseExpander | null = null;
   private holes = 0;
+  /** The current entry's name before normalization (the trailing-slash rule of old-style entries reads it). */
+  private rawName = '';
 
   constructor(private readonly visitor: TarVisitor) {}
 
@@ -88,11 +97,6 @@ export class TarParser {
   /** Bytes of holes in the sparse files read so far: in their sizes, not stored in the archive. */
   get sparseHoleSize(): number {
     return this.holes;
-  }
-
-  /** True once the end-of-archive marker (two zero blocks) was read. */
-  get ended(): boolean {
-    return this.state === State.End;
   }
 
   push(chunk: Uint8Array): void {
@@ -147,22 +151,25 @@ export class TarParser {
     this.base += len;
   }
 
-  /** Checks the archive is complete. EOF on a header boundary is accepted as the end, as Go's archive/tar does. */
+  /**
+   * Checks the archive ends where Go's archive/tar ends cleanly: on a header boundary, after one zero block, or
+   * in the padding after an entry's data. Anywhere else (in a header, in the data of an entry or of a metadata
+   * header, before a sparse entry's map) it is truncated.
+   */
   end(): void {
     const at = this.base;
-    if (this.state === State.End) return;
+    if (this.state === State.End || this.state === State.Padding) return;
     if (this.state === State.Header && this.hdrFill === 0) {
-      if (this.entryStart >= 0) throw this.invalid(at, 'truncated: archive ends after a metadata header');
-      if (this.sparseExt !== null) throw this.invalid(at, 'truncated: archive ends before the sparse extension headers');
+      if (this.sparseExt) throw this.invalid(at, 'truncated: archive ends before the sparse extension headers');
       return;
     }
     if (this.state === State.Header) throw this.invalid(at, `truncated: EOF inside a header (${this.hdrFill} of 512 bytes)`);
-    const missing = this.state === State.Data ? this.remaining + this.padding : this.padding;
-    throw this.invalid(at, `truncated: EOF inside entry data, ${missing} bytes missing`);
+    const what = this.sink === Sink.Meta ? 'metadata header data' : this.sink === Sink.SparseMap ? 'sparse map' : 'entry data';
+    throw this.invalid(at, `truncated: EOF inside ${what}, ${this.remaining} bytes missing`);
   }
 
   private header(b: Uint8Array, at: number, offset: number): void {
-    if (this.sparseExt !== null) {
+    if (this.sparseExt) {
       this.sparseExtension(b, at, offset);
       return;
     }
@@ -173,11 +180,14 @@ export class TarParser {
     if (this.zeroBlocks > 0) throw this.invalid(offset, 'a zero block followed by a non-zero header');
     if (!checksumOk(b, at)) throw this.invalid(offset, 'header checksum mismatch');
     if (this.entryStart < 0) this.entryStart = offset;
+    const format = headerFormat(b, at);
+    const bad = badNumber(b, at, format);
+    if (bad !== null) throw this.invalid(offset, `bad ${bad} field`);
     const flag = b[at + 156]!;
-    const size = this.field(b, at, 124, 12, 'size', offset);
-    if (size < 0) throw this.invalid(offset, 'negative size field');
+    const size = numeric(b, at + 124, 12);
+    if (size < 0 && !headerOnly(flag, '')) throw this.invalid(offset, 'negative size field');
 
-    // Metadata headers: their payload applies to the next entry ('g': to all following entries).
+    // Metadata headers: their payload applies to the next entry ('g': to none).
     if (flag === 0x78 /* x */ || flag === 0x67 /* g */ || flag === 0x4c /* L */ || flag === 0x4b /* K */) {
       if (size > MAX_META) throw this.invalid(offset, `metadata header of ${size} bytes`);
       this.meta = new Uint8Array(size);
@@ -186,42 +196,51 @@ export class TarParser {
       this.startData(size, Sink.Meta);
       return;
     }
-
-    const { h, hasData } = this.entryHeader(b, at, offset, flag, size);
-    const dataSize = hasData ? (this.local?.size ?? size) : 0;
-    this.current = h;
-    const sparse = h.type !== 'file' ? null : flag === 0x53 ? this.oldGnuSparse(b, at, h.offset) : this.paxSparse(h.offset, dataSize);
-    if (sparse !== null) h.size = sparse.realsize;
-    this.entryStart = -1;
-    this.local = null;
-    this.longName = null;
-    this.longLink = null;
-    this.visitor.entry(h);
-    if (sparse === null) this.startData(dataSize, h.type === 'file' ? Sink.Visitor : Sink.Skip);
-    else if (sparse.map === 'in-data') {
-      this.map1 = { reader: new SparseMap1Reader(), read: 0, realsize: sparse.realsize };
-      this.startData(dataSize, Sink.SparseMap);
-    } else if (sparse.extended) this.sparseExt = { map: sparse.map, realsize: sparse.realsize, dataSize };
-    else this.startSparse(sparse.map, sparse.realsize, dataSize, h.offset);
+    const fields = this.local === null ? {} : mergePax(this.local);
+    if (typeof fields === 'string') throw this.invalid(offset, fields);
+    const h = this.entryHeader(b, at, offset, flag, format, fields);
+    const dataSize = headerOnly(flag, this.rawName) ? 0 : (fields.size ?? size);
+    if (dataSize < 0) throw this.invalid(offset, `negative size ${dataSize}`);
+    const sparse = flag === 0x53 ? this.oldGnuSparse(b, at, offset, format, dataSize) : this.paxSparse(h, flag, offset, dataSize);
+    this.dropMeta();
+    if (sparse === null) {
+      this.announce(h);
+      this.startData(dataSize, h.type === 'file' ? Sink.Visitor : Sink.Skip);
+      return;
+    }
+    if (h.type === 'file') h.size = sparse.realsize;
+    this.pending = { h, sparse };
+    if (b[at + 482] !== 0 && flag === 0x53) this.sparseExt = true;
+    else this.startSparse();
   }
 
-  /** An old GNU sparse header ('S'): regions in the header, maybe more in extension blocks that follow. */
-  private oldGnuSparse(b: Uint8Array, at: number, offset: number): { map: SparseMap; realsize: number; extended: boolean } {
+  /** Hands a header to the visitor; from here on errors name it. */
+  private announce(h: TarHeader): void {
+    this.entries++;
+    this.current = h;
+    this.entryStart = -1;
+    this.visitor.entry(h);
+  }
+
+  /** An old GNU sparse header ('S', GNU format only): regions in the header, maybe more in extension blocks. */
+  private oldGnuSparse(b: Uint8Array, at: number, offset: number, format: HeaderFormat, stored: number): Sparse {
+    if (format !== 'gnu') throw this.invalid(offset, `old GNU sparse entry in a ${format} header`);
     const map: SparseMap = [];
     this.oldGnuRegions(b, at + 386, 4, map, offset);
-    return { map, realsize: this.field(b, at, 483, 12, 'sparse realsize', offset), extended: b[at + 482] !== 0 };
+    return { map, realsize: this.field(b, at, 483, 12, 'sparse realsize', offset), stored };
   }
 
-  /** A regular file described as sparse by GNU.sparse.* PAX records, or null. */
-  private paxSparse(offset: number, dataSize: number): { map: SparseMap | 'in-data'; realsize: number; extended: false } | null {
-    const records = this.local?.sparse;
-    const form = sparseForm(records);
-    if (form === null) return null;
-    const realsize = records!.realsize ?? dataSize;
-    if (form === '1.0') return { map: 'in-data', realsize, extended: false };
-    const map = recordsMap(records!);
-    if (typeof map === 'string') throw this.invalid(offset, map);
-    return { map, realsize, extended: false };
+  /** An entry described as sparse by GNU.sparse.* PAX records, or null. Header-only types cannot be sparse. */
+  private paxSparse(h: TarHeader, flag: number, offset: number, stored: number): Sparse | null {
+    const s = paxSparse(this.local);
+    if (s === null) return null;
+    if (typeof s === 'string') throw this.invalid(offset, s);
+    if (headerOnly(flag, this.rawName)) throw this.invalid(offset, `sparse records on a '${String.fromCharCode(flag)}' entry`);
+    if (s.name !== undefined) {
+      h.path = normalizePath(s.name);
+      h.type = entryType(flag, s.name, h.path);
+    }
+    return { map: s.map ?? null, realsize: s.realsize ?? stored, stored };
   }
 
   private oldGnuRegions(b: Uint8Array, at: number, count: number, into: SparseMap, offset: number): void {
@@ -234,24 +253,37 @@ export class TarParser {
 
   /** An extension block of an old GNU sparse header: 21 regions, then whether another block follows. */
   private sparseExtension(b: Uint8Array, at: number, offset: number): void {
-    const ext = this.sparseExt!;
-    this.oldGnuRegions(b, at, 21, ext.map, offset);
+    this.oldGnuRegions(b, at, 21, this.pending!.sparse.map!, offset);
     if (b[at + 504] !== 0) return;
-    this.sparseExt = null;
-    this.startSparse(ext.map, ext.realsize, ext.dataSize, offset);
+    this.sparseExt = false;
+    this.startSparse();
   }
 
-  private startSparse(map: SparseMap, realsize: number, stored: number, offset: number): void {
-    this.expandRegions(map, realsize, stored, offset);
-    this.startData(stored, Sink.Sparse);
+  /** Starts reading a pending sparse entry: its map from the data first (1.0), or its regions. */
+  private startSparse(): void {
+    const { h, sparse } = this.pending!;
+    if (sparse.map === null) {
+      if (sparse.stored < BLOCK) throw this.invalid(h.offset, 'truncated sparse map');
+      this.map1 = { reader: new SparseMap1Reader(), read: 0 };
+      this.startData(sparse.stored, Sink.SparseMap);
+      return;
+    }
+    this.expandRegions(h.offset, sparse.stored);
+    this.startData(sparse.stored, Sink.Sparse);
   }
 
-  /** Checks a sparse map against the bytes stored, counts its holes and expands the regions from here on. */
-  private expandRegions(map: SparseMap, realsize: number, stored: number, offset: number): void {
-    const err = checkMap(map, realsize, stored);
+  /** Checks a sparse map, announces the entry, and expands its `stored` bytes of regions from here on. */
+  private expandRegions(offset: number, stored: number): void {
+    const { h, sparse } = this.pending!;
+    const err = checkMap(sparse.map!, sparse.realsize);
     if (err !== null) throw this.invalid(offset, err);
-    this.holes += realsize - stored;
-    this.expander = new SparseExpander(map, realsize, (slice) => this.visitor.data(slice));
+    this.pending = null;
+    this.announce(h);
+    const missing = checkStored(sparse.map!, stored);
+    if (missing !== null) throw this.invalid(offset, missing);
+    const file = h.type === 'file';
+    if (file) this.holes += sparse.realsize - stored;
+    this.expander = new SparseExpander(sparse.map!, sparse.realsize, file ? (slice) => this.visitor.data(slice) : () => undefined);
   }
 
   /** Reads a PAX 1.0 map at the start of the data, up to a block boundary at a time; returns the new position. */
@@ -263,59 +295,39 @@ export class TarParser {
     if (err !== null) throw this.invalid(at, err);
     m.read += n;
     this.remaining -= n;
-    if (m.read % BLOCK === 0 || this.remaining === 0) {
-      if (m.reader.done) {
-        this.map1 = null;
-        this.expandRegions(m.reader.map, m.realsize, this.remaining, at);
-        this.sink = Sink.Sparse;
-      } else if (this.remaining === 0) throw this.invalid(at, 'truncated sparse map');
-    }
+    if (m.read % BLOCK !== 0) return pos + n;
+    if (m.reader.done) {
+      this.map1 = null;
+      this.pending!.sparse.map = m.reader.map;
+      this.expandRegions(at, this.remaining);
+      this.sink = Sink.Sparse;
+    } else if (this.remaining < BLOCK) throw this.invalid(at, 'truncated sparse map');
     if (this.remaining === 0) this.dataDone();
     return pos + n;
   }
 
-  /** The entry's header, and whether data follows it (header-only types have none whatever the size field says). */
-  private entryHeader(b: Uint8Array, at: number, offset: number, flag: number, rawSize: number): { h: TarHeader; hasData: boolean } {
-    const local = this.local;
-    let name = this.longName ?? local?.path;
-    if (name === undefined) {
-      name = text(b, at, 100);
-      // ustar prefix field (155 bytes; 130 in star archives, which end with "tar\0").
-      if (fieldIs(b, at + 257, 'ustar\0')) {
-        const star = fieldIs(b, at + 508, 'tar\0');
-        const prefix = text(b, at + 345, star ? 131 : 155);
-        if (prefix !== '') name = prefix + '/' + name;
-      }
-    }
-    // A PAX sparse file's real name is in GNU.sparse.name (its path is a GNUSparseFile.N/ placeholder).
-    const sparseName = (flag === 0x30 || flag === 0) && sparseForm(local?.sparse) !== null ? local!.sparse!.name : undefined;
-    if (sparseName) name = sparseName;
-    const rawLink = this.longLink ?? local?.linkpath ?? text(b, at + 157, 100);
-    let type = entryType(flag, name);
-    if (type === null) throw this.invalid(offset, `unsupported entry type '${String.fromCharCode(flag)}' for ${name}`);
-    // Data follows regular files only, decided before a whiteout name changes the type.
-    const hasData = type === 'file';
+  /** The entry's header, the PAX fields and GNU long names applied (Go: PAX, then 'L'/'K' over it). */
+  private entryHeader(b: Uint8Array, at: number, offset: number, flag: number, format: HeaderFormat, f: PaxFields): TarHeader {
+    const name = this.longName ?? f.path ?? headerName(b, at, format);
+    this.rawName = name;
+    const rawLink = this.longLink ?? f.linkpath ?? text(b, at + 157, 100);
     const path = normalizePath(name);
-    const slash = path.lastIndexOf('/');
-    const base = slash < 0 ? path : path.slice(slash + 1);
-    if (base.startsWith('.wh.')) type = base === '.wh..wh..opq' ? 'opaque' : 'whiteout';
-    const size = type === 'file' ? (local?.size ?? rawSize) : 0;
+    const type = entryType(flag, name, path);
     const device = type === 'char' || type === 'block';
-    const h: TarHeader = {
-      index: this.entries++,
+    return {
+      index: this.entries,
       path,
       type,
-      size,
+      size: type === 'file' ? (f.size ?? numeric(b, at + 124, 12)) : 0,
       mode: this.field(b, at, 100, 8, 'mode', offset) & 0o7777,
-      uid: local?.uid ?? this.field(b, at, 108, 8, 'uid', offset),
-      gid: local?.gid ?? this.field(b, at, 116, 8, 'gid', offset),
-      mtime: local?.mtime ?? this.field(b, at, 136, 12, 'mtime', offset),
+      uid: f.uid ?? this.field(b, at, 108, 8, 'uid', offset),
+      gid: f.gid ?? this.field(b, at, 116, 8, 'gid', offset),
+      mtime: f.mtime ?? this.field(b, at, 136, 12, 'mtime', offset),
       linkTarget: type === 'symlink' ? rawLink : type === 'hardlink' ? normalizePath(rawLink) : null,
       devMajor: device ? this.field(b, at, 329, 8, 'devmajor', offset) : null,
       devMinor: device ? this.field(b, at, 337, 8, 'devminor', offset) : null,
       offset: this.entryStart,
     };
-    return { h, hasData };
   }
 
   /** A numeric header field; garbage is TAR_INVALID. */
@@ -337,7 +349,6 @@ export class TarParser {
     this.state = this.padding > 0 ? State.Padding : State.Header;
     if (this.sink === Sink.Meta) this.metaDone();
     else if (this.current !== null) {
-      if (this.sink === Sink.SparseMap) throw this.invalid(this.base, 'truncated sparse map');
       if (this.expander !== null) {
         this.expander.end();
         this.expander = null;
@@ -361,21 +372,27 @@ export class TarParser {
       else this.longLink = s;
       return;
     }
-    // Each 'x' header replaces the one before it; a 'g' header is checked, then dropped with what came before
-    // it (Go's reader returns it as an entry of its own, which the runtimes skip).
-    const records: PaxRecords = {};
-    const err = parsePax(payload, records);
-    if (err !== null) throw this.invalid(at, err);
+    // Each 'x' header replaces the one before it (its values are checked when merged into the entry); a 'g'
+    // header is checked, then dropped with what came before it (Go's reader returns it as an entry of its own,
+    // which the runtimes skip).
+    const records = parsePax(payload);
+    if (typeof records === 'string') throw this.invalid(at, records);
     if (this.metaType === 0x67) {
       this.entryStart = -1;
-      this.local = null;
-      this.longName = null;
-      this.longLink = null;
+      this.dropMeta();
     } else this.local = records;
   }
 
+  /** Forgets the metadata headers read since the last entry. */
+  private dropMeta(): void {
+    this.local = null;
+    this.longName = null;
+    this.longLink = null;
+  }
+
   private invalid(offset: number, message: string): ImgscanError {
-    const entry = this.current ? `entry ${this.current.index} (${this.current.path})` : `entry ${this.entries}`;
+    const h = this.current ?? this.pending?.h;
+    const entry = h ? `entry ${h.index} (${h.path})` : `entry ${this.entries}`;
     return new ImgscanError('TAR_INVALID', `tar: ${message} at byte offset ${offset}, ${entry}`);
   }
 }

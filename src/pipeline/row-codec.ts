@@ -28,7 +28,7 @@ export interface ChunkBatch {
   digestLength: number;
 }
 
-const entryTypes: readonly EntryType[] = ['file', 'dir', 'symlink', 'hardlink', 'char', 'block', 'fifo', 'whiteout', 'opaque'];
+const entryTypes: readonly EntryType[] = ['file', 'dir', 'symlink', 'hardlink', 'char', 'block', 'fifo', 'whiteout', 'opaque', 'other'];
 const fileClasses: readonly FileClass[] = ['elf', 'script', 'archive', 'python-bytecode', 'sqlite', 'image', 'text', 'empty', 'other'];
 const entryTypeIndex = new Map(entryTypes.map((t, i) => [t, i]));
 const fileClassIndex = new Map(fileClasses.map((c, i) => [c, i + 1]));

@@ -29,7 +29,7 @@ export interface ImageLayerRow {
   compressed_size: number;
 }
 
-export type EntryType = 'file' | 'dir' | 'symlink' | 'hardlink' | 'char' | 'block' | 'fifo' | 'whiteout' | 'opaque';
+export type EntryType = 'file' | 'dir' | 'symlink' | 'hardlink' | 'char' | 'block' | 'fifo' | 'whiteout' | 'opaque' | 'other';
 
 export type FileClass = 'elf' | 'script' | 'archive' | 'python-bytecode' | 'sqlite' | 'image' | 'text' | 'empty' | 'other';
 

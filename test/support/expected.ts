@@ -192,7 +192,7 @@ export async function expectedLayer(blob: string): Promise<ExpectedLayer> {
     }
     const entries = await listEntries(tar);
     await hashFiles(tar, entries, work);
-    const counts: Record<EntryType, number> = { file: 0, dir: 0, symlink: 0, hardlink: 0, char: 0, block: 0, fifo: 0, whiteout: 0, opaque: 0 };
+    const counts: Record<EntryType, number> = { file: 0, dir: 0, symlink: 0, hardlink: 0, char: 0, block: 0, fifo: 0, whiteout: 0, opaque: 0, other: 0 };
     let filesSize = 0;
     for (const e of entries) {
       counts[e.entry_type]++;

@@ -182,11 +182,13 @@ describe('TarParser', () => {
     h.set([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xfe], 108);
     // gid: octal "12", a NUL, then bytes Go ignores.
     h.set(enc('12\0 34 \0'), 116);
-    // mtime: base-256 starting 0xc0 is negative too.
-    h.set([0xc0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff], 136);
+    // mtime: base-256 with the sign bit: -256.
+    h.set([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x00], 136);
     const e = parse(concat([withChecksum(h), EOA])).entries[0]!.header;
-    expect([e.uid, e.gid]).toEqual([-2, 0o12]);
-    expect(e.mtime).toBeLessThan(0);
+    expect([e.uid, e.gid, e.mtime]).toEqual([-2, 0o12, -256]);
+    // A base-256 value past 63 bits is an invalid header in Go (0xc0 then 0xff: -(0x3f << 88) - 1).
+    h.set([0xc0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff], 136);
+    expect(tarError(() => parse(concat([withChecksum(h), EOA]))).message).toMatch(/bad mtime field/);
     const spaced = ustarHeader({ name: 's', size: 0, type: '0' });
     spaced.set(enc('12 34  \0'), 116);
     expect(tarError(() => parse(concat([withChecksum(spaced), EOA]))).message).toMatch(/bad gid field/);
@@ -241,6 +243,29 @@ describe('TarParser', () => {
     expect(parse(new Uint8Array(0)).entries.length).toBe(0);
   });
 
+  // Go's archive/tar (go-tar.test.ts compares every case with it) ends cleanly in an entry's padding, after a
+  // metadata header, or after one zero block; an error names the entry the bad bytes belong to.
+  it('ends where Go ends cleanly; errors name the entry of the bad bytes', () => {
+    const two = concat([ustarHeader({ name: 'a', size: 3, type: '0' }), blocks(enc('aaa')), ustarHeader({ name: 'b', size: 5, type: '0' }), blocks(enc('hello'))]);
+    const inPadding = parse(two.subarray(0, 1536 + 5 + 3), 7);
+    expect(inPadding.entries.map((e) => [e.header.path, e.sha256])).toEqual([['a', sha256('aaa')], ['b', sha256('hello')]]);
+    expect(tarError(() => parse(two.subarray(0, 1536 + 3))).message).toMatch(/EOF inside entry data, 2 bytes missing at byte offset 1539, entry 1 \(b\)$/);
+    const garbage = concat([two.subarray(0, 1024), Buffer.from('garbage '.repeat(64))]);
+    expect(tarError(() => parse(garbage)).message).toMatch(/checksum mismatch at byte offset 1024, entry 1$/);
+    const pax = paxRecords({ path: 'p' });
+    expect(parse(concat([ustarHeader({ name: 'x', size: pax.length, type: 'x' }), blocks(pax)])).entries).toEqual([]);
+    expect(parse(concat([two, new Uint8Array(512)])).entries.length).toBe(2);
+  });
+
+  it('reads dumpdirs as directories, volume labels as other, unknown types as files (as GNU tar -x and Go)', () => {
+    const entry = (name: string, type: string, data: string) => concat([ustarHeader({ name, size: data.length, type }), blocks(enc(data))]);
+    const r = parse(concat([entry('dump', 'D', 'Yfile\0\0'), entry('label', 'V', ''), entry('acl', 'A', 'user::rw-\n'), entry('q', 'Q', 'qq'), EOA]), 100);
+    expect(r.entries.map((e) => [e.header.path, e.header.type, e.header.size, e.length])).toEqual([
+      ['dump', 'dir', 0, 0], ['label', 'other', 0, 0], ['acl', 'file', 10, 10], ['q', 'file', 2, 2],
+    ]);
+    expect(r.entries[2]!.sha256).toBe(sha256('user::rw-\n'));
+  });
+
   it('rejects truncation, bad checksums, odd types and a zero block before a header', () => {
     const one = concat([ustarHeader({ name: 'a', size: 600, type: '0' }), blocks(new Uint8Array(600))]);
     expect(tarError(() => parse(one.subarray(0, 300))).message).toMatch(/EOF inside a header.* byte offset 300/);
@@ -252,14 +277,13 @@ describe('TarParser', () => {
     const second = concat([one, ustarHeader({ name: 'b', size: 0, type: '0' }), EOA]);
     second[1536 + 1] = 0x41;
     expect(tarError(() => parse(second, 64)).message).toMatch(/checksum mismatch at byte offset 1536, entry 1/);
-    expect(tarError(() => parse(concat([ustarHeader({ name: 'v', size: 0, type: 'V' }), EOA]))).message).toMatch(/unsupported entry type 'V'/);
     const garbage = ustarHeader({ name: 'm', size: 0, type: '0' });
     garbage[101] = 0x39; // '9' is not octal; the checksum is made to match
     expect(tarError(() => parse(concat([withChecksum(garbage), EOA]))).message).toMatch(/bad mode field at byte offset 0/);
     expect(tarError(() => parse(concat([new Uint8Array(512), one, EOA]))).message).toMatch(/zero block/);
     const pax = paxRecords({ path: 'p' });
-    expect(tarError(() => parse(concat([ustarHeader({ name: 'x', size: pax.length, type: 'x' }), blocks(pax)]))).message)
-      .toMatch(/metadata header/);
+    expect(tarError(() => parse(concat([ustarHeader({ name: 'x', size: pax.length, type: 'x' }), blocks(pax).subarray(0, 5)]))).message)
+      .toMatch(/EOF inside metadata header data.*entry 0$/);
     const broken = enc('92 path=abc\n'); // the length runs past the payload
     expect(tarError(() => parse(concat([ustarHeader({ name: 'x', size: broken.length, type: 'x' }), blocks(broken), EOA]))).message)
       .toMatch(/malformed PAX record/);
@@ -350,11 +374,11 @@ describe('GNU sparse files', () => {
     expect(tarError(() => parse(paxFile({ 'GNU.sparse.size': '20', 'GNU.sparse.numblocks': '2', 'GNU.sparse.map': '0,5' }, five))).message)
       .toMatch(/numblocks is 2 but 1 regions/);
     expect(tarError(() => parse(paxFile({ 'GNU.sparse.size': '20', 'GNU.sparse.offset': '0' }, five))).message)
-      .toMatch(/offset record without its numbytes/);
+      .toMatch(/missing or bad GNU.sparse.numblocks/);
     // 1.0: the map in the data announces two regions and holds one.
     const map = blocks(enc('2\n0\n5\n'));
     expect(tarError(() => parse(paxFile({ 'GNU.sparse.major': '1', 'GNU.sparse.minor': '0', 'GNU.sparse.realsize': '20', 'GNU.sparse.name': 'f' }, map), 100)).message)
-      .toMatch(/sparse map ends before its 2 regions at byte offset 1536, entry 0 \(f\)/);
+      .toMatch(/sparse map at byte offset \d+, entry 0 \(f\)/);
     expect(tarError(() => parse(paxFile({ 'GNU.sparse.major': '1', 'GNU.sparse.minor': '0', 'GNU.sparse.realsize': '20', 'GNU.sparse.name': 'f' }, new Uint8Array(0)))).message)
       .toMatch(/truncated sparse map/);
     // Old GNU: the archive ends where the extension blocks of the 30-run file should follow.

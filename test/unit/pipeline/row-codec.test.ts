@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { decodeChunks, decodeFiles, encodeChunks, encodeFiles, transferables } from '../../../src/pipeline/row-codec.js';
 import type { ChunkRow, EntryType, FileClass, FileRow } from '../../../src/store/rows.js';
 
-const types: EntryType[] = ['file', 'dir', 'symlink', 'hardlink', 'char', 'block', 'fifo', 'whiteout', 'opaque'];
+const types: EntryType[] = ['file', 'dir', 'symlink', 'hardlink', 'char', 'block', 'fifo', 'whiteout', 'opaque', 'other'];
 const classes: (FileClass | null)[] = ['elf', 'script', 'archive', 'python-bytecode', 'sqlite', 'image', 'text', 'empty', 'other', null];
 
 /** A deterministic pseudo-random generator (mulberry32). */
