@@ -5,7 +5,7 @@
  * Field names are the column names of schemas/tables.sql.
  */
 import { createHash } from 'node:crypto';
-import { lstat, mkdir, mkdtemp, open, readFile, rm, stat } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, open, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Compression, EntryType, FileRow, ImageLayerRow, LayerRow } from '../../src/store/rows.js';
@@ -46,8 +46,8 @@ export function normalizePath(name: string): string {
   return out === '' ? '.' : out;
 }
 
-/** Undoes GNU tar's `--quoting-style=escape` (in the C locale every byte above 0x7e is an octal escape). */
-export function unescapeTarName(s: string): string {
+/** Undoes GNU tar's `--quoting-style=escape` (in the C locale every byte above 0x7e is an octal escape): the name's bytes. */
+export function unescapeTarBytes(s: string): Buffer {
   const bytes: number[] = [];
   const named: Record<string, number> = { a: 7, b: 8, f: 12, n: 10, r: 13, t: 9, v: 11 };
   for (let i = 0; i < s.length; i++) {
@@ -66,7 +66,43 @@ export function unescapeTarName(s: string): string {
       i += 1;
     }
   }
-  return Buffer.from(bytes).toString('utf8');
+  return Buffer.from(bytes);
+}
+
+/** The name as text (UTF-8 decoded), to hand back to GNU tar as a member name. */
+export function unescapeTarName(s: string): string {
+  return unescapeTarBytes(s).toString('utf8');
+}
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/**
+ * A name's bytes as imgscan stores the path (docs/scan.md): valid UTF-8 as is, a backslash as two backslashes,
+ * any other byte as `\xNN`. A byte starts a character when 1 to 4 bytes from it decode strictly to one.
+ */
+export function storedName(bytes: Uint8Array): string {
+  let out = '';
+  let i = 0;
+  while (i < bytes.length) {
+    let char: string | null = null;
+    let n = 1;
+    for (; n <= 4 && i + n <= bytes.length && char === null; n++) {
+      try {
+        const s = strictUtf8.decode(bytes.subarray(i, i + n));
+        if ([...s].length === 1) char = s;
+      } catch {
+        // not a whole character yet
+      }
+    }
+    if (char === null) {
+      out += `\\x${bytes[i]!.toString(16).padStart(2, '0')}`;
+      i += 1;
+    } else {
+      out += char === '\\' ? '\\\\' : char;
+      i += n - 1;
+    }
+  }
+  return out;
 }
 
 /** "rwsr-xr-t" to permission and set-id bits. */
@@ -87,12 +123,15 @@ function epochSeconds(text: string): number {
   return m[7] ? whole + Number(`0.${m[7]}`) : whole;
 }
 
+/** The member name of each listed entry as bytes (a name need not be UTF-8, so it cannot go on a command line). */
+const rawNames = new WeakMap<ExpectedEntry, Buffer>();
+
 const VERBOSE = /^(\S)(\S{9}) (\d+)\/(\d+) +(\S+) (\d{4,}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)?|-?\d+) (.*)$/;
 
 /** Entries of a tar from `tar --list` (names) and `tar --list --verbose --full-time --numeric-owner`. */
 async function listEntries(tar: string): Promise<ExpectedEntry[]> {
   const opts = { env: TOOL_ENV };
-  // latin1 keeps every byte as one character; unescapeTarName turns the name back into bytes and decodes UTF-8.
+  // latin1 keeps every byte as one character; unescapeTarBytes turns the name back into bytes.
   const list = async (args: string[]) => (await run('tar', ['--list', ...args, '--quoting-style=escape', '-f', tar], opts)).stdout.toString('latin1').split('\n').slice(0, -1);
   const names = await list([]);
   const lines = await list(['--verbose', '--full-time', '--numeric-owner']);
@@ -104,17 +143,18 @@ async function listEntries(tar: string): Promise<ExpectedEntry[]> {
     const kind = ENTRY_TYPES[m[1]!];
     if (!kind) throw new Error(`unexpected tar entry type '${m[1]}' in ${JSON.stringify(line)}`);
     const name = unescapeTarName(escaped);
-    const path = normalizePath(name);
+    const raw = unescapeTarBytes(escaped);
+    const path = normalizePath(storedName(raw));
     const rest = m[7]!.slice(escaped.length);
     const base = path.slice(path.lastIndexOf('/') + 1);
     const type: EntryType = base.startsWith('.wh.') ? (base === '.wh..wh..opq' ? 'opaque' : 'whiteout') : kind;
     let link: string | null = null;
-    if (rest.startsWith(' -> ')) link = unescapeTarName(rest.slice(4));
-    else if (rest.startsWith(' link to ')) link = normalizePath(unescapeTarName(rest.slice(9)));
+    if (rest.startsWith(' -> ')) link = storedName(unescapeTarBytes(rest.slice(4)));
+    else if (rest.startsWith(' link to ')) link = normalizePath(storedName(unescapeTarBytes(rest.slice(9))));
     else if (rest !== '') throw new Error(`unexpected text after the name in ${JSON.stringify(line)}`);
     const device = type === 'char' || type === 'block';
     const [major, minor] = device ? m[5]!.split(',').map(Number) : [null, null];
-    return {
+    const entry: ExpectedEntry = {
       entry_index: i,
       name,
       path,
@@ -129,6 +169,8 @@ async function listEntries(tar: string): Promise<ExpectedEntry[]> {
       dev_major: major ?? null,
       dev_minor: minor ?? null,
     };
+    rawNames.set(entry, raw);
+    return entry;
   });
 }
 
@@ -155,7 +197,8 @@ async function hashFiles(tar: string, entries: ExpectedEntry[], work: string): P
   const batch: ExpectedEntry[] = [];
   const alone: ExpectedEntry[] = [];
   for (const e of files) {
-    const s = pathCount.get(e.path) === 1 && !underNonDir(e.path) && !e.path.split('/').includes('..') ? await lstat(join(root, e.path)).catch(() => undefined) : undefined;
+    // An escaped path (it holds a backslash) is not the file's name on disk.
+    const s = pathCount.get(e.path) === 1 && !underNonDir(e.path) && !e.path.split('/').includes('..') && !e.path.includes('\\') ? await lstat(join(root, e.path)).catch(() => undefined) : undefined;
     (s?.isFile() && s.size === e.size ? batch : alone).push(e);
   }
   for (let i = 0; i < batch.length; i += 500) {
@@ -167,13 +210,17 @@ async function hashFiles(tar: string, entries: ExpectedEntry[], work: string): P
   const occurrence = new Map<string, number>();
   const nth = new Map<ExpectedEntry, number>();
   for (const e of entries) {
-    const n = (occurrence.get(e.name) ?? 0) + 1;
-    occurrence.set(e.name, n);
+    const key = rawNames.get(e)!.toString('latin1');
+    const n = (occurrence.get(key) ?? 0) + 1;
+    occurrence.set(key, n);
     nth.set(e, n);
   }
   const one = join(work, 'one');
+  const names = join(work, 'names');
   for (const e of alone) {
-    await run('tar', ['-xOf', tar, '-P', '--no-wildcards', `--occurrence=${nth.get(e)}`, '--', e.name], { env: TOOL_ENV, stdoutFile: one });
+    // The name goes byte for byte through a NUL-terminated list file.
+    await writeFile(names, Buffer.concat([rawNames.get(e)!, Buffer.from([0])]));
+    await run('tar', ['-xOf', tar, '-P', '--no-wildcards', `--occurrence=${nth.get(e)}`, '--null', '--verbatim-files-from', '-T', names], { env: TOOL_ENV, stdoutFile: one });
     const size = (await stat(one)).size;
     if (size !== e.size) throw new Error(`tar -xOf gave ${size} bytes for ${e.name} (occurrence ${nth.get(e)}), listed as ${e.size}`);
     e.digest = (await runText('b3sum', ['--no-names', one])).slice(0, 64);

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ImgscanError } from '../../../src/errors.js';
 import { TarParser, type TarHeader, type TarVisitor } from '../../../src/layers/tar.js';
 import { normalizePath } from '../../../src/layers/tar-fields.js';
+import { expectedLayer } from '../../support/expected.js';
 import {
   b3sumTree, blocks, concat, LONG_PATH_150, makeTree, paxRecords, run, scanFile, sh, tarList, ustarHeader, withChecksum,
 } from './fixture.js';
@@ -174,6 +175,19 @@ describe('TarParser', () => {
     const cafe = [0x63, 0x61, 0x66];
     const r = parse(concat([named([...cafe, 0xe9]), named([...cafe, 0xe8]), named([...cafe, 0xc3, 0xa9]), named([0xed, 0xa0, 0x80, 0x2f, 0x61]), EOA]));
     expect(r.entries.map((e) => e.header.path)).toEqual(['caf\\xe9', 'caf\\xe8', 'café', '\\xed\\xa0\\x80/a']);
+  });
+
+  it('stores a name with the byte 0xFF and one with the text \\xff as two paths, as GNU tar lists them', async () => {
+    const src = join(dir, 'escapes');
+    mkdirSync(src);
+    for (const name of [Buffer.from([0x61, 0xff]), Buffer.from('a\\xff'), Buffer.from('b\\c'), Buffer.from('caf\u00e9')]) {
+      writeFileSync(Buffer.concat([Buffer.from(`${src}/`), name]), name);
+    }
+    const tar = join(dir, 'escapes.tar');
+    run('tar', ['-C', src, '--format=gnu', '--sort=name', '-cf', tar, '.']);
+    const ours = parse(readFileSync(tar)).entries.map((e) => e.header.path);
+    expect(ours).toEqual((await expectedLayer(tar)).entries.map((e) => e.path));
+    expect(ours.slice(1).sort()).toEqual(['a\\xff', 'a\\\\xff', 'b\\\\c', 'caf\u00e9'].sort());
   });
 
   it('reads numeric fields as Go\'s archive/tar does: base-256 sign bit, octal up to a NUL', () => {

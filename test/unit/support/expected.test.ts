@@ -14,6 +14,8 @@ import {
   expectedLayer,
   expectedLayerMetrics,
   normalizePath,
+  storedName,
+  unescapeTarBytes,
   unescapeTarName,
   type ExpectedEntry,
   type ExpectedLayer,
@@ -68,7 +70,7 @@ describe('expectedLayer', () => {
       ['.', 'dir'],
       ['.wh.gone', 'whiteout'],
       ['a.txt', 'file'],
-      ['back\\slash.txt', 'file'],
+      ['back\\\\slash.txt', 'file'],
       ['dir', 'dir'],
       ['dir/.wh..wh..opq', 'opaque'],
       ['dir/b.txt', 'file'],
@@ -85,7 +87,7 @@ describe('expectedLayer', () => {
     expect(byPath(l, 'dir/b.txt')[0]!.digest).toBe(B3.hello);
     expect(byPath(l, 'odd -> name.txt')[0]!.digest).toBe(B3.second);
     expect(byPath(l, 'ünï.txt')[0]!.digest).toBe(B3.second);
-    expect(byPath(l, 'back\\slash.txt')[0]).toMatchObject({ digest: B3.empty, size: 0 });
+    expect(byPath(l, 'back\\\\slash.txt')[0]).toMatchObject({ digest: B3.empty, size: 0 });
     expect(byPath(l, 'sym')[0]).toMatchObject({ link_target: 'a.txt', size: 0, digest: null });
     expect(byPath(l, 'dir/hard')[0]).toMatchObject({ link_target: 'a.txt', size: 0, digest: null });
     expect(byPath(l, '.wh.gone')[0]).toMatchObject({ digest: null, size: 0, link_target: null });
@@ -137,6 +139,15 @@ describe('name helpers', () => {
     expect(normalizePath('/a//b/./c')).toBe('a/b/c');
     expect(normalizePath('./')).toBe('.');
     expect(normalizePath('/')).toBe('.');
+  });
+
+  it('escapes name bytes as imgscan stores paths: a backslash doubled, a byte outside valid UTF-8 as \\xNN', () => {
+    expect(storedName(Buffer.from([0x61, 0xff]))).toBe('a\\xff');
+    expect(storedName(Buffer.from('a\\xff'))).toBe('a\\\\xff');
+    expect(storedName(Buffer.from('caf\u00e9 \u{1f600} \ufeff \ufffd'))).toBe('caf\u00e9 \u{1f600} \ufeff \ufffd');
+    // A surrogate (ED A0 80), an overlong slash (C0 AF) and a cut sequence (E2 82) are bytes, not characters.
+    expect(storedName(Buffer.from([0xed, 0xa0, 0x80, 0xc0, 0xaf, 0xe2, 0x82]))).toBe('\\xed\\xa0\\x80\\xc0\\xaf\\xe2\\x82');
+    expect(unescapeTarBytes('a\\377\\\\')).toEqual(Buffer.from([0x61, 0xff, 0x5c]));
   });
 
   it('undoes GNU tar escapes', () => {
