@@ -207,11 +207,14 @@ function badTime(b: Uint8Array, at: number): number {
   return b[at] !== 0 && Number.isNaN(numeric(b, at, 12)) ? 1 : 0;
 }
 
+type NumericField = readonly [offset: number, length: number, name: string];
+const V7_NUMBERS: readonly NumericField[] = [[100, 8, 'mode'], [108, 8, 'uid'], [116, 8, 'gid'], [124, 12, 'size'], [136, 12, 'mtime']];
+const USTAR_NUMBERS: readonly NumericField[] = [...V7_NUMBERS, [329, 8, 'devmajor'], [337, 8, 'devminor']];
+const STAR_NUMBERS: readonly NumericField[] = [...USTAR_NUMBERS, [476, 12, 'atime'], [488, 12, 'ctime']];
+
 /** The first numeric field Go parses in every header of the format that does not parse, or null. */
 export function badNumber(b: Uint8Array, at: number, format: HeaderFormat): string | null {
-  const fields: [number, number, string][] = [[100, 8, 'mode'], [108, 8, 'uid'], [116, 8, 'gid'], [124, 12, 'size'], [136, 12, 'mtime']];
-  if (format !== 'v7') fields.push([329, 8, 'devmajor'], [337, 8, 'devminor']);
-  if (format === 'star') fields.push([476, 12, 'atime'], [488, 12, 'ctime']);
+  const fields = format === 'v7' ? V7_NUMBERS : format === 'star' ? STAR_NUMBERS : USTAR_NUMBERS;
   for (const [pos, len, name] of fields) if (Number.isNaN(numeric(b, at + pos, len))) return name;
   return null;
 }
