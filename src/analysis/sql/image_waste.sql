@@ -49,12 +49,22 @@ GROUP BY image_id, key
 HAVING min(position) < max(position);
 
 -- Directories a layer hides from the layers below it: opaque directories, and directories deleted by a
--- whiteout or replaced by another entry type. A directory is known by its own tar entry (every image builder
--- writes one); entries are matched to directory paths by path key (an extra candidate hides nothing, as no
--- lower file sits below a path that was not a directory there).
+-- whiteout or replaced by another entry type. A directory is any proper ancestor of a file's path, whether its
+-- layer writes an entry for it or not (a layer may hold `a/b/f` alone: extracting it makes `a` and `a/b`, as
+-- an overlay mount shows them); only directories with a file below them can hide a copy. The parents are
+-- collected once (one DISTINCT, far fewer values than files), their ancestors by a recursive step over that
+-- set. Entries are matched to directory paths by path key (an extra candidate hides nothing, as no lower file
+-- sits below a path that was not a directory there).
+CREATE OR REPLACE TEMP TABLE a_dirs AS
+WITH RECURSIVE dirs(dir) AS (
+  SELECT DISTINCT parse_dirpath(path, '/') FROM a_entries WHERE entry_type = 'file' AND contains(path, '/')
+  UNION
+  SELECT parse_dirpath(dir, '/') FROM dirs WHERE contains(dir, '/')
+)
+SELECT DISTINCT hash(dir) AS hp FROM dirs;
+
 CREATE OR REPLACE TEMP TABLE a_masks AS
-WITH dirs AS (SELECT DISTINCT hp FROM a_keys WHERE entry_type = 'dir'),
-hiding AS (SELECT layer_id, entry_index FROM a_keys WHERE entry_type <> 'dir' AND hp IN (SELECT hp FROM dirs))
+WITH hiding AS (SELECT layer_id, entry_index FROM a_keys WHERE entry_type <> 'dir' AND hp IN (SELECT hp FROM a_dirs))
 SELECT DISTINCT e.layer_id, a_target(e.entry_type, e.path) AS dir
 FROM a_entries e
 WHERE e.entry_type = 'opaque' OR (e.layer_id, e.entry_index) IN (SELECT (layer_id, entry_index) FROM hiding);
