@@ -7,6 +7,8 @@ import { scanProgress } from '../src/cli/scan-progress.js';
 import { chunkingFrom } from '../src/cli/chunking.js';
 import { crawl, type CrawlFailure, type CrawlSummary } from '../src/crawl/crawl.js';
 import { failureLine } from '../src/cli/failure-line.js';
+import { heldFailures } from '../src/cli/held-failures.js';
+import type { Image } from '../src/sources/types.js';
 import { parseDuration, parsePlatforms, parseShard, parseTagSelection, shardTag } from '../src/crawl/options.js';
 import { ImgscanError } from '../src/errors.js';
 import { DatasetWriter } from '../src/store/writer.js';
@@ -56,8 +58,8 @@ export default class Crawl extends ImgscanCommand {
     const json = this.jsonEnabled();
     let progress: ReturnType<typeof scanProgress> | undefined;
     let writer: DatasetWriter | undefined;
-    // Failures already printed as `failed:` lines: the one that ends the crawl is not printed a second time.
-    const printed = new Set<unknown>();
+    // With --json the failures are in the summary's count and the failures table, not on stderr.
+    const failures = heldFailures((f) => (json ? undefined : progress?.print(failureLine(f))));
     try {
       const shard = flags.shard === undefined ? undefined : parseShard(flags.shard);
       const tags = parseTagSelection(flags.tags);
@@ -87,25 +89,23 @@ export default class Crawl extends ImgscanCommand {
         chunking,
         commitRows: flags['commit-rows'],
         commitSeconds: flags['commit-seconds'],
-        progress: display.hooks,
-        onFailure: (f: CrawlFailure) => {
-          printed.add(f.error);
-          // With --json the failures are in the summary's count and the failures table, not on stderr.
-          if (!json) display.print(failureLine(f));
-        },
+        progress: { ...display.hooks, image: (image: Image) => (failures.flush(), display.hooks.image?.(image)) },
+        onFailure: (f: CrawlFailure) => failures.add(f),
         // Retries are progress news: on stderr above the display, and not at all with --json.
         log: json ? undefined : (line: string) => display.print(`imgscan: ${line}`),
       };
       writer = await DatasetWriter.open(resolve(flags.data), { writerTag: shard ? shardTag(shard) : undefined });
       const summary = await crawl(targets, writer, options);
+      failures.flush();
       display.stop();
       if (!json) this.log(formatScanSummary(summary, resolve(flags.data)));
       if (summary.failures > 0) process.exitCode = 3;
       return summary;
     } catch (err) {
       // A crawl that read nothing ends without a last progress line: the error is what matters.
+      const printed = failures.settle(err);
       progress?.stop(false);
-      if (printed.has(err) && !json) return this.exit(exitCodeFor(err));
+      if (printed && !json) return this.exit(exitCodeFor(err));
       return fail(this, flags.insecure ? err : withInsecureHint(err));
     } finally {
       writer?.close();
