@@ -24,6 +24,7 @@ export default class Scan extends ImgscanCommand {
     workers: Flags.integer({ description: 'worker threads scanning layers (0: scan on the main thread)', min: 0, default: availableParallelism() }),
     'keep-going': Flags.boolean({ description: 'record a failing image in the failures table and go on' }),
     'commit-rows': Flags.integer({ description: 'publish a batch once this many rows are staged', default: 250_000, min: 1, hidden: true }),
+    'staging-memory': Flags.string({ description: 'memory staged rows may take before they spill under --data (a DuckDB size, e.g. 48MB)', hidden: true }),
     ...chunkingFlags,
   };
 
@@ -37,7 +38,7 @@ export default class Scan extends ImgscanCommand {
       const chunking = chunkingFrom(flags);
       // Started once sources and flags are known to be good: a usage error prints no progress line.
       progress = scanProgress(!this.jsonEnabled());
-      writer = await DatasetWriter.open(resolve(flags.data));
+      writer = await DatasetWriter.open(resolve(flags.data), { stagingMemory: flags['staging-memory'] });
       const summary = await scanSources(sources, writer, { workers: flags.workers, keepGoing: flags['keep-going'], chunking, commitRows: flags['commit-rows'], progress: progress.hooks });
       progress.stop();
       if (!this.jsonEnabled()) this.log(formatScanSummary(summary, resolve(flags.data)));

@@ -78,10 +78,15 @@ export class LayerPool {
     if (!p) return;
     switch (msg.type) {
       case 'files':
-        p.sink.files(decodeFiles(msg.batch));
-        break;
       case 'chunks':
-        p.sink.chunks(decodeChunks(msg.batch));
+        try {
+          if (msg.type === 'files') p.sink.files(decodeFiles(msg.batch));
+          else p.sink.chunks(decodeChunks(msg.batch));
+        } catch (err) {
+          // The rows could not be taken (the store failed): the layer fails with that error, the worker drops it.
+          slot.worker.postMessage({ type: 'abort', id: msg.id } satisfies ToWorker);
+          this.finish(msg.id)?.reject(withContext(err, {}));
+        }
         break;
       case 'done':
         this.finish(msg.id)?.resolve(msg.layer);

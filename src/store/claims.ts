@@ -1,6 +1,7 @@
 import { closeSync, existsSync, linkSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { storeError } from './duckdb.js';
 
 /**
  * Claims coordinate writers that share a data dir (concurrent shards, or two scans of sources with layers in
@@ -94,11 +95,15 @@ export class Claims {
       fd = openSync(this.path(name), 'wx');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
-      throw err;
+      throw storeError(err, `cannot create claim ${name}`, this.dir);
     }
     try {
       const holder: Holder = { writer: this.writer, host: hostname(), pid: process.pid, at: Date.now() };
       writeSync(fd, JSON.stringify(holder));
+    } catch (err) {
+      // A claim without its holder would read as being written: removed, it is not taken.
+      rmSync(this.path(name), { force: true });
+      throw storeError(err, `cannot write claim ${name}`, this.dir);
     } finally {
       closeSync(fd);
     }

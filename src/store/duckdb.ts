@@ -1,4 +1,6 @@
+import { statfsSync } from 'node:fs';
 import { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import { ImgscanError } from '../errors.js';
 
 /** An in-process DuckDB database (in memory unless a path is given) with one connection. */
 export class Db {
@@ -40,4 +42,30 @@ export function num(value: unknown): number {
   if (typeof value === 'number') return value;
   if (value === null || value === undefined) return 0;
   return Number(value);
+}
+
+/** Less than 1 MiB free where DIR lies: DuckDB, with no room to spill, may report a block it could not pin. */
+function nearlyFull(dir: string): boolean {
+  try {
+    const fs = statfsSync(dir);
+    return fs.bavail * fs.bsize < 1024 * 1024;
+  } catch {
+    return false;
+  }
+}
+
+/** DuckDB's words (and the file system's) for a full disk: a spill that found no room, or a write that failed. */
+const diskFull = /No space left on device|ENOSPC|failed to offload data block|max_temp_directory_size|disk is full/i;
+
+/**
+ * The one mapping of an error met while staging or writing dataset rows (DuckDB or file system) to STORE: what
+ * was being done, where (the directory), and the cause in one line, not DuckDB's tuning advice. A full disk
+ * says so. An ImgscanError passes through.
+ */
+export function storeError(err: unknown, doing: string, dir: string): ImgscanError {
+  if (err instanceof ImgscanError) return err;
+  const text = err instanceof Error ? err.message : String(err);
+  const first = text.split('\n')[0].trim();
+  const reason = diskFull.test(text) || nearlyFull(dir) ? `no space left on the file system of ${dir} (${first})` : first;
+  return new ImgscanError('STORE', `${doing}: ${reason}`, { path: dir }, { cause: err });
 }

@@ -36,9 +36,15 @@ export function pendingDir(dataDir: string, batch: string): string {
 export function beginBatch(dataDir: string, batch: string): string {
   const dir = pendingDir(dataDir, batch);
   const temp = join(dataDir, pendingDirName, `${buildingPrefix}${hostTag()}-${process.pid}-${randomBytes(4).toString('hex')}`);
-  mkdirSync(temp, { recursive: true });
-  writeFileSync(join(temp, ownerFile), JSON.stringify({ host: hostname(), pid: process.pid, started: Date.now() }));
-  renameSync(temp, dir);
+  try {
+    mkdirSync(temp, { recursive: true });
+    writeFileSync(join(temp, ownerFile), JSON.stringify({ host: hostname(), pid: process.pid, started: Date.now() }));
+    renameSync(temp, dir);
+  } catch (err) {
+    // A full disk, say: what was made is removed now, not left for recovery once this process is gone.
+    rmSync(temp, { recursive: true, force: true });
+    throw err;
+  }
   return dir;
 }
 

@@ -3,9 +3,9 @@ import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckDBAppender, DuckDBTimestampValue } from '@duckdb/node-api';
 import { ImgscanError } from '../errors.js';
-import { Db, sqlString } from './duckdb.js';
+import { Db, sqlString, storeError } from './duckdb.js';
 import { Claims, claimName } from './claims.js';
-import { beginBatch, commitBatch, listParts, partPath, recoverDataset } from './parts.js';
+import { beginBatch, commitBatch, listParts, partPath, pendingDir, recoverDataset } from './parts.js';
 import type { TableRows } from './rows.js';
 import { datasetSchema, type Column, type TableName, tableNames } from './schema.js';
 
@@ -35,6 +35,8 @@ export class DatasetWriter {
   /** Parquet parts whose keys are loaded. */
   private readonly loadedParts = new Set<string>();
   private readonly claims: Claims;
+  /** The first failure of the staging database: its rows may be incomplete, so nothing more is committed. */
+  private broken: ImgscanError | undefined;
 
   private constructor(
     readonly dataDir: string,
@@ -45,24 +47,35 @@ export class DatasetWriter {
     this.claims = new Claims(dataDir, writerId);
   }
 
-  /** Opens DIR for writing: recovers interrupted batches and loads the keys already stored. */
-  static async open(dataDir: string, options: { writerTag?: string } = {}): Promise<DatasetWriter> {
+  /**
+   * Opens DIR for writing: recovers interrupted batches and loads the keys already stored. `stagingMemory`
+   * (a DuckDB size such as '48MB') is the memory staged rows may take before they spill to disk.
+   */
+  static async open(dataDir: string, options: { writerTag?: string; stagingMemory?: string } = {}): Promise<DatasetWriter> {
     if (existsSync(dataDir) && !statSync(dataDir).isDirectory()) throw new ImgscanError('USAGE', `--data ${dataDir} is a file, not a dataset directory`);
-    mkdirSync(dataDir, { recursive: true });
-    recoverDataset(dataDir);
     const tag = options.writerTag ? `${options.writerTag}-` : '';
     const writerId = `${tag}${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
-    // Staged rows beyond the memory limit spill to a pending dir of the data dir (removed on close; recovery
-    // removes it once its writer is gone): a layer with millions of rows, which must stay staged until it
-    // ends, does not grow the process.
-    const spill = beginBatch(dataDir, `stage-${writerId}`);
-    const staging = await Db.open(':memory:', { threads: '1', memory_limit: stagingMemory, temp_directory: spill });
-    const schema = datasetSchema();
-    for (const table of tableNames) await staging.run(schema.get(table)!.ddl.replace(`CREATE TABLE ${table}`, `CREATE TABLE stage_${table}`));
-    const writer = new DatasetWriter(dataDir, staging, writerId, spill);
-    await writer.refresh();
-    await writer.openAppenders();
-    return writer;
+    let staging: Db | undefined;
+    let writer: DatasetWriter | undefined;
+    try {
+      mkdirSync(dataDir, { recursive: true });
+      recoverDataset(dataDir);
+      // Staged rows beyond the memory limit spill to a pending dir of the data dir (removed on close; recovery
+      // removes it once its writer is gone): a layer with millions of rows, which must stay staged until it
+      // ends, does not grow the process.
+      const spill = beginBatch(dataDir, `stage-${writerId}`);
+      staging = await Db.open(':memory:', { threads: '1', memory_limit: options.stagingMemory ?? stagingMemory, temp_directory: spill });
+      const schema = datasetSchema();
+      for (const table of tableNames) await staging.run(schema.get(table)!.ddl.replace(`CREATE TABLE ${table}`, `CREATE TABLE stage_${table}`));
+      writer = new DatasetWriter(dataDir, staging, writerId, spill);
+      await writer.refresh();
+      await writer.openAppenders();
+      return writer;
+    } catch (err) {
+      if (writer) writer.close();
+      else staging?.close();
+      throw storeError(err, 'cannot open the dataset for writing', dataDir);
+    }
   }
 
   /** Loads the keys (layers, images, refs) of committed parts not loaded yet: others' commits included. */
@@ -82,9 +95,7 @@ export class DatasetWriter {
         for (const r of await db.all<{ d: string }>(`SELECT DISTINCT manifest_digest AS d FROM ${from(parts.images)}`)) this.imageDigests.add(r.d);
       }
       if (parts.image_refs.length > 0) {
-        for (const r of await db.all<{ registry: string; repository: string; tag: string | null; manifest_digest: string }>(
-          `SELECT DISTINCT registry, repository, tag, manifest_digest FROM ${from(parts.image_refs)}`,
-        )) {
+        for (const r of await db.all<TableRows['image_refs']>(`SELECT DISTINCT registry, repository, tag, manifest_digest, index_digest FROM ${from(parts.image_refs)}`)) {
           this.refKeys.add(refKey(r));
         }
       }
@@ -109,11 +120,17 @@ export class DatasetWriter {
 
   /** Gives up a layer claim without reading the layer (it turned out to be stored already). */
   releaseLayer(digest: string): void {
-    this.claims.release(claimName('layer', digest));
+    this.release(claimName('layer', digest));
   }
 
+  /** Gives up an image claim: not while rows it covers (the image's, or refs to it) are staged here. */
   releaseImage(digest: string): void {
-    this.claims.release(claimName('image', digest));
+    this.release(claimName('image', digest));
+  }
+
+  /** A claim covering staged rows is kept until they are committed: others must not store them again meanwhile. */
+  private release(name: string): void {
+    if (!this.staged.has(name)) this.claims.release(name);
   }
 
   /** Waits until another writer's claim on a layer ends, then loads what it committed. */
@@ -151,6 +168,11 @@ export class DatasetWriter {
     return this.refKeys.has(refKey(ref));
   }
 
+  /** The failure after which this writer stores nothing more (STORE), if any. */
+  get failure(): ImgscanError | undefined {
+    return this.broken;
+  }
+
   /** Rows staged and not yet committed. */
   get pendingRows(): number {
     let n = 0;
@@ -158,18 +180,27 @@ export class DatasetWriter {
     return n;
   }
 
-  /** Stages rows. Rows of `files` and `chunks` belong to a layer opened with `beginLayer`. */
+  /**
+   * Stages rows. Rows of `files` and `chunks` belong to a layer opened with `beginLayer`. Rows of `image_refs`
+   * keep the claim of their image until committed (hold it while deciding which refs are new). Throws STORE
+   * when the rows cannot be staged (no room to spill): the writer then commits nothing more.
+   */
   add<T extends TableName>(table: T, rows: TableRows[T][]): void {
     if (rows.length === 0) return;
+    this.usable();
     if (this.held) {
       this.held.push({ table, rows });
       return;
     }
     const appender = this.appenders.get(table)!;
     const columns = datasetSchema().get(table)!.columns;
-    for (const row of rows) {
-      for (const column of columns) appendValue(appender, column, (row as unknown as Record<string, unknown>)[column.name]);
-      appender.endRow();
+    try {
+      for (const row of rows) {
+        for (const column of columns) appendValue(appender, column, (row as unknown as Record<string, unknown>)[column.name]);
+        appender.endRow();
+      }
+    } catch (err) {
+      throw this.breaks(err, `could not stage ${rows.length} rows of ${table} (staged rows spill to ${this.spillDir})`);
     }
     this.counts.set(table, (this.counts.get(table) ?? 0) + rows.length);
     if (table === 'layers') {
@@ -184,7 +215,25 @@ export class DatasetWriter {
         this.staged.add(claimName('image', r.manifest_digest));
       }
     }
-    if (table === 'image_refs') for (const r of rows as TableRows['image_refs'][]) this.refKeys.add(refKey(r));
+    if (table === 'image_refs') {
+      for (const r of rows as TableRows['image_refs'][]) {
+        this.refKeys.add(refKey(r));
+        this.staged.add(claimName('image', r.manifest_digest));
+      }
+    }
+  }
+
+  /** Records the first failure of the staging database (as STORE) and returns the error to throw. */
+  private breaks(err: unknown, doing: string): ImgscanError {
+    const e = storeError(err, doing, this.dataDir);
+    this.broken ??= e;
+    return e;
+  }
+
+  /** Throws once staging has failed: its rows may be incomplete, so none of them may be committed. */
+  private usable(): void {
+    if (!this.broken) return;
+    throw new ImgscanError('STORE', `nothing more is stored after an earlier failure: ${this.broken.message}`, { path: this.dataDir });
   }
 
   /** Marks a layer in progress: its staged rows are kept out of commits until `finishLayer` or `abortLayer`. */
@@ -192,21 +241,40 @@ export class DatasetWriter {
     this.inFlight.add(digest);
   }
 
-  /** Stages the layer's summary row: from the next commit on, the layer and its rows are published. */
+  /**
+   * Stages the layer's summary row: from the next commit on, the layer and its rows are published. Its rows
+   * leave the appenders here, so a failure to stage them (no room to spill) is STORE of this layer.
+   */
   finishLayer(row: TableRows['layers']): void {
     this.add('layers', [row]);
+    if (!this.held) this.flush(`could not stage the rows of layer ${row.layer_digest} (staged rows spill to ${this.spillDir})`);
     this.inFlight.delete(row.layer_digest);
   }
 
-  /** Drops the staged rows of a layer that failed. */
+  private flush(doing: string): void {
+    try {
+      for (const a of this.appenders.values()) a.flushSync();
+    } catch (err) {
+      throw this.breaks(err, doing);
+    }
+  }
+
+  /** Drops the staged rows of a layer that failed. After a staging failure nothing is committed: no need. */
   async abortLayer(digest: string): Promise<void> {
-    await this.exclusive(async () => {
-      for (const table of ['files', 'chunks'] as const) await this.staging.run(`DELETE FROM stage_${table} WHERE layer_digest = ${sqlString(digest)}`);
-      this.counts.set('files', await this.stagedCount('files'));
-      this.counts.set('chunks', await this.stagedCount('chunks'));
-    });
-    this.inFlight.delete(digest);
-    this.claims.release(claimName('layer', digest));
+    try {
+      if (!this.broken) {
+        await this.exclusive(`could not drop the staged rows of layer ${digest}`, async () => {
+          for (const table of ['files', 'chunks'] as const) await this.staging.run(`DELETE FROM stage_${table} WHERE layer_digest = ${sqlString(digest)}`);
+          this.counts.set('files', await this.stagedCount('files'));
+          this.counts.set('chunks', await this.stagedCount('chunks'));
+        });
+      }
+    } catch {
+      // The writer is broken now (see `breaks`): the layer's rows are never committed.
+    } finally {
+      this.inFlight.delete(digest);
+      this.claims.release(claimName('layer', digest));
+    }
   }
 
   private async stagedCount(table: TableName): Promise<number> {
@@ -218,17 +286,23 @@ export class DatasetWriter {
     for (const table of tableNames) this.appenders.set(table, await this.staging.connection.createAppender(`stage_${table}`));
   }
 
-  /** Runs `fn` with the appenders flushed; rows added meanwhile are held and appended afterwards. */
-  private async exclusive(fn: () => Promise<void>): Promise<void> {
+  /**
+   * Runs `fn` with the appenders flushed; rows added meanwhile are held and appended afterwards. A failure is
+   * STORE saying what was being done, and breaks the writer.
+   */
+  private async exclusive(doing: string, fn: () => Promise<void>): Promise<void> {
     while (this.held) await new Promise((r) => setTimeout(r, 5));
+    this.usable();
     this.held = [];
     try {
-      for (const a of this.appenders.values()) a.flushSync();
+      this.flush(doing);
       await fn();
+    } catch (err) {
+      throw this.breaks(err, doing);
     } finally {
       const held = this.held;
       this.held = undefined;
-      for (const { table, rows } of held) this.add(table, rows as never[]);
+      if (!this.broken) for (const { table, rows } of held) this.add(table, rows as never[]);
     }
   }
 
@@ -238,7 +312,7 @@ export class DatasetWriter {
    */
   async commit(): Promise<string | undefined> {
     let batch: string | undefined;
-    await this.exclusive(async () => {
+    await this.exclusive('could not write a batch', async () => {
       const open = [...this.inFlight].map(sqlString).join(', ');
       const keep = (table: TableName) => (open && (table === 'files' || table === 'chunks') ? ` WHERE layer_digest NOT IN (${open})` : '');
       const ready = new Map<TableName, number>();
@@ -259,7 +333,9 @@ export class DatasetWriter {
         commitBatch(this.dataDir, batch);
         for (const table of ready.keys()) this.loadedParts.add(partPath(this.dataDir, table, batch));
       } catch (err) {
-        throw new ImgscanError('STORE', `could not write batch ${batch}: ${(err as Error).message}`, { path: this.dataDir }, { cause: err });
+        // Not committed: its parts written so far are dropped now (they would take room until recovery).
+        if (!existsSync(join(pendingDir(this.dataDir, batch), 'COMMIT'))) rmSync(pendingDir(this.dataDir, batch), { recursive: true, force: true });
+        throw storeError(err, `could not write batch ${batch}`, this.dataDir);
       }
       for (const [table, n] of ready) {
         await this.staging.run(`DELETE FROM stage_${table}${keep(table)}`);
@@ -289,8 +365,9 @@ export class DatasetWriter {
   }
 }
 
-function refKey(r: { registry: string; repository: string; tag: string | null; manifest_digest: string }): string {
-  return `${r.registry}\0${r.repository}\0${r.tag ?? ''}\0${r.manifest_digest}`;
+/** A ref's identity: every column of image_refs (a tag seen through two indexes is two refs). */
+function refKey(r: TableRows['image_refs']): string {
+  return [r.registry, r.repository, r.tag ?? '\0', r.manifest_digest, r.index_digest ?? '\0'].join('\n');
 }
 
 function appendValue(appender: DuckDBAppender, column: Column, value: unknown): void {

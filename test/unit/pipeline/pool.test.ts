@@ -102,6 +102,29 @@ describe('LayerPool', () => {
     expect((await scan(layer())).row.diff_id).toBe(blob.diffId);
   });
 
+  it('fails the layer with the error of a sink that cannot take its rows (a full store), and goes on with the next', async () => {
+    for (const located of [true, false]) {
+      const l = layer({ located });
+      const full = new ImgscanError('STORE', 'no space left', { path: '/data' });
+      let calls = 0;
+      const err = await pool
+        .scan({ layerDigest: l.descriptor.digest, expectedSize: l.descriptor.size }, l, {
+          files: () => {
+            calls++;
+            throw full;
+          },
+          chunks: () => undefined,
+        })
+        .then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+      expect(err).toBe(full);
+      expect(calls).toBe(1);
+      expect((await scan(layer({ located }))).row.diff_id).toBe(blob.diffId);
+    }
+  });
+
   it('fails a blob whose file cannot be opened with BLOB_MISSING, naming the path', async () => {
     const gone = join(work, 'gone');
     const err = await failure(layer({ path: gone }));

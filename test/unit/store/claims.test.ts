@@ -171,6 +171,40 @@ describe('DatasetWriter claims', () => {
     }
   });
 
+  it('refs staged for a stored image keep its claim until committed: a racing writer then sees them stored', async () => {
+    const dir = tmp();
+    const a = await DatasetWriter.open(dir);
+    const b = await DatasetWriter.open(dir);
+    const image = 'sha256:i3';
+    const ref = (repository: string, index: string | null = null) => ({ registry: 'r.example', repository, tag: 'latest', manifest_digest: image, index_digest: index });
+    try {
+      // The image is stored with one ref.
+      expect(a.claimImage(image)).toBe(true);
+      a.add('images', [{ manifest_digest: image, media_type: 'application/vnd.oci.image.manifest.v1+json', config_digest: 'sha256:c3', os: 'linux', architecture: 'amd64', variant: null, created: null, layer_count: 0, schema1_converted: false }]);
+      a.add('image_refs', [ref('first')]);
+      await a.commit();
+      // Writer a meets the image under a second name: it claims the image, stages the new ref and gives the
+      // claim back, which stays held until the ref is committed.
+      expect(a.claimImage(image)).toBe(true);
+      await a.refresh();
+      expect(a.hasRef(ref('second'))).toBe(false);
+      a.add('image_refs', [ref('second')]);
+      a.releaseImage(image);
+      // Writer b meets the same name meanwhile: it may not decide yet.
+      expect(b.claimImage(image)).toBe(false);
+      await a.commit();
+      expect(b.claimImage(image)).toBe(true);
+      await b.refresh();
+      expect(b.hasRef(ref('second'))).toBe(true);
+      // A ref is all its columns: the same tag reached through an index is another ref.
+      expect(b.hasRef(ref('second', 'sha256:x1'))).toBe(false);
+      b.releaseImage(image);
+    } finally {
+      a.close();
+      b.close();
+    }
+  });
+
   it('an aborted layer frees its claim at once, and closing frees the rest', async () => {
     const dir = tmp();
     const a = await DatasetWriter.open(dir);
