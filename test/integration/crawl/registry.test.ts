@@ -110,6 +110,9 @@ describe.skipIf(missing.length > 0)('imgscan crawl of a whole registry', () => {
     // With --json the failure is in the summary and the table only: nothing on stderr.
     expect(r.stderr).toBe('');
     const plain = await cli(['crawl', `${proxy.host}/lib/base:nope`, '--data', join(world.tmp, 'data-fail-plain')]);
-    expect(plain.stderr).toMatch(new RegExp(`^failed: image ${proxy.host.replace(/\./g, '\\.')}/lib/base:nope: .+ \\[NOT_FOUND\\]$`, 'm'));
+    // Nothing could be read: the failure is the one Error: line, not also a failed: line.
+    expect(plain.code, plain.stderr).toBe(1);
+    expect(plain.stderr).toMatch(new RegExp(`^Error: .*image ${proxy.host.replace(/\./g, '\\.')}/lib/base:nope, .+ \\[NOT_FOUND\\]$`, 'm'));
+    expect(plain.stderr).not.toMatch(/^failed:/m);
   });
 });
