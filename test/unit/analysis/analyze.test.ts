@@ -162,6 +162,17 @@ describe('analyze over hand-made datasets', () => {
       await expectMatches([dir], ds, 5);
     });
   }
+
+  // Hand-made layers (every one, or about half): no entries for the directories above their entries, so a
+  // directory another layer replaces or deletes may exist only implicitly everywhere.
+  for (const [seed, implicit] of [[11, 1], [12, 1], [13, 1], [14, 0.5], [15, 0.5], [16, 0.5]]) {
+    it(`random overlays with implicit directories agree with the reference (seed ${seed}, ${implicit * 100}% hand-made)`, async () => {
+      const ds = randomDataset(seed, 14, 12, implicit);
+      const dir = newDir();
+      await writeRows(dir, { layers: ds.layers, images: ds.images });
+      await expectMatches([dir], ds, 5);
+    });
+  }
 });
 
 describe('chunk level', () => {

@@ -103,9 +103,10 @@ export function prng(seed: number): () => number {
  * random images stacking them. Each layer is a consistent diff, as image builders write them: parent
  * directories come first and once, a path is written once (but for a file sometimes appended again, as
  * `tar --append` does), nothing is written below a non-directory of the same layer, and whiteouts name paths
- * the layer does not write.
+ * the layer does not write. With `implicit` > 0, that share of the layers is hand-made: it writes no entry for
+ * the directories above its entries (they exist only implicitly), only the directories it writes on purpose.
  */
-export function randomDataset(seed: number, nLayers = 14, nImages = 12): RefDataset {
+export function randomDataset(seed: number, nLayers = 14, nImages = 12, implicit = 0): RefDataset {
   const rnd = prng(seed);
   const pick = <T>(xs: readonly T[]) => xs[Math.floor(rnd() * xs.length)];
   const dirs = ['a', 'a/b', 'a/b/c', 'd', 'd/e'];
@@ -118,13 +119,14 @@ export function randomDataset(seed: number, nLayers = 14, nImages = 12): RefData
     const dirsHere = new Set<string>();
     const leaves = new Set<string>();
     const deleted = new Set<string>();
+    const handMade = implicit > 0 && rnd() < implicit;
     const free = (p: string) =>
       !dirsHere.has(p) && !leaves.has(p) && !deleted.has(p) && !ancestors(p).some((a) => leaves.has(a) || deleted.has(a)) &&
       ![...dirsHere, ...leaves, ...deleted].some((q) => q.startsWith(`${p}/`));
     const parents = (p: string) => {
       for (const a of ancestors(p)) if (!dirsHere.has(a)) {
         dirsHere.add(a);
-        entries.push(entry(a, 'dir'));
+        if (!handMade) entries.push(entry(a, 'dir'));
       }
     };
     const n = 2 + Math.floor(rnd() * 9);
@@ -139,7 +141,7 @@ export function randomDataset(seed: number, nLayers = 14, nImages = 12): RefData
           parents(`${dir}/.wh..wh..opq`);
           if (!dirsHere.has(dir)) {
             dirsHere.add(dir);
-            entries.push(entry(dir, 'dir'));
+            if (!handMade) entries.push(entry(dir, 'dir'));
           }
           entries.push(entry(`${dir}/.wh..wh..opq`, 'opaque'));
         }

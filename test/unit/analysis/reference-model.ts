@@ -68,60 +68,83 @@ export function refName(r: { registry: string; repository: string; tag: string |
   return `${r.registry}${local ? ':' : '/'}${r.repository}${r.tag === null ? '' : `:${r.tag}`}`;
 }
 
-/** Bytes of the file copies of one image that are path waste (see docs/analyze.md), by simulating the layers. */
+interface Node { path: string; type: EntryType; copy: number | null; children: Map<string, Node> }
+
+/**
+ * Bytes of the file copies of one image that are path waste (see docs/analyze.md), by mounting its layers as an
+ * overlay shows them: a tree, each layer applied bottom-up, each entry making the directories above it that are
+ * missing (a tar need not hold entries for them). A non-directory or a whiteout at a path removes whatever
+ * subtree was there; a directory over a directory keeps it; an opaque marker empties its directory. A copy not
+ * in the tree at the end is hidden; it is waste when another layer writes or deletes its path, or a higher
+ * layer removed it. (A layer writing below a path a lower layer holds as a non-directory cannot be applied
+ * by a runtime, whose parent is not a directory there; the model then keeps both.)
+ */
 export function referencePathWaste(layers: RefLayer[]): number {
-  interface Node { type: EntryType; copy: number | null }
-  const fs = new Map<string, Node>();
-  const copies: { size: number; path: string; position: number; removedAt: number | null }[] = [];
+  const copies: { size: number; path: string; position: number }[] = [];
   const touched = new Map<string, Set<number>>();
-  // The last layer that removed whatever was at a path (overwrite, whiteout, hidden directory).
-  const removedAt = new Map<string, number>();
-  const remove = (path: string, at: number) => {
-    const n = fs.get(path);
-    if (n && n.copy !== null && copies[n.copy].removedAt === null) copies[n.copy].removedAt = at;
-    if (n) removedAt.set(path, at);
-    fs.delete(path);
+  const removedAt = new Map<string, number>(); // the last layer that removed whatever was at a path
+  const root: Node = { path: '', type: 'dir', copy: null, children: new Map() };
+  const drop = (n: Node, at: number) => {
+    removedAt.set(n.path, at);
+    for (const c of n.children.values()) drop(c, at);
   };
-  const removeBelow = (dir: string, at: number) => {
-    for (const p of [...fs.keys()]) if (dir === '' || p.startsWith(`${dir}/`)) remove(p, at);
+  // The node holding `path`'s parent, made (as directories) where missing when `make`.
+  const parent = (path: string, make: boolean): Node | undefined => {
+    const names = path.split('/').slice(0, -1);
+    let n: Node | undefined = root;
+    for (const [i, name] of names.entries()) {
+      if (!n) break;
+      if (make && !n.children.has(name)) n.children.set(name, { path: names.slice(0, i + 1).join('/'), type: 'dir', copy: null, children: new Map() });
+      n = n.children.get(name);
+    }
+    return n;
   };
-  layers.forEach((layer, position) => {
-    const target = (e: RefEntry) => {
-      const slash = e.path.lastIndexOf('/');
-      const dir = slash < 0 ? '' : e.path.slice(0, slash);
-      const base = e.path.slice(slash + 1);
-      return e.entry_type === 'opaque' ? dir : `${dir ? `${dir}/` : ''}${base.slice('.wh.'.length)}`;
-    };
+  const touch = (path: string, at: number) => touched.set(path, (touched.get(path) ?? new Set()).add(at));
+  const base = (path: string) => path.slice(path.lastIndexOf('/') + 1);
+  const node = (path: string) => (path === '' ? root : parent(path, false)?.children.get(base(path)));
+  layers.forEach((layer, at) => {
     // Whiteouts and opaque markers act on the layers below only.
     for (const e of layer.entries) {
+      const dir = e.path.includes('/') ? e.path.slice(0, e.path.lastIndexOf('/')) : '';
       if (e.entry_type === 'whiteout') {
-        const t = target(e);
-        remove(t, position);
-        removeBelow(t, position);
-        touched.set(t, (touched.get(t) ?? new Set()).add(position));
-      } else if (e.entry_type === 'opaque') removeBelow(target(e), position);
+        const target = `${dir ? `${dir}/` : ''}${base(e.path).slice('.wh.'.length)}`;
+        touch(target, at);
+        const n = node(target);
+        if (n) drop(n, at);
+        parent(target, false)?.children.delete(base(target));
+      } else if (e.entry_type === 'opaque') {
+        const n = node(dir);
+        for (const c of n?.children.values() ?? []) drop(c, at);
+        n?.children.clear();
+      }
     }
     for (const e of layer.entries) {
       if (e.entry_type === 'whiteout' || e.entry_type === 'opaque') continue;
-      touched.set(e.path, (touched.get(e.path) ?? new Set()).add(position));
-      const old = fs.get(e.path);
-      if (e.entry_type !== 'dir') removeBelow(e.path, position);
+      touch(e.path, at);
+      const up = parent(e.path, true)!;
+      const old = up.children.get(base(e.path));
       if (e.entry_type === 'dir' && old?.type === 'dir') continue;
-      remove(e.path, position);
-      let copy: number | null = null;
-      if (e.entry_type === 'file') {
-        copy = copies.length;
-        copies.push({ size: e.size, path: e.path, position, removedAt: null });
+      if (e.entry_type === 'dir' && old) {
+        // A directory over a non-directory: the entry there is replaced.
+        removedAt.set(old.path, at);
+        Object.assign(old, { type: 'dir', copy: null });
+        continue;
       }
-      fs.set(e.path, { type: e.entry_type, copy });
+      if (old) drop(old, at);
+      const copy = e.entry_type === 'file' ? copies.push({ size: e.size, path: e.path, position: at }) - 1 : null;
+      up.children.set(base(e.path), { path: e.path, type: e.entry_type, copy, children: new Map() });
     }
   });
+  const visible = new Set<number>();
+  const walk = (n: Node) => {
+    if (n.copy !== null) visible.add(n.copy);
+    for (const c of n.children.values()) walk(c);
+  };
+  walk(root);
   let waste = 0;
-  for (const c of copies) {
-    if (c.removedAt === null) continue;
-    // Hidden, and the path is also written or deleted by another layer, or removed from a higher one.
+  copies.forEach((c, i) => {
+    if (visible.has(i)) return;
     if ((touched.get(c.path)?.size ?? 0) >= 2 || (removedAt.get(c.path) ?? -1) > c.position) waste += c.size;
-  }
+  });
   return waste;
 }
-
