@@ -30,8 +30,9 @@ export class DatasetWriter {
   private readonly inFlight = new Set<string>();
   private held: { table: TableName; rows: unknown[] }[] | undefined;
   private batchSeq = 0;
-  /** Claims whose rows are staged: released once they are committed. */
-  private readonly staged = new Set<string>();
+  /** Claims whose rows are staged, with when they were staged (`stageSeq`): released once those are committed. */
+  private readonly staged = new Map<string, number>();
+  private stageSeq = 0;
   /** Parquet parts whose keys are loaded. */
   private readonly loadedParts = new Set<string>();
   private readonly claims: Claims;
@@ -146,7 +147,7 @@ export class DatasetWriter {
 
   /** True when another writer waits for a layer or image staged here: commit now rather than on schedule. */
   wantsCommit(): boolean {
-    for (const name of this.staged) if (this.claims.isWaitedOn(name)) return true;
+    for (const name of this.staged.keys()) if (this.claims.isWaitedOn(name)) return true;
     return false;
   }
 
@@ -188,10 +189,14 @@ export class DatasetWriter {
   add<T extends TableName>(table: T, rows: TableRows[T][]): void {
     if (rows.length === 0) return;
     this.usable();
-    if (this.held) {
-      this.held.push({ table, rows });
-      return;
-    }
+    // Keys and claims are noted at once, also while a commit holds the rows back: a claim given back meanwhile
+    // (`releaseImage`) must stay until these rows are committed.
+    this.track(table, rows);
+    if (this.held) this.held.push({ table, rows });
+    else this.append(table, rows);
+  }
+
+  private append(table: TableName, rows: unknown[]): void {
     const appender = this.appenders.get(table)!;
     const columns = datasetSchema().get(table)!.columns;
     try {
@@ -203,22 +208,26 @@ export class DatasetWriter {
       throw this.breaks(err, `could not stage ${rows.length} rows of ${table} (staged rows spill to ${this.spillDir})`);
     }
     this.counts.set(table, (this.counts.get(table) ?? 0) + rows.length);
+  }
+
+  private track(table: TableName, rows: unknown[]): void {
+    const stage = (name: string) => this.staged.set(name, ++this.stageSeq);
     if (table === 'layers') {
       for (const r of rows as TableRows['layers'][]) {
         this.diffIds.set(r.layer_digest, r.diff_id);
-        this.staged.add(claimName('layer', r.layer_digest));
+        stage(claimName('layer', r.layer_digest));
       }
     }
     if (table === 'images') {
       for (const r of rows as TableRows['images'][]) {
         this.imageDigests.add(r.manifest_digest);
-        this.staged.add(claimName('image', r.manifest_digest));
+        stage(claimName('image', r.manifest_digest));
       }
     }
     if (table === 'image_refs') {
       for (const r of rows as TableRows['image_refs'][]) {
         this.refKeys.add(refKey(r));
-        this.staged.add(claimName('image', r.manifest_digest));
+        stage(claimName('image', r.manifest_digest));
       }
     }
   }
@@ -302,7 +311,7 @@ export class DatasetWriter {
     } finally {
       const held = this.held;
       this.held = undefined;
-      if (!this.broken) for (const { table, rows } of held) this.add(table, rows as never[]);
+      if (!this.broken) for (const { table, rows } of held) this.append(table, rows);
     }
   }
 
@@ -313,6 +322,8 @@ export class DatasetWriter {
   async commit(): Promise<string | undefined> {
     let batch: string | undefined;
     await this.exclusive('could not write a batch', async () => {
+      // Claims staged from here on cover rows held back, not in this batch: they stay.
+      const upTo = this.stageSeq;
       const open = [...this.inFlight].map(sqlString).join(', ');
       const keep = (table: TableName) => (open && (table === 'files' || table === 'chunks') ? ` WHERE layer_digest NOT IN (${open})` : '');
       const ready = new Map<TableName, number>();
@@ -321,7 +332,6 @@ export class DatasetWriter {
         const [r] = await this.staging.all<{ n: bigint }>(`SELECT count(*) AS n FROM stage_${table}${keep(table)}`);
         if (Number(r.n) > 0) ready.set(table, Number(r.n));
       }
-      const publishing = [...this.staged];
       if (ready.size === 0) return;
       batch = `${this.writerId}-${String(this.batchSeq++).padStart(6, '0')}`;
       try {
@@ -341,7 +351,8 @@ export class DatasetWriter {
         await this.staging.run(`DELETE FROM stage_${table}${keep(table)}`);
         this.counts.set(table, (this.counts.get(table) ?? 0) - n);
       }
-      for (const name of publishing) {
+      for (const [name, seq] of this.staged) {
+        if (seq > upTo) continue;
         this.staged.delete(name);
         this.claims.release(name);
       }

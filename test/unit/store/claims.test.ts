@@ -205,6 +205,35 @@ describe('DatasetWriter claims', () => {
     }
   });
 
+  it('a ref staged while a commit is under way keeps the image claim past that commit, until its own', async () => {
+    const dir = tmp();
+    const a = await DatasetWriter.open(dir);
+    const b = await DatasetWriter.open(dir);
+    const image = 'sha256:i4';
+    const ref = (repository: string) => ({ registry: 'r.example', repository, tag: 'latest', manifest_digest: image, index_digest: null });
+    try {
+      expect(a.claimImage(image)).toBe(true);
+      a.add('images', [{ manifest_digest: image, media_type: 'application/vnd.oci.image.manifest.v1+json', config_digest: 'sha256:c4', os: 'linux', architecture: 'amd64', variant: null, created: null, layer_count: 0, schema1_converted: false }]);
+      a.add('image_refs', [ref('first')]);
+      // The commit of the image is under way (not awaited) when a second name of it is staged: that ref is held
+      // back for the next batch, and the claim covering it must outlive this commit.
+      const committing = a.commit();
+      expect(a.claimImage(image)).toBe(true);
+      a.add('image_refs', [ref('second')]);
+      a.releaseImage(image);
+      await committing;
+      expect(b.claimImage(image)).toBe(false);
+      await a.commit();
+      expect(b.claimImage(image)).toBe(true);
+      await b.refresh();
+      expect(b.hasRef(ref('second'))).toBe(true);
+      b.releaseImage(image);
+    } finally {
+      a.close();
+      b.close();
+    }
+  });
+
   it('an aborted layer frees its claim at once, and closing frees the rest', async () => {
     const dir = tmp();
     const a = await DatasetWriter.open(dir);

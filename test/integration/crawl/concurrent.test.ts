@@ -1,0 +1,61 @@
+/** Two identical crawls started together into one data dir: every row stored once, as by one crawl. */
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cli, queryDataset } from '../../support/dataset.js';
+import { push } from '../../support/registry.js';
+import { tableNames } from '../../../src/store/schema.js';
+import { expectedCrawl, missingTools, startWorld, type Expected, type World } from './setup.js';
+
+const missing = await missingTools();
+
+/** Each table's rows as JSON lines (failures without timestamps), duplicates kept. */
+async function rows(dir: string): Promise<Record<string, string[]>> {
+  const out: Record<string, string[]> = {};
+  for (const t of tableNames) {
+    const r = await queryDataset(dir, `SELECT ${t === 'failures' ? '* EXCLUDE (failed_at)' : '*'} FROM ${t}`);
+    out[t] = r.map((x) => JSON.stringify(x)).sort();
+  }
+  return out;
+}
+
+describe.skipIf(missing.length > 0)('two imgscan crawl started together into one --data', () => {
+  let world: World;
+  let expected: Expected;
+
+  beforeAll(async () => {
+    world = await startWorld();
+    // More names for one image (lib/base), listed last in the catalog: by then both crawls have stored or
+    // waited for every image and layer, and each name is a ref they race to add without other claims between.
+    for (let i = 0; i < 10; i++) {
+      await push(`oci:${world.fx.layouts.main.path}:base`, `${world.registry.host}/zz/base${i}:latest`, { format: 'oci' });
+      world.pushed.push({ repository: `zz/base${i}`, tag: 'latest' });
+    }
+    expected = await expectedCrawl(world.registry, world.pushed);
+  }, 300_000);
+  afterAll(async () => {
+    await world?.stop();
+  });
+
+  it('store no row twice in any table, trial after trial', async () => {
+    const args = (data: string) => ['crawl', world.registry.host, '--tags', 'all', '--platform', 'all', '--workers', '1', '--data', data, '--json'];
+    const trials = 8;
+    for (let trial = 0; trial < trials; trial++) {
+      const data = join(world.tmp, `together-${trial}`);
+      const runs = await Promise.all([cli(args(data)), cli(args(data))]);
+      for (const r of runs) expect(r.code, r.stderr).toBe(0);
+      const stored = await rows(data);
+      for (const t of tableNames) expect(new Set(stored[t]).size, `${t} rows stored twice in trial ${trial}`).toBe(stored[t]!.length);
+      // Exactly what a crawl must find, read back with skopeo and the registry's blob files.
+      const refs = (await queryDataset<Record<string, string | null>>(data, 'SELECT * FROM image_refs')).map((r) => [r.registry, r.repository, r.tag, r.manifest_digest, r.index_digest ?? 'null'].join(' '));
+      expect(refs.sort()).toEqual(expected.refs);
+      expect(stored.layers).toHaveLength(expected.layers.length);
+      expect(stored.images).toHaveLength(expected.images.size);
+      expect(stored.failures).toEqual([]);
+      // Between them the two crawls added each ref once.
+      const added = runs.map((r) => (JSON.parse(r.stdout) as { image_refs_added: number }).image_refs_added);
+      expect(added[0]! + added[1]!).toBe(expected.refs.length);
+      expect(readdirSync(join(data, '_claims')), 'claims left behind').toEqual([]);
+    }
+  }, 600_000);
+});
