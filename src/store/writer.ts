@@ -1,13 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { DuckDBAppender, DuckDBTimestampValue } from '@duckdb/node-api';
+import type { DuckDBAppender } from '@duckdb/node-api';
+import { appendValue } from './append.js';
 import { ImgscanError } from '../errors.js';
 import { Db, sqlString, storeError } from './duckdb.js';
 import { Claims, claimName } from './claims.js';
 import { beginBatch, commitBatch, listParts, partPath, pendingDir, recoverDataset } from './parts.js';
 import type { TableRows } from './rows.js';
-import { datasetSchema, type Column, type TableName, tableNames } from './schema.js';
+import { datasetSchema, type TableName, tableNames } from './schema.js';
 
 /** DuckDB memory for staged rows; more spills to disk (measured: 2 M staged rows, peak RSS 275 MiB vs 421 at 128 MB). */
 const stagingMemory = '48MB';
@@ -379,32 +380,4 @@ export class DatasetWriter {
 /** A ref's identity: every column of image_refs (a tag seen through two indexes is two refs). */
 function refKey(r: TableRows['image_refs']): string {
   return [r.registry, r.repository, r.tag ?? '\0', r.manifest_digest, r.index_digest ?? '\0'].join('\n');
-}
-
-function appendValue(appender: DuckDBAppender, column: Column, value: unknown): void {
-  if (value === null || value === undefined) {
-    if (!column.nullable) throw new ImgscanError('INTERNAL', `column ${column.name} may not be null`);
-    appender.appendNull();
-    return;
-  }
-  switch (column.type) {
-    case 'VARCHAR':
-      appender.appendVarchar(value as string);
-      break;
-    case 'INTEGER':
-      appender.appendInteger(value as number);
-      break;
-    case 'BIGINT':
-      appender.appendBigInt(BigInt(value as number));
-      break;
-    case 'DOUBLE':
-      appender.appendDouble(value as number);
-      break;
-    case 'BOOLEAN':
-      appender.appendBoolean(value as boolean);
-      break;
-    case 'TIMESTAMP':
-      appender.appendTimestamp(new DuckDBTimestampValue(BigInt((value as Date).getTime()) * 1000n));
-      break;
-  }
 }
