@@ -76,8 +76,8 @@ interface Node { path: string; type: EntryType; copy: number | null; children: M
  * missing (a tar need not hold entries for them). A non-directory or a whiteout at a path removes whatever
  * subtree was there; a directory over a directory keeps it; an opaque marker empties its directory. A copy not
  * in the tree at the end is hidden; it is waste when another layer writes or deletes its path, or a higher
- * layer removed it. (A layer writing below a path a lower layer holds as a non-directory cannot be applied
- * by a runtime, whose parent is not a directory there; the model then keeps both.)
+ * layer removed it. (An entry below a path a lower layer holds as a non-directory cannot be extracted there,
+ * the parent not being a directory: the model then keeps both, as docs/analyze.md says.)
  */
 export function referencePathWaste(layers: RefLayer[]): number {
   const copies: { size: number; path: string; position: number }[] = [];
