@@ -7,6 +7,11 @@ export interface BodyLimit {
   code: ErrorCode;
   /** What the body is, for the message: "manifest latest", "config sha256:...". */
   what: string;
+  /**
+   * Bytes the body is known to have (a descriptor's size, checked with its digest afterwards): reading stops
+   * there, so a Content-Length promising more is not waited for.
+   */
+  complete?: number;
 }
 
 /**
@@ -34,6 +39,10 @@ export async function readBody(response: Response, limit: BodyLimit | undefined,
       throw tooLarge(limit, `more than ${limit.bytes} bytes were sent`, context);
     }
     chunks.push(value);
+    if (total === limit.complete) {
+      await reader.cancel().catch(() => undefined);
+      break;
+    }
   }
   return Buffer.concat(chunks, total);
 }

@@ -19,7 +19,7 @@ export async function fetchConfig(transport: Transport, repository: string, desc
     headers: { 'accept-encoding': 'identity' },
     scope: pullScope(repository),
     context: ctx,
-    limit: { bytes: maxConfigBytes, code: 'CONFIG_INVALID', what },
+    limit: { bytes: maxConfigBytes, code: 'CONFIG_INVALID', what, complete: desc.size >= 0 ? desc.size : undefined },
   });
   if (desc.size >= 0 && body.length !== desc.size) {
     throw new ImgscanError('SIZE_MISMATCH', `${what} has ${body.length} bytes, the manifest gives ${desc.size}`, ctx);

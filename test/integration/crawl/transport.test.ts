@@ -133,14 +133,16 @@ describe.skipIf(missing.length > 0)('imgscan crawl at the transport level', () =
     expect(bad.stderr).toContain('bad --timeout "soon"');
   });
 
-  it('a Content-Length longer than each layer blob: the crawl stores what a clean crawl stores, no Range asked', async () => {
+  it('a Content-Length longer than each blob (layers and config): the crawl stores what a clean crawl stores, no Range asked', async () => {
     const clean = join(world.tmp, 'cl-clean');
     expect((await cli(['crawl', `${world.registry.host}/apps/app1:latest`, '--data', clean, '--json'])).code).toBe(0);
     const m = await new RegistryClient(world.registry.host).manifest('apps/app1', 'latest');
     if (m.document.kind !== 'manifest') throw new Error('apps/app1 is not an image manifest');
+    // Every blob lies: the layers and the image config.
     const layers = m.document.manifest.layers.map((l) => l.digest);
     expect(layers.length).toBeGreaterThan(1);
-    proxy.faults.push({ method: 'GET', path: new RegExp(`/blobs/(${layers.join('|')})$`), extraContentLength: 7, times: 99 });
+    const blobs = [...layers, m.document.manifest.config.digest];
+    proxy.faults.push({ method: 'GET', path: new RegExp(`/blobs/(${blobs.join('|')})$`), extraContentLength: 7, times: 99 });
     proxy.ranges.length = 0;
     const dir = join(world.tmp, 'cl-lying');
     const run = await cli(['crawl', `${proxy.host}/apps/app1:latest`, '--data', dir, '--json']);
