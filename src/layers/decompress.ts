@@ -54,7 +54,9 @@ export function createDecompressor(compression: Compression, onOutput: OutputHan
   }
 }
 
+/** DECOMPRESS_FAILED for an error of the codec, or for what went wrong around it (a message). */
 function decompressFailed(kind: Compression, err: unknown): ImgscanError {
+  if (typeof err === 'string') return new ImgscanError('DECOMPRESS_FAILED', `${kind}: ${err}`);
   const message = err instanceof Error ? err.message : String(err);
   return new ImgscanError('DECOMPRESS_FAILED', `${kind}: ${message}`, {}, { cause: err });
 }
@@ -136,7 +138,7 @@ class GzipDecompressor implements Decompressor {
   }
 
   destroy(): void {
-    this.error ??= decompressFailed('gzip', new Error('aborted'));
+    this.error ??= decompressFailed('gzip', 'aborted');
     this.z.destroy();
   }
 }
@@ -188,7 +190,7 @@ class SyncGunzip implements Decompressor {
     this.state = internals._writeState;
     // The stream's own handler would destroy the stream asynchronously; errors are taken here, synchronously.
     this.handle.onerror = (message) => {
-      this.error ??= decompressFailed('gzip', new Error(message));
+      this.error ??= decompressFailed('gzip', message);
     };
     this.out = outputBuffer();
   }
@@ -210,7 +212,7 @@ class SyncGunzip implements Decompressor {
 
   private inflate(input: Uint8Array, flush: number): void {
     if (this.error !== null) throw this.error;
-    if (this.closed) throw decompressFailed('gzip', new Error('write after end'));
+    if (this.closed) throw decompressFailed('gzip', 'write after end');
     const out = this.out;
     let inOff = 0;
     let inLen = input.length;
@@ -270,7 +272,7 @@ class ZstdDecompressor implements Decompressor {
 
   write(chunk: Uint8Array): void {
     const dctx = this.dctx;
-    if (dctx === null) throw decompressFailed('zstd', new Error('write after end'));
+    if (dctx === null) throw decompressFailed('zstd', 'write after end');
     let src = chunk;
     for (;;) {
       let ret: number, produced: number, consumed: number;
@@ -291,7 +293,7 @@ class ZstdDecompressor implements Decompressor {
 
   async end(): Promise<void> {
     this.release();
-    if (this.inFrame) throw decompressFailed('zstd', new Error('unexpected end of data inside a frame'));
+    if (this.inFrame) throw decompressFailed('zstd', 'unexpected end of data inside a frame');
   }
 
   destroy(): void {

@@ -52,7 +52,7 @@ export class LayerPool {
     worker.on('message', (msg: FromWorker) => this.onMessage(slot, msg));
     worker.on('error', (err) => this.onCrash(slot, err));
     worker.on('exit', (code) => {
-      if (code !== 0) this.onCrash(slot, new Error(`worker exited with code ${code}`));
+      if (code !== 0) this.onCrash(slot, new ImgscanError('INTERNAL', `worker exited with code ${code}`));
     });
     return slot;
   }

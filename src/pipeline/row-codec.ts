@@ -1,3 +1,4 @@
+import { ImgscanError } from '../errors.js';
 import type { ChunkRow, EntryType, FileClass, FileRow } from '../store/rows.js';
 
 /**
@@ -50,7 +51,7 @@ export function encodeFiles(rows: FileRow[]): FileBatch {
   const layer = n > 0 ? rows[0]!.layer_digest : '';
   for (let i = 0; i < n; i++) {
     const r = rows[i]!;
-    if (r.layer_digest !== layer) throw new Error('file rows of different layers in one batch');
+    if (r.layer_digest !== layer) throw new ImgscanError('INTERNAL', 'file rows of different layers in one batch', { layer });
     const o = i * NUMBERS;
     numbers[o] = r.entry_index;
     numbers[o + 1] = r.size;
@@ -118,7 +119,7 @@ export function encodeChunks(rows: ChunkRow[]): ChunkBatch {
     numbers[i * 3] = r.entry_index;
     numbers[i * 3 + 1] = r.chunk_index;
     numbers[i * 3 + 2] = r.size;
-    if (r.digest.length !== digestLength) throw new Error(`chunk digests of different lengths in one batch`);
+    if (r.digest.length !== digestLength) throw new ImgscanError('INTERNAL', 'chunk digests of different lengths in one batch');
     digests[i] = r.digest;
   }
   return { layer: n > 0 ? rows[0]!.layer_digest : '', count: n, numbers, digests: digests.join(''), digestLength };

@@ -18,7 +18,7 @@ export class SlowBody extends Error {
 }
 
 export interface WatchOptions {
-  /** Waiting this long without a byte is a stalled connection (an Error named TimeoutError). */
+  /** Waiting this long without a byte is a stalled connection (a DOMException named TimeoutError, as AbortSignal.timeout throws). */
   idleMs: number;
   rule?: ProgressRule;
   /** Epoch ms after which the read fails with TIMEOUT (the blob's overall time limit). */
@@ -70,7 +70,7 @@ export class WatchedBody {
       }
       if (which === 'grace') return { done: true, value: undefined };
       if (which === 'deadline') throw new ImgscanError('TIMEOUT', `blob not read within ${this.o.deadlineLabel ?? 'its time limit'}`, this.o.context);
-      if (which === 'idle') throw Object.assign(new Error(`no data for ${this.o.idleMs} ms`), { name: 'TimeoutError' });
+      if (which === 'idle') throw new DOMException(`no data for ${this.o.idleMs} ms`, 'TimeoutError');
       this.window = Math.max(this.window, this.o.rule!.windowMs);
     }
   }

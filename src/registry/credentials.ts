@@ -140,10 +140,10 @@ async function fromHelper(helper: string, serverUrl: string, runHelper: NonNulla
 
 /** Runs `docker-credential-NAME get` with the server URL on stdin and returns its stdout. */
 export function runCredentialHelper(helper: string, serverUrl: string): Promise<string> {
-  if (!/^[A-Za-z0-9._-]+$/.test(helper)) return Promise.reject(new Error(`bad helper name "${helper}"`));
+  if (!/^[A-Za-z0-9._-]+$/.test(helper)) return Promise.reject(new ImgscanError('USAGE', `bad helper name "${helper}"`));
   return new Promise((resolve, reject) => {
     const child = execFile(`docker-credential-${helper}`, ['get'], { timeout: 30_000, maxBuffer: 1 << 20 }, (err, stdout, stderr) => {
-      if (err) reject(new Error(`${(stdout || stderr || err.message).trim()}`));
+      if (err) reject(new ImgscanError('USAGE', (stdout || stderr || err.message).trim(), {}, { cause: err }));
       else resolve(stdout);
     });
     child.stdin?.end(serverUrl + '\n');

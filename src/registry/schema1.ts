@@ -59,11 +59,12 @@ export function schema1Payload(bytes: Uint8Array, context: ErrorContext = {}): {
   const sig = Array.isArray(doc.signatures) ? doc.signatures[0] : undefined;
   if (!sig) return { payload: buf, signed: false };
   let header: { formatLength?: unknown; formatTail?: unknown } | null;
+  const unreadable = () => new ImgscanError('MANIFEST_INVALID', 'schema 1 signature has an unreadable protected header', context);
+  if (typeof sig.protected !== 'string') throw unreadable();
   try {
-    if (typeof sig.protected !== 'string') throw new Error('not a string');
     header = JSON.parse(b64url(sig.protected).toString('utf8')) as typeof header;
   } catch {
-    throw new ImgscanError('MANIFEST_INVALID', 'schema 1 signature has an unreadable protected header', context);
+    throw unreadable();
   }
   const { formatLength, formatTail } = header ?? {};
   if (typeof formatLength !== 'number' || !Number.isInteger(formatLength) || formatLength < 0 || formatLength > buf.length || typeof formatTail !== 'string') {
@@ -99,12 +100,13 @@ export function convertSchema1(bytes: Uint8Array, sizeOf: (digest: string) => nu
       throw new ImgscanError('MANIFEST_INVALID', `schema 1 fsLayers[${i}] has a bad blobSum ${JSON.stringify(digest)}`, context);
     }
     let v1: V1Compatibility | null;
+    const unreadable = () => new ImgscanError('MANIFEST_INVALID', `schema 1 history[${i}] has unreadable v1Compatibility`, context);
+    const text = history[i]?.v1Compatibility;
+    if (typeof text !== 'string') throw unreadable();
     try {
-      const text = history[i]?.v1Compatibility;
-      if (typeof text !== 'string') throw new Error('not a string');
       v1 = JSON.parse(text) as V1Compatibility | null;
     } catch {
-      throw new ImgscanError('MANIFEST_INVALID', `schema 1 history[${i}] has unreadable v1Compatibility`, context);
+      throw unreadable();
     }
     if (!v1 || typeof v1 !== 'object' || Array.isArray(v1)) throw new ImgscanError('MANIFEST_INVALID', `schema 1 history[${i}] v1Compatibility is not a JSON object`, context);
     return { digest, v1 };

@@ -59,13 +59,14 @@ export async function ingestTraces(paths: string[], options: IngestOptions): Pro
       throw new ImgscanError('USAGE', `${other} and ${p} share the source name ${source}; ingest them in separate data directories`);
     }
     sources.set(source, p);
+    let st;
     try {
-      const st = statSync(p);
-      if (!st.isFile()) throw new Error('not a regular file');
-      sizes.push(st.size);
+      st = statSync(p);
     } catch (err) {
       throw new ImgscanError('SOURCE_NOT_FOUND', `cannot read trace file: ${(err as Error).message}`, { path: p }, { cause: err });
     }
+    if (!st.isFile()) throw new ImgscanError('SOURCE_NOT_FOUND', 'cannot read trace file: not a regular file', { path: p });
+    sizes.push(st.size);
   }
   const totalBytes = sizes.reduce((a, b) => a + b, 0);
   const started = Date.now();

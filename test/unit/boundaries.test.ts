@@ -34,6 +34,11 @@ describe('architecture boundaries', () => {
     expect(offenders.map((f) => relative(root, f))).toEqual([]);
   });
 
+  it('library code throws typed errors: no plain Error is made in src/', () => {
+    const offenders = tsFiles(join(root, 'src')).filter((f) => /\bnew Error\(|\bthrow Error\(|\breject\(Error\(/.test(readFileSync(f, 'utf8')));
+    expect(offenders.map((f) => relative(root, f))).toEqual([]);
+  });
+
   it('commands are thin: they import library code, not each other', () => {
     const offenders = tsFiles(join(root, 'commands')).filter((f) => imports(f).some((i) => i.startsWith('./') && !i.startsWith('./_') && !i.startsWith('../')));
     expect(offenders.map((f) => relative(root, f))).toEqual([]);
