@@ -37,15 +37,24 @@ export interface ErrorContext {
   path?: string;
 }
 
+/**
+ * Whether trying the same request again can help: 'yes' (a reset, a timeout: up to the client's retries),
+ * 'once' (a refused connection: one short retry, for a server restarting), 'no' (everything else).
+ */
+export type Retry = 'yes' | 'once' | 'no';
+
 export class ImgscanError extends Error {
   override readonly name = 'ImgscanError';
   readonly code: ErrorCode;
   readonly context: ErrorContext;
+  /** Whether a client may retry what failed; set by whoever made the error, 'no' by default. */
+  readonly retry: Retry;
 
-  constructor(code: ErrorCode, message: string, context: ErrorContext = {}, options?: { cause?: unknown }) {
+  constructor(code: ErrorCode, message: string, context: ErrorContext = {}, options?: { cause?: unknown; retry?: Retry }) {
     super(message, options);
     this.code = code;
     this.context = { ...context };
+    this.retry = options?.retry ?? 'no';
   }
 
   /** The message with its context, e.g. `image oci:/x:1.0: layer sha256:ab..: digest mismatch`. */

@@ -1,4 +1,4 @@
-import { ImgscanError, type ErrorCode, type ErrorContext } from '../errors.js';
+import { ImgscanError, type ErrorCode, type ErrorContext, type Retry } from '../errors.js';
 import { redact } from './redact.js';
 
 /** The error code for an HTTP status a registry answered with. */
@@ -91,30 +91,27 @@ export function networkError(method: string, err: unknown, context: ErrorContext
     return new ImgscanError('TLS', redact(`${method} failed: ${what}`), context, { cause: err });
   }
   const unreachable = unreachableMessage(code, cause?.message ?? e?.message, context.url);
-  if (unreachable) return new ImgscanError('UNREACHABLE', redact(unreachable), context, { cause: err });
+  if (unreachable) return new ImgscanError('UNREACHABLE', redact(unreachable.message), context, { cause: err, retry: unreachable.retry });
   let what: string;
   if (e?.name === 'TimeoutError' || e?.name === 'AbortError') what = 'timed out';
   else what = [code, cause?.message ?? e?.message].filter(Boolean).join(' ') || String(err);
-  return new ImgscanError('NETWORK', redact(`${method} failed: ${what}`), context, { cause: err });
+  return new ImgscanError('NETWORK', redact(`${method} failed: ${what}`), context, { cause: err, retry: 'yes' });
 }
 
 /**
  * The message for a server that cannot be reached at all: nothing listens on the port (ECONNREFUSED), or fetch
  * refuses the port itself (undici's "bad port": 1, 22, 25, 6000... the ports browsers block). Undefined otherwise.
  */
-function unreachableMessage(code: string | undefined, message: string | undefined, url: string | undefined): string | undefined {
+function unreachableMessage(code: string | undefined, message: string | undefined, url: string | undefined): { message: string; retry: Retry } | undefined {
   const host = hostOf(url);
-  if (code === 'ECONNREFUSED') return `registry not reachable at ${host}: connection refused`;
+  // A registry restarting refuses connections for a moment: one short retry.
+  if (code === 'ECONNREFUSED') return { message: `registry not reachable at ${host}: connection refused`, retry: 'once' };
   if (message === 'bad port') {
     const port = portOf(url);
-    return `fetch refuses to connect to port ${port} (${host}): it is one of the ports browsers block; run the registry on another port, e.g. 5000`;
+    // Retrying cannot help: fetch refuses the port itself.
+    return { message: `fetch refuses to connect to port ${port} (${host}): it is one of the ports browsers block; run the registry on another port, e.g. 5000`, retry: 'no' };
   }
   return undefined;
-}
-
-/** True for an UNREACHABLE error caused by a port fetch refuses: retrying cannot help. */
-export function isBlockedPort(err: ImgscanError): boolean {
-  return err.code === 'UNREACHABLE' && (err.cause as { cause?: { message?: string } } | undefined)?.cause?.message === 'bad port';
 }
 
 function portOf(url: string | undefined): string {

@@ -3,7 +3,7 @@ import { ImgscanError, type ErrorContext } from '../errors.js';
 import type { Authenticator } from './auth.js';
 import { backoffDelay, parseRetryAfter, sleep } from './backoff.js';
 import { readBody, type BodyLimit } from './bounded-body.js';
-import { isBlockedPort, isCertificateError, networkError, responseError } from './http-error.js';
+import { isCertificateError, networkError, responseError } from './http-error.js';
 import { redact, redactUrl } from './redact.js';
 
 export interface TransportOptions {
@@ -269,9 +269,9 @@ export class Transport {
         result = await attempt(req);
       } catch (err) {
         const e = err instanceof ImgscanError ? err : networkError(method, err, context);
-        // A refused connection gets one short retry (a registry restarting), a blocked port none.
-        const refused = e.code === 'UNREACHABLE' && !isBlockedPort(e);
-        const allowed = refused ? Math.min(1, this.o.retries) : e.code === 'NETWORK' ? this.o.retries : 0;
+        // The error says whether retrying can help (a refused connection: one short retry, a blocked port none).
+        const refused = e.retry === 'once';
+        const allowed = refused ? Math.min(1, this.o.retries) : e.retry === 'yes' ? this.o.retries : 0;
         if (n >= allowed || req.signal?.aborted) throw withUrl(e, context);
         const delay = backoffDelay(n, { baseMs: this.o.backoffMs, maxMs: this.o.maxBackoffMs });
         inTime(delay, e.message);
@@ -353,6 +353,6 @@ function withoutCredentials(headers: Record<string, string> | undefined): Record
 
 function withUrl(err: ImgscanError, context: ErrorContext): ImgscanError {
   if (!err.context.url && context.url) err.context.url = context.url;
-  if (err.message !== redact(err.message)) return new ImgscanError(err.code, redact(err.message), err.context);
+  if (err.message !== redact(err.message)) return new ImgscanError(err.code, redact(err.message), err.context, { cause: err.cause, retry: err.retry });
   return err;
 }

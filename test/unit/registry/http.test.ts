@@ -1,6 +1,9 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { backoffDelay, parseRetryAfter } from '../../../src/registry/backoff.js';
-import { describeErrorBody } from '../../../src/registry/http-error.js';
+import { ImgscanError } from '../../../src/errors.js';
+import { describeErrorBody, networkError } from '../../../src/registry/http-error.js';
 import { nextLink } from '../../../src/registry/link.js';
 
 describe('Link header', () => {
@@ -38,5 +41,47 @@ describe('registry error bodies', () => {
     expect(describeErrorBody('{"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown","detail":{"Tag":"x"}}]}')).toBe('MANIFEST_UNKNOWN manifest unknown');
     expect(describeErrorBody('{"message":"object not found"}')).toBe('object not found');
     expect(describeErrorBody('<html>bad gateway</html>')).toBe('<html>bad gateway</html>');
+  });
+});
+
+describe('whether a failure below HTTP may be retried', () => {
+  /** The error fetch itself throws for `url`, turned into an ImgscanError. */
+  async function failure(url: string) {
+    const err = await fetch(url).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeDefined();
+    return networkError('GET', err, { url });
+  }
+
+  it('a reset connection is NETWORK and may be retried', async () => {
+    const server = createServer((req) => req.socket.destroy());
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const e = await failure(`http://127.0.0.1:${(server.address() as AddressInfo).port}/v2/`);
+      expect([e.code, e.retry]).toEqual(['NETWORK', 'yes']);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('a refused connection is UNREACHABLE and gets one retry', async () => {
+    const server = createServer();
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as AddressInfo).port;
+    await new Promise((r) => server.close(r));
+    const e = await failure(`http://127.0.0.1:${port}/v2/`);
+    expect([e.code, e.retry]).toEqual(['UNREACHABLE', 'once']);
+  });
+
+  it('a port fetch refuses is UNREACHABLE and never retried', async () => {
+    const e = await failure('http://127.0.0.1:1/v2/');
+    expect([e.code, e.retry]).toEqual(['UNREACHABLE', 'no']);
+    expect(e.message).toContain('port 1');
+  });
+
+  it('an error made without saying is not retried', () => {
+    expect(new ImgscanError('REGISTRY_ERROR', 'x').retry).toBe('no');
   });
 });
