@@ -30,6 +30,8 @@ export class DatasetWriter {
   private readonly diffIds = new Map<string, string>();
   private readonly inFlight = new Set<string>();
   private held: { table: TableName; rows: unknown[] }[] | undefined;
+  /** Settles when the exclusive section running now ends (`held` is set while one runs). */
+  private turn: Promise<void> = Promise.resolve();
   private batchSeq = 0;
   /** Claims whose rows are staged, with when they were staged (`stageSeq`): released once those are committed. */
   private readonly staged = new Map<string, number>();
@@ -301,18 +303,25 @@ export class DatasetWriter {
    * STORE saying what was being done, and breaks the writer.
    */
   private async exclusive(doing: string, fn: () => Promise<void>): Promise<void> {
-    while (this.held) await new Promise((r) => setTimeout(r, 5));
-    this.usable();
-    this.held = [];
+    // Entered at once when none runs (rows added right after the call are held back); else after it.
+    while (this.held) await this.turn;
+    let done!: () => void;
+    this.turn = new Promise((resolve) => (done = resolve));
     try {
-      this.flush(doing);
-      await fn();
-    } catch (err) {
-      throw this.breaks(err, doing);
+      this.usable();
+      this.held = [];
+      try {
+        this.flush(doing);
+        await fn();
+      } catch (err) {
+        throw this.breaks(err, doing);
+      } finally {
+        const held = this.held;
+        this.held = undefined;
+        if (!this.broken) for (const { table, rows } of held) this.append(table, rows);
+      }
     } finally {
-      const held = this.held;
-      this.held = undefined;
-      if (!this.broken) for (const { table, rows } of held) this.append(table, rows);
+      done();
     }
   }
 

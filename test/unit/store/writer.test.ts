@@ -31,6 +31,27 @@ async function count(dir: string, table: string, where = ''): Promise<number> {
 }
 
 describe('DatasetWriter', () => {
+  it('commits started together run one after another: rows added during one go to the next, each published once', async () => {
+    const dir = mkdtempSync(join(work, 'w-'));
+    const w = await DatasetWriter.open(dir);
+    try {
+      const commits: Promise<string | undefined>[] = [];
+      for (const [i, d] of ['sha256:c1', 'sha256:c2', 'sha256:c3'].entries()) {
+        w.beginLayer(d);
+        w.add('files', fileRows(d, i + 1));
+        w.finishLayer(layerRow(d, i + 1));
+        commits.push(w.commit());
+      }
+      // The first commit takes c1; c2 and c3, added while it ran, are held and go to the next; the last has none.
+      const batches = await Promise.all(commits);
+      expect(batches.map((b) => b !== undefined)).toEqual([true, true, false]);
+      expect(batches[0]).not.toBe(batches[1]);
+      expect([await count(dir, 'files'), await count(dir, 'layers')]).toEqual([6, 3]);
+    } finally {
+      w.close();
+    }
+  });
+
   it('publishes only finished layers; rows of a layer in progress wait for a later batch', async () => {
     const dir = mkdtempSync(join(work, 'w-'));
     const w = await DatasetWriter.open(dir);
