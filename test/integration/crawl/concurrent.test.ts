@@ -5,19 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli, queryDataset } from '../../support/dataset.js';
 import { push } from '../../support/registry.js';
 import { tableNames } from '../../../src/store/schema.js';
-import { expectedCrawl, missingTools, startWorld, type Expected, type World } from './setup.js';
+import { expectedCrawl, missingTools, startWorld, tableRows, type Expected, type World } from './setup.js';
 
 const missing = await missingTools();
-
-/** Each table's rows as JSON lines (failures without timestamps), duplicates kept. */
-async function rows(dir: string): Promise<Record<string, string[]>> {
-  const out: Record<string, string[]> = {};
-  for (const t of tableNames) {
-    const r = await queryDataset(dir, `SELECT ${t === 'failures' ? '* EXCLUDE (failed_at)' : '*'} FROM ${t}`);
-    out[t] = r.map((x) => JSON.stringify(x)).sort();
-  }
-  return out;
-}
 
 describe.skipIf(missing.length > 0)('two imgscan crawl started together into one --data', () => {
   let world: World;
@@ -44,7 +34,7 @@ describe.skipIf(missing.length > 0)('two imgscan crawl started together into one
       const data = join(world.tmp, `together-${trial}`);
       const runs = await Promise.all([cli(args(data)), cli(args(data))]);
       for (const r of runs) expect(r.code, r.stderr).toBe(0);
-      const stored = await rows(data);
+      const stored = await tableRows(data);
       for (const t of tableNames) expect(new Set(stored[t]).size, `${t} rows stored twice in trial ${trial}`).toBe(stored[t]!.length);
       // Exactly what a crawl must find, read back with skopeo and the registry's blob files.
       const refs = (await queryDataset<Record<string, string | null>>(data, 'SELECT * FROM image_refs')).map((r) => [r.registry, r.repository, r.tag, r.manifest_digest, r.index_digest ?? 'null'].join(' '));

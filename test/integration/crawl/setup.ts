@@ -14,6 +14,7 @@ import { run } from '../../support/exec.js';
 import { expectedLayer } from '../../support/expected.js';
 import { buildFixtures, type Fixtures } from '../../support/fixtures.js';
 import { missingTools as requireTools } from '../../support/tools.js';
+import { tableNames } from '../../../src/store/schema.js';
 import { blobPath, inspectRaw, push, startRegistry, type RegistryOptions, type TestRegistry } from '../../support/registry.js';
 
 export const sha256 = (b: Uint8Array) => 'sha256:' + createHash('sha256').update(b).digest('hex');
@@ -133,6 +134,16 @@ export async function startWorld(options: RegistryOptions & { creds?: { username
 }
 
 /** The dataset as the crawl tests compare it: images, refs, image layers, layers and files rows. */
+/** Each table's rows as JSON lines (failures without timestamps), duplicates kept. */
+export async function tableRows(dir: string): Promise<Record<string, string[]>> {
+  const out: Record<string, string[]> = {};
+  for (const t of tableNames) {
+    const r = await queryDataset(dir, `SELECT ${t === 'failures' ? '* EXCLUDE (failed_at)' : '*'} FROM ${t}`);
+    out[t] = r.map((x) => JSON.stringify(x)).sort();
+  }
+  return out;
+}
+
 export async function crawledRows(dir: string): Promise<{ images: Map<string, string[]>; refs: string[]; layers: string[]; files: string[]; compressions: string[] }> {
   const images = new Map<string, string[]>();
   for (const r of await queryDataset<{ m: string; l: string[] }>(dir, 'SELECT manifest_digest AS m, list(layer_digest ORDER BY position) AS l FROM image_layers GROUP BY 1')) images.set(r.m, r.l);

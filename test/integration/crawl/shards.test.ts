@@ -3,10 +3,10 @@ import { readdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cli, queryDataset } from '../../support/dataset.js';
+import { cli } from '../../support/dataset.js';
 import { push } from '../../support/registry.js';
 import { tableNames } from '../../../src/store/schema.js';
-import { expectedCrawl, missingTools, startWorld, type World } from './setup.js';
+import { expectedCrawl, missingTools, startWorld, tableRows, type World } from './setup.js';
 
 const missing = await missingTools();
 
@@ -15,16 +15,6 @@ function fnv(text: string): number {
   let h = 0x811c9dc5;
   for (const b of Buffer.from(text, 'utf8')) h = Math.imul(h ^ b, 0x01000193) >>> 0;
   return h;
-}
-
-/** Each table's rows as JSON lines (failures without timestamps), duplicates kept. */
-async function rows(dir: string): Promise<Record<string, string[]>> {
-  const out: Record<string, string[]> = {};
-  for (const t of tableNames) {
-    const r = await queryDataset(dir, `SELECT ${t === 'failures' ? '* EXCLUDE (failed_at)' : '*'} FROM ${t}`);
-    out[t] = r.map((x) => JSON.stringify(x)).sort();
-  }
-  return out;
 }
 
 describe.skipIf(missing.length > 0)('imgscan crawl --shard', () => {
@@ -48,7 +38,7 @@ describe.skipIf(missing.length > 0)('imgscan crawl --shard', () => {
     const whole = join(world.tmp, 'whole');
     expect((await cli(['crawl', world.registry.host, ...common, '--data', whole])).code).toBe(0);
     const expected = await expectedCrawl(world.registry, world.pushed);
-    const one = await rows(whole);
+    const one = await tableRows(whole);
     expect(one.layers).toHaveLength(expected.layers.length);
     expect(one.image_refs).toHaveLength(expected.refs.length);
 
@@ -63,7 +53,7 @@ describe.skipIf(missing.length > 0)('imgscan crawl --shard', () => {
 
     // Shards that run at once claim layers and images in the shared data dir: each is read and stored once,
     // so the union has no duplicate rows at all (failures aside, there are none here).
-    const union = await rows(sharded);
+    const union = await tableRows(sharded);
     for (const t of tableNames) expect(union[t], t).toEqual(one[t]);
     expect(readdirSync(join(sharded, '_claims')), 'claims left behind').toEqual([]);
     // analyze keeps each layer, image and ref once: the same figures for the shards as for one run.
@@ -85,6 +75,6 @@ describe.skipIf(missing.length > 0)('imgscan crawl --shard', () => {
     // Run one after another, each shard sees what the earlier ones stored: no duplicate rows at all.
     const sequential = join(world.tmp, 'sequential');
     for (const i of [0, 1, 2]) expect((await cli(['crawl', world.registry.host, ...common, '--shard', `${i}/3`, '--data', sequential])).code).toBe(0);
-    expect(await rows(sequential)).toEqual(one);
+    expect(await tableRows(sequential)).toEqual(one);
   });
 });
