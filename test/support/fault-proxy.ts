@@ -51,6 +51,8 @@ export interface FaultProxy {
   tamperManifests: boolean;
   /** Total blob GETs. */
   blobGetCount(): number;
+  /** Forgets the faults and what was seen, and stops redirecting blobs: a clean proxy for the next test. */
+  reset(): void;
   stop(): Promise<void>;
 }
 
@@ -73,6 +75,12 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
     stripContentDigest: false,
     tamperManifests: false,
     blobGetCount: () => [...proxy.blobGets.values()].reduce((a, b) => a + b, 0),
+    reset: () => {
+      proxy.faults.length = 0;
+      proxy.ranges.length = 0;
+      proxy.blobGets.clear();
+      proxy.redirectBlobs = false;
+    },
     stop: () =>
       new Promise((r) => {
         server.closeAllConnections();

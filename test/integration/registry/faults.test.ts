@@ -41,12 +41,7 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-beforeEach(() => {
-  proxy.faults.length = 0;
-  proxy.ranges.length = 0;
-  proxy.blobGets.clear();
-  proxy.redirectBlobs = false;
-});
+beforeEach(() => proxy.reset());
 
 const fast = { backoffMs: 20, maxBackoffMs: 200, retries: 4 };
 const blobRoute = /\/blobs\/sha256:/;

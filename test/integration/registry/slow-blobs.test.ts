@@ -51,11 +51,7 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-beforeEach(() => {
-  proxy.faults.length = 0;
-  proxy.ranges.length = 0;
-  proxy.blobGets.clear();
-});
+beforeEach(() => proxy.reset());
 
 describe('a blob that trickles', () => {
   it('is given up after the resumed reads with TOO_SLOW, naming the blob and the rate', async () => {
