@@ -3,7 +3,7 @@ import { Flags } from '@oclif/core';
 import { ImgscanCommand } from '../_base.js';
 import { fail } from '../_fail.js';
 import { analyzeTrace, type TraceAnalysis } from '../../src/trace/analysis/analyze.js';
-import { parseDuration } from '../../src/trace/units.js';
+import { parseDuration } from '../../src/format/parse.js';
 
 export default class TraceAnalyze extends ImgscanCommand {
   static override summary = 'Characterize an ingested registry trace: request mix, sizes, rate, popularity, re-access, clients.';

@@ -2,7 +2,8 @@ import { resolve } from 'node:path';
 import { Args, Flags } from '@oclif/core';
 import { ImgscanCommand } from '../_base.js';
 import { fail } from '../_fail.js';
-import { formatBytes, Progress } from '../../src/cli/progress.js';
+import { Progress } from '../../src/cli/progress.js';
+import { formatBytes } from '../../src/format/text.js';
 import { ingestTraces, type IngestSummary } from '../../src/trace/ingest.js';
 
 export default class TraceIngest extends ImgscanCommand {

@@ -2,12 +2,13 @@ import { resolve } from 'node:path';
 import { Flags } from '@oclif/core';
 import { ImgscanCommand } from '../_base.js';
 import { fail } from '../_fail.js';
-import { formatBytes, Progress } from '../../src/cli/progress.js';
+import { Progress } from '../../src/cli/progress.js';
+import { formatBytes } from '../../src/format/text.js';
 import { defaultLatency, type LatencyModel } from '../../src/trace/latency.js';
 import { defaultPolicyParams, policies } from '../../src/trace/policies/index.js';
 import { defaultPrefetchMaxLayers } from '../../src/trace/prefetch.js';
 import { prefetchName, simulateTrace, type SimulateSummary } from '../../src/trace/sweep.js';
-import { parseDuration, parseList, parseNonNegative, parseSize } from '../../src/trace/units.js';
+import { parseDuration, parseList, parseNonNegative, parseSize } from '../../src/format/parse.js';
 
 const latencyFlags = {
   'memory-ms': ['memoryMs', 'memory tier: ms per request'],

@@ -1,5 +1,5 @@
 import { ImgscanError } from '../errors.js';
-import { parseSize } from '../trace/units.js';
+import { parseSize } from '../format/parse.js';
 import type { Thresholds } from './image-check.js';
 import { type ReportFormat, reportFormats } from './report/write.js';
 

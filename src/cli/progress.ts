@@ -1,3 +1,5 @@
+import { formatBytes, formatDuration } from '../format/text.js';
+
 /**
  * A progress display on stderr: one line redrawn in place with counters, bytes, rate and ETA.
  * Silent when disabled (--json) or when stderr is not a terminal, except for an optional final line.
@@ -129,24 +131,4 @@ function bar(fraction: number, width = 20): string {
   const f = Math.min(Math.max(fraction, 0), 1);
   const filled = Math.round(f * width);
   return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${(f * 100).toFixed(0)}%`;
-}
-
-export function formatBytes(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${v.toFixed(i === 0 ? 0 : 1)} ${units[i]}`;
-}
-
-export function formatDuration(seconds: number): string {
-  if (!Number.isFinite(seconds)) return '?';
-  const s = Math.round(seconds);
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  const r = s % 60;
-  return h > 0 ? `${h}h${String(m).padStart(2, '0')}m` : m > 0 ? `${m}m${String(r).padStart(2, '0')}s` : `${r}s`;
 }

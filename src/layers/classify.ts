@@ -1,5 +1,5 @@
 import { isUtf8 } from 'node:buffer';
-import type { FileClass } from '../store/rows.js';
+import type { FileClass } from '../model/rows.js';
 
 /** Bytes of content `classify` looks at. */
 export const CLASSIFY_PREFIX = 4096;

@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { constants as zlibConstants, createGunzip, type Gunzip, type ZlibOptions } from 'node:zlib';
 import { ImgscanError } from '../errors.js';
-import type { Compression } from '../store/rows.js';
+import type { Compression } from '../model/rows.js';
 
 /** Compression from the magic bytes (never from the media type): gzip 1f8b, zstd 28b52ffd, else none. */
 export function sniffCompression(head: Uint8Array): Compression {

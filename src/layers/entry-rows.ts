@@ -1,4 +1,4 @@
-import type { ChunkRow, EntryType, FileClass, FileRow } from '../store/rows.js';
+import type { ChunkRow, EntryType, FileClass, FileRow } from '../model/rows.js';
 import { CLASSIFY_PREFIX, classify } from './classify.js';
 import { FastCdc, type ChunkingParams } from './chunker.js';
 import { blake3, type Blake3Hasher } from './hash.js';

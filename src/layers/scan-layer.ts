@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { ImgscanError, withContext } from '../errors.js';
 import { digestAlgorithm } from '../oci/digest.js';
 import { BlobVerifier } from './blob-verifier.js';
-import type { ChunkRow, Compression, FileRow, LayerRow } from '../store/rows.js';
+import type { ChunkRow, Compression, FileRow, LayerRow } from '../model/rows.js';
 import type { ChunkingParams } from './chunker.js';
 import { createDecompressor, sniffCompression, SNIFF_BYTES, type Decompressor } from './decompress.js';
 import { EntryRows } from './entry-rows.js';

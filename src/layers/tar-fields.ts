@@ -1,5 +1,5 @@
 /** Field decoding for tar headers and PAX records. Pure functions over bytes. */
-import type { EntryType } from '../store/rows.js';
+import type { EntryType } from '../model/rows.js';
 
 export const BLOCK = 512;
 

@@ -1,5 +1,5 @@
 import { ImgscanError } from '../errors.js';
-import type { EntryType } from '../store/rows.js';
+import type { EntryType } from '../model/rows.js';
 import { mergePax, parsePax, type PaxFields, type PaxRecords } from './pax.js';
 import { checkMap, checkStored, paxSparse, SparseExpander, SparseMap1Reader, type Sparse, type SparseMap } from './sparse.js';
 import {

@@ -1,5 +1,5 @@
 import type { Image } from '../sources/types.js';
-import type { ImageLayerRow, ImageRefRow, ImageRow } from '../store/rows.js';
+import type { ImageLayerRow, ImageRefRow, ImageRow } from '../model/rows.js';
 
 /** The images, image_layers and image_refs rows of one image. */
 export function imageRows(image: Image): { images: ImageRow; image_layers: ImageLayerRow[]; image_refs: ImageRefRow[] } {

@@ -1,6 +1,6 @@
 import type { ErrorCode, ErrorContext } from '../errors.js';
 import type { BlobFile } from '../sources/types.js';
-import type { LayerRow } from '../store/rows.js';
+import type { LayerRow } from '../model/rows.js';
 import type { ChunkBatch, FileBatch } from './row-codec.js';
 
 /** What a layer job needs besides the bytes. */

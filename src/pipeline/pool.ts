@@ -5,7 +5,7 @@ import { BlobVerifier } from '../layers/blob-verifier.js';
 import { LayerScanner } from '../layers/scan-layer.js';
 import { distModule } from '../paths.js';
 import type { BlobFile, Layer } from '../sources/types.js';
-import type { ChunkRow, FileRow, LayerRow } from '../store/rows.js';
+import type { ChunkRow, FileRow, LayerRow } from '../model/rows.js';
 import type { FromWorker, LayerJob, ToWorker } from './messages.js';
 import { decodeChunks, decodeFiles } from './row-codec.js';
 

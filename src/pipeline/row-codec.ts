@@ -1,5 +1,5 @@
 import { ImgscanError } from '../errors.js';
-import type { ChunkRow, EntryType, FileClass, FileRow } from '../store/rows.js';
+import type { ChunkRow, EntryType, FileClass, FileRow } from '../model/rows.js';
 
 /**
  * Compact column form of a row batch for postMessage: numbers in one Float64Array, short enums in bytes and

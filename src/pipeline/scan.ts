@@ -1,7 +1,7 @@
 import PQueue from 'p-queue';
 import { ImgscanError, withContext } from '../errors.js';
 import type { Image, Layer, Source } from '../sources/types.js';
-import type { LayerRow } from '../store/rows.js';
+import type { LayerRow } from '../model/rows.js';
 import type { DatasetWriter } from '../store/writer.js';
 import { LayerPool } from './pool.js';
 import { imageRows } from './image-rows.js';

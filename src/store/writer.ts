@@ -7,7 +7,7 @@ import { ImgscanError } from '../errors.js';
 import { Db, sqlString, storeError } from './duckdb.js';
 import { Claims, claimName } from './claims.js';
 import { beginBatch, commitBatch, listParts, partPath, pendingDir, recoverDataset } from './parts.js';
-import type { TableRows } from './rows.js';
+import type { TableRows } from '../model/rows.js';
 import { datasetSchema, type TableName, tableNames } from './schema.js';
 
 /** DuckDB memory for staged rows; more spills to disk (measured: 2 M staged rows, peak RSS 275 MiB vs 421 at 128 MB). */

@@ -1,4 +1,4 @@
-import { formatBytes } from '../cli/progress.js';
+import { formatBytes } from '../format/text.js';
 import { toCsvObjects } from '../report/csv.js';
 import { type MdCell, mdHeading, mdTable } from '../report/markdown.js';
 import { type LineSeries, lineChart } from '../report/svg.js';

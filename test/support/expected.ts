@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { lstat, mkdir, mkdtemp, open, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Compression, EntryType, FileRow, ImageLayerRow, LayerRow } from '../../src/store/rows.js';
+import type { Compression, EntryType, FileRow, ImageLayerRow, LayerRow } from '../../src/model/rows.js';
 import { run, runText } from './exec.js';
 
 /** One tar entry as GNU tar sees it; `name` is the member name exactly as stored. */

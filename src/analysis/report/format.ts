@@ -1,4 +1,4 @@
-import { formatBytes } from '../../cli/progress.js';
+import { formatBytes } from '../../format/text.js';
 
 /** Cell formats of report.md: exact numbers stay in the CSV files and summary.json. */
 export function bytes(n: number | null): string {

@@ -1,4 +1,4 @@
-import { formatBytes } from '../../cli/progress.js';
+import { formatBytes } from '../../format/text.js';
 import { toCsv, toCsvObjects } from '../../report/csv.js';
 import { mdHeading, mdTable } from '../../report/markdown.js';
 import { barChart, lineChart } from '../../report/svg.js';

@@ -3,7 +3,7 @@
  * reference model of reference.ts, and a seeded generator of random overlay datasets.
  */
 import { createHash } from 'node:crypto';
-import type { EntryType, FileRow, LayerRow } from '../../../src/store/rows.js';
+import type { EntryType, FileRow, LayerRow } from '../../../src/model/rows.js';
 import { DatasetWriter } from '../../../src/store/writer.js';
 import type { RefChunk, RefDataset, RefEntry, RefImage, RefLayer } from './reference.js';
 

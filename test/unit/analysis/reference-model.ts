@@ -2,7 +2,7 @@
  * The model of the reference computation (reference.ts): the rows of a dataset, the quantile and bucket rules,
  * and path waste found by applying an image's layers to an in-memory filesystem, one entry at a time.
  */
-import type { EntryType } from '../../../src/store/rows.js';
+import type { EntryType } from '../../../src/model/rows.js';
 
 export interface RefEntry {
   entry_index: number;

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDecompressor, sniffCompression, type GzipInflater } from '../../../src/layers/decompress.js';
 import { ImgscanError } from '../../../src/errors.js';
-import type { Compression } from '../../../src/store/rows.js';
+import type { Compression } from '../../../src/model/rows.js';
 import { sh } from './fixture.js';
 
 let dir: string;

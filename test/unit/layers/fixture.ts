@@ -5,7 +5,7 @@
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync, linkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { ChunkRow, EntryType, FileRow, LayerRow } from '../../../src/store/rows.js';
+import type { ChunkRow, EntryType, FileRow, LayerRow } from '../../../src/model/rows.js';
 import { LayerScanner, type LayerScanOptions } from '../../../src/layers/scan-layer.js';
 
 export function run(cmd: string, args: string[], cwd?: string): string {

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ImgscanError } from '../../../src/errors.js';
 import { TarParser, type TarVisitor } from '../../../src/layers/tar.js';
 import { normalizePath } from '../../../src/layers/tar-fields.js';
-import type { EntryType } from '../../../src/store/rows.js';
+import type { EntryType } from '../../../src/model/rows.js';
 import { run } from '../../support/exec.js';
 import { missingTools } from '../../support/tools.js';
 import { handBuilt } from './go-tar-cases.js';

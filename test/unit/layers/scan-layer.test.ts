@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ImgscanError } from '../../../src/errors.js';
-import type { FileRow } from '../../../src/store/rows.js';
+import type { FileRow } from '../../../src/model/rows.js';
 import {
   b3sumTree, EXPECTED_CLASS, fileSize, LONG_PATH_150, LONG_PATH_300, LONG_TARGET, makeTree, run, scanBytes, scanFile,
   sh, sha256File, statTree, tarList, type Expected,

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ImgscanError } from '../../../src/errors.js';
 import { LayerPool } from '../../../src/pipeline/pool.js';
 import type { Layer } from '../../../src/sources/types.js';
-import type { FileRow } from '../../../src/store/rows.js';
+import type { FileRow } from '../../../src/model/rows.js';
 import { sh } from '../layers/fixture.js';
 
 /**

@@ -1,7 +1,7 @@
 import { MessageChannel, receiveMessageOnPort } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { decodeChunks, decodeFiles, encodeChunks, encodeFiles, transferables } from '../../../src/pipeline/row-codec.js';
-import type { ChunkRow, EntryType, FileClass, FileRow } from '../../../src/store/rows.js';
+import type { ChunkRow, EntryType, FileClass, FileRow } from '../../../src/model/rows.js';
 
 const types: EntryType[] = ['file', 'dir', 'symlink', 'hardlink', 'char', 'block', 'fifo', 'whiteout', 'opaque', 'other'];
 const classes: (FileClass | null)[] = ['elf', 'script', 'archive', 'python-bytecode', 'sqlite', 'image', 'text', 'empty', 'other', null];

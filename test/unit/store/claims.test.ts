@@ -4,7 +4,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { claimName, Claims, claimsDirName } from '../../../src/store/claims.js';
-import type { LayerRow } from '../../../src/store/rows.js';
+import type { LayerRow } from '../../../src/model/rows.js';
 import { DatasetWriter } from '../../../src/store/writer.js';
 
 const work = mkdtempSync(join(tmpdir(), 'imgscan-claims-test-'));

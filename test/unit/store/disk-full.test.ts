@@ -3,7 +3,7 @@ import { readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ImgscanError } from '../../../src/errors.js';
-import type { FileRow, LayerRow } from '../../../src/store/rows.js';
+import type { FileRow, LayerRow } from '../../../src/model/rows.js';
 import { DatasetWriter } from '../../../src/store/writer.js';
 import { dumpDataset } from '../../support/dataset.js';
 import { canMountTmpfs, mountTmpfs, type Tmpfs } from '../../support/tmpfs.js';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Db } from '../../../src/store/duckdb.js';
 import { listParts, recoverDataset, pendingDir } from '../../../src/store/parts.js';
-import type { FileRow, LayerRow } from '../../../src/store/rows.js';
+import type { FileRow, LayerRow } from '../../../src/model/rows.js';
 import { attachDataset } from '../../../src/store/views.js';
 import { DatasetWriter } from '../../../src/store/writer.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseDuration, parseList, parseNonNegative, parseSize } from '../../../src/trace/units.js';
+import { parseDuration, parseList, parseNonNegative, parseSize } from '../../../src/format/parse.js';
 
 describe('sizes and durations typed by users', () => {
   it.each([
