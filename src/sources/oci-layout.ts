@@ -8,7 +8,7 @@ import { verifyBytes } from '../oci/verify.js';
 import { mergeImages, platformOf, StaticImage } from './image.js';
 import type { Image, ImageRef, Source } from './types.js';
 import { isAttestation, notAnImage } from '../oci/artifact.js';
-import { formatPlatform } from '../registry/select.js';
+import { formatPlatform } from '../oci/platform.js';
 
 const refNameAnnotation = 'org.opencontainers.image.ref.name';
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Descriptor } from '../../../src/oci/types.js';
-import { candidateTags, fnv1a32, globRegExp, inShard, newestTags, parsePlatform, selectPlatforms } from '../../../src/registry/select.js';
+import { candidateTags, fnv1a32, globRegExp, inShard, newestTags } from '../../../src/registry/select.js';
+import { parsePlatform, selectPlatforms } from '../../../src/oci/platform.js';
 
 describe('tag selection', () => {
   const tags = ['1.0', '1.1', 'latest', 'edge', '2.0-rc1'];
