@@ -70,7 +70,7 @@ export async function writeRows(dir: string, part: { layers?: RefLayer[]; images
     for (const i of part.images ?? []) {
       w.add('images', [{
         manifest_digest: i.manifest_digest, media_type: 'application/vnd.oci.image.manifest.v1+json', config_digest: sha(`config ${i.manifest_digest}`),
-        os: 'linux', architecture: 'amd64', variant: null, created: null, layer_count: i.layers.length, schema1_converted: false,
+        os: 'linux', architecture: 'amd64', variant: null, created: i.created ?? null, layer_count: i.layers.length, schema1_converted: false,
       }]);
       w.add('image_refs', i.refs.map((r) => ({ ...r, manifest_digest: i.manifest_digest, index_digest: null })));
       w.add('image_layers', i.layers.map((l, position) => ({

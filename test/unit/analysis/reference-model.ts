@@ -28,6 +28,8 @@ export interface RefImage {
   manifest_digest: string;
   refs: { registry: string; repository: string; tag: string | null }[];
   layers: { layer_digest: string; compressed_size: number }[];
+  /** The config's `created` (NULL when absent). */
+  created?: Date | null;
 }
 
 export interface RefChunk {
