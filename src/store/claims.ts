@@ -179,8 +179,8 @@ export class Claims {
 
   /**
    * Waits until the claim is released, or its holder is gone. Leaves a marker so the holder commits at once.
-   * `poll` runs between checks (the caller commits its own waited-on work there, so that two writers never
-   * wait for each other).
+   * `poll` runs between checks (the ledger has its own waited-on work committed there, so that two writers
+   * never wait for each other).
    */
   async waitForRelease(name: string, poll?: () => Promise<void>): Promise<void> {
     const marker = this.path(`${name}.waiting`);
