@@ -1,7 +1,6 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { ImgscanError } from '../errors.js';
-import { claimsDirName } from '../store/claims.js';
-import { tableNames } from '../store/schema.js';
+import { tableNames, workDirNames } from '../store/layout.js';
 import { chunkFigures } from './chunks.js';
 import { datasetFigures, layerFigures } from './dataset.js';
 import { AnalysisDb } from './db.js';
@@ -36,7 +35,7 @@ export interface Analysis {
 function isDataset(dir: string): boolean {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) return false;
   const names = new Set(readdirSync(dir));
-  return ['_pending', claimsDirName, ...tableNames].some((n) => names.has(n));
+  return [...workDirNames, ...tableNames].some((n) => names.has(n));
 }
 
 /** Throws USAGE unless every data dir given holds a dataset (a mistyped shard would be left out silently). */

@@ -2,6 +2,7 @@ import { closeSync, existsSync, linkSync, mkdirSync, openSync, readdirSync, read
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { storeError } from './duckdb.js';
+import { claimsDirName } from './layout.js';
 
 /**
  * Claims coordinate writers that share a data dir (concurrent shards, or two scans of sources with layers in
@@ -14,7 +15,6 @@ import { storeError } from './duckdb.js';
  * finds the rows in the dataset. A claim whose holder is gone (dead pid on this host, or no heartbeat for
  * `staleAfterMs` from another host) is broken by the next writer that wants it.
  */
-export const claimsDirName = '_claims';
 const heartbeatMs = 30_000;
 const staleAfterMs = 5 * 60_000;
 const pollMs = 200;
@@ -179,8 +179,8 @@ export class Claims {
 
   /**
    * Waits until the claim is released, or its holder is gone. Leaves a marker so the holder commits at once.
-   * `poll` runs between checks (the caller commits its own waited-on work there, so that two writers never
-   * wait for each other).
+   * `poll` runs between checks (the ledger has its own waited-on work committed there, so that two writers
+   * never wait for each other).
    */
   async waitForRelease(name: string, poll?: () => Promise<void>): Promise<void> {
     const marker = this.path(`${name}.waiting`);

@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DuckDBAppender } from '@duckdb/node-api';
 import { appendValue } from './append.js';
 import { ImgscanError } from '../errors.js';
 import { Db, sqlString, storeError } from './duckdb.js';
-import { Claims, claimName } from './claims.js';
+import { claimsDirName } from './layout.js';
 import { beginBatch, commitBatch, listParts, partPath, pendingDir, recoverDataset } from './parts.js';
 import type { TableRows } from '../model/rows.js';
 import { datasetSchema, type TableName, tableNames } from './schema.js';
@@ -18,11 +19,25 @@ const stagingMemory = '48MB';
  */
 const rowGroupRows = 30_720;
 
+/** What a batch publishes, by key: a layer (its layers row), or an image (its images row or a ref to it). */
+export interface StagedKey {
+  kind: 'layer' | 'image';
+  digest: string;
+}
+
+/** `committed`: the keys whose rows a batch just published; `closed`: the writer is closed. */
+interface WriterEvents {
+  committed: [keys: StagedKey[]];
+  closed: [];
+}
+
 /**
  * Writes rows into a dataset directory in atomic batches. Rows are appended (DuckDB Appender) to an in-memory
  * staging database; `commit` writes each table's rows as one Parquet part (zstd) and publishes them together.
+ * It knows which keys are stored (`refresh` loads others' commits) and which are staged, and says when a batch
+ * published some (`committed`); coordination between writers is the ledger's (src/store/ledger.ts).
  */
-export class DatasetWriter {
+export class DatasetWriter extends EventEmitter<WriterEvents> {
   private readonly appenders = new Map<TableName, DuckDBAppender>();
   private readonly counts = new Map<TableName, number>();
   private readonly imageDigests = new Set<string>();
@@ -33,22 +48,22 @@ export class DatasetWriter {
   /** Settles when the exclusive section running now ends (`held` is set while one runs). */
   private turn: Promise<void> = Promise.resolve();
   private batchSeq = 0;
-  /** Claims whose rows are staged, with when they were staged (`stageSeq`): released once those are committed. */
-  private readonly staged = new Map<string, number>();
+  /** Keys whose rows are staged, with when they were staged (`stageSeq`): published by the commit after that. */
+  private readonly staged = new Map<string, { key: StagedKey; seq: number }>();
   private stageSeq = 0;
   /** Parquet parts whose keys are loaded. */
   private readonly loadedParts = new Set<string>();
-  private readonly claims: Claims;
   /** The first failure of the staging database: its rows may be incomplete, so nothing more is committed. */
   private broken: ImgscanError | undefined;
 
   private constructor(
     readonly dataDir: string,
     private readonly staging: Db,
-    private readonly writerId: string,
+    /** Unique among the writers of the data dir: names its batches (and its claims). */
+    readonly writerId: string,
     private readonly spillDir: string,
   ) {
-    this.claims = new Claims(dataDir, writerId);
+    super();
   }
 
   /**
@@ -62,7 +77,8 @@ export class DatasetWriter {
     let staging: Db | undefined;
     let writer: DatasetWriter | undefined;
     try {
-      mkdirSync(dataDir, { recursive: true });
+      // The dataset's folders that are not tables exist from its first open: readers know a dataset by them.
+      mkdirSync(join(dataDir, claimsDirName), { recursive: true });
       recoverDataset(dataDir);
       // Staged rows beyond the memory limit spill to a pending dir of the data dir (removed on close; recovery
       // removes it once its writer is gone): a layer with millions of rows, which must stay staged until it
@@ -109,49 +125,14 @@ export class DatasetWriter {
     for (const list of Object.values(parts)) for (const p of list) this.loadedParts.add(p);
   }
 
-  /**
-   * Claims a layer for reading: false when another writer of this data dir is reading it (wait with
-   * `awaitLayer`). The claim is released when the layer is committed or aborted.
-   */
-  claimLayer(digest: string): boolean {
-    return this.claims.tryClaim(claimName('layer', digest));
+  /** True when rows of the key (a layers row; an images row or a ref) are staged and not yet committed. */
+  isStaged(kind: StagedKey['kind'], digest: string): boolean {
+    return this.staged.has(stagedName(kind, digest));
   }
 
-  /** Claims an image for storing, as `claimLayer`; released when its rows are committed or with `releaseImage`. */
-  claimImage(digest: string): boolean {
-    return this.claims.tryClaim(claimName('image', digest));
-  }
-
-  /** Gives up a layer claim without reading the layer (it turned out to be stored already). */
-  releaseLayer(digest: string): void {
-    this.release(claimName('layer', digest));
-  }
-
-  /** Gives up an image claim: not while rows it covers (the image's, or refs to it) are staged here. */
-  releaseImage(digest: string): void {
-    this.release(claimName('image', digest));
-  }
-
-  /** A claim covering staged rows is kept until they are committed: others must not store them again meanwhile. */
-  private release(name: string): void {
-    if (!this.staged.has(name)) this.claims.release(name);
-  }
-
-  /** Waits until another writer's claim on a layer ends, then loads what it committed. */
-  async awaitLayer(digest: string, poll?: () => Promise<void>): Promise<void> {
-    await this.claims.waitForRelease(claimName('layer', digest), poll);
-    await this.refresh();
-  }
-
-  async awaitImage(digest: string, poll?: () => Promise<void>): Promise<void> {
-    await this.claims.waitForRelease(claimName('image', digest), poll);
-    await this.refresh();
-  }
-
-  /** True when another writer waits for a layer or image staged here: commit now rather than on schedule. */
-  wantsCommit(): boolean {
-    for (const name of this.staged.keys()) if (this.claims.isWaitedOn(name)) return true;
-    return false;
+  /** The keys staged and not yet committed. */
+  *stagedKeys(): Iterable<StagedKey> {
+    for (const s of this.staged.values()) yield s.key;
   }
 
   /** True when the layer is stored, or finished and staged for the next batch. */
@@ -185,15 +166,15 @@ export class DatasetWriter {
   }
 
   /**
-   * Stages rows. Rows of `files` and `chunks` belong to a layer opened with `beginLayer`. Rows of `image_refs`
-   * keep the claim of their image until committed (hold it while deciding which refs are new). Throws STORE
+   * Stages rows. Rows of `files` and `chunks` belong to a layer opened with `beginLayer`. Rows of `layers`,
+   * `images` and `image_refs` make their layer or image staged (`isStaged`) until committed. Throws STORE
    * when the rows cannot be staged (no room to spill): the writer then commits nothing more.
    */
   add<T extends TableName>(table: T, rows: TableRows[T][]): void {
     if (rows.length === 0) return;
     this.usable();
-    // Keys and claims are noted at once, also while a commit holds the rows back: a claim given back meanwhile
-    // (`releaseImage`) must stay until these rows are committed.
+    // Keys are noted at once, also while a commit holds the rows back: they count as staged (and a claim on
+    // them stays) until these rows are committed.
     this.track(table, rows);
     if (this.held) this.held.push({ table, rows });
     else this.append(table, rows);
@@ -214,23 +195,23 @@ export class DatasetWriter {
   }
 
   private track(table: TableName, rows: unknown[]): void {
-    const stage = (name: string) => this.staged.set(name, ++this.stageSeq);
+    const stage = (kind: StagedKey['kind'], digest: string) => this.staged.set(stagedName(kind, digest), { key: { kind, digest }, seq: ++this.stageSeq });
     if (table === 'layers') {
       for (const r of rows as TableRows['layers'][]) {
         this.diffIds.set(r.layer_digest, r.diff_id);
-        stage(claimName('layer', r.layer_digest));
+        stage('layer', r.layer_digest);
       }
     }
     if (table === 'images') {
       for (const r of rows as TableRows['images'][]) {
         this.imageDigests.add(r.manifest_digest);
-        stage(claimName('image', r.manifest_digest));
+        stage('image', r.manifest_digest);
       }
     }
     if (table === 'image_refs') {
       for (const r of rows as TableRows['image_refs'][]) {
         this.refKeys.add(refKey(r));
-        stage(claimName('image', r.manifest_digest));
+        stage('image', r.manifest_digest);
       }
     }
   }
@@ -285,7 +266,6 @@ export class DatasetWriter {
       // The writer is broken now (see `breaks`): the layer's rows are never committed.
     } finally {
       this.inFlight.delete(digest);
-      this.claims.release(claimName('layer', digest));
     }
   }
 
@@ -332,7 +312,7 @@ export class DatasetWriter {
   async commit(): Promise<string | undefined> {
     let batch: string | undefined;
     await this.exclusive('could not write a batch', async () => {
-      // Claims staged from here on cover rows held back, not in this batch: they stay.
+      // Keys staged from here on are of rows held back, not in this batch: they stay staged.
       const upTo = this.stageSeq;
       const open = [...this.inFlight].map(sqlString).join(', ');
       const keep = (table: TableName) => (open && (table === 'files' || table === 'chunks') ? ` WHERE layer_digest NOT IN (${open})` : '');
@@ -361,18 +341,20 @@ export class DatasetWriter {
         await this.staging.run(`DELETE FROM stage_${table}${keep(table)}`);
         this.counts.set(table, (this.counts.get(table) ?? 0) - n);
       }
-      for (const [name, seq] of this.staged) {
+      const published: StagedKey[] = [];
+      for (const [name, { key, seq }] of this.staged) {
         if (seq > upTo) continue;
         this.staged.delete(name);
-        this.claims.release(name);
+        published.push(key);
       }
+      this.emit('committed', published);
     });
     return batch;
   }
 
-  /** Closes without committing: staged rows are dropped, claims released. */
+  /** Closes without committing: staged rows are dropped (and the ledger's claims released, on `closed`). */
   close(): void {
-    this.claims.close();
+    this.emit('closed');
     for (const a of this.appenders.values()) {
       try {
         a.closeSync();
@@ -384,6 +366,10 @@ export class DatasetWriter {
     this.staging.close();
     rmSync(this.spillDir, { recursive: true, force: true });
   }
+}
+
+function stagedName(kind: StagedKey['kind'], digest: string): string {
+  return `${kind} ${digest}`;
 }
 
 /** A ref's identity: every column of image_refs (a tag seen through two indexes is two refs). */

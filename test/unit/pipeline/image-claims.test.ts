@@ -7,7 +7,8 @@ import { buildDemoLayout } from '../../../src/demo/demo.js';
 import { scanSources } from '../../../src/pipeline/scan.js';
 import { openLocalSource } from '../../../src/sources/open.js';
 import type { Image, ImageRef, Source } from '../../../src/sources/types.js';
-import { claimName, claimsDirName } from '../../../src/store/claims.js';
+import { claimName } from '../../../src/store/claims.js';
+import { claimsDirName } from '../../../src/store/layout.js';
 import { DatasetWriter } from '../../../src/store/writer.js';
 
 const work = mkdtempSync(join(tmpdir(), 'imgscan-image-claims-'));

@@ -6,7 +6,7 @@ import { Db } from '../../../src/store/duckdb.js';
 import { listParts, recoverDataset, pendingDir } from '../../../src/store/parts.js';
 import type { FileRow, LayerRow } from '../../../src/model/rows.js';
 import { attachDataset } from '../../../src/store/views.js';
-import { DatasetWriter } from '../../../src/store/writer.js';
+import { DatasetWriter, type StagedKey } from '../../../src/store/writer.js';
 
 const work = mkdtempSync(join(tmpdir(), 'imgscan-writer-test-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -47,6 +47,31 @@ describe('DatasetWriter', () => {
       expect(batches.map((b) => b !== undefined)).toEqual([true, true, false]);
       expect(batches[0]).not.toBe(batches[1]);
       expect([await count(dir, 'files'), await count(dir, 'layers')]).toEqual([6, 3]);
+    } finally {
+      w.close();
+    }
+  });
+
+  it('says which keys a commit published; keys staged while it ran stay staged for the next', async () => {
+    const dir = mkdtempSync(join(work, 'w-'));
+    const w = await DatasetWriter.open(dir);
+    try {
+      const published: StagedKey[][] = [];
+      w.on('committed', (keys) => published.push(keys));
+      const image = 'sha256:i';
+      w.add('images', [{ manifest_digest: image, media_type: 'application/vnd.oci.image.manifest.v1+json', config_digest: 'sha256:c', os: 'linux', architecture: 'amd64', variant: null, created: null, layer_count: 1, schema1_converted: false }]);
+      w.beginLayer('sha256:k1');
+      w.finishLayer(layerRow('sha256:k1', 0));
+      w.beginLayer('sha256:k2');
+      expect([w.isStaged('image', image), w.isStaged('layer', 'sha256:k1'), w.isStaged('layer', 'sha256:k2')]).toEqual([true, true, false]);
+      const first = w.commit();
+      w.finishLayer(layerRow('sha256:k2', 0));
+      await first;
+      expect(published).toEqual([[{ kind: 'image', digest: image }, { kind: 'layer', digest: 'sha256:k1' }]]);
+      expect([w.isStaged('image', image), w.isStaged('layer', 'sha256:k1'), w.isStaged('layer', 'sha256:k2')]).toEqual([false, false, true]);
+      await w.commit();
+      expect(published[1]).toEqual([{ kind: 'layer', digest: 'sha256:k2' }]);
+      expect([...w.stagedKeys()]).toEqual([]);
     } finally {
       w.close();
     }
