@@ -1,7 +1,8 @@
-import { mdHeading, mdTable } from '../../report/markdown.js';
-import type { Summary } from '../types.js';
+import { mdHeading, mdTable } from '../markdown.js';
+import type { Summary } from '../../analysis/types.js';
 import { type Chart, chartLink } from './charts.js';
-import { bytes, columns, num, pct, short, times } from './format.js';
+import { formatBytesExact, formatDecimal, formatPercentFine, formatRatio, shortDigest } from '../../format/text.js';
+import { columns } from './columns.js';
 import { imageSections } from './sections-4-7.js';
 
 /** report.md: the seven sections of the report, with the charts linked beside it. */
@@ -24,56 +25,56 @@ export function reportMarkdown(s: Summary, charts: readonly Chart[]): string {
       ['layers_missing', d.layers_missing],
       ['entries_total', d.entries_total],
       ['files_total', d.files_total],
-      ['compressed_size', bytes(d.compressed_size)],
-      ['tar_size', bytes(d.tar_size)],
-      ['files_size', bytes(d.files_size)],
+      ['compressed_size', formatBytesExact(d.compressed_size)],
+      ['tar_size', formatBytesExact(d.tar_size)],
+      ['files_size', formatBytesExact(d.files_size)],
       ['failures', d.failures],
     ]),
     mdHeading(2, '2. Layer level'),
     mdTable(columns(['figure', 'value']), [
       ['layer_refs', l.layer_refs],
       ['layers_unique', l.layers_unique],
-      ['layer_refs_compressed_size', bytes(l.layer_refs_compressed_size)],
-      ['layers_unique_compressed_size', bytes(l.layers_unique_compressed_size)],
-      ['layer_dedup_ratio', times(l.layer_dedup_ratio)],
-      ['layer_sharing_savings', pct(l.layer_sharing_savings)],
+      ['layer_refs_compressed_size', formatBytesExact(l.layer_refs_compressed_size)],
+      ['layers_unique_compressed_size', formatBytesExact(l.layers_unique_compressed_size)],
+      ['layer_dedup_ratio', formatRatio(l.layer_dedup_ratio)],
+      ['layer_sharing_savings', formatPercentFine(l.layer_sharing_savings)],
     ]),
     mdHeading(3, 'Layer reference counts'),
     chartLink(charts, 'layer-ref-counts.svg'),
-    mdTable(columns(['layer_refs', 'layers', 'compressed_size']), l.layer_ref_counts.map((r) => [r.layer_refs, r.layers, bytes(r.compressed_size)])),
+    mdTable(columns(['layer_refs', 'layers', 'compressed_size']), l.layer_ref_counts.map((r) => [r.layer_refs, r.layers, formatBytesExact(r.compressed_size)])),
     mdHeading(3, 'Most shared layers'),
     mdTable(
       columns(['layer_digest', 'layer_refs', 'images', 'compressed_size', 'tar_size', 'file_count', 'compression', 'bytes_saved']),
-      l.top_layers.map((t) => [short(t.layer_digest), t.layer_refs, t.images, bytes(t.compressed_size), bytes(t.tar_size), t.file_count, t.compression, bytes(t.bytes_saved)]),
+      l.top_layers.map((t) => [shortDigest(t.layer_digest), t.layer_refs, t.images, formatBytesExact(t.compressed_size), formatBytesExact(t.tar_size), t.file_count, t.compression, formatBytesExact(t.bytes_saved)]),
     ),
     mdHeading(3, 'Layers per image'),
     chartLink(charts, 'layers-per-image.svg'),
     mdTable(columns(['layers', 'images']), l.layers_per_image.map((r) => [r.layers, r.images])),
     mdHeading(3, 'Layer sizes'),
     chartLink(charts, 'layer-sizes.svg'),
-    mdTable(columns(['measure', 'layers', 'p10', 'median', 'p90', 'max']), l.sizes.map((q) => [q.measure, q.layers, bytes(q.p10), bytes(q.median), bytes(q.p90), bytes(q.max)])),
+    mdTable(columns(['measure', 'layers', 'p10', 'median', 'p90', 'max']), l.sizes.map((q) => [q.measure, q.layers, formatBytesExact(q.p10), formatBytesExact(q.median), formatBytesExact(q.p90), formatBytesExact(q.max)])),
     mdHeading(3, 'compression_ratio by format'),
     'compression_ratio = tar_size / compressed_size of each unique layer; quantiles interpolate linearly.',
     '',
-    mdTable(columns(['compression', 'layers', 'p10', 'median', 'p90']), l.compression_ratio.map((c) => [c.compression, c.layers, num(c.p10), num(c.median), num(c.p90)])),
+    mdTable(columns(['compression', 'layers', 'p10', 'median', 'p90']), l.compression_ratio.map((c) => [c.compression, c.layers, formatDecimal(c.p10), formatDecimal(c.median), formatDecimal(c.p90)])),
     mdHeading(2, '3. File level'),
     'Over unique layers (each layer digest once); a file is an entry of type `file`.',
     '',
     mdTable(columns(['figure', 'value']), [
       ['files_total', f.files_total],
       ['files_distinct', f.files_distinct],
-      ['distinct_file_fraction', pct(f.distinct_file_fraction)],
-      ['singleton_file_fraction', pct(f.singleton_file_fraction)],
-      ['file_bytes_total', bytes(f.file_bytes_total)],
-      ['file_bytes_distinct', bytes(f.file_bytes_distinct)],
-      ['file_dedup_ratio', times(f.file_dedup_ratio)],
-      ['file_dedup_savings', pct(f.file_dedup_savings)],
+      ['distinct_file_fraction', formatPercentFine(f.distinct_file_fraction)],
+      ['singleton_file_fraction', formatPercentFine(f.singleton_file_fraction)],
+      ['file_bytes_total', formatBytesExact(f.file_bytes_total)],
+      ['file_bytes_distinct', formatBytesExact(f.file_bytes_distinct)],
+      ['file_dedup_ratio', formatRatio(f.file_dedup_ratio)],
+      ['file_dedup_savings', formatPercentFine(f.file_dedup_savings)],
     ]),
     mdHeading(3, 'Where duplicates live'),
     mdTable(columns(['split', 'copies', 'bytes']), [
-      ['intra_layer', f.intra_layer, bytes(f.intra_layer_bytes)],
-      ['cross_layer', f.cross_layer, bytes(f.cross_layer_bytes)],
-      ['total', f.intra_layer + f.cross_layer, bytes(f.file_bytes_total - f.file_bytes_distinct)],
+      ['intra_layer', f.intra_layer, formatBytesExact(f.intra_layer_bytes)],
+      ['cross_layer', f.cross_layer, formatBytesExact(f.cross_layer_bytes)],
+      ['total', f.intra_layer + f.cross_layer, formatBytesExact(f.file_bytes_total - f.file_bytes_distinct)],
     ]),
     mdHeading(3, 'File sizes'),
     chartLink(charts, 'file-sizes.svg'),
@@ -81,14 +82,14 @@ export function reportMarkdown(s: Summary, charts: readonly Chart[]): string {
     chartLink(charts, 'file-classes.svg'),
     mdTable(
       columns(['file_class', 'files_total', 'files_distinct', 'file_bytes_total', 'file_bytes_distinct', 'bytes_share', 'file_dedup_ratio', 'file_dedup_savings']),
-      f.by_class.map((c) => [c.file_class, c.files_total, c.files_distinct, bytes(c.file_bytes_total), bytes(c.file_bytes_distinct), pct(c.bytes_share), times(c.file_dedup_ratio), pct(c.file_dedup_savings)]),
+      f.by_class.map((c) => [c.file_class, c.files_total, c.files_distinct, formatBytesExact(c.file_bytes_total), formatBytesExact(c.file_bytes_distinct), formatPercentFine(c.bytes_share), formatRatio(c.file_dedup_ratio), formatPercentFine(c.file_dedup_savings)]),
     ),
     mdHeading(3, 'Top duplicated files by bytes saved'),
     'bytes_saved = (copies - 1) * size; paths lists up to three of the paths the content is found at.',
     '',
     mdTable(
       columns(['digest', 'size', 'file_class', 'copies', 'layers', 'bytes_saved', 'paths']),
-      f.top_duplicates.map((t) => [short(t.digest), bytes(t.size), t.file_class, t.copies, t.layers, bytes(t.bytes_saved), t.paths.join(', ') + (t.paths_distinct > t.paths.length ? ` (+${t.paths_distinct - t.paths.length})` : '')]),
+      f.top_duplicates.map((t) => [shortDigest(t.digest), formatBytesExact(t.size), t.file_class, t.copies, t.layers, formatBytesExact(t.bytes_saved), t.paths.join(', ') + (t.paths_distinct > t.paths.length ? ` (+${t.paths_distinct - t.paths.length})` : '')]),
     ),
     ...imageSections(s, charts),
   ];
