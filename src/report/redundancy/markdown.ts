@@ -7,10 +7,13 @@ import { imageSections } from './sections-4-7.js';
 
 /** report.md: the seven sections of the report, with the charts linked beside it. */
 export function reportMarkdown(s: Summary, charts: readonly Chart[]): string {
+  return [...datasetSection(s), ...layerSection(s, charts), ...fileSection(s, charts), ...imageSections(s, charts)].join('\n');
+}
+
+/** The title and section 1: what the dataset holds. */
+function datasetSection(s: Summary): string[] {
   const d = s.dataset;
-  const l = s.layer;
-  const f = s.file;
-  const out: string[] = [
+  return [
     mdHeading(1, 'imgscan redundancy report'),
     `Dataset: ${s.data_dirs.map((x) => `\`${x}\``).join(', ')}. Every figure is defined in docs/analyze.md (names as in docs/metrics.md); exact values are in csv/ and summary.json.`,
     '',
@@ -30,6 +33,13 @@ export function reportMarkdown(s: Summary, charts: readonly Chart[]): string {
       ['files_size', formatBytesExact(d.files_size)],
       ['failures', d.failures],
     ]),
+  ];
+}
+
+/** Section 2: layer sharing, reference counts, the most shared layers, sizes and compression. */
+function layerSection(s: Summary, charts: readonly Chart[]): string[] {
+  const l = s.layer;
+  return [
     mdHeading(2, '2. Layer level'),
     mdTable(columns(['figure', 'value']), [
       ['layer_refs', l.layer_refs],
@@ -57,6 +67,13 @@ export function reportMarkdown(s: Summary, charts: readonly Chart[]): string {
     'compression_ratio = tar_size / compressed_size of each unique layer; quantiles interpolate linearly.',
     '',
     mdTable(columns(['compression', 'layers', 'p10', 'median', 'p90']), l.compression_ratio.map((c) => [c.compression, c.layers, formatDecimal(c.p10), formatDecimal(c.median), formatDecimal(c.p90)])),
+  ];
+}
+
+/** Section 3: file redundancy, where duplicates live, sizes, classes and the top duplicated files. */
+function fileSection(s: Summary, charts: readonly Chart[]): string[] {
+  const f = s.file;
+  return [
     mdHeading(2, '3. File level'),
     'Over unique layers (each layer digest once); a file is an entry of type `file`.',
     '',
@@ -91,7 +108,5 @@ export function reportMarkdown(s: Summary, charts: readonly Chart[]): string {
       columns(['digest', 'size', 'file_class', 'copies', 'layers', 'bytes_saved', 'paths']),
       f.top_duplicates.map((t) => [shortDigest(t.digest), formatBytesExact(t.size), t.file_class, t.copies, t.layers, formatBytesExact(t.bytes_saved), t.paths.join(', ') + (t.paths_distinct > t.paths.length ? ` (+${t.paths_distinct - t.paths.length})` : '')]),
     ),
-    ...imageSections(s, charts),
   ];
-  return out.join('\n');
 }
