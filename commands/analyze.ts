@@ -4,8 +4,11 @@ import { ImgscanCommand } from './_base.js';
 import { fail } from './_fail.js';
 import { analyzeDataset } from '../src/analysis/analyze.js';
 import { checkImage } from '../src/analysis/image-check.js';
-import { formatAnalysis, formatImageCheck } from '../src/analysis/report/text.js';
-import { parseFormats, parseThresholds } from '../src/analysis/thresholds.js';
+import { parseThresholds } from '../src/analysis/thresholds.js';
+import { parseFormats } from '../src/report/redundancy/formats.js';
+import { redundancyReport } from '../src/report/redundancy/index.js';
+import { formatAnalysis, formatImageCheck } from '../src/report/redundancy/text.js';
+import { writeReport } from '../src/report/write.js';
 import type { Summary } from '../src/analysis/types.js';
 import type { ImageCheck } from '../src/analysis/image-check.js';
 
@@ -48,9 +51,14 @@ With --image REF, prints one image's content waste, path waste (as dive) and ima
         if (!check.passed) process.exitCode = GATE_FAILED;
         return check;
       }
-      const a = await analyzeDataset({ dataDirs, outDir: resolve(flags.out), formats: parseFormats(flags.format), top: flags.top });
-      if (!this.jsonEnabled()) this.log(formatAnalysis(a.summary, a.files, resolve(flags.out)));
-      return { summary: a.summary, files: a.files, seconds: a.seconds };
+      const outDir = resolve(flags.out);
+      const formats = parseFormats(flags.format);
+      const a = await analyzeDataset({ dataDirs, top: flags.top });
+      const queried = performance.now();
+      const files = writeReport(outDir, redundancyReport(a.summary, a.images, formats));
+      const seconds = { queries: a.seconds.queries, report: (performance.now() - queried) / 1000, steps: a.seconds.steps };
+      if (!this.jsonEnabled()) this.log(formatAnalysis(a.summary, files, outDir));
+      return { summary: a.summary, files, seconds };
     } catch (err) {
       return fail(this, err);
     }

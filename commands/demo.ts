@@ -6,6 +6,9 @@ import { fail } from './_fail.js';
 import { scanProgress } from '../src/cli/scan-progress.js';
 import { analyzeDataset } from '../src/analysis/analyze.js';
 import { buildDemoLayout } from '../src/demo/demo.js';
+import { reportFormats } from '../src/report/redundancy/formats.js';
+import { redundancyReport } from '../src/report/redundancy/index.js';
+import { writeReport } from '../src/report/write.js';
 import { scanSources, type ScanSummary } from '../src/pipeline/scan.js';
 import { OciLayoutSource } from '../src/sources/oci-layout.js';
 import { DatasetWriter } from '../src/store/writer.js';
@@ -44,7 +47,8 @@ export default class Demo extends ImgscanCommand {
       writer.close();
       writer = undefined;
       if (!this.jsonEnabled()) this.log(`scanned ${scan.images} images, ${scan.layers_read} layers, ${scan.files} files into ${data}`);
-      const analysis = await analyzeDataset({ dataDirs: [data], outDir: report });
+      const analysis = await analyzeDataset({ dataDirs: [data] });
+      writeReport(report, redundancyReport(analysis.summary, analysis.images, reportFormats));
       if (!this.jsonEnabled()) {
         const f = analysis.summary.file;
         this.log(`file_dedup_ratio ${f.file_dedup_ratio.toFixed(2)}, layer_dedup_ratio ${analysis.summary.layer.layer_dedup_ratio.toFixed(2)}`);

@@ -4,6 +4,12 @@ import { ImgscanCommand } from '../_base.js';
 import { fail } from '../_fail.js';
 import { analyzeTrace, type TraceAnalysis } from '../../src/trace/analysis/analyze.js';
 import { parseDuration } from '../../src/format/parse.js';
+import { formatPercent } from '../../src/format/text.js';
+import { traceWorkloadReport } from '../../src/report/trace-workload/index.js';
+import { writeReport } from '../../src/report/write.js';
+
+/** The analysis, where its report went and the paths written (analyze.md first). */
+export type TraceAnalyzeResult = TraceAnalysis & { outDir: string; files: string[] };
 
 export default class TraceAnalyze extends ImgscanCommand {
   static override summary = 'Characterize an ingested registry trace: request mix, sizes, rate, popularity, re-access, clients.';
@@ -18,15 +24,18 @@ request mix (method x kind, endpoints, status codes), response size CDF, request
     top: Flags.integer({ description: 'rows in the top clients and repositories tables', default: 10, min: 0 }),
   };
 
-  async run(): Promise<TraceAnalysis> {
+  async run(): Promise<TraceAnalyzeResult> {
     const { flags } = await this.parse(TraceAnalyze);
     try {
-      const a = await analyzeTrace({
+      const outDir = resolve(flags.out);
+      const analysis = await analyzeTrace({
         dataDir: resolve(flags.data),
-        outDir: resolve(flags.out),
         bucketSeconds: flags.bucket === undefined ? undefined : parseDuration(flags.bucket),
         top: flags.top,
       });
+      const files = writeReport(outDir, traceWorkloadReport(analysis));
+      const { dataDir, ...figures } = analysis;
+      const a = { dataDir, outDir, ...figures, files };
       this.log(formatSummary(a));
       return a;
     } catch (err) {
@@ -35,15 +44,13 @@ request mix (method x kind, endpoints, status codes), response size CDF, request
   }
 }
 
-const pct = (f: number) => `${(f * 100).toFixed(1)}%`;
-
-function formatSummary(a: TraceAnalysis): string {
+function formatSummary(a: TraceAnalyzeResult): string {
   const o = a.overview;
   const p = a.popularity;
   return [
     `requests: ${o.requests} (${o.cacheable} cacheable) from ${o.first} to ${o.last}`,
-    `mix: ${a.mix.map((m) => `${m.method} ${m.kind} ${pct(m.share)}`).join(', ')}`,
-    `objects: ${p.objects}; top 1% get ${pct(p.top1_share)} of requests, top 10% ${pct(p.top10_share)}; Zipf alpha ${p.zipf_alpha.toFixed(3)} (r2 ${p.zipf_r2.toFixed(3)})`,
+    `mix: ${a.mix.map((m) => `${m.method} ${m.kind} ${formatPercent(m.share)}`).join(', ')}`,
+    `objects: ${p.objects}; top 1% get ${formatPercent(p.top1_share)} of requests, top 10% ${formatPercent(p.top10_share)}; Zipf alpha ${p.zipf_alpha.toFixed(3)} (r2 ${p.zipf_r2.toFixed(3)})`,
     `clients: ${a.clients.count}; repositories: ${a.repositories.count}; peak rate ${a.rate.peak_rps.toFixed(2)} req/s (${a.rate.bucket_s} s buckets)`,
     `report: ${a.files[0]}`,
   ].join('\n');

@@ -3,12 +3,17 @@ import { Flags } from '@oclif/core';
 import { ImgscanCommand } from '../_base.js';
 import { fail } from '../_fail.js';
 import { Progress } from '../../src/cli/progress.js';
-import { formatBytes } from '../../src/format/text.js';
+import { formatBytes, formatPercent } from '../../src/format/text.js';
+import { traceSimulationReport } from '../../src/report/trace-simulation/index.js';
+import { writeReport } from '../../src/report/write.js';
 import { defaultLatency, type LatencyModel } from '../../src/trace/latency.js';
 import { defaultPolicyParams, policies } from '../../src/trace/policies/index.js';
 import { defaultPrefetchMaxLayers } from '../../src/trace/prefetch.js';
 import { prefetchName, simulateTrace, type SimulateSummary } from '../../src/trace/sweep.js';
 import { parseDuration, parseList, parseNonNegative, parseSize } from '../../src/format/parse.js';
+
+/** The summary, where its report went and the paths written (simulate.md first). */
+export type TraceSimulateResult = SimulateSummary & { outDir: string; files: string[] };
 
 const latencyFlags = {
   'memory-ms': ['memoryMs', 'memory tier: ms per request'],
@@ -49,7 +54,7 @@ Policies: ${Object.entries(policies)
     ),
   };
 
-  async run(): Promise<SimulateSummary> {
+  async run(): Promise<TraceSimulateResult> {
     const { flags } = await this.parse(TraceSimulate);
     let progress: Progress | undefined;
     // Measured in requests replayed: the simulated response bytes are no rate of this machine's work.
@@ -57,10 +62,11 @@ Policies: ${Object.entries(policies)
     try {
       const f = flags as unknown as Record<string, string>;
       const latency = Object.fromEntries(Object.entries(latencyFlags).map(([flag, [key]]) => [key, parseNonNegative(f[flag], flag)])) as unknown as LatencyModel;
-      const summary = await simulateTrace({
+      const outDir = resolve(flags.out);
+      const policyList = parseList(flags.policies, (s) => s);
+      const simulated = await simulateTrace({
         dataDir: resolve(flags.data),
-        outDir: resolve(flags.out),
-        policies: parseList(flags.policies, (s) => s),
+        policies: policyList,
         sizes: flags.sizes === undefined ? undefined : parseList(flags.sizes, parseSize),
         prefetchTimeouts: parseList(flags['prefetch-timeouts'], parseDuration),
         prefetchPolicy: flags['prefetch-policy'],
@@ -75,6 +81,9 @@ Policies: ${Object.entries(policies)
         onProgress: (done, total) => show().set('requests', done, total),
       });
       progress?.stop();
+      const files = writeReport(outDir, traceSimulationReport(simulated, policyList.filter((p) => p !== prefetchName)));
+      const { dataDir, ...figures } = simulated;
+      const summary = { dataDir, outDir, ...figures, files };
       this.log(formatSummary(summary));
       return summary;
     } catch (err) {
@@ -88,7 +97,7 @@ function formatSizeFlag(n: number): string {
   return n % (1 << 20) === 0 ? `${n / (1 << 20)}MiB` : String(n);
 }
 
-function formatSummary(s: SimulateSummary): string {
+function formatSummary(s: TraceSimulateResult): string {
   const labels = [...new Set(s.results.map((r) => r.label))];
   const width = Math.max(12, ...labels.map((l) => l.length));
   const head = `${'hit ratio'.padEnd(width)} ${s.sizes.map((b) => formatBytes(b).padStart(10)).join(' ')}`;
@@ -97,7 +106,7 @@ function formatSummary(s: SimulateSummary): string {
       `${l.padEnd(width)} ${s.sizes
         .map((b) => {
           const r = s.results.find((x) => x.label === l && x.cache_size === b);
-          return (r ? `${(r.hit_ratio * 100).toFixed(1)}%` : '').padStart(10);
+          return (r ? formatPercent(r.hit_ratio) : '').padStart(10);
         })
         .join(' ')}`,
   );

@@ -7,16 +7,12 @@ import { AnalysisDb } from './db.js';
 import { fileFigures } from './files.js';
 import { imageFigures, imageWaste } from './images.js';
 import { dockerHubFigures } from './published.js';
-import { type ReportFormat, reportFiles, writeFiles } from './report/write.js';
 import { storageFigures } from './storage.js';
 import type { ImageWaste, Summary } from './types.js';
 
 export interface AnalyzeOptions {
   /** Data dirs of one dataset (runs and shards); every committed Parquet part in them is read. */
   dataDirs: string[];
-  /** Where the report goes; nothing is written without it. */
-  outDir?: string;
-  formats?: readonly ReportFormat[];
   /** Rows in the "most shared", "top duplicated" and "least efficient" tables. */
   top?: number;
 }
@@ -25,10 +21,8 @@ export interface Analysis {
   summary: Summary;
   /** Every image with its waste, least efficient first (csv/images.csv). */
   images: ImageWaste[];
-  /** Paths written. */
-  files: string[];
-  /** Seconds spent in the queries and in writing the report, and per SQL file. */
-  seconds: { queries: number; report: number; steps: Record<string, number> };
+  /** Seconds spent in the queries, and per SQL file. */
+  seconds: { queries: number; steps: Record<string, number> };
 }
 
 /** A directory a scan or crawl wrote into: its staging and claims directories, or a table's parts. */
@@ -46,7 +40,7 @@ export function checkDataDirs(dirs: readonly string[]): void {
   }
 }
 
-/** `imgscan analyze`: every figure of docs/metrics.md over the dataset, and the report when outDir is given. */
+/** `imgscan analyze`: every figure of docs/metrics.md over the dataset (src/report/redundancy makes the report of it). */
 export async function analyzeDataset(options: AnalyzeOptions): Promise<Analysis> {
   checkDataDirs(options.dataDirs);
   const top = options.top ?? 20;
@@ -68,7 +62,5 @@ export async function analyzeDataset(options: AnalyzeOptions): Promise<Analysis>
     steps = Object.fromEntries(a.timings);
     a.close();
   }
-  const queried = performance.now();
-  const files = options.outDir ? writeFiles(options.outDir, reportFiles(summary, images, options.formats ?? ['md', 'csv', 'json'])) : [];
-  return { summary, images, files, seconds: { queries: (queried - started) / 1000, report: (performance.now() - queried) / 1000, steps } };
+  return { summary, images, seconds: { queries: (performance.now() - started) / 1000, steps } };
 }

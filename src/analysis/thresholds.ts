@@ -1,7 +1,6 @@
 import { ImgscanError } from '../errors.js';
 import { parseSize } from '../format/parse.js';
 import type { Thresholds } from './image-check.js';
-import { type ReportFormat, reportFormats } from './report/write.js';
 
 /** A fraction typed as 0.9 or 90%. */
 export function parseFraction(text: string, name: string): number {
@@ -22,10 +21,3 @@ export function parseThresholds(flags: Partial<Record<'min-efficiency' | 'max-pa
   return t;
 }
 
-/** "md,csv,json" to the report formats, each known. */
-export function parseFormats(text: string): ReportFormat[] {
-  const items = text.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
-  for (const i of items) if (!reportFormats.includes(i as ReportFormat)) throw new ImgscanError('USAGE', `unknown report format ${JSON.stringify(i)}; use ${reportFormats.join(', ')}`);
-  if (items.length === 0) throw new ImgscanError('USAGE', `give at least one report format: ${reportFormats.join(', ')}`);
-  return [...new Set(items)] as ReportFormat[];
-}

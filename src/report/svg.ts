@@ -103,6 +103,27 @@ function legendWidth(names: readonly string[]): number {
   return names.length > 1 ? 40 + Math.max(...names.map((n) => n.length)) * 7 : 0;
 }
 
+/** The plot area inside a chart: its left and top edge, width and height. */
+interface Frame {
+  left: number;
+  top: number;
+  pw: number;
+  ph: number;
+}
+
+type Scale = ReturnType<typeof makeScale>;
+
+/** The opening of every chart: the svg element, its title, the data as metadata, the background and the heading. */
+function opening(width: number, height: number, title: string, data: unknown): string[] {
+  return [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" ${font} font-size="12">`,
+    `<title>${escapeXml(title)}</title>`,
+    metadata(data),
+    `<rect width="${width}" height="${height}" fill="#ffffff"/>`,
+    `<text x="${width / 2}" y="24" text-anchor="middle" font-size="16" font-weight="bold">${escapeXml(title)}</text>`,
+  ];
+}
+
 /** A line chart: one polyline per series, x and y axes with ticks, a legend when there are several series. */
 export function lineChart(spec: LineChartSpec): string {
   const width = spec.width ?? 820;
@@ -110,81 +131,85 @@ export function lineChart(spec: LineChartSpec): string {
   const names = spec.series.map((s) => s.name);
   const left = 78;
   const top = 46;
-  const right = 36 + legendWidth(names);
-  const bottom = 58;
-  const pw = width - left - right;
-  const ph = height - top - bottom;
+  const f: Frame = { left, top, pw: width - left - (36 + legendWidth(names)), ph: height - top - 58 };
   const xs = makeScale(
     spec.series.flatMap((s) => s.points.map((p) => p[0])),
     spec.x,
-    Math.max(3, Math.floor(pw / 90)),
+    Math.max(3, Math.floor(f.pw / 90)),
   );
   const ys = makeScale(
     spec.series.flatMap((s) => s.points.map((p) => p[1])),
     spec.y,
   );
-  const X = (v: number) => left + xs.at(v) * pw;
-  const Y = (v: number) => top + ph - ys.at(v) * ph;
-  const out: string[] = [];
-  out.push(
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" ${font} font-size="12">`,
-    `<title>${escapeXml(spec.title)}</title>`,
-    metadata({
-      chart: 'line',
-      title: spec.title,
-      x: { label: spec.x.label, unit: spec.x.unit ?? null, log: Boolean(spec.x.log) },
-      y: { label: spec.y.label, unit: spec.y.unit ?? null, log: Boolean(spec.y.log) },
-      series: spec.series.map((s) => ({ name: s.name, points: s.points.map((p) => [p[0], p[1]]) })),
-    }),
-    `<rect width="${width}" height="${height}" fill="#ffffff"/>`,
-    `<text x="${width / 2}" y="24" text-anchor="middle" font-size="16" font-weight="bold">${escapeXml(spec.title)}</text>`,
-  );
-  // Grid and ticks.
+  const out = opening(width, height, spec.title, {
+    chart: 'line',
+    title: spec.title,
+    x: { label: spec.x.label, unit: spec.x.unit ?? null, log: Boolean(spec.x.log) },
+    y: { label: spec.y.label, unit: spec.y.unit ?? null, log: Boolean(spec.y.log) },
+    series: spec.series.map((s) => ({ name: s.name, points: s.points.map((p) => [p[0], p[1]]) })),
+  });
+  out.push(...lineAxes(spec, f, xs, ys, height));
+  for (const [i, s] of spec.series.entries()) out.push(lineSeries(s, i, spec.markers, f, xs, ys));
+  const withMarkers = spec.markers ?? spec.series.every((s) => s.points.length <= 40);
+  if (names.length > 1) out.push(legend(names, left + f.pw + 16, top + 8, 'line', withMarkers));
+  out.push('</svg>');
+  return `${out.join('\n')}\n`;
+}
+
+/** Grid lines, ticks and their labels on both axes, the frame and the axis titles. */
+function lineAxes(spec: LineChartSpec, f: Frame, xs: Scale, ys: Scale, height: number): string[] {
+  const { left, top, pw, ph } = f;
   const grid: string[] = [];
   for (const t of xs.ticks) {
-    const x = num(X(t));
+    const x = num(left + xs.at(t) * pw);
     grid.push(`<line x1="${x}" y1="${top}" x2="${x}" y2="${top + ph}" stroke="#e3e3e3"/>`);
     grid.push(`<line x1="${x}" y1="${top + ph}" x2="${x}" y2="${top + ph + 5}" stroke="#333"/>`);
     grid.push(`<text x="${x}" y="${top + ph + 19}" text-anchor="middle">${escapeXml(formatTick(t, spec.x.format))}</text>`);
   }
   for (const t of ys.ticks) {
-    const y = num(Y(t));
+    const y = num(top + ph - ys.at(t) * ph);
     grid.push(`<line x1="${left}" y1="${y}" x2="${left + pw}" y2="${y}" stroke="#e3e3e3"/>`);
     grid.push(`<line x1="${left - 5}" y1="${y}" x2="${left}" y2="${y}" stroke="#333"/>`);
     grid.push(`<text x="${left - 8}" y="${y}" dy="4" text-anchor="end">${escapeXml(formatTick(t, spec.y.format))}</text>`);
   }
-  out.push(`<g class="grid">${grid.join('')}</g>`);
-  out.push(`<rect x="${left}" y="${top}" width="${pw}" height="${ph}" fill="none" stroke="#333"/>`);
-  out.push(`<text class="x-label" x="${left + pw / 2}" y="${height - 14}" text-anchor="middle" font-size="13">${escapeXml(axisTitle(spec.x))}</text>`);
-  out.push(
+  return [
+    `<g class="grid">${grid.join('')}</g>`,
+    `<rect x="${left}" y="${top}" width="${pw}" height="${ph}" fill="none" stroke="#333"/>`,
+    `<text class="x-label" x="${left + pw / 2}" y="${height - 14}" text-anchor="middle" font-size="13">${escapeXml(axisTitle(spec.x))}</text>`,
     `<text class="y-label" transform="translate(18 ${top + ph / 2}) rotate(-90)" text-anchor="middle" font-size="13">${escapeXml(axisTitle(spec.y))}</text>`,
-  );
-  // Series: a point that cannot be drawn (log of <= 0, outside a fixed range) breaks the line.
-  for (const [i, s] of spec.series.entries()) {
-    const color = palette[i % palette.length];
-    const segments: string[][] = [[]];
-    const dots: string[] = [];
-    const showDots = spec.markers ?? s.points.length <= 40;
-    for (const [x, y] of s.points) {
-      const fx = xs.at(x);
-      const fy = ys.at(y);
-      if (!(fx >= -1e-9 && fx <= 1 + 1e-9 && fy >= -1e-9 && fy <= 1 + 1e-9)) {
-        if (segments[segments.length - 1].length) segments.push([]);
-        continue;
-      }
-      const p = `${num(X(x))},${num(Y(y))}`;
-      segments[segments.length - 1].push(p);
-      if (showDots) dots.push(marker(i, X(x), Y(y), color));
+  ];
+}
+
+/** One series: a point that cannot be drawn (log of <= 0, outside a fixed range) breaks the line. */
+function lineSeries(s: LineSeries, i: number, markers: boolean | undefined, f: Frame, xs: Scale, ys: Scale): string {
+  const X = (v: number) => f.left + xs.at(v) * f.pw;
+  const Y = (v: number) => f.top + f.ph - ys.at(v) * f.ph;
+  const color = palette[i % palette.length];
+  const segments: string[][] = [[]];
+  const dots: string[] = [];
+  const showDots = markers ?? s.points.length <= 40;
+  for (const [x, y] of s.points) {
+    const fx = xs.at(x);
+    const fy = ys.at(y);
+    if (!(fx >= -1e-9 && fx <= 1 + 1e-9 && fy >= -1e-9 && fy <= 1 + 1e-9)) {
+      if (segments[segments.length - 1].length) segments.push([]);
+      continue;
     }
-    const lines = segments
-      .filter((seg) => seg.length > 0)
-      .map((seg) => `<polyline points="${seg.join(' ')}" fill="none" stroke="${color}" stroke-width="2" stroke-linejoin="round"${dashAttr(i)}/>`);
-    out.push(`<g class="series" data-series="${escapeXml(s.name)}">${lines.join('')}${dots.join('')}</g>`);
+    segments[segments.length - 1].push(`${num(X(x))},${num(Y(y))}`);
+    if (showDots) dots.push(marker(i, X(x), Y(y), color));
   }
-  const withMarkers = spec.markers ?? spec.series.every((s) => s.points.length <= 40);
-  if (names.length > 1) out.push(legend(names, left + pw + 16, top + 8, 'line', withMarkers));
-  out.push('</svg>');
-  return `${out.join('\n')}\n`;
+  const lines = segments
+    .filter((seg) => seg.length > 0)
+    .map((seg) => `<polyline points="${seg.join(' ')}" fill="none" stroke="${color}" stroke-width="2" stroke-linejoin="round"${dashAttr(i)}/>`);
+  return `<g class="series" data-series="${escapeXml(s.name)}">${lines.join('')}${dots.join('')}</g>`;
+}
+
+/** Bar geometry: the plot frame, the label width in characters, the bar and group heights, the value scale. */
+interface BarLayout extends Frame {
+  labelChars: number;
+  barH: number;
+  groupH: number;
+  vs: Scale;
 }
 
 /** A horizontal bar chart: a group of bars per category (one bar per series), values labelled at the bar end. */
@@ -197,56 +222,23 @@ export function barChart(spec: BarChartSpec): string {
   const labelChars = Math.min(32, Math.max(4, ...spec.categories.map((c) => c.length)));
   const left = 24 + labelChars * 7;
   const top = 46;
-  const right = 70 + legendWidth(names);
-  const bottom = 58;
   const barH = 14;
   const groupH = Math.max(1, spec.series.length) * barH + 10;
   const ph = Math.max(groupH, spec.categories.length * groupH);
-  const height = top + ph + bottom;
-  const pw = width - left - right;
+  const height = top + ph + 58;
+  const pw = width - left - (70 + legendWidth(names));
   const vs = makeScale([0, ...spec.series.flatMap((s) => s.values)], { ...spec.value, log: false, min: spec.value.min ?? 0 });
-  const X = (v: number) => left + Math.max(0, Math.min(1, vs.at(v))) * pw;
-  const out: string[] = [];
-  out.push(
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" ${font} font-size="12">`,
-    `<title>${escapeXml(spec.title)}</title>`,
-    metadata({
-      chart: 'bar',
-      title: spec.title,
-      categoryLabel: spec.categoryLabel ?? null,
-      value: { label: spec.value.label, unit: spec.value.unit ?? null },
-      categories: [...spec.categories],
-      series: spec.series.map((s) => ({ name: s.name, values: [...s.values] })),
-    }),
-    `<rect width="${width}" height="${height}" fill="#ffffff"/>`,
-    `<text x="${width / 2}" y="24" text-anchor="middle" font-size="16" font-weight="bold">${escapeXml(spec.title)}</text>`,
-  );
-  const grid: string[] = [];
-  for (const t of vs.ticks) {
-    const x = num(X(t));
-    grid.push(`<line x1="${x}" y1="${top}" x2="${x}" y2="${top + ph}" stroke="#e3e3e3"/>`);
-    grid.push(`<text x="${x}" y="${top + ph + 19}" text-anchor="middle">${escapeXml(formatTick(t, spec.value.format))}</text>`);
-  }
-  out.push(`<g class="grid">${grid.join('')}</g>`);
-  const labels: string[] = [];
-  for (const [ci, c] of spec.categories.entries()) {
-    const shown = c.length > labelChars ? `${c.slice(0, labelChars - 1)}…` : c;
-    const y = top + ci * groupH + groupH / 2;
-    labels.push(`<text x="${left - 8}" y="${num(y)}" dy="4" text-anchor="end">${escapeXml(shown)}<title>${escapeXml(c)}</title></text>`);
-  }
-  out.push(`<g class="categories">${labels.join('')}</g>`);
-  for (const [si, s] of spec.series.entries()) {
-    const color = palette[si % palette.length];
-    const bars = s.values.map((v, ci) => {
-      const y = top + ci * groupH + 5 + si * barH;
-      const w = Math.max(0, X(v) - left);
-      return (
-        `<rect x="${left}" y="${num(y)}" width="${num(w)}" height="${barH - 2}" fill="${color}"><title>${escapeXml(`${spec.categories[ci]}: ${formatTick(v, spec.value.format)}`)}</title></rect>` +
-        `<text x="${num(left + w + 4)}" y="${num(y + barH / 2)}" dy="3" font-size="11">${escapeXml(formatTick(v, spec.value.format))}</text>`
-      );
-    });
-    out.push(`<g class="series" data-series="${escapeXml(s.name)}">${bars.join('')}</g>`);
-  }
+  const layout: BarLayout = { left, top, pw, ph, labelChars, barH, groupH, vs };
+  const out = opening(width, height, spec.title, {
+    chart: 'bar',
+    title: spec.title,
+    categoryLabel: spec.categoryLabel ?? null,
+    value: { label: spec.value.label, unit: spec.value.unit ?? null },
+    categories: [...spec.categories],
+    series: spec.series.map((s) => ({ name: s.name, values: [...s.values] })),
+  });
+  out.push(barGrid(spec, layout), barLabels(spec, layout));
+  for (const [si, s] of spec.series.entries()) out.push(barSeries(spec, s, si, layout));
   out.push(`<line x1="${left}" y1="${top}" x2="${left}" y2="${top + ph}" stroke="#333"/>`);
   out.push(`<line x1="${left}" y1="${top + ph}" x2="${left + pw}" y2="${top + ph}" stroke="#333"/>`);
   out.push(`<text class="x-label" x="${left + pw / 2}" y="${height - 14}" text-anchor="middle" font-size="13">${escapeXml(axisTitle(spec.value))}</text>`);
@@ -254,4 +246,43 @@ export function barChart(spec: BarChartSpec): string {
   if (names.length > 1) out.push(legend(names, width - legendWidth(names) - 10, top + 8, 'box'));
   out.push('</svg>');
   return `${out.join('\n')}\n`;
+}
+
+/** The x position of a value, clamped to the plot. */
+function barX(l: BarLayout, v: number): number {
+  return l.left + Math.max(0, Math.min(1, l.vs.at(v))) * l.pw;
+}
+
+function barGrid(spec: BarChartSpec, l: BarLayout): string {
+  const grid: string[] = [];
+  for (const t of l.vs.ticks) {
+    const x = num(barX(l, t));
+    grid.push(`<line x1="${x}" y1="${l.top}" x2="${x}" y2="${l.top + l.ph}" stroke="#e3e3e3"/>`);
+    grid.push(`<text x="${x}" y="${l.top + l.ph + 19}" text-anchor="middle">${escapeXml(formatTick(t, spec.value.format))}</text>`);
+  }
+  return `<g class="grid">${grid.join('')}</g>`;
+}
+
+/** Category names left of their bars, shortened with an ellipsis (the full name as a tooltip). */
+function barLabels(spec: BarChartSpec, l: BarLayout): string {
+  const labels: string[] = [];
+  for (const [ci, c] of spec.categories.entries()) {
+    const shown = c.length > l.labelChars ? `${c.slice(0, l.labelChars - 1)}…` : c;
+    const y = l.top + ci * l.groupH + l.groupH / 2;
+    labels.push(`<text x="${l.left - 8}" y="${num(y)}" dy="4" text-anchor="end">${escapeXml(shown)}<title>${escapeXml(c)}</title></text>`);
+  }
+  return `<g class="categories">${labels.join('')}</g>`;
+}
+
+function barSeries(spec: BarChartSpec, s: BarSeries, si: number, l: BarLayout): string {
+  const color = palette[si % palette.length];
+  const bars = s.values.map((v, ci) => {
+    const y = l.top + ci * l.groupH + 5 + si * l.barH;
+    const w = Math.max(0, barX(l, v) - l.left);
+    return (
+      `<rect x="${l.left}" y="${num(y)}" width="${num(w)}" height="${l.barH - 2}" fill="${color}"><title>${escapeXml(`${spec.categories[ci]}: ${formatTick(v, spec.value.format)}`)}</title></rect>` +
+      `<text x="${num(l.left + w + 4)}" y="${num(y + l.barH / 2)}" dy="3" font-size="11">${escapeXml(formatTick(v, spec.value.format))}</text>`
+    );
+  });
+  return `<g class="series" data-series="${escapeXml(s.name)}">${bars.join('')}</g>`;
 }

@@ -5,16 +5,14 @@ import { defaultPolicyParams, type PolicyParams, policies } from './policies/ind
 import { defaultPrefetchMaxLayers } from './prefetch.js';
 import { cacheableSql, replayedSql, type SimRequest, streamRequests } from './requests.js';
 import { replay, type SimConfig, type SimResult } from './simulate.js';
-import { writeSimulationReport } from './simulate-report.js';
 import { openTrace } from './store.js';
 
 /**
  * `trace simulate`: reads the stored trace once, replays it through every policy at every cache size (and
- * prefetching at every timeout), and writes the report.
+ * prefetching at every timeout); src/report/trace-simulation makes the report of the summary.
  */
 export interface SimulateOptions {
   dataDir: string;
-  outDir: string;
   /** Registered policy names, plus "prefetch" for prefetching on top of `prefetchPolicy`. */
   policies: string[];
   /** Cache sizes in bytes; default fractions of the footprint (`defaultSizeFractions`). */
@@ -32,7 +30,6 @@ export interface SimulateOptions {
 
 export interface SimulateSummary {
   dataDir: string;
-  outDir: string;
   /** Requests in the trace, all kinds. */
   requests: number;
   /** Successful GETs of blobs and manifests, the requests a cache serves. */
@@ -51,7 +48,6 @@ export interface SimulateSummary {
   params: PolicyParams;
   latency: LatencyModel;
   results: SimResult[];
-  files: string[];
 }
 
 export const defaultSizeFractions = [0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1];
@@ -99,9 +95,8 @@ export async function simulateTrace(options: SimulateOptions): Promise<SimulateS
       }
     };
     const replayed = await replay(batches(), configs, { params, latency, prefetchMaxLayers: options.prefetchMaxLayers });
-    const summary: SimulateSummary = {
+    return {
       dataDir: options.dataDir,
-      outDir: options.outDir,
       requests: num(stats.requests),
       cacheable: replayed.cacheable,
       invalidations: replayed.invalidations,
@@ -117,10 +112,7 @@ export async function simulateTrace(options: SimulateOptions): Promise<SimulateS
       params,
       latency,
       results: replayed.results,
-      files: [],
     };
-    summary.files = writeSimulationReport(summary, options.policies.filter((p) => p !== prefetchName));
-    return summary;
   } finally {
     db.close();
   }

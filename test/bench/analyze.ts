@@ -10,6 +10,9 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { analyzeDataset } from '../../src/analysis/analyze.js';
+import { reportFormats } from '../../src/report/redundancy/formats.js';
+import { redundancyReport } from '../../src/report/redundancy/index.js';
+import { writeReport } from '../../src/report/write.js';
 import { Db, sqlString } from '../../src/store/duckdb.js';
 
 export interface SyntheticOptions {
@@ -132,11 +135,14 @@ async function main(): Promise<void> {
   const out = mkdtempSync(join(tmpdir(), 'imgscan-bench-report-'));
   try {
     const t = performance.now();
-    const a = await analyzeDataset({ dataDirs: [dir], outDir: out });
+    const a = await analyzeDataset({ dataDirs: [dir] });
+    const queried = performance.now();
+    writeReport(out, redundancyReport(a.summary, a.images, reportFormats));
+    const report = (performance.now() - queried) / 1000;
     const seconds = (performance.now() - t) / 1000;
     const d = a.summary.dataset;
     console.log(`analyze: ${d.entries_total} file rows (${d.files_total} files, ${d.layers_read} layers, ${d.images} images, ${d.layer_refs} layer refs) in ${seconds.toFixed(2)} s = ${Math.round(d.entries_total / seconds).toLocaleString('en')} rows/s (target: 10M rows under 15 s)`);
-    console.log(`  queries ${a.seconds.queries.toFixed(2)} s, report ${a.seconds.report.toFixed(2)} s, peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`);
+    console.log(`  queries ${a.seconds.queries.toFixed(2)} s, report ${report.toFixed(2)} s, peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`);
     const steps = Object.entries(a.seconds.steps).sort((x, y) => y[1] - x[1]);
     console.log(`  slowest steps: ${steps.slice(0, 6).map(([k, v]) => `${k} ${v.toFixed(2)} s`).join(', ')}`);
   } finally {

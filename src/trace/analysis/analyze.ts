@@ -19,12 +19,10 @@ import {
   type StatusRow,
   statusCodes,
 } from './queries.js';
-import { writeAnalysisReport } from './report.js';
 
-/** `trace analyze`: characterizes the stored trace and writes Markdown, CSV and SVG into the output dir. */
+/** `trace analyze`: characterizes the stored trace (src/report/trace-workload makes the report of it). */
 export interface AnalyzeOptions {
   dataDir: string;
-  outDir: string;
   /** Width of the request-rate buckets in seconds; default about 200 buckets over the trace. */
   bucketSeconds?: number;
   /** Rows in the top-clients and top-repositories tables. */
@@ -33,7 +31,6 @@ export interface AnalyzeOptions {
 
 export interface TraceAnalysis {
   dataDir: string;
-  outDir: string;
   overview: Overview;
   mix: MixRow[];
   endpoints: MixRow[];
@@ -44,7 +41,6 @@ export interface TraceAnalysis {
   reaccess: Reaccess;
   clients: Activity;
   repositories: Activity;
-  files: string[];
 }
 
 const maxBuckets = 100_000;
@@ -60,9 +56,8 @@ export async function analyzeTrace(options: AnalyzeOptions): Promise<TraceAnalys
     }
     const points = await requestRate(db, bucket);
     const top = options.top ?? 10;
-    const analysis: TraceAnalysis = {
+    return {
       dataDir: options.dataDir,
-      outDir: options.outDir,
       overview: ov,
       mix: await requestMix(db, 'kind'),
       endpoints: await requestMix(db, 'endpoint'),
@@ -78,10 +73,7 @@ export async function analyzeTrace(options: AnalyzeOptions): Promise<TraceAnalys
       reaccess: await reaccess(db),
       clients: await activity(db, 'client', top),
       repositories: await activity(db, 'repository', top),
-      files: [],
     };
-    analysis.files = writeAnalysisReport(analysis);
-    return analysis;
   } finally {
     db.close();
   }

@@ -1,8 +1,27 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
-const dir = join(import.meta.dirname, '..', '..', '..', 'src', 'report');
+const src = join(import.meta.dirname, '..', '..', '..', 'src');
+const dir = join(src, 'report');
+
+function tsFiles(d: string): string[] {
+  return readdirSync(d).flatMap((name) => {
+    const path = join(d, name);
+    return statSync(path).isDirectory() ? tsFiles(path) : path.endsWith('.ts') ? [path] : [];
+  });
+}
+
+function imports(file: string): string[] {
+  return [...readFileSync(file, 'utf8').matchAll(/(?:from|import)\s*\(?\s*['"]([^'"]+)['"]/g)].map((m) => m[1]);
+}
+
+/** Files under ROOT that import a module matching RE. */
+function importing(root: string, re: RegExp): string[] {
+  return tsFiles(root)
+    .filter((f) => imports(f).some((i) => re.test(i)))
+    .map((f) => relative(src, f));
+}
 
 describe('src/report writers', () => {
   it('are pure: svg, axis, markdown and csv import nothing but each other (no fs, no other modules)', () => {
@@ -14,5 +33,25 @@ describe('src/report writers', () => {
       for (const s of sources) expect(writers.map((w) => `./${w.replace(/\.ts$/, '.js')}`), `${f} imports ${s}`).toContain(s);
       expect(text).not.toMatch(/^\s*import\s+['"]/m);
     }
+  });
+});
+
+describe('the report room', () => {
+  it('writes files in one place: only src/report/write.ts touches the file system', () => {
+    expect(importing(dir, /^(node:)?fs(\/promises)?$/)).toEqual(['report/write.ts']);
+  });
+
+  it('has one sub-folder per report, each with an index', () => {
+    const reports = readdirSync(dir).filter((n) => statSync(join(dir, n)).isDirectory());
+    expect(reports.sort()).toEqual(['redundancy', 'trace-simulation', 'trace-workload']);
+    for (const r of reports) expect(readdirSync(join(dir, r))).toContain('index.ts');
+  });
+
+  it('is reached from the commands: src/trace returns data and never imports src/report', () => {
+    expect(importing(join(src, 'trace'), /\/report\//)).toEqual([]);
+  });
+
+  it('never imports the terminal code of src/cli, nor does src/trace', () => {
+    expect([...importing(dir, /\/cli\//), ...importing(join(src, 'trace'), /\/cli\//)]).toEqual([]);
   });
 });

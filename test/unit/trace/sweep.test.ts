@@ -1,11 +1,10 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ingestTraces } from '../../../src/trace/ingest.js';
 import { defaultPolicyParams } from '../../../src/trace/policies/index.js';
 import { defaultSizeFractions, simulateTrace, type SimulateSummary } from '../../../src/trace/sweep.js';
-import { chartData, checkXml } from '../report/xml-check.js';
 import { refFifo, refLfu, refLru, refTwoLevel } from './reference.js';
 import { readSample, samplePath } from './sample.js';
 
@@ -18,13 +17,11 @@ const reqs = ordered.map((r) => ({ key: `blob:${r.digest}`, size: r.size }));
 
 describe('simulating the real sample', () => {
   let s: SimulateSummary;
-  const out = join(dir, 'report');
 
   beforeAll(async () => {
     await ingestTraces([samplePath], { dataDir: join(dir, 'data') });
     s = await simulateTrace({
       dataDir: join(dir, 'data'),
-      outDir: out,
       policies: ['lru', 'lfu', 'fifo', 'arc', 'rcache', 'two-level', 'prefetch'],
       prefetchTimeouts: [60, 600],
     });
@@ -58,33 +55,7 @@ describe('simulating the real sample', () => {
     }
   });
 
-  it('charts hit ratio vs cache size per policy with the simulated values', () => {
-    const svg = readFileSync(join(out, 'hit-ratio.svg'), 'utf8');
-    checkXml(svg);
-    const data = chartData<{ series: { name: string; points: [number, number][] }[] }>(svg);
-    const labels = [...new Set(s.results.map((r) => r.label))];
-    expect(data.series.map((x) => x.name)).toEqual(labels);
-    for (const series of data.series) {
-      const expected = s.results.filter((r) => r.label === series.name).map((r) => [r.cache_size, r.hit_ratio]);
-      expect(series.points).toEqual(expected);
-    }
-    for (const f of ['byte-hit-ratio.svg', 'latency-saved.svg', 'prefetch-timeout.svg']) checkXml(readFileSync(join(out, f), 'utf8'));
-  });
-
-  it('writes the parameters and a table per metric into simulate.md, every result into simulate.csv', () => {
-    const md = readFileSync(join(out, 'simulate.md'), 'utf8');
-    expect(md).toContain('| memory | 0.1 | 0.1 |');
-    expect(md).toContain('| backend | 30 | 10 |');
-    expect(md).toContain('## Hit ratio');
-    expect(md).toContain('## Byte hit ratio');
-    expect(md).toContain('## Latency saved');
-    expect(md).toContain('## Prefetching');
-    const csv = readFileSync(join(out, 'simulate.csv'), 'utf8').trimEnd().split('\r\n');
-    expect(csv).toHaveLength(1 + s.results.length);
-    expect(csv[0].split(',')).toContain('byte_hit_ratio');
-  });
-
   it('refuses an unknown policy before reading anything', async () => {
-    await expect(simulateTrace({ dataDir: join(dir, 'data'), outDir: out, policies: ['lru', 'belady'], prefetchTimeouts: [] })).rejects.toThrow(/unknown cache policy belady/);
+    await expect(simulateTrace({ dataDir: join(dir, 'data'), policies: ['lru', 'belady'], prefetchTimeouts: [] })).rejects.toThrow(/unknown cache policy belady/);
   });
 });

@@ -1,6 +1,6 @@
-import { barChart, lineChart } from '../../report/svg.js';
-import { cdfOfValues, cdfOfWeights, type Point } from '../cdf.js';
-import type { ImageWaste, Summary } from '../types.js';
+import { barChart, lineChart } from '../svg.js';
+import { cdfOfValues, cdfOfWeights, type Point } from '../../analysis/cdf.js';
+import type { ImageWaste, Summary } from '../../analysis/types.js';
 
 /** One chart of the report: its file name beside report.md, its title and the SVG text. */
 export interface Chart {

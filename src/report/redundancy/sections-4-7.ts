@@ -1,8 +1,9 @@
-import { mdHeading, mdTable } from '../../report/markdown.js';
-import { chunkRefBytes } from '../storage.js';
-import type { Summary } from '../types.js';
+import { mdHeading, mdTable } from '../markdown.js';
+import { chunkRefBytes } from '../../analysis/storage.js';
+import type { Summary } from '../../analysis/types.js';
 import { type Chart, chartLink } from './charts.js';
-import { bytes, columns, num, pct, short, times } from './format.js';
+import { formatBytesExact, formatDecimal, formatPercentFine, formatRatio, shortDigest } from '../../format/text.js';
+import { columns } from './columns.js';
 
 /** Sections 4 to 7 of report.md: per image, storage designs, chunk level, the Docker Hub figures. */
 export function imageSections(s: Summary, charts: readonly Chart[]): string[] {
@@ -18,17 +19,17 @@ export function imageSections(s: Summary, charts: readonly Chart[]): string[] {
     '',
     mdTable(columns(['figure', 'value']), [
       ['images', im.images],
-      ['files_size (sum over images)', bytes(im.files_size)],
-      ['content_waste', `${bytes(im.content_waste)}, ${pct(im.content_waste_fraction)}`],
-      ['path_waste', `${bytes(im.path_waste)}, ${pct(im.path_waste_fraction)}`],
-      ['image_efficiency (median)', pct(im.image_efficiency_median)],
-      ['image_efficiency (p10)', pct(im.image_efficiency_p10)],
+      ['files_size (sum over images)', formatBytesExact(im.files_size)],
+      ['content_waste', `${formatBytesExact(im.content_waste)}, ${formatPercentFine(im.content_waste_fraction)}`],
+      ['path_waste', `${formatBytesExact(im.path_waste)}, ${formatPercentFine(im.path_waste_fraction)}`],
+      ['image_efficiency (median)', formatPercentFine(im.image_efficiency_median)],
+      ['image_efficiency (p10)', formatPercentFine(im.image_efficiency_p10)],
     ]),
     chartLink(charts, 'image-efficiency.svg'),
     mdHeading(3, 'Least efficient images'),
     mdTable(
       columns(['image', 'manifest_digest', 'layer_refs', 'files_size', 'content_waste', 'path_waste', 'image_efficiency']),
-      im.least_efficient.map((i) => [i.ref ?? '', short(i.manifest_digest), i.layer_refs, bytes(i.files_size), bytes(i.content_waste), bytes(i.path_waste), pct(i.image_efficiency)]),
+      im.least_efficient.map((i) => [i.ref ?? '', shortDigest(i.manifest_digest), i.layer_refs, formatBytesExact(i.files_size), formatBytesExact(i.content_waste), formatBytesExact(i.path_waste), formatPercentFine(i.image_efficiency)]),
     ),
     mdHeading(2, '5. Storage designs compared'),
     'Bytes a registry keeps for the layers read. per_image: every image keeps its own layers; layer_dedup: each unique layer once (today\'s registries); ' +
@@ -38,7 +39,7 @@ export function imageSections(s: Summary, charts: readonly Chart[]): string[] {
     '',
     mdTable(
       columns(['design', 'content_bytes', 'metadata_bytes', 'uncompressed_bytes', 'ratio_to_layer_dedup', 'compressed_bytes', 'compressed_ratio_to_layer_dedup']),
-      st.designs.map((d) => [d.design, bytes(d.content_bytes), bytes(d.metadata_bytes), bytes(d.uncompressed_bytes), times(d.ratio_to_layer_dedup), d.compressed_bytes === null ? 'not measured' : bytes(d.compressed_bytes), times(d.compressed_ratio_to_layer_dedup)]),
+      st.designs.map((d) => [d.design, formatBytesExact(d.content_bytes), formatBytesExact(d.metadata_bytes), formatBytesExact(d.uncompressed_bytes), formatRatio(d.ratio_to_layer_dedup), d.compressed_bytes === null ? 'not measured' : formatBytesExact(d.compressed_bytes), formatRatio(d.compressed_ratio_to_layer_dedup)]),
     ),
     st.chunk_dedup_note ? `chunk_dedup: ${st.chunk_dedup_note}.\n` : '',
     chartLink(charts, 'storage-designs.svg'),
@@ -46,18 +47,18 @@ export function imageSections(s: Summary, charts: readonly Chart[]): string[] {
     'DupHunter restores a layer on a pull: its files are fetched, re-tarred and recompressed. The work per pull, over the unique layers read and over the images:',
     '',
     mdTable(columns(['figure', 'median', 'p90']), [
-      ['files to reassemble per layer', num(p.files_per_layer_median), num(p.files_per_layer_p90)],
-      ['tar bytes to rebuild and recompress per layer', bytes(p.tar_size_per_layer_median), bytes(p.tar_size_per_layer_p90)],
-      ['files to reassemble per image pull', num(p.files_per_image_median), num(p.files_per_image_p90)],
+      ['files to reassemble per layer', formatDecimal(p.files_per_layer_median), formatDecimal(p.files_per_layer_p90)],
+      ['tar bytes to rebuild and recompress per layer', formatBytesExact(p.tar_size_per_layer_median), formatBytesExact(p.tar_size_per_layer_p90)],
+      ['files to reassemble per image pull', formatDecimal(p.files_per_image_median), formatDecimal(p.files_per_image_p90)],
     ]),
     mdHeading(2, '6. Chunk level'),
     s.chunk.available
       ? mdTable(
           columns(['chunker', 'avg', 'min', 'max', 'layers', 'chunk_refs', 'chunk_bytes_total', 'chunks_distinct', 'chunk_bytes_distinct', 'chunk_dedup_ratio', 'chunk_dedup_savings']),
-          s.chunk.chunkers.map((c) => [c.chunker, c.avg, c.min, c.max, c.layers, c.chunk_refs, bytes(c.chunk_bytes_total), c.chunks_distinct, bytes(c.chunk_bytes_distinct), times(c.chunk_dedup_ratio), pct(c.chunk_dedup_savings)]),
+          s.chunk.chunkers.map((c) => [c.chunker, c.avg, c.min, c.max, c.layers, c.chunk_refs, formatBytesExact(c.chunk_bytes_total), c.chunks_distinct, formatBytesExact(c.chunk_bytes_distinct), formatRatio(c.chunk_dedup_ratio), formatPercentFine(c.chunk_dedup_savings)]),
         )
       : 'no chunk data: scan with `--chunking` (FastCDC, `--chunk-avg` 16 KiB by default) to record chunk digests.\n',
     mdHeading(2, '7. Published Docker Hub figures beside ours'),
-    mdTable(columns(['figure', 'ours', 'Docker Hub', 'source']), s.docker_hub.map((h) => [h.figure, num(h.ours), num(h.docker_hub), h.source])),
+    mdTable(columns(['figure', 'ours', 'Docker Hub', 'source']), s.docker_hub.map((h) => [h.figure, formatDecimal(h.ours), formatDecimal(h.docker_hub), h.source])),
   ];
 }

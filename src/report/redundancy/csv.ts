@@ -1,5 +1,5 @@
-import { type CsvCell, toCsv } from '../../report/csv.js';
-import type { ImageWaste, Summary } from '../types.js';
+import { type CsvCell, toCsv } from '../csv.js';
+import type { ImageWaste, Summary } from '../../analysis/types.js';
 
 type Row = Record<string, unknown>;
 

@@ -3,10 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { analyzeDataset, type Analysis } from '../../../src/analysis/analyze.js';
-import { checkXml } from '../report/xml-check.js';
-import { file, image, layer, randomDataset, writeRows } from './build.js';
-import { bucketOf, referenceSummary, type RefDataset } from './reference.js';
-import { validate } from './schema-check.js';
+import { reportFormats } from '../../../src/report/redundancy/formats.js';
+import { redundancyReport } from '../../../src/report/redundancy/index.js';
+import { writeReport } from '../../../src/report/write.js';
+import { file, image, layer, randomDataset, writeRows } from '../analysis/build.js';
+import { bucketOf, referenceSummary, type RefDataset } from '../analysis/reference.js';
+import { validate } from '../analysis/schema-check.js';
+import { checkXml } from './xml-check.js';
 
 const root = mkdtempSync(join(tmpdir(), 'imgscan-analyze-report-'));
 const out = join(root, 'report');
@@ -21,7 +24,8 @@ beforeAll(async () => {
   ds = { ...random, layers: [...random.layers, big], images: [...random.images, image('chunked', [big])] };
   const dir = join(root, 'data');
   await writeRows(dir, { layers: ds.layers, images: ds.images });
-  analysis = await analyzeDataset({ dataDirs: [dir], outDir: out, top: 5 });
+  analysis = await analyzeDataset({ dataDirs: [dir], top: 5 });
+  writeReport(out, redundancyReport(analysis.summary, analysis.images, reportFormats));
 });
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
@@ -162,8 +166,9 @@ describe('the written report', () => {
 
   it('writes only the formats asked for', async () => {
     const only = join(root, 'only-json');
-    const a = await analyzeDataset({ dataDirs: [join(root, 'data')], outDir: only, formats: ['json'] });
-    expect(a.files).toEqual([join(only, 'summary.json')]);
+    const a = await analyzeDataset({ dataDirs: [join(root, 'data')] });
+    const files = writeReport(only, redundancyReport(a.summary, a.images, ['json']));
+    expect(files).toEqual([join(only, 'summary.json')]);
     expect(readdirSync(only)).toEqual(['summary.json']);
   });
 });

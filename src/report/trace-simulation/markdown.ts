@@ -1,0 +1,130 @@
+import { formatBytes, formatPercent } from '../../format/text.js';
+import { policies } from '../../trace/policies/index.js';
+import type { SimResult } from '../../trace/simulate.js';
+import type { SimulateSummary } from '../../trace/sweep.js';
+import { type MdCell, mdHeading, mdTable } from '../markdown.js';
+
+/**
+ * simulate.md: parameters, tables of hit ratio, byte hit ratio and latency saved per cache size and policy
+ * (POLICYNAMES, prefetching aside), prefetching and two-level tiers when simulated, and the list of FILES.
+ */
+export function simulationMarkdown(s: SimulateSummary, policyNames: string[], files: readonly string[]): string {
+  return [
+    ...traceSection(s),
+    ...latencySection(s),
+    ...policySection(s, policyNames),
+    ...metricSections(s),
+    ...prefetchSection(s),
+    ...twoLevelSection(s),
+    mdHeading(2, 'Files'),
+    ...files.map((f) => `- [${f}](${f})`),
+    '',
+  ].join('\n');
+}
+
+function traceSection(s: SimulateSummary): string[] {
+  return [
+    mdHeading(1, 'Cache simulation of a registry trace'),
+    `Trace in \`${s.dataDir}\`: ${s.requests} requests from ${s.first ?? '-'} to ${s.last ?? '-'} (UTC); ` +
+      `${s.cacheable} cacheable (successful GETs of blobs and manifests), ${s.invalidations} invalidations (manifest PUT/DELETE, blob DELETE).`,
+    '',
+    `Footprint: ${s.objects} distinct objects, ${formatBytes(s.footprint_bytes)} (${s.footprint_bytes} bytes). ` +
+      'Blobs are keyed by digest, so a layer pulled through several repositories is one object. Cache sizes swept: ' +
+      `${s.sizes.map(formatBytes).join(', ')}.`,
+    s.out_of_order ? `\nWarning: ${s.out_of_order} requests were out of timestamp order.\n` : '',
+  ];
+}
+
+function latencySection(s: SimulateSummary): string[] {
+  const L = s.latency;
+  return [
+    mdHeading(2, 'Latency model'),
+    'Serving an object costs a fixed time per request plus a time per MiB; a miss is served by the backend. ' +
+      'Latency saved = backend cost of every cacheable request minus the cost with the cache.',
+    '',
+    mdTable(
+      ['tier', { header: 'per request (ms)', align: 'right' }, { header: 'per MiB (ms)', align: 'right' }],
+      [
+        ['memory', L.memoryMs, L.memoryMsPerMiB],
+        ['disk', L.diskMs, L.diskMsPerMiB],
+        ['backend', L.backendMs, L.backendMsPerMiB],
+      ],
+    ),
+  ];
+}
+
+function policySection(s: SimulateSummary, policyNames: string[]): string[] {
+  const prefetch = s.prefetch_timeouts.length
+    ? [[`${s.prefetch_policy}+prefetch`, 'on manifest GET, load the layers seen before for the repository that the client has not pulled', `timeouts ${s.prefetch_timeouts.join(', ')} s; the ${s.prefetch_max_layers} layers last fetched per repository`]]
+    : [];
+  return [
+    mdHeading(2, 'Policies'),
+    mdTable(['policy', 'description', 'parameters'], [...policyNames.map((name) => [name, policies[name]?.description ?? '', parameters(name, s)]), ...prefetch]),
+    policyNames.includes('two-level') ? `For two-level, the cache size is the memory tier; the disk tier is ${s.params.diskRatio} times larger.\n` : '',
+  ];
+}
+
+function parameters(name: string, s: SimulateSummary): string {
+  const p = s.params;
+  if (name === 'rcache') return `objects <= ${formatBytes(p.rcacheMaxObject)}, admitted on request ${p.rcacheMinRequests}`;
+  if (name === 'two-level') return `memory for objects <= ${formatBytes(p.twoLevelMaxObject)}, disk ${p.diskRatio}x memory`;
+  return '';
+}
+
+/** Hit ratio, byte hit ratio and latency saved: one row per cache size, one column per policy label. */
+function metricSections(s: SimulateSummary): string[] {
+  const labels = [...new Set(s.results.map((r) => r.label))];
+  const bySize = (metric: (r: SimResult) => string) =>
+    mdTable(
+      [{ header: 'cache_size', align: 'right' }, ...labels.map((l) => ({ header: l, align: 'right' as const }))],
+      s.sizes.map((size) => [formatBytes(size), ...labels.map((l) => cell(s.results.find((r) => r.label === l && r.cache_size === size), metric))]),
+    );
+  return [
+    mdHeading(2, 'Hit ratio'),
+    bySize((r) => formatPercent(r.hit_ratio)),
+    mdHeading(2, 'Byte hit ratio'),
+    bySize((r) => formatPercent(r.byte_hit_ratio)),
+    mdHeading(2, 'Latency saved'),
+    'Share of the backend latency saved, and seconds saved in parentheses.',
+    '',
+    bySize((r) => `${formatPercent(r.latency_saved_ratio)} (${r.latency_saved_s.toFixed(1)} s)`),
+  ];
+}
+
+function cell(r: SimResult | undefined, metric: (r: SimResult) => string): MdCell {
+  return r ? metric(r) : '';
+}
+
+function prefetchSection(s: SimulateSummary): string[] {
+  const prefetched = s.results.filter((r) => r.prefetch_timeout !== null);
+  if (!prefetched.length) return [];
+  return [
+    mdHeading(2, 'Prefetching'),
+    mdTable(
+      ['cache_size', 'prefetch_timeout', 'hit_ratio', 'prefetches', 'prefetch_hits', 'accuracy', 'prefetch_bytes', 'prefetch_expired', 'prefetch_evicted'],
+      prefetched.map((r) => [
+        formatBytes(r.cache_size),
+        `${r.prefetch_timeout} s`,
+        formatPercent(r.hit_ratio),
+        r.prefetches,
+        r.prefetch_hits,
+        r.prefetches ? formatPercent(r.prefetch_hits / r.prefetches) : '',
+        formatBytes(r.prefetch_bytes),
+        r.prefetch_expired,
+        r.prefetch_evicted,
+      ]),
+    ),
+  ];
+}
+
+function twoLevelSection(s: SimulateSummary): string[] {
+  const twoLevel = s.results.filter((r) => r.policy === 'two-level' && r.prefetch_timeout === null);
+  if (!twoLevel.length) return [];
+  return [
+    mdHeading(2, 'Two-level cache tiers'),
+    mdTable(
+      ['cache_size', 'disk_size', 'memory_hits', 'disk_hits', 'hit_ratio'],
+      twoLevel.map((r) => [formatBytes(r.cache_size), formatBytes(r.disk_size ?? 0), r.memory_hits, r.disk_hits, formatPercent(r.hit_ratio)]),
+    ),
+  ];
+}
