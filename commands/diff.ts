@@ -3,7 +3,7 @@ import { Args, Flags } from '@oclif/core';
 import { ImgscanCommand } from './_base.js';
 import { fail } from './_fail.js';
 import { diffImages, type ImageDiff } from '../src/analysis/diff.js';
-import { diffMarkdown } from '../src/report/image-diff/markdown.js';
+import { diffMarkdown } from '../src/report/image-diff/index.js';
 
 export default class Diff extends ImgscanCommand {
   static override summary = 'Compare two scanned images: shared layers, paths added, removed and changed, bytes to pull.';

@@ -1,6 +1,6 @@
 import { type DuckDBAppender, DuckDBTimestampValue } from '@duckdb/node-api';
 import { ImgscanError } from '../errors.js';
-import type { Column } from './schema.js';
+import type { Column } from '../model/schema.js';
 
 /** Appends one value of a row as the column's type says (NULL only where the column allows it). */
 export function appendValue(appender: DuckDBAppender, column: Column, value: unknown): void {

@@ -6,7 +6,7 @@
  *   DATA/_pending/                 batches being written, staged rows spilled (pendingDirName; see parts.ts)
  *   DATA/_claims/                  which writer reads a layer or stores an image (claimsDirName; see claims.ts)
  */
-export { tableNames, type TableName } from './schema.js';
+export { tableNames, type TableName } from '../model/schema.js';
 import { pendingDirName } from './parts.js';
 
 export { pendingDirName };

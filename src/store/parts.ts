@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, s
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { tableNames } from './schema.js';
+import { tableNames } from '../model/schema.js';
 
 /**
  * The on-disk layout of a dataset and its commit protocol.

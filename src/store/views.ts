@@ -1,7 +1,7 @@
 import type { Db } from './duckdb.js';
 import { sqlString } from './duckdb.js';
 import { listParts } from './parts.js';
-import { datasetSchema, tableNames } from './schema.js';
+import { datasetSchema, tableNames } from '../model/schema.js';
 
 /**
  * Creates one view per dataset table over the committed Parquet parts of every data dir given (runs and

@@ -9,7 +9,7 @@ import { Db, sqlString, storeError } from './duckdb.js';
 import { claimsDirName } from './layout.js';
 import { beginBatch, commitBatch, listParts, partPath, pendingDir, recoverDataset } from './parts.js';
 import type { TableRows } from '../model/rows.js';
-import { datasetSchema, type TableName, tableNames } from './schema.js';
+import { datasetSchema, type TableName, tableNames } from '../model/schema.js';
 
 /** DuckDB memory for staged rows; more spills to disk (measured: 2 M staged rows, peak RSS 275 MiB vs 421 at 128 MB). */
 const stagingMemory = '48MB';

@@ -6,7 +6,7 @@ import { ImgscanError } from '../errors.js';
 import { packageRoot } from '../paths.js';
 import { Db, sqlString } from '../store/duckdb.js';
 import { listParts } from '../store/parts.js';
-import { parseSchema, type TableSchema } from '../store/schema.js';
+import { parseSchema, type TableSchema } from '../model/schema.js';
 import type { TraceRow } from './record.js';
 
 /**

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { Db } from '../../src/store/duckdb.js';
-import { tableNames } from '../../src/store/schema.js';
+import { tableNames } from '../../src/model/schema.js';
 import { attachDataset } from '../../src/store/views.js';
 
 export const repoRoot = join(import.meta.dirname, '..', '..');

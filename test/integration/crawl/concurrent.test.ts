@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli, queryDataset } from '../../support/dataset.js';
 import { push } from '../../support/registry.js';
-import { tableNames } from '../../../src/store/schema.js';
+import { tableNames } from '../../../src/model/schema.js';
 import { expectedCrawl, missingTools, startWorld, tableRows, type Expected, type World } from './setup.js';
 
 const missing = await missingTools();

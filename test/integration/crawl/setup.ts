@@ -14,7 +14,7 @@ import { run } from '../../support/exec.js';
 import { expectedLayer } from '../../support/expected.js';
 import { buildFixtures, type Fixtures } from '../../support/fixtures.js';
 import { missingTools as requireTools } from '../../support/tools.js';
-import { tableNames } from '../../../src/store/schema.js';
+import { tableNames } from '../../../src/model/schema.js';
 import { blobPath, inspectRaw, push, startRegistry, type RegistryOptions, type TestRegistry } from '../../support/registry.js';
 
 export const sha256 = (b: Uint8Array) => 'sha256:' + createHash('sha256').update(b).digest('hex');

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli } from '../../support/dataset.js';
 import { push } from '../../support/registry.js';
-import { tableNames } from '../../../src/store/schema.js';
+import { tableNames } from '../../../src/model/schema.js';
 import { expectedCrawl, missingTools, startWorld, tableRows, type World } from './setup.js';
 
 const missing = await missingTools();

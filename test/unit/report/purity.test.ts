@@ -43,7 +43,7 @@ describe('the report room', () => {
 
   it('has one sub-folder per report, each with an index', () => {
     const reports = readdirSync(dir).filter((n) => statSync(join(dir, n)).isDirectory());
-    expect(reports.sort()).toEqual(['redundancy', 'trace-simulation', 'trace-workload']);
+    expect(reports.sort()).toEqual(['image-diff', 'redundancy', 'trace-simulation', 'trace-workload']);
     for (const r of reports) expect(readdirSync(join(dir, r))).toContain('index.ts');
   });
 
