@@ -2,31 +2,11 @@ import { createHash } from 'node:crypto';
 import { ImgscanError, withContext } from '../errors.js';
 import { digestAlgorithm } from '../oci/digest.js';
 import { BlobVerifier } from './blob-verifier.js';
-import type { ChunkRow, Compression, FileRow, LayerRow } from '../model/rows.js';
-import type { ChunkingParams } from './chunker.js';
+import type { Compression, LayerRow } from '../model/rows.js';
+import type { LayerJob, LayerSink } from './job.js';
 import { createDecompressor, sniffCompression, SNIFF_BYTES, type Decompressor } from './decompress.js';
 import { EntryRows } from './entry-rows.js';
 import { TarParser } from './tar.js';
-
-export interface LayerScanOptions {
-  /** Compressed digest from the manifest; the blob is verified against it while reading. */
-  layerDigest: string;
-  /** Blob size from the manifest, checked when given. */
-  expectedSize?: number;
-  /** Content-defined chunking of file contents; off when absent. */
-  chunking?: ChunkingParams;
-  /**
-   * 'caller' when the caller checks digest and size with its own BlobVerifier over the same bytes (and fails
-   * the layer when they differ); the scanner then skips that hash. Default: the scanner checks them.
-   */
-  verifyBlob?: 'scanner' | 'caller';
-}
-
-/** Receives rows in batches, in entry order. */
-export interface LayerSink {
-  files(rows: FileRow[]): void;
-  chunks?(rows: ChunkRow[]): void;
-}
 
 /**
  * Scans one layer blob in a single pass, without unpacking: compressed bytes in, rows out.
@@ -54,7 +34,7 @@ export class LayerScanner {
     this.tar.push(out);
   };
 
-  constructor(private readonly options: LayerScanOptions, sink: LayerSink) {
+  constructor(private readonly options: LayerJob, sink: LayerSink) {
     const digest = options.layerDigest;
     try {
       this.blob = options.verifyBlob === 'caller' ? null : new BlobVerifier(digest, options.expectedSize);
@@ -162,7 +142,7 @@ export class LayerScanner {
 }
 
 /** Scans a whole blob stream (e.g. a Readable) with a LayerScanner. */
-export async function scanLayer(input: AsyncIterable<Uint8Array>, options: LayerScanOptions, sink: LayerSink): Promise<LayerRow> {
+export async function scanLayer(input: AsyncIterable<Uint8Array>, options: LayerJob, sink: LayerSink): Promise<LayerRow> {
   const scanner = new LayerScanner(options, sink);
   try {
     for await (const chunk of input) await scanner.write(chunk);

@@ -1,16 +1,8 @@
 import type { ErrorCode, ErrorContext } from '../errors.js';
 import type { BlobFile } from '../sources/types.js';
+import type { LayerJob } from '../layers/job.js';
 import type { LayerRow } from '../model/rows.js';
 import type { ChunkBatch, FileBatch } from './row-codec.js';
-
-/** What a layer job needs besides the bytes. */
-export interface LayerJob {
-  layerDigest: string;
-  expectedSize?: number;
-  chunking?: { avg: number; min: number; max: number };
-  /** Who checks digest and size: the worker's scanner, or the pool on the reading thread. */
-  verifyBlob?: 'scanner' | 'caller';
-}
 
 export type ToWorker =
   /** `consumed`: a shared counter of the compressed bytes the worker has taken in (flow control). */

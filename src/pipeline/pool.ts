@@ -5,20 +5,13 @@ import { BlobVerifier } from '../layers/blob-verifier.js';
 import { LayerScanner } from '../layers/scan-layer.js';
 import { distModule } from '../paths.js';
 import type { BlobFile, Layer } from '../sources/types.js';
-import type { ChunkRow, FileRow, LayerRow } from '../model/rows.js';
-import type { FromWorker, LayerJob, ToWorker } from './messages.js';
+import type { LayerRow } from '../model/rows.js';
+import type { FromWorker, ToWorker } from './messages.js';
+import type { LayerJob, LayerSink } from '../layers/job.js';
 import { decodeChunks, decodeFiles } from './row-codec.js';
 
-/** Receives a layer's rows as they are produced, then its summary. */
-export interface LayerRowsSink {
-  files(rows: FileRow[]): void;
-  chunks(rows: ChunkRow[]): void;
-  /** Compressed bytes read so far, for progress. */
-  bytes?(n: number): void;
-}
-
 interface Pending {
-  sink: LayerRowsSink;
+  sink: LayerSink;
   resolve(layer: LayerRow): void;
   reject(err: ImgscanError): void;
   wake?: () => void;
@@ -81,7 +74,7 @@ export class LayerPool {
       case 'chunks':
         try {
           if (msg.type === 'files') p.sink.files(decodeFiles(msg.batch));
-          else p.sink.chunks(decodeChunks(msg.batch));
+          else p.sink.chunks?.(decodeChunks(msg.batch));
         } catch (err) {
           // The rows could not be taken (the store failed): the layer fails with that error, the worker drops it.
           slot.worker.postMessage({ type: 'abort', id: msg.id } satisfies ToWorker);
@@ -104,14 +97,14 @@ export class LayerPool {
    * Scans one layer. Rejects with the scanner's typed error. A blob in a local file is read by the worker
    * itself, every step of the layer on one thread; other blobs are streamed to it from here.
    */
-  async scan(job: LayerJob, layer: Layer, sink: LayerRowsSink): Promise<LayerRow> {
+  async scan(job: LayerJob, layer: Layer, sink: LayerSink): Promise<LayerRow> {
     if (this.slots.length === 0) return scanInline(job, await layer.open(), sink);
     const file = layer.locate?.();
     return file ? this.scanFile(job, file, sink) : this.scanStream(job, await layer.open(), sink);
   }
 
   /** A job on the least busy worker; `done` settles with the worker's answer (already handled if unawaited). */
-  private begin(sink: LayerRowsSink): { id: number; slot: Slot; pending: Pending; done: Promise<LayerRow> } {
+  private begin(sink: LayerSink): { id: number; slot: Slot; pending: Pending; done: Promise<LayerRow> } {
     const slot = this.slots.reduce((a, b) => (b.jobs.size < a.jobs.size ? b : a));
     const id = this.nextId++;
     const done = new Promise<LayerRow>((resolve, reject) => this.pending.set(id, { sink, resolve, reject }));
@@ -122,7 +115,7 @@ export class LayerPool {
   }
 
   /** The worker reads the file; its count of bytes read drives progress. */
-  private async scanFile(job: LayerJob, file: BlobFile, sink: LayerRowsSink): Promise<LayerRow> {
+  private async scanFile(job: LayerJob, file: BlobFile, sink: LayerSink): Promise<LayerRow> {
     const { id, slot, done } = this.begin(sink);
     const consumed = new BigInt64Array(new SharedArrayBuffer(8));
     slot.worker.postMessage({ type: 'file', id, job: { ...job, verifyBlob: 'scanner' }, file, consumed } satisfies ToWorker);
@@ -142,7 +135,7 @@ export class LayerPool {
   }
 
   /** The blob's digest and size are checked here, on the reading thread, while the worker decompresses. */
-  private async scanStream(job: LayerJob, input: Readable, sink: LayerRowsSink): Promise<LayerRow> {
+  private async scanStream(job: LayerJob, input: Readable, sink: LayerSink): Promise<LayerRow> {
     let verifier: BlobVerifier;
     try {
       verifier = new BlobVerifier(job.layerDigest, job.expectedSize);
@@ -197,8 +190,8 @@ export class LayerPool {
   }
 }
 
-async function scanInline(job: LayerJob, input: Readable, sink: LayerRowsSink): Promise<LayerRow> {
-  const scanner = new LayerScanner(job, { files: (r) => sink.files(r), chunks: (r) => sink.chunks(r) });
+async function scanInline(job: LayerJob, input: Readable, sink: LayerSink): Promise<LayerRow> {
+  const scanner = new LayerScanner(job, { files: (r) => sink.files(r), chunks: (r) => sink.chunks?.(r) });
   try {
     for await (const chunk of input as AsyncIterable<Buffer>) {
       sink.bytes?.(chunk.byteLength);

@@ -1,5 +1,6 @@
 import PQueue from 'p-queue';
 import { ImgscanError, withContext } from '../errors.js';
+import type { ChunkingParams } from '../layers/chunker.js';
 import type { Image, Layer, Source } from '../sources/types.js';
 import type { LayerRow } from '../model/rows.js';
 import type { DatasetWriter } from '../store/writer.js';
@@ -14,7 +15,7 @@ export interface ScanOptions {
   /** Layers read at once (default: workers, at least 1). */
   layerConcurrency?: number;
   /** Content-defined chunking of file contents, off when absent. */
-  chunking?: { avg: number; min: number; max: number };
+  chunking?: ChunkingParams;
   /** Commit a batch once this many rows are staged (default 250k) ... */
   commitRows?: number;
   /** ... or this many seconds after the last commit (default 30). */

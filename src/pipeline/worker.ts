@@ -3,7 +3,8 @@ import { parentPort } from 'node:worker_threads';
 import { ImgscanError } from '../errors.js';
 import { LayerScanner } from '../layers/scan-layer.js';
 import type { BlobFile } from '../sources/types.js';
-import type { FromWorker, LayerJob, ToWorker } from './messages.js';
+import type { FromWorker, ToWorker } from './messages.js';
+import type { LayerJob } from '../layers/job.js';
 import { encodeChunks, encodeFiles, transferables } from './row-codec.js';
 import { youngCollector } from './young-gc.js';
 
