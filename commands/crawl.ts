@@ -5,7 +5,8 @@ import { ImgscanCommand } from './_base.js';
 import { formatScanSummary } from '../src/cli/scan-summary.js';
 import { scanProgress } from '../src/cli/scan-progress.js';
 import { chunkingFrom } from '../src/cli/chunking.js';
-import { crawl, type CrawlFailure, type CrawlSummary } from '../src/crawl/crawl.js';
+import { crawl, type CrawlSummary } from '../src/crawl/crawl.js';
+import type { Failure } from '../src/model/failure.js';
 import { failureLine } from '../src/cli/failure-line.js';
 import { heldFailures } from '../src/cli/held-failures.js';
 import type { Image } from '../src/sources/types.js';
@@ -90,7 +91,7 @@ export default class Crawl extends ImgscanCommand {
         commitRows: flags['commit-rows'],
         commitSeconds: flags['commit-seconds'],
         progress: { ...display.hooks, image: (image: Image) => (failures.flush(), display.hooks.image?.(image)) },
-        onFailure: (f: CrawlFailure) => failures.add(f),
+        onFailure: (f: Failure) => failures.add(f),
         // Retries are progress news: on stderr above the display, and not at all with --json.
         log: json ? undefined : (line: string) => display.print(`imgscan: ${line}`),
       };

@@ -1,6 +1,7 @@
 import PQueue from 'p-queue';
 import { ImgscanError, withContext } from '../errors.js';
 import type { ChunkingParams } from '../layers/chunker.js';
+import { failureRow, type Failure } from '../model/failure.js';
 import type { Image, Layer, Source } from '../sources/types.js';
 import type { LayerRow } from '../model/rows.js';
 import type { DatasetWriter } from '../store/writer.js';
@@ -29,14 +30,8 @@ export interface ScanOptions {
   onFailure?: (failure: ScanFailure) => void;
 }
 
-export interface ScanFailure {
-  scope: 'layer' | 'image' | 'source';
-  /** The layer digest, image name or source name. */
-  target: string;
-  /** The image a layer failed in. */
-  image: string | null;
-  error: ImgscanError;
-}
+/** A layer, an image or a source that failed: one row of `failures`. */
+export type ScanFailure = Failure;
 
 /** Hooks for a progress display. */
 export interface ScanProgress {
@@ -233,7 +228,7 @@ export async function scanSources(sources: Source[], writer: DatasetWriter, opti
     recorded.set(err, (recorded.get(err) ?? new Set()).add(image));
     summary.failures++;
     const f: ScanFailure = { scope: err.context.layer ? 'layer' : image ? 'image' : 'source', target: err.context.layer ?? image?.name ?? err.context.source ?? '', image: image?.name ?? null, error: err };
-    writer.add('failures', [{ scope: f.scope, target: f.target, image: f.image, layer_digest: err.context.layer ?? null, code: err.code, message: err.message, failed_at: new Date() }]);
+    writer.add('failures', [failureRow(f)]);
     options.onFailure?.(f);
     if (!options.keepGoing) fatal ??= err;
     return true;

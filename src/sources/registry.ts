@@ -16,6 +16,7 @@ import {
   type Shard,
   type TagSelection,
 } from '../registry/select.js';
+import type { Failure } from '../model/failure.js';
 import type { Image, ImageRef, Layer, Source } from './types.js';
 import { notAnImage } from '../oci/artifact.js';
 
@@ -24,14 +25,6 @@ export type { PlatformSelection, Shard, TagSelection } from '../registry/select.
 /** A ref of a registry image; `indexDigest` names the index it was selected from under this tag. */
 export interface RegistryImageRef extends ImageRef {
   indexDigest: string | null;
-}
-
-/** Something that failed without stopping the source: one repository (listing its tags) or one image. */
-export interface SourceFailure {
-  scope: 'repository' | 'image';
-  /** "registry/repository" or "registry/repository:tag" / "@digest". */
-  target: string;
-  error: ImgscanError;
 }
 
 /** Something left out on purpose: an artifact that is not an image, a platform not selected, no "latest" tag. */
@@ -59,8 +52,11 @@ export interface RegistrySourceOptions {
    * namespace of that path; a reference with only a registry names the whole registry.
    */
   target?: 'auto' | 'repository' | 'namespace';
-  /** Receives failures of single repositories and images; without it the first failure is thrown. */
-  onFailure?: (failure: SourceFailure) => void;
+  /**
+   * Receives failures of single repositories (target "registry/repository") and images (target and image
+   * "registry/repository:tag" or "@digest"); without it the first failure is thrown.
+   */
+  onFailure?: (failure: Failure) => void;
   onSkip?: (skip: SourceSkip) => void;
   /** Manifests fetched at once within a repository (default 4). */
   manifestConcurrency?: number;
@@ -336,9 +332,9 @@ export class RegistrySource implements Source {
     }
   }
 
-  private fail(scope: SourceFailure['scope'], target: string, error: ImgscanError): void {
+  private fail(scope: 'repository' | 'image', target: string, error: ImgscanError): void {
     if (!this.o.onFailure) throw error;
-    this.o.onFailure({ scope, target, error });
+    this.o.onFailure({ scope, target, image: scope === 'image' ? target : null, error });
   }
 }
 
