@@ -14,7 +14,7 @@ import { parseDuration, parsePlatforms, parseShard, parseTagSelection, shardTag 
 import { ImgscanError } from '../src/errors.js';
 import { DatasetWriter } from '../src/store/writer.js';
 import { fail } from './_fail.js';
-import { exitCodeFor } from '../src/cli/errors.js';
+import { ExitStatus, exitCodeFor } from '../src/cli/exit-status.js';
 import { chunkingFlags } from './_flags.js';
 import { parseRef } from '../src/ref/ref.js';
 
@@ -55,7 +55,7 @@ export default class Crawl extends ImgscanCommand {
   async run(): Promise<CrawlSummary> {
     const { argv, flags } = await this.parse(Crawl);
     const targets = argv as string[];
-    if (targets.length === 0 && !flags['all-daemon-images']) this.error('give at least one target: a registry, namespace, repository, image or docker-daemon:IMAGE', { exit: 2 });
+    if (targets.length === 0 && !flags['all-daemon-images']) this.error('give at least one target: a registry, namespace, repository, image or docker-daemon:IMAGE', { exit: ExitStatus.usage });
     const json = this.jsonEnabled();
     let progress: ReturnType<typeof scanProgress> | undefined;
     let writer: DatasetWriter | undefined;
@@ -100,7 +100,7 @@ export default class Crawl extends ImgscanCommand {
       failures.flush();
       display.stop();
       if (!json) this.log(formatScanSummary(summary, resolve(flags.data)));
-      if (summary.failures > 0) process.exitCode = 3;
+      if (summary.failures > 0) process.exitCode = ExitStatus.partial;
       return summary;
     } catch (err) {
       // A crawl that read nothing ends without a last progress line: the error is what matters.
