@@ -5,13 +5,14 @@ import { ImgscanCommand } from './_base.js';
 import { formatScanSummary } from '../src/cli/scan-summary.js';
 import { scanProgress } from '../src/cli/scan-progress.js';
 import { chunkingFrom } from '../src/cli/chunking.js';
+import { credentialsFrom } from '../src/cli/credentials.js';
+import { withInsecureHint } from '../src/cli/insecure-hint.js';
 import { crawl, type CrawlSummary } from '../src/crawl/crawl.js';
 import type { Failure } from '../src/model/failure.js';
 import { failureLine } from '../src/cli/failure-line.js';
 import { heldFailures } from '../src/cli/held-failures.js';
 import type { Image } from '../src/sources/types.js';
 import { parseDuration, parsePlatforms, parseShard, parseTagSelection, shardTag } from '../src/crawl/options.js';
-import { ImgscanError } from '../src/errors.js';
 import { DatasetWriter } from '../src/store/writer.js';
 import { fail } from './_fail.js';
 import { ExitStatus, exitCodeFor } from '../src/cli/exit-status.js';
@@ -66,7 +67,7 @@ export default class Crawl extends ImgscanCommand {
       const tags = parseTagSelection(flags.tags);
       const platforms = parsePlatforms(flags.platform);
       const timeLimitMs = flags.timeout === undefined ? undefined : parseDuration(flags.timeout, '--timeout');
-      const credentials = await credentialsFrom(flags.username, flags['password-stdin']);
+      const credentials = await credentialsFrom({ username: flags.username, passwordStdin: flags['password-stdin'] });
       const chunking = chunkingFrom(flags);
       for (const target of targets) parseRef(target);
       // Started once the flags and targets are known to be good: a usage error prints no progress line.
@@ -113,29 +114,3 @@ export default class Crawl extends ImgscanCommand {
     }
   }
 }
-
-/** A certificate or TLS failure ends with the flag that gets past it. */
-function withInsecureHint(err: unknown): unknown {
-  if (!(err instanceof ImgscanError) || err.code !== 'TLS') return err;
-  return new ImgscanError(err.code, `${err.message}; --insecure skips certificate verification (and falls back to plain HTTP)`, err.context, { cause: err });
-}
-
-/** Credentials from flags, then IMGSCAN_USERNAME / IMGSCAN_PASSWORD; undefined leaves the client's own search. */
-async function credentialsFrom(username: string | undefined, passwordStdin: boolean): Promise<{ username?: string; password?: string }> {
-  const password = passwordStdin ? await readStdin() : process.env.IMGSCAN_PASSWORD;
-  const user = username ?? process.env.IMGSCAN_USERNAME;
-  if (passwordStdin && user === undefined) throw new ImgscanError('USAGE', '--password-stdin needs --username (or IMGSCAN_USERNAME)');
-  if (user === undefined && password === undefined) return {};
-  if (user === undefined || password === undefined) {
-    const has = [username !== undefined ? '--username' : user !== undefined ? 'IMGSCAN_USERNAME' : undefined, passwordStdin ? '--password-stdin' : password !== undefined ? 'IMGSCAN_PASSWORD' : undefined].filter(Boolean);
-    throw new ImgscanError('USAGE', `${has.join(' and ')} given without ${user === undefined ? 'a username (--username or IMGSCAN_USERNAME)' : 'a password (--password-stdin or IMGSCAN_PASSWORD)'}`);
-  }
-  return { username: user, password };
-}
-
-async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const c of process.stdin) chunks.push(c as Buffer);
-  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
-}
-
