@@ -9,11 +9,6 @@ export interface LayerJob {
   expectedSize?: number;
   /** Content-defined chunking of file contents; off when absent. */
   chunking?: ChunkingParams;
-  /**
-   * 'caller' when the caller checks digest and size with its own BlobVerifier over the same bytes (and fails
-   * the layer when they differ); the scanner then skips that hash. Default: the scanner checks them.
-   */
-  verifyBlob?: 'scanner' | 'caller';
 }
 
 /** Receives a layer's rows in batches, in entry order, and the compressed bytes taken in. */
