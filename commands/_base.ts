@@ -1,5 +1,6 @@
 import { Command } from '@oclif/core';
 import { ImgscanError } from '../src/errors.js';
+import { ExitStatus, exitCodeFor } from '../src/cli/exit-status.js';
 import { report } from './_fail.js';
 
 /**
@@ -15,10 +16,10 @@ export abstract class ImgscanCommand extends Command {
       process.exitCode = err.oclif.exit;
       return undefined;
     }
-    const usage = err.oclif?.exit === 2;
+    const usage = err.oclif?.exit === ExitStatus.usage;
     const typed = err instanceof ImgscanError ? err : new ImgscanError(usage ? 'USAGE' : 'INTERNAL', err.message);
     report(this, typed, this.argv.includes('--json'));
-    process.exitCode = usage || typed.code === 'USAGE' || typed.code === 'REF_INVALID' ? 2 : 1;
+    process.exitCode = exitCodeFor(typed);
     return undefined;
   }
 }

@@ -1,6 +1,7 @@
 import type { Command } from '@oclif/core';
 import { ImgscanError } from '../src/errors.js';
-import { describeError, exitCodeFor } from '../src/cli/errors.js';
+import { describeError } from '../src/cli/errors.js';
+import { exitCodeFor } from '../src/cli/exit-status.js';
 import { redact } from '../src/registry/redact.js';
 
 /** An error as the user sees it, with credentials masked (a password may sit in a ref's userinfo, or in argv). */

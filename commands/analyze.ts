@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { Flags } from '@oclif/core';
 import { ImgscanCommand } from './_base.js';
 import { fail } from './_fail.js';
+import { ExitStatus } from '../src/cli/exit-status.js';
 import { analyzeDataset } from '../src/analysis/analyze.js';
 import { checkImage } from '../src/analysis/image-check.js';
 import { parseThresholds } from '../src/analysis/thresholds.js';
@@ -12,16 +13,13 @@ import { writeReport } from '../src/report/write.js';
 import type { Summary } from '../src/analysis/types.js';
 import type { ImageCheck } from '../src/analysis/image-check.js';
 
-/** Exit status when --image crosses a threshold (1 stays for errors). */
-const GATE_FAILED = 4;
-
 export type AnalyzeResult = { summary: Summary; files: string[]; seconds: { queries: number; report: number; steps: Record<string, number> } } | ImageCheck;
 
 export default class Analyze extends ImgscanCommand {
   static override summary = 'Measure redundancy in a scanned dataset: layers, files, chunks, images, storage designs.';
   static override description = `Reads every Parquet part under --data (runs and shards) and writes into --out report.md with SVG charts beside it, csv/ (one file per table) and summary.json. Every figure is defined in docs/analyze.md.
 
-With --image REF, prints one image's content waste, path waste (as dive) and image_efficiency instead; the threshold flags then make it a CI gate: the command exits with ${GATE_FAILED} when an image crosses one.`;
+With --image REF, prints one image's content waste, path waste (as dive) and image_efficiency instead; the threshold flags then make it a CI gate: the command exits with ${ExitStatus.gateFailed} when an image crosses one.`;
   static override examples = [
     '<%= config.bin %> analyze --data ./imgscan-data --out ./report',
     '<%= config.bin %> analyze --data shard-0 --data shard-1 --format md,json',
@@ -48,7 +46,7 @@ With --image REF, prints one image's content waste, path waste (as dive) and ima
       if (flags.image !== undefined) {
         const check = await checkImage({ dataDirs, ref: flags.image, thresholds: parseThresholds(flags), top: flags.top });
         if (!this.jsonEnabled()) this.log(formatImageCheck(check));
-        if (!check.passed) process.exitCode = GATE_FAILED;
+        if (!check.passed) process.exitCode = ExitStatus.gateFailed;
         return check;
       }
       const outDir = resolve(flags.out);

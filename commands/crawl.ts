@@ -5,15 +5,17 @@ import { ImgscanCommand } from './_base.js';
 import { formatScanSummary } from '../src/cli/scan-summary.js';
 import { scanProgress } from '../src/cli/scan-progress.js';
 import { chunkingFrom } from '../src/cli/chunking.js';
-import { crawl, type CrawlFailure, type CrawlSummary } from '../src/crawl/crawl.js';
+import { credentialsFrom } from '../src/cli/credentials.js';
+import { withInsecureHint } from '../src/cli/insecure-hint.js';
+import { crawl, type CrawlSummary } from '../src/crawl/crawl.js';
+import type { Failure } from '../src/model/failure.js';
 import { failureLine } from '../src/cli/failure-line.js';
 import { heldFailures } from '../src/cli/held-failures.js';
 import type { Image } from '../src/sources/types.js';
 import { parseDuration, parsePlatforms, parseShard, parseTagSelection, shardTag } from '../src/crawl/options.js';
-import { ImgscanError } from '../src/errors.js';
 import { DatasetWriter } from '../src/store/writer.js';
 import { fail } from './_fail.js';
-import { exitCodeFor } from '../src/cli/errors.js';
+import { ExitStatus, exitCodeFor } from '../src/cli/exit-status.js';
 import { chunkingFlags } from './_flags.js';
 import { parseRef } from '../src/ref/ref.js';
 
@@ -54,7 +56,7 @@ export default class Crawl extends ImgscanCommand {
   async run(): Promise<CrawlSummary> {
     const { argv, flags } = await this.parse(Crawl);
     const targets = argv as string[];
-    if (targets.length === 0 && !flags['all-daemon-images']) this.error('give at least one target: a registry, namespace, repository, image or docker-daemon:IMAGE', { exit: 2 });
+    if (targets.length === 0 && !flags['all-daemon-images']) this.error('give at least one target: a registry, namespace, repository, image or docker-daemon:IMAGE', { exit: ExitStatus.usage });
     const json = this.jsonEnabled();
     let progress: ReturnType<typeof scanProgress> | undefined;
     let writer: DatasetWriter | undefined;
@@ -65,7 +67,7 @@ export default class Crawl extends ImgscanCommand {
       const tags = parseTagSelection(flags.tags);
       const platforms = parsePlatforms(flags.platform);
       const timeLimitMs = flags.timeout === undefined ? undefined : parseDuration(flags.timeout, '--timeout');
-      const credentials = await credentialsFrom(flags.username, flags['password-stdin']);
+      const credentials = await credentialsFrom({ username: flags.username, passwordStdin: flags['password-stdin'] });
       const chunking = chunkingFrom(flags);
       for (const target of targets) parseRef(target);
       // Started once the flags and targets are known to be good: a usage error prints no progress line.
@@ -90,7 +92,7 @@ export default class Crawl extends ImgscanCommand {
         commitRows: flags['commit-rows'],
         commitSeconds: flags['commit-seconds'],
         progress: { ...display.hooks, image: (image: Image) => (failures.flush(), display.hooks.image?.(image)) },
-        onFailure: (f: CrawlFailure) => failures.add(f),
+        onFailure: (f: Failure) => failures.add(f),
         // Retries are progress news: on stderr above the display, and not at all with --json.
         log: json ? undefined : (line: string) => display.print(`imgscan: ${line}`),
       };
@@ -99,7 +101,7 @@ export default class Crawl extends ImgscanCommand {
       failures.flush();
       display.stop();
       if (!json) this.log(formatScanSummary(summary, resolve(flags.data)));
-      if (summary.failures > 0) process.exitCode = 3;
+      if (summary.failures > 0) process.exitCode = ExitStatus.partial;
       return summary;
     } catch (err) {
       // A crawl that read nothing ends without a last progress line: the error is what matters.
@@ -112,29 +114,3 @@ export default class Crawl extends ImgscanCommand {
     }
   }
 }
-
-/** A certificate or TLS failure ends with the flag that gets past it. */
-function withInsecureHint(err: unknown): unknown {
-  if (!(err instanceof ImgscanError) || err.code !== 'TLS') return err;
-  return new ImgscanError(err.code, `${err.message}; --insecure skips certificate verification (and falls back to plain HTTP)`, err.context, { cause: err });
-}
-
-/** Credentials from flags, then IMGSCAN_USERNAME / IMGSCAN_PASSWORD; undefined leaves the client's own search. */
-async function credentialsFrom(username: string | undefined, passwordStdin: boolean): Promise<{ username?: string; password?: string }> {
-  const password = passwordStdin ? await readStdin() : process.env.IMGSCAN_PASSWORD;
-  const user = username ?? process.env.IMGSCAN_USERNAME;
-  if (passwordStdin && user === undefined) throw new ImgscanError('USAGE', '--password-stdin needs --username (or IMGSCAN_USERNAME)');
-  if (user === undefined && password === undefined) return {};
-  if (user === undefined || password === undefined) {
-    const has = [username !== undefined ? '--username' : user !== undefined ? 'IMGSCAN_USERNAME' : undefined, passwordStdin ? '--password-stdin' : password !== undefined ? 'IMGSCAN_PASSWORD' : undefined].filter(Boolean);
-    throw new ImgscanError('USAGE', `${has.join(' and ')} given without ${user === undefined ? 'a username (--username or IMGSCAN_USERNAME)' : 'a password (--password-stdin or IMGSCAN_PASSWORD)'}`);
-  }
-  return { username: user, password };
-}
-
-async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const c of process.stdin) chunks.push(c as Buffer);
-  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
-}
-

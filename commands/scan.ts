@@ -11,6 +11,7 @@ import { openLocalSource } from '../src/sources/open.js';
 import { DatasetWriter } from '../src/store/writer.js';
 import { chunkingFrom } from '../src/cli/chunking.js';
 import { chunkingFlags } from './_flags.js';
+import { ExitStatus } from '../src/cli/exit-status.js';
 
 export default class Scan extends ImgscanCommand {
   static override summary = 'Stream local images into a Parquet dataset.';
@@ -30,7 +31,7 @@ export default class Scan extends ImgscanCommand {
 
   async run(): Promise<ScanSummary> {
     const { argv, flags } = await this.parse(Scan);
-    if (argv.length === 0) this.error(`give at least one source: ${acceptedForms.slice(0, 2).join(', ')}`, { exit: 2 });
+    if (argv.length === 0) this.error(`give at least one source: ${acceptedForms.slice(0, 2).join(', ')}`, { exit: ExitStatus.usage });
     let progress: ReturnType<typeof scanProgress> | undefined;
     let writer: DatasetWriter | undefined;
     try {
@@ -42,7 +43,7 @@ export default class Scan extends ImgscanCommand {
       const summary = await scanSources(sources, writer, { workers: flags.workers, keepGoing: flags['keep-going'], chunking, commitRows: flags['commit-rows'], progress: progress.hooks });
       progress.stop();
       if (!this.jsonEnabled()) this.log(formatScanSummary(summary, resolve(flags.data)));
-      if (summary.failures > 0) process.exitCode = 3;
+      if (summary.failures > 0) process.exitCode = ExitStatus.partial;
       return summary;
     } catch (err) {
       progress?.stop();

@@ -1,15 +1,15 @@
-import type { CrawlFailure } from '../crawl/crawl.js';
+import type { Failure } from '../model/failure.js';
 
 /**
  * The `failed:` lines of a crawl, held back until its first image: a crawl whose targets all fail ends with the
  * first failure as its one `Error:` line instead of printing it twice. Past `limit` held failures they are
  * printed as they come.
  */
-export function heldFailures(print: (f: CrawlFailure) => void, limit = 20) {
-  const held: CrawlFailure[] = [];
+export function heldFailures(print: (f: Failure) => void, limit = 20) {
+  const held: Failure[] = [];
   const printed = new Set<unknown>();
   let flowing = false;
-  const show = (f: CrawlFailure) => {
+  const show = (f: Failure) => {
     printed.add(f.error);
     print(f);
   };
@@ -18,7 +18,7 @@ export function heldFailures(print: (f: CrawlFailure) => void, limit = 20) {
     for (const f of held.splice(0)) show(f);
   };
   return {
-    add(f: CrawlFailure): void {
+    add(f: Failure): void {
       if (!flowing && held.length < limit) held.push(f);
       else {
         flush();

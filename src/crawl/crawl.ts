@@ -6,6 +6,7 @@ import type { PlatformSelection, Shard, TagSelection } from '../registry/select.
 import { DockerDaemonSource } from '../sources/docker-daemon.js';
 import { RegistrySource } from '../sources/registry.js';
 import type { Image, Source } from '../sources/types.js';
+import { failureRow, type Failure } from '../model/failure.js';
 import type { DatasetWriter } from '../store/writer.js';
 import { keepingBlobs } from './keep-blobs.js';
 
@@ -34,18 +35,9 @@ export interface CrawlOptions extends Omit<ScanOptions, 'keepGoing'> {
   /** Also write each downloaded layer blob to DIR/blobs/sha256/HEX (default: nothing is kept). */
   keepBlobs?: string;
   /** Receives each failure as its row is added: a repository, image, source or layer. */
-  onFailure?: (failure: CrawlFailure) => void;
+  onFailure?: (failure: Failure) => void;
   /** Receives one line per retried registry request or resumed blob read, credentials already removed. */
   log?: (line: string) => void;
-}
-
-export interface CrawlFailure {
-  scope: 'repository' | 'image' | 'source' | 'layer';
-  /** registry/repository, the image's name, the target as given, or the layer digest. */
-  target: string;
-  /** For a layer: the image it failed in. */
-  image?: string | null;
-  error: ImgscanError;
 }
 
 export interface CrawlSummary extends ScanSummary {
@@ -62,17 +54,15 @@ export interface CrawlSummary extends ScanSummary {
 export async function crawl(targets: string[], writer: DatasetWriter, options: CrawlOptions): Promise<CrawlSummary> {
   let sourceFailures = 0;
   let firstFailure: ImgscanError | undefined;
-  const onFailure = (f: CrawlFailure) => {
+  const onFailure = (f: Failure) => {
     sourceFailures++;
     firstFailure ??= f.error;
     options.onFailure?.(f);
-    writer.add('failures', [
-      { scope: f.scope, target: f.target, image: f.scope === 'image' ? f.target : null, layer_digest: f.error.context.layer ?? null, code: f.error.code, message: f.error.message, failed_at: new Date() },
-    ]);
+    writer.add('failures', [failureRow(f)]);
   };
   const opened = await openSources(targets, options, onFailure);
   const keep = options.keepBlobs;
-  const sources = (keep ? opened.map((s) => keepingBlobs(s, keep)) : opened).map((s) => guarded(s, (err) => onFailure({ scope: 'source', target: s.name, error: err })));
+  const sources = (keep ? opened.map((s) => keepingBlobs(s, keep)) : opened).map((s) => guarded(s, (err) => onFailure({ scope: 'source', target: s.name, image: null, error: err })));
   const repositories = new Set<string>();
   const progress = options.progress;
   const summary = await scanSources(sources, writer, {
@@ -110,7 +100,7 @@ function guarded(source: Source, report: (err: ImgscanError) => void): Source {
 }
 
 /** One source per registry target, one daemon source for all `docker-daemon:` targets; clients shared by registry. */
-async function openSources(targets: string[], o: CrawlOptions, onFailure: (f: CrawlFailure) => void): Promise<Source[]> {
+async function openSources(targets: string[], o: CrawlOptions, onFailure: (f: Failure) => void): Promise<Source[]> {
   const refs = targets.map((t) => parseRef(t));
   const clients = new Map<string, Promise<RegistryClient>>();
   const daemonImages: string[] = [];
@@ -136,7 +126,7 @@ async function openSources(targets: string[], o: CrawlOptions, onFailure: (f: Cr
   return sources;
 }
 
-function registrySource(ref: RegistryRef, client: RegistryClient, o: CrawlOptions, onFailure: (f: CrawlFailure) => void): RegistrySource {
+function registrySource(ref: RegistryRef, client: RegistryClient, o: CrawlOptions, onFailure: (f: Failure) => void): RegistrySource {
   return new RegistrySource(ref, {
     client,
     tags: o.tags,

@@ -4,8 +4,7 @@ import { digestAlgorithm, isDigest } from '../oci/digest.js';
 
 /**
  * Checks a blob against its descriptor while it is read: size as bytes arrive (an over-long blob fails at
- * once), digest at the end. Used inside the layer scanner, or on the reading thread when the scan runs in a
- * worker (the hash then runs beside decompression instead of before it).
+ * once), digest at the end. The layer scanner runs one over every blob it reads.
  */
 export class BlobVerifier {
   private readonly hash: Hash;

@@ -2,15 +2,11 @@ import type { ChunkRow, EntryType, FileClass, FileRow } from '../model/rows.js';
 import { CLASSIFY_PREFIX, classify } from './classify.js';
 import { FastCdc, type ChunkingParams } from './chunker.js';
 import { blake3, type Blake3Hasher } from './hash.js';
+import type { LayerSink } from './job.js';
 import type { TarHeader, TarVisitor } from './tar.js';
 
 /** Rows handed to the sink at a time. */
 export const ROW_BATCH = 1024;
-
-export interface RowSink {
-  files(rows: FileRow[]): void;
-  chunks?(rows: ChunkRow[]): void;
-}
 
 /** Per-type entry counts of one layer. */
 export type EntryCounts = Record<EntryType, number>;
@@ -38,7 +34,7 @@ export class EntryRows implements TarVisitor {
 
   constructor(
     private readonly layerDigest: string,
-    private readonly sink: RowSink,
+    private readonly sink: LayerSink,
     chunking?: ChunkingParams,
   ) {
     this.cdc = chunking ? new FastCdc(chunking, (size, digest) => this.chunk(size, digest)) : null;

@@ -2,31 +2,11 @@ import { createHash } from 'node:crypto';
 import { ImgscanError, withContext } from '../errors.js';
 import { digestAlgorithm } from '../oci/digest.js';
 import { BlobVerifier } from './blob-verifier.js';
-import type { ChunkRow, Compression, FileRow, LayerRow } from '../model/rows.js';
-import type { ChunkingParams } from './chunker.js';
+import type { Compression, LayerRow } from '../model/rows.js';
+import type { LayerJob, LayerSink } from './job.js';
 import { createDecompressor, sniffCompression, SNIFF_BYTES, type Decompressor } from './decompress.js';
 import { EntryRows } from './entry-rows.js';
 import { TarParser } from './tar.js';
-
-export interface LayerScanOptions {
-  /** Compressed digest from the manifest; the blob is verified against it while reading. */
-  layerDigest: string;
-  /** Blob size from the manifest, checked when given. */
-  expectedSize?: number;
-  /** Content-defined chunking of file contents; off when absent. */
-  chunking?: ChunkingParams;
-  /**
-   * 'caller' when the caller checks digest and size with its own BlobVerifier over the same bytes (and fails
-   * the layer when they differ); the scanner then skips that hash. Default: the scanner checks them.
-   */
-  verifyBlob?: 'scanner' | 'caller';
-}
-
-/** Receives rows in batches, in entry order. */
-export interface LayerSink {
-  files(rows: FileRow[]): void;
-  chunks?(rows: ChunkRow[]): void;
-}
 
 /**
  * Scans one layer blob in a single pass, without unpacking: compressed bytes in, rows out.
@@ -34,7 +14,7 @@ export interface LayerSink {
  * walks the tar and hashes and classifies every file. Errors are ImgscanErrors carrying the layer.
  */
 export class LayerScanner {
-  private readonly blob: BlobVerifier | null;
+  private readonly blob: BlobVerifier;
   private readonly tarHash = createHash('sha256');
   /** False for an uncompressed sha256 blob: its diff_id is its digest, verified as the blob is. */
   private hashTar = true;
@@ -54,10 +34,10 @@ export class LayerScanner {
     this.tar.push(out);
   };
 
-  constructor(private readonly options: LayerScanOptions, sink: LayerSink) {
+  constructor(private readonly options: LayerJob, sink: LayerSink) {
     const digest = options.layerDigest;
     try {
-      this.blob = options.verifyBlob === 'caller' ? null : new BlobVerifier(digest, options.expectedSize);
+      this.blob = new BlobVerifier(digest, options.expectedSize);
       this.rows = new EntryRows(digest, sink, options.chunking);
     } catch (err) {
       throw withContext(err, { layer: digest });
@@ -73,7 +53,7 @@ export class LayerScanner {
     if (this.failure !== null) throw this.failure;
     if (this.ended) throw this.fail(new ImgscanError('INTERNAL', 'write after end'));
     try {
-      this.blob?.update(chunk);
+      this.blob.update(chunk);
       this.compressedSize += chunk.length;
       if (this.decompressor === null) {
         this.head.push(chunk.length < SNIFF_BYTES ? chunk.slice() : chunk);
@@ -94,7 +74,7 @@ export class LayerScanner {
     this.ended = true;
     try {
       if (this.decompressor === null) await this.start();
-      this.blob?.finish();
+      this.blob.finish();
       await this.decompressor!.end();
       this.tar.end();
       this.rows.flush();
@@ -161,14 +141,26 @@ export class LayerScanner {
   }
 }
 
-/** Scans a whole blob stream (e.g. a Readable) with a LayerScanner. */
-export async function scanLayer(input: AsyncIterable<Uint8Array>, options: LayerScanOptions, sink: LayerSink): Promise<LayerRow> {
-  const scanner = new LayerScanner(options, sink);
+/**
+ * Scans a whole blob, whatever its bytes come from (a file, a stream, chunks posted to a worker): each chunk is
+ * written, then counted to `sink.bytes`. A chunk may be reused once the next is asked for.
+ */
+export async function scanLayer(input: AsyncIterable<Uint8Array>, job: LayerJob, sink: LayerSink): Promise<LayerRow> {
+  const scanner = new LayerScanner(job, sink);
   try {
-    for await (const chunk of input) await scanner.write(chunk);
+    for await (const chunk of input) {
+      await scanner.write(chunk);
+      sink.bytes?.(chunk.byteLength);
+    }
   } catch (err) {
     scanner.destroy();
-    throw withContext(err, { layer: options.layerDigest }, 'BLOB_MISSING');
+    throw readFailure(err, job.layerDigest);
   }
   return scanner.end();
+}
+
+/** The error of a blob whose reading failed: typed errors keep their code, others are BLOB_MISSING. */
+export function readFailure(err: unknown, layer: string): ImgscanError {
+  if (err instanceof ImgscanError) return withContext(err, { layer });
+  return new ImgscanError('BLOB_MISSING', `reading layer blob failed: ${(err as Error)?.message ?? String(err)}`, { layer }, { cause: err });
 }

@@ -1,6 +1,7 @@
 import type { ImgscanError } from '../errors.js';
 import type { Image } from '../sources/types.js';
 import type { DatasetWriter } from '../store/writer.js';
+import { failureRow } from '../model/failure.js';
 import type { ScanFailure, ScanOptions, ScanSummary } from './scan-types.js';
 
 /**
@@ -41,7 +42,7 @@ export class FailureRecorder {
     this.recorded.set(err, (this.recorded.get(err) ?? new Set()).add(image));
     this.summary.failures++;
     const f: ScanFailure = { scope: err.context.layer ? 'layer' : image ? 'image' : 'source', target: err.context.layer ?? image?.name ?? err.context.source ?? '', image: image?.name ?? null, error: err };
-    this.writer.add('failures', [{ scope: f.scope, target: f.target, image: f.image, layer_digest: err.context.layer ?? null, code: err.code, message: err.message, failed_at: new Date() }]);
+    this.writer.add('failures', [failureRow(f)]);
     this.options.onFailure?.(f);
     if (!this.options.keepGoing) this.stop(err);
     return true;

@@ -1,22 +1,19 @@
 import type { ErrorCode, ErrorContext } from '../errors.js';
+import type { LayerJob } from '../layers/job.js';
 import type { BlobFile } from '../sources/types.js';
 import type { LayerRow } from '../model/rows.js';
 import type { ChunkBatch, FileBatch } from './row-codec.js';
 
-/** What a layer job needs besides the bytes. */
-export interface LayerJob {
-  layerDigest: string;
-  expectedSize?: number;
-  chunking?: { avg: number; min: number; max: number };
-  /** Who checks digest and size: the worker's scanner, or the pool on the reading thread. */
-  verifyBlob?: 'scanner' | 'caller';
-}
+/**
+ * Where a worker takes a layer's compressed bytes from: a local file it reads itself (no bytes cross threads),
+ * or the chunks posted to it after `scan` and closed by `end`. Either way one scan path consumes them and
+ * verifies the blob's digest and size.
+ */
+export type ByteSource = { kind: 'file'; file: BlobFile } | { kind: 'posted' };
 
 export type ToWorker =
-  /** `consumed`: a shared counter of the compressed bytes the worker has taken in (flow control). */
-  | { type: 'start'; id: number; job: LayerJob; consumed: BigInt64Array }
-  /** A blob in a local file, read by the worker itself; `consumed` counts the bytes read (progress). */
-  | { type: 'file'; id: number; job: LayerJob; file: BlobFile; consumed: BigInt64Array }
+  /** `taken`: a shared counter of the compressed bytes scanned (progress, and flow control for posted chunks). */
+  | { type: 'scan'; id: number; job: LayerJob; from: ByteSource; taken: BigInt64Array }
   | { type: 'chunk'; id: number; data: Uint8Array }
   | { type: 'end'; id: number }
   | { type: 'abort'; id: number };

@@ -1,24 +1,16 @@
 import type { Readable } from 'node:stream';
 import { Worker } from 'node:worker_threads';
 import { ImgscanError, withContext } from '../errors.js';
-import { BlobVerifier } from '../layers/blob-verifier.js';
-import { LayerScanner } from '../layers/scan-layer.js';
+import { readFailure, scanLayer } from '../layers/scan-layer.js';
 import { distModule } from '../paths.js';
-import type { BlobFile, Layer } from '../sources/types.js';
-import type { ChunkRow, FileRow, LayerRow } from '../model/rows.js';
-import type { FromWorker, LayerJob, ToWorker } from './messages.js';
+import type { Layer } from '../sources/types.js';
+import type { LayerRow } from '../model/rows.js';
+import type { ByteSource, FromWorker, ToWorker } from './messages.js';
+import type { LayerJob, LayerSink } from '../layers/job.js';
 import { decodeChunks, decodeFiles } from './row-codec.js';
 
-/** Receives a layer's rows as they are produced, then its summary. */
-export interface LayerRowsSink {
-  files(rows: FileRow[]): void;
-  chunks(rows: ChunkRow[]): void;
-  /** Compressed bytes read so far, for progress. */
-  bytes?(n: number): void;
-}
-
 interface Pending {
-  sink: LayerRowsSink;
+  sink: LayerSink;
   resolve(layer: LayerRow): void;
   reject(err: ImgscanError): void;
   wake?: () => void;
@@ -81,7 +73,7 @@ export class LayerPool {
       case 'chunks':
         try {
           if (msg.type === 'files') p.sink.files(decodeFiles(msg.batch));
-          else p.sink.chunks(decodeChunks(msg.batch));
+          else p.sink.chunks?.(decodeChunks(msg.batch));
         } catch (err) {
           // The rows could not be taken (the store failed): the layer fails with that error, the worker drops it.
           slot.worker.postMessage({ type: 'abort', id: msg.id } satisfies ToWorker);
@@ -102,38 +94,24 @@ export class LayerPool {
 
   /**
    * Scans one layer. Rejects with the scanner's typed error. A blob in a local file is read by the worker
-   * itself, every step of the layer on one thread; other blobs are streamed to it from here.
+   * itself, every step of the layer on one thread; other blobs are read here and their chunks posted to it.
    */
-  async scan(job: LayerJob, layer: Layer, sink: LayerRowsSink): Promise<LayerRow> {
+  async scan(job: LayerJob, layer: Layer, sink: LayerSink): Promise<LayerRow> {
     if (this.slots.length === 0) return scanInline(job, await layer.open(), sink);
     const file = layer.locate?.();
-    return file ? this.scanFile(job, file, sink) : this.scanStream(job, await layer.open(), sink);
-  }
-
-  /** A job on the least busy worker; `done` settles with the worker's answer (already handled if unawaited). */
-  private begin(sink: LayerRowsSink): { id: number; slot: Slot; pending: Pending; done: Promise<LayerRow> } {
-    const slot = this.slots.reduce((a, b) => (b.jobs.size < a.jobs.size ? b : a));
-    const id = this.nextId++;
-    const done = new Promise<LayerRow>((resolve, reject) => this.pending.set(id, { sink, resolve, reject }));
-    // The worker may fail the layer while the caller still reads the blob: the caller returns the rejection.
-    done.catch(() => undefined);
-    slot.jobs.add(id);
-    return { id, slot, pending: this.pending.get(id)!, done };
-  }
-
-  /** The worker reads the file; its count of bytes read drives progress. */
-  private async scanFile(job: LayerJob, file: BlobFile, sink: LayerRowsSink): Promise<LayerRow> {
-    const { id, slot, done } = this.begin(sink);
-    const consumed = new BigInt64Array(new SharedArrayBuffer(8));
-    slot.worker.postMessage({ type: 'file', id, job: { ...job, verifyBlob: 'scanner' }, file, consumed } satisfies ToWorker);
+    const input = file ? undefined : await layer.open();
+    const from: ByteSource = file ? { kind: 'file', file } : { kind: 'posted' };
+    const { id, slot, taken, done } = this.begin(job, from, sink);
+    // The worker counts what it has scanned in `taken`: that count drives progress.
     let reported = 0;
     const report = () => {
-      const read = Number(Atomics.load(consumed, 0));
-      if (read > reported) sink.bytes?.(read - reported);
-      reported = Math.max(reported, read);
+      const scanned = Number(Atomics.load(taken, 0));
+      if (scanned > reported) sink.bytes?.(scanned - reported);
+      reported = Math.max(reported, scanned);
     };
     const timer = setInterval(report, 200);
     try {
+      if (input) await this.postChunks(id, slot, input, taken, job.layerDigest);
       return await done;
     } finally {
       clearInterval(timer);
@@ -141,53 +119,49 @@ export class LayerPool {
     }
   }
 
-  /** The blob's digest and size are checked here, on the reading thread, while the worker decompresses. */
-  private async scanStream(job: LayerJob, input: Readable, sink: LayerRowsSink): Promise<LayerRow> {
-    let verifier: BlobVerifier;
-    try {
-      verifier = new BlobVerifier(job.layerDigest, job.expectedSize);
-    } catch (err) {
-      input.destroy();
-      throw err;
-    }
-    const { id, slot, pending: p, done } = this.begin(sink);
+  /** Starts a job on the least busy worker; `done` settles with its answer (already handled if unawaited). */
+  private begin(job: LayerJob, from: ByteSource, sink: LayerSink): { id: number; slot: Slot; taken: BigInt64Array; done: Promise<LayerRow> } {
+    const slot = this.slots.reduce((a, b) => (b.jobs.size < a.jobs.size ? b : a));
+    const id = this.nextId++;
+    const done = new Promise<LayerRow>((resolve, reject) => this.pending.set(id, { sink, resolve, reject }));
+    // The worker may fail the layer while its blob is still read here: the rejection is returned then.
+    done.catch(() => undefined);
+    slot.jobs.add(id);
+    const taken = new BigInt64Array(new SharedArrayBuffer(8));
+    slot.worker.postMessage({ type: 'scan', id, job, from, taken } satisfies ToWorker);
+    return { id, slot, taken, done };
+  }
+
+  /**
+   * Posts a streamed blob to the worker chunk by chunk, each buffer handed over. Bytes posted minus bytes the
+   * worker has scanned (the shared counter, no message per chunk) stay bounded.
+   */
+  private async postChunks(id: number, slot: Slot, input: Readable, taken: BigInt64Array, layerDigest: string): Promise<void> {
+    const p = this.pending.get(id)!;
     const send = (m: ToWorker, transfer?: ArrayBuffer[]) => slot.worker.postMessage(m, transfer);
-    // Bytes sent minus bytes the worker has consumed (a shared counter, no message per chunk) stay bounded.
-    const consumed = new BigInt64Array(new SharedArrayBuffer(8));
     let sent = 0;
-    send({ type: 'start', id, job: { ...job, verifyBlob: 'caller' }, consumed });
     try {
       for await (const chunk of input as AsyncIterable<Buffer>) {
         if (!this.pending.has(id)) break;
-        verifier.update(chunk);
         const own = chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength ? chunk : Uint8Array.prototype.slice.call(chunk);
         sent += own.byteLength;
-        sink.bytes?.(own.byteLength);
         send({ type: 'chunk', id, data: own }, [own.buffer as ArrayBuffer]);
         for (;;) {
-          const released = Atomics.load(consumed, 0);
-          if (sent - Number(released) <= maxUnackedBytes || !this.pending.has(id)) break;
-          const wait = Atomics.waitAsync(consumed, 0, released, 1000);
+          const scanned = Atomics.load(taken, 0);
+          if (sent - Number(scanned) <= maxUnackedBytes || !this.pending.has(id)) break;
+          const wait = Atomics.waitAsync(taken, 0, scanned, 1000);
           if (wait.async) await Promise.race([wait.value, new Promise<void>((r) => (p.wake = r))]);
         }
       }
-      if (this.pending.has(id)) {
-        verifier.finish();
-        send({ type: 'end', id });
-      }
+      if (this.pending.has(id)) send({ type: 'end', id });
     } catch (err) {
       if (this.pending.has(id)) {
         send({ type: 'abort', id });
-        const e =
-          err instanceof ImgscanError
-            ? withContext(err, { layer: job.layerDigest })
-            : new ImgscanError('BLOB_MISSING', `reading layer blob failed: ${(err as Error).message}`, { layer: job.layerDigest }, { cause: err });
-        this.finish(id)?.reject(e);
+        this.finish(id)?.reject(readFailure(err, layerDigest));
       }
     } finally {
       if (!this.pending.has(id)) input.destroy();
     }
-    return done;
   }
 
   async close(): Promise<void> {
@@ -197,16 +171,11 @@ export class LayerPool {
   }
 }
 
-async function scanInline(job: LayerJob, input: Readable, sink: LayerRowsSink): Promise<LayerRow> {
-  const scanner = new LayerScanner(job, { files: (r) => sink.files(r), chunks: (r) => sink.chunks(r) });
+/** With no workers: the stream scanned on the calling thread, by the same scan path as in a worker. */
+async function scanInline(job: LayerJob, input: Readable, sink: LayerSink): Promise<LayerRow> {
   try {
-    for await (const chunk of input as AsyncIterable<Buffer>) {
-      sink.bytes?.(chunk.byteLength);
-      await scanner.write(chunk);
-    }
-  } catch (err) {
+    return await scanLayer(input, job, sink);
+  } finally {
     input.destroy();
-    throw err instanceof ImgscanError ? err : new ImgscanError('BLOB_MISSING', `reading layer blob failed: ${(err as Error).message}`, { layer: job.layerDigest }, { cause: err });
   }
-  return scanner.end();
 }

@@ -1,4 +1,5 @@
-import type { ImgscanError } from '../errors.js';
+import type { ChunkingParams } from '../layers/chunker.js';
+import type { Failure } from '../model/failure.js';
 import type { LayerRow } from '../model/rows.js';
 import type { Image, Layer } from '../sources/types.js';
 
@@ -10,7 +11,7 @@ export interface ScanOptions {
   /** Layers read at once (default: workers, at least 1). */
   layerConcurrency?: number;
   /** Content-defined chunking of file contents, off when absent. */
-  chunking?: { avg: number; min: number; max: number };
+  chunking?: ChunkingParams;
   /** Commit a batch once this many rows are staged (default 250k) ... */
   commitRows?: number;
   /** ... or this many seconds after the last commit (default 30). */
@@ -24,14 +25,8 @@ export interface ScanOptions {
   onFailure?: (failure: ScanFailure) => void;
 }
 
-export interface ScanFailure {
-  scope: 'layer' | 'image' | 'source';
-  /** The layer digest, image name or source name. */
-  target: string;
-  /** The image a layer failed in. */
-  image: string | null;
-  error: ImgscanError;
-}
+/** A layer, an image or a source that failed: one row of `failures`. */
+export type ScanFailure = Failure;
 
 /** Hooks for a progress display. */
 export interface ScanProgress {

@@ -1,36 +1,26 @@
-import { closeSync, openSync, readSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
 import { ImgscanError } from '../errors.js';
-import { LayerScanner } from '../layers/scan-layer.js';
-import type { BlobFile } from '../sources/types.js';
-import type { FromWorker, LayerJob, ToWorker } from './messages.js';
+import type { LayerSink } from '../layers/job.js';
+import { scanLayer } from '../layers/scan-layer.js';
+import type { FromWorker, ToWorker } from './messages.js';
 import { encodeChunks, encodeFiles, transferables } from './row-codec.js';
+import { fileBytes, PostedBytes } from './worker-bytes.js';
 import { youngCollector } from './young-gc.js';
 
-/** A worker thread that scans the layers it is sent, one at a time per job id. */
+/** A worker thread that scans the layers it is sent, each from its byte source, several jobs at once. */
 const port = parentPort!;
 const collect = youngCollector(4 << 20);
-interface JobState {
-  scanner: LayerScanner;
-  /** Compressed bytes taken in: flow control for chunks sent, progress for files read here. */
-  consumed: BigInt64Array;
-  /** The chunks of the job, processed in order. */
-  tail: Promise<void>;
-  failed: boolean;
+
+interface Job {
+  aborted: boolean;
+  /** The chunks posted for the job, when its bytes come that way. */
+  posted?: PostedBytes;
 }
 
-const scanners = new Map<number, JobState>();
+const jobs = new Map<number, Job>();
 
 function post(message: FromWorker, transfer?: ArrayBuffer[]): void {
   port.postMessage(message, transfer);
-}
-
-/** Fails a job once (none for a job aborted or already failed). */
-function fail(id: number, err: unknown): void {
-  const state = scanners.get(id);
-  if (!state || state.failed) return;
-  state.failed = true;
-  postError(id, err);
 }
 
 function postError(id: number, err: unknown): void {
@@ -38,23 +28,9 @@ function postError(id: number, err: unknown): void {
   post({ type: 'error', id, error: { code: e.code, message: e.message, context: e.context } });
 }
 
-/** A job's state, or undefined when its scanner cannot be made (the job has failed then). */
-function startJob(id: number, job: LayerJob, consumed: BigInt64Array): JobState | undefined {
-  let layerScanner: LayerScanner;
-  try {
-    layerScanner = scanner(id, job);
-  } catch (err) {
-    postError(id, err);
-    return undefined;
-  }
-  const state: JobState = { scanner: layerScanner, consumed, tail: Promise.resolve(), failed: false };
-  scanners.set(id, state);
-  return state;
-}
-
-/** A scanner posting its rows to the main thread as column batches. */
-function scanner(id: number, job: LayerJob): LayerScanner {
-  return new LayerScanner(job, {
+/** A sink posting rows to the main thread as column batches and counting the bytes scanned in `taken`. */
+function rowPoster(id: number, taken: BigInt64Array): LayerSink {
+  return {
     files: (rows) => {
       const batch = encodeFiles(rows);
       post({ type: 'files', id, batch }, transferables(batch));
@@ -63,90 +39,45 @@ function scanner(id: number, job: LayerJob): LayerScanner {
       const batch = encodeChunks(rows);
       post({ type: 'chunks', id, batch }, transferables(batch));
     },
-  });
+    bytes: (n) => {
+      Atomics.add(taken, 0, BigInt(n));
+      Atomics.notify(taken, 0);
+    },
+  };
 }
 
-const readSize = 1 << 20;
-const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
-
-/**
- * Reads a blob from its file and scans it, all on this thread: no bytes cross threads, and the read buffer is
- * reused. Between reads the event loop turns, so that messages (abort, other jobs) get through.
- */
-async function scanFile(id: number, state: JobState, file: BlobFile): Promise<void> {
-  let fd: number;
-  try {
-    fd = openSync(file.path, 'r');
-  } catch (err) {
-    fail(id, new ImgscanError('BLOB_MISSING', `cannot open blob: ${(err as Error).message}`, { path: file.path }, { cause: err }));
-    return;
-  }
-  try {
-    const buffer = Buffer.allocUnsafe(Math.min(readSize, Math.max(file.size, 1)));
-    for (let pos = 0; pos < file.size; ) {
-      if (state.failed || !scanners.has(id)) return;
-      const n = readSync(fd, buffer, 0, Math.min(buffer.length, file.size - pos), file.offset + pos);
-      if (n === 0) throw new ImgscanError('BLOB_MISSING', `blob ends after ${pos} of ${file.size} bytes`, { path: file.path });
-      await state.scanner.write(buffer.subarray(0, n));
-      pos += n;
-      Atomics.store(state.consumed, 0, BigInt(pos));
-      await nextTurn();
-    }
-    if (state.failed || !scanners.has(id)) return;
-    post({ type: 'done', id, layer: await state.scanner.end() });
-  } catch (err) {
-    fail(id, err);
-  } finally {
-    closeSync(fd);
-    state.scanner.destroy();
-    scanners.delete(id);
-  }
+/** The one scan path: bytes from the job's source through the scanner; the answer is posted unless aborted. */
+function start({ id, job, from, taken }: Extract<ToWorker, { type: 'scan' }>): void {
+  const state: Job = { aborted: false };
+  let bytes: AsyncIterable<Uint8Array>;
+  if (from.kind === 'file') bytes = fileBytes(from.file, () => !state.aborted);
+  else bytes = state.posted = new PostedBytes(collect);
+  jobs.set(id, state);
+  scanLayer(bytes, job, rowPoster(id, taken))
+    .then(
+      (layer) => state.aborted || post({ type: 'done', id, layer }),
+      (err: unknown) => state.aborted || postError(id, err),
+    )
+    .finally(() => jobs.delete(id));
 }
 
 port.on('message', (msg: ToWorker) => {
   switch (msg.type) {
-    case 'start':
-      startJob(msg.id, msg.job, msg.consumed);
+    case 'scan':
+      start(msg);
       break;
-    case 'file': {
-      const state = startJob(msg.id, msg.job, msg.consumed);
-      if (state) void scanFile(msg.id, state, msg.file);
+    case 'chunk':
+      jobs.get(msg.id)?.posted?.push(msg.data);
       break;
-    }
-    case 'chunk': {
-      const state = scanners.get(msg.id);
+    case 'end':
+      jobs.get(msg.id)?.posted?.end();
+      break;
+    case 'abort': {
+      const state = jobs.get(msg.id);
       if (!state) return;
-      const { data, id } = msg;
-      state.tail = state.tail.then(async () => {
-        if (state.failed) return;
-        try {
-          await state.scanner.write(data);
-        } catch (err) {
-          fail(id, err);
-        }
-        Atomics.add(state.consumed, 0, BigInt(data.byteLength));
-        Atomics.notify(state.consumed, 0);
-        collect(data.byteLength);
-      });
+      state.aborted = true;
+      state.posted?.abort();
       break;
     }
-    case 'end': {
-      const state = scanners.get(msg.id);
-      if (!state) return;
-      const { id } = msg;
-      state.tail = state.tail.then(async () => {
-        if (state.failed) return;
-        try {
-          const layer = await state.scanner.end();
-          post({ type: 'done', id, layer });
-        } catch (err) {
-          fail(id, err);
-        }
-      }).finally(() => scanners.delete(id));
-      break;
-    }
-    case 'abort':
-      scanners.delete(msg.id);
-      break;
   }
 });

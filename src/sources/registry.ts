@@ -1,4 +1,3 @@
-import type { Readable } from 'node:stream';
 import { ImgscanError, withContext } from '../errors.js';
 import { parseConfig } from '../oci/manifest.js';
 import { MediaType } from '../oci/media-types.js';
@@ -16,7 +15,9 @@ import {
   type Shard,
   type TagSelection,
 } from '../registry/select.js';
-import type { Image, ImageRef, Layer, Source } from './types.js';
+import type { Failure } from '../model/failure.js';
+import { platformOf, StaticImage } from './image.js';
+import type { Image, ImageRef, Source } from './types.js';
 import { notAnImage } from '../oci/artifact.js';
 
 export type { PlatformSelection, Shard, TagSelection } from '../registry/select.js';
@@ -24,14 +25,6 @@ export type { PlatformSelection, Shard, TagSelection } from '../registry/select.
 /** A ref of a registry image; `indexDigest` names the index it was selected from under this tag. */
 export interface RegistryImageRef extends ImageRef {
   indexDigest: string | null;
-}
-
-/** Something that failed without stopping the source: one repository (listing its tags) or one image. */
-export interface SourceFailure {
-  scope: 'repository' | 'image';
-  /** "registry/repository" or "registry/repository:tag" / "@digest". */
-  target: string;
-  error: ImgscanError;
 }
 
 /** Something left out on purpose: an artifact that is not an image, a platform not selected, no "latest" tag. */
@@ -59,43 +52,22 @@ export interface RegistrySourceOptions {
    * namespace of that path; a reference with only a registry names the whole registry.
    */
   target?: 'auto' | 'repository' | 'namespace';
-  /** Receives failures of single repositories and images; without it the first failure is thrown. */
-  onFailure?: (failure: SourceFailure) => void;
+  /**
+   * Receives failures of single repositories (target "registry/repository") and images (target and image
+   * "registry/repository:tag" or "@digest"); without it the first failure is thrown.
+   */
+  onFailure?: (failure: Failure) => void;
   onSkip?: (skip: SourceSkip) => void;
   /** Manifests fetched at once within a repository (default 4). */
   manifestConcurrency?: number;
 }
 
-/** An image of a registry, fetched and verified up to its config; layers are opened on demand. */
-class RegistryImage implements Image {
-  readonly refs: RegistryImageRef[] = [];
-  constructor(
-    private readonly client: RegistryClient,
-    readonly repository: string,
-    readonly digest: string,
-    readonly mediaType: string,
-    readonly manifest: Manifest,
-    readonly config: ImageConfig,
-    readonly platform: Platform,
-    readonly name: string,
-    readonly indexDigest: string | undefined,
-    readonly convertedFromSchema1: boolean,
-  ) {}
-
-  layers(): Layer[] {
-    const diffIds = this.config.rootfs?.diff_ids;
-    return this.manifest.layers.map((descriptor, i) => ({
-      descriptor,
-      diffId: diffIds?.[i],
-      open: (): Promise<Readable> => this.client.openBlob(this.repository, descriptor, { image: this.name }),
-    }));
-  }
-
-  addRef(ref: RegistryImageRef): void {
-    if (!this.refs.some((r) => r.repository === ref.repository && r.tag === ref.tag && r.indexDigest === ref.indexDigest)) this.refs.push(ref);
-  }
+/** Adds a ref to a registry image unless it has it (the same tag reached through the same index). */
+function addRef(image: StaticImage, ref: RegistryImageRef): void {
+  // A registry image is built with RegistryImageRefs only.
+  const refs = image.refs as RegistryImageRef[];
+  if (!refs.some((r) => r.repository === ref.repository && r.tag === ref.tag && r.indexDigest === ref.indexDigest)) refs.push(ref);
 }
-
 
 /** Runs `fn` over items with at most `limit` at once; results keep the input order. */
 async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
@@ -210,11 +182,11 @@ export class RegistrySource implements Source {
   }
 
   /** Fetches each reference of one repository and merges images reached through several of them. */
-  private async resolveRepository(client: RegistryClient, repository: string, references: { reference: string; tag: string | null }[]): Promise<RegistryImage[]> {
-    const byDigest = new Map<string, RegistryImage>();
-    const pending = new Map<string, Promise<RegistryImage | undefined>>();
-    const order: RegistryImage[] = [];
-    const build = (digest: string, make: () => Promise<RegistryImage | undefined>) => {
+  private async resolveRepository(client: RegistryClient, repository: string, references: { reference: string; tag: string | null }[]): Promise<StaticImage[]> {
+    const byDigest = new Map<string, StaticImage>();
+    const pending = new Map<string, Promise<StaticImage | undefined>>();
+    const order: StaticImage[] = [];
+    const build = (digest: string, make: () => Promise<StaticImage | undefined>) => {
       let p = pending.get(digest);
       if (!p) {
         p = make();
@@ -224,7 +196,7 @@ export class RegistrySource implements Source {
     };
     const perReference = await mapLimit(references, this.o.manifestConcurrency ?? 4, async ({ reference, tag }) => {
       const target = `${client.registry}/${repository}${tag ? `:${tag}` : `@${reference}`}`;
-      const found: { image: RegistryImage; ref: RegistryImageRef }[] = [];
+      const found: { image: StaticImage; ref: RegistryImageRef }[] = [];
       let top: FetchedManifest;
       try {
         top = await client.manifest(repository, reference, { image: target });
@@ -259,7 +231,7 @@ export class RegistrySource implements Source {
         byDigest.set(image.digest, image);
         order.push(image);
       }
-      byDigest.get(image.digest)!.addRef(ref);
+      addRef(byDigest.get(image.digest)!, ref);
     }
     return order;
   }
@@ -298,7 +270,7 @@ export class RegistrySource implements Source {
     indexDigest: string | undefined,
     fromIndex: Platform | undefined,
     checkPlatform: boolean,
-  ): Promise<RegistryImage | undefined> {
+  ): Promise<StaticImage | undefined> {
     try {
       const doc = fetched.document;
       let manifest: Manifest;
@@ -320,30 +292,37 @@ export class RegistrySource implements Source {
       } else {
         throw new ImgscanError('MANIFEST_INVALID', 'an index lists another index where an image manifest was expected', { image: name });
       }
-      const platform: Platform = {
-        os: config.os ?? fromIndex?.os ?? '',
-        architecture: config.architecture ?? fromIndex?.architecture ?? '',
-        ...((config.variant ?? fromIndex?.variant) ? { variant: config.variant ?? fromIndex?.variant } : {}),
-      };
+      const platform = platformOf(config, fromIndex);
       if (checkPlatform && !platformSelected(platform, this.o.platforms ?? 'default')) {
         this.o.onSkip?.({ target: name, reason: `platform ${formatPlatform(platform)} not selected` });
         return undefined;
       }
-      return new RegistryImage(client, repository, fetched.digest, fetched.mediaType, manifest, config, platform, name, indexDigest, converted);
+      return new StaticImage({
+        digest: fetched.digest,
+        mediaType: fetched.mediaType,
+        manifest,
+        config,
+        platform,
+        refs: [],
+        name,
+        indexDigest,
+        convertedFromSchema1: converted,
+        openBlob: (desc) => client.openBlob(repository, desc, { image: name }),
+      });
     } catch (err) {
       this.fail('image', name, withContext(err, { image: name, repository }, 'REGISTRY_ERROR'));
       return undefined;
     }
   }
 
-  private fail(scope: SourceFailure['scope'], target: string, error: ImgscanError): void {
+  private fail(scope: 'repository' | 'image', target: string, error: ImgscanError): void {
     if (!this.o.onFailure) throw error;
-    this.o.onFailure({ scope, target, error });
+    this.o.onFailure({ scope, target, image: scope === 'image' ? target : null, error });
   }
 }
 
 /** Keeps the images of the `count` newest tags (by config `created`), in their original order. */
-function keepNewest(images: RegistryImage[], count: number): RegistryImage[] {
+function keepNewest(images: StaticImage[], count: number): StaticImage[] {
   const created = new Map<string, string | undefined>();
   for (const image of images) {
     for (const r of image.refs) {
@@ -354,7 +333,7 @@ function keepNewest(images: RegistryImage[], count: number): RegistryImage[] {
     }
   }
   const keep = new Set(newestTags(created, count));
-  const out: RegistryImage[] = [];
+  const out: StaticImage[] = [];
   for (const image of images) {
     const refs = image.refs.filter((r) => r.tag !== null && keep.has(r.tag));
     if (refs.length === 0) continue;

@@ -8,7 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ImgscanError } from '../../../src/errors.js';
 import { parseRef, type RegistryRef } from '../../../src/ref/ref.js';
 import { RegistryClient } from '../../../src/registry/client.js';
-import { RegistrySource, type RegistryImageRef, type RegistrySourceOptions, type SourceFailure, type SourceSkip } from '../../../src/sources/registry.js';
+import type { Failure } from '../../../src/model/failure.js';
+import { RegistrySource, type RegistryImageRef, type RegistrySourceOptions, type SourceSkip } from '../../../src/sources/registry.js';
 import type { Image } from '../../../src/sources/types.js';
 import { startFaultProxy, type FaultProxy } from '../../support/fault-proxy.js';
 import { blobPath, buildLayout, inspectRaw, listTags, push, sha256sum, startRegistry, storedRepositories, type TestRegistry } from '../../support/registry.js';
@@ -23,7 +24,7 @@ async function readAll(stream: Readable): Promise<Buffer> {
 }
 
 async function collect(ref: string, options: RegistrySourceOptions = {}) {
-  const failures: SourceFailure[] = [];
+  const failures: Failure[] = [];
   const skips: SourceSkip[] = [];
   const source = new RegistrySource(parseRef(ref) as RegistryRef, { onFailure: (f) => failures.push(f), onSkip: (s) => skips.push(s), ...options });
   const images: Image[] = [];

@@ -6,7 +6,8 @@ import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync, linkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { ChunkRow, EntryType, FileRow, LayerRow } from '../../../src/model/rows.js';
-import { LayerScanner, type LayerScanOptions } from '../../../src/layers/scan-layer.js';
+import type { LayerJob } from '../../../src/layers/job.js';
+import { LayerScanner } from '../../../src/layers/scan-layer.js';
 
 export function run(cmd: string, args: string[], cwd?: string): string {
   return execFileSync(cmd, args, { cwd, encoding: 'utf8', maxBuffer: 1 << 28 });
@@ -180,14 +181,14 @@ export interface ScanResult {
 /** Scans a blob file feeding `slice`-byte writes through one reused buffer; the digest comes from sha256sum unless given. */
 export async function scanFile(
   file: string,
-  options: Partial<LayerScanOptions> = {},
+  options: Partial<LayerJob> = {},
   slice = 1 << 16,
 ): Promise<ScanResult> {
   const blob = readFileSync(file);
   return scanBytes(blob, { layerDigest: sha256File(file), ...options }, slice);
 }
 
-export async function scanBytes(blob: Uint8Array, options: LayerScanOptions, slice = 1 << 16): Promise<ScanResult> {
+export async function scanBytes(blob: Uint8Array, options: LayerJob, slice = 1 << 16): Promise<ScanResult> {
   const files: FileRow[] = [];
   const chunks: ChunkRow[] = [];
   const batches: number[] = [];

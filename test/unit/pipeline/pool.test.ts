@@ -96,6 +96,22 @@ describe('LayerPool', () => {
     expect((await scan(layer())).row.diff_id).toBe(blob.diffId);
   });
 
+  it('fails a streamed blob whose digest differs as one in a file does: the worker verifies both', async () => {
+    const wrong = `sha256:${'0'.repeat(64)}`;
+    const err = await failure(layer({ digest: wrong, located: false }));
+    expect(err.code).toBe('DIGEST_MISMATCH');
+    expect(err.context.layer).toBe(wrong);
+    expect((await scan(layer({ located: false }))).row.diff_id).toBe(blob.diffId);
+  });
+
+  it('fails a streamed blob longer than its descriptor says with SIZE_MISMATCH', async () => {
+    const l = layer({ located: false });
+    const short = { ...l, descriptor: { ...l.descriptor, size: blob.size - 1 } };
+    const err = await failure(short);
+    expect(err.code).toBe('SIZE_MISMATCH');
+    expect(err.context.layer).toBe(blob.digest);
+  });
+
   it('fails a layer with a malformed digest with a typed error, not a crashed worker', async () => {
     const err = await failure(layer({ digest: 'md5:abc' }));
     expect(err.code).toBe('DIGEST_MISMATCH');

@@ -1,0 +1,20 @@
+import type { ChunkRow, FileRow } from '../model/rows.js';
+import type { ChunkingParams } from './chunker.js';
+
+/** What a layer scan needs besides the bytes: the blob it must be, and how file contents are chunked. */
+export interface LayerJob {
+  /** Compressed digest from the manifest; the blob is verified against it while reading. */
+  layerDigest: string;
+  /** Blob size from the manifest, checked when given. */
+  expectedSize?: number;
+  /** Content-defined chunking of file contents; off when absent. */
+  chunking?: ChunkingParams;
+}
+
+/** Receives a layer's rows in batches, in entry order, and the compressed bytes taken in. */
+export interface LayerSink {
+  files(rows: FileRow[]): void;
+  chunks?(rows: ChunkRow[]): void;
+  /** Compressed bytes the scanner has taken in since the last call, for progress and flow control. */
+  bytes?(n: number): void;
+}
