@@ -1,6 +1,16 @@
 import { type DuckDBAppender, DuckDBTimestampValue } from '@duckdb/node-api';
 import { ImgscanError } from '../errors.js';
-import type { Column } from '../model/schema.js';
+import type { Column, ColumnType } from '../model/schema.js';
+
+/** How a value of each column type is appended. */
+const appenders: Record<ColumnType, (appender: DuckDBAppender, value: unknown) => void> = {
+  VARCHAR: (a, v) => a.appendVarchar(v as string),
+  INTEGER: (a, v) => a.appendInteger(v as number),
+  BIGINT: (a, v) => a.appendBigInt(BigInt(v as number)),
+  DOUBLE: (a, v) => a.appendDouble(v as number),
+  BOOLEAN: (a, v) => a.appendBoolean(v as boolean),
+  TIMESTAMP: (a, v) => a.appendTimestamp(new DuckDBTimestampValue(BigInt((v as Date).getTime()) * 1000n)),
+};
 
 /** Appends one value of a row as the column's type says (NULL only where the column allows it). */
 export function appendValue(appender: DuckDBAppender, column: Column, value: unknown): void {
@@ -9,24 +19,5 @@ export function appendValue(appender: DuckDBAppender, column: Column, value: unk
     appender.appendNull();
     return;
   }
-  switch (column.type) {
-    case 'VARCHAR':
-      appender.appendVarchar(value as string);
-      break;
-    case 'INTEGER':
-      appender.appendInteger(value as number);
-      break;
-    case 'BIGINT':
-      appender.appendBigInt(BigInt(value as number));
-      break;
-    case 'DOUBLE':
-      appender.appendDouble(value as number);
-      break;
-    case 'BOOLEAN':
-      appender.appendBoolean(value as boolean);
-      break;
-    case 'TIMESTAMP':
-      appender.appendTimestamp(new DuckDBTimestampValue(BigInt((value as Date).getTime()) * 1000n));
-      break;
-  }
+  appenders[column.type](appender, value);
 }
