@@ -34,6 +34,19 @@ CREATE TABLE image_layers (
   compressed_size   BIGINT NOT NULL    -- from the manifest descriptor
 );
 
+-- The build steps of an image: one row per entry of its config's history, in order. The n-th step that is
+-- not an empty_layer made the layer at position n, when the image has as many such steps as layers; position is
+-- NULL for an empty step, and for every step of an image whose history does not line up with its layers.
+CREATE TABLE image_history (
+  manifest_digest   VARCHAR NOT NULL,
+  step              INTEGER NOT NULL,  -- 0 = first entry of the history
+  created           TIMESTAMP,
+  created_by        VARCHAR,           -- the build instruction, as the builder wrote it
+  comment           VARCHAR,
+  empty_layer       BOOLEAN NOT NULL,
+  position          INTEGER            -- the layer (image_layers.position) the step made
+);
+
 -- One unique layer blob, read once per dataset.
 CREATE TABLE layers (
   layer_digest      VARCHAR NOT NULL,  -- compressed digest, verified while reading

@@ -29,6 +29,16 @@ export interface ImageLayerRow {
   compressed_size: number;
 }
 
+export interface ImageHistoryRow {
+  manifest_digest: string;
+  step: number;
+  created: Date | null;
+  created_by: string | null;
+  comment: string | null;
+  empty_layer: boolean;
+  position: number | null;
+}
+
 export type EntryType = 'file' | 'dir' | 'symlink' | 'hardlink' | 'char' | 'block' | 'fifo' | 'whiteout' | 'opaque' | 'other';
 
 export type FileClass = 'elf' | 'script' | 'archive' | 'python-bytecode' | 'sqlite' | 'image' | 'text' | 'empty' | 'other';
@@ -96,6 +106,7 @@ export interface TableRows {
   images: ImageRow;
   image_refs: ImageRefRow;
   image_layers: ImageLayerRow;
+  image_history: ImageHistoryRow;
   layers: LayerRow;
   files: FileRow;
   chunks: ChunkRow;

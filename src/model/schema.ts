@@ -42,5 +42,5 @@ export function datasetSchema(): Map<string, TableSchema> {
   return cached;
 }
 
-export const tableNames = ['images', 'image_refs', 'image_layers', 'layers', 'files', 'chunks', 'failures'] as const;
+export const tableNames = ['images', 'image_refs', 'image_layers', 'image_history', 'layers', 'files', 'chunks', 'failures'] as const;
 export type TableName = (typeof tableNames)[number];

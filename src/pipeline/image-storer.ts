@@ -38,7 +38,7 @@ export class ImageStorer {
       return;
     }
     await this.checkedLayers(image, lease);
-    lease.store({ images: rows.images, image_layers: rows.image_layers });
+    lease.store({ images: rows.images, image_layers: rows.image_layers, image_history: rows.image_history });
     this.summary.images_stored++;
     this.summary.image_refs_added += lease.newRefs.length;
   }

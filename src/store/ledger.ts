@@ -9,7 +9,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { Claims, claimName } from './claims.js';
-import type { ImageLayerRow, ImageRefRow, ImageRow, LayerRow } from '../model/rows.js';
+import type { ImageHistoryRow, ImageLayerRow, ImageRefRow, ImageRow, LayerRow } from '../model/rows.js';
 import type { DatasetWriter, StagedKey } from './writer.js';
 
 /** How often staged work is checked for writers waiting on it, besides while this one waits (ms). */
@@ -155,12 +155,13 @@ export class ImageLease {
   ) {}
 
   /** Stages the image's rows (none for a stored image) and its new refs; the claim ends with their commit. */
-  store(rows?: { images: ImageRow; image_layers: ImageLayerRow[] }): void {
+  store(rows?: { images: ImageRow; image_layers: ImageLayerRow[]; image_history: ImageHistoryRow[] }): void {
     const writer = this.ledger.writer;
     try {
       if (rows) {
         writer.add('images', [rows.images]);
         writer.add('image_layers', rows.image_layers);
+        writer.add('image_history', rows.image_history);
       }
       writer.add('image_refs', this.newRefs);
     } finally {

@@ -147,7 +147,7 @@ describe('Ledger: images and their refs', () => {
     const first = await l[0].acquireImage(image, [ref(image, 'first')]);
     expect(first.state).toBe('yours');
     expect(first.newRefs).toEqual([ref(image, 'first')]);
-    first.store({ images: imageRow(image), image_layers: [] });
+    first.store({ images: imageRow(image), image_layers: [], image_history: [] });
     await w[0].commit();
     // Met again under a second name: stored, only that ref is new; its claim outlives store() until the commit.
     const again = await l[0].acquireImage(image, [ref(image, 'first'), ref(image, 'second')]);
@@ -167,7 +167,7 @@ describe('Ledger: images and their refs', () => {
   it('a ref staged while a commit is under way keeps the image claimed past that commit, until its own', async () => {
     const { dir, w, l } = await writers(2);
     const image = 'sha256:i2';
-    (await l[0].acquireImage(image, [ref(image, 'first')])).store({ images: imageRow(image), image_layers: [] });
+    (await l[0].acquireImage(image, [ref(image, 'first')])).store({ images: imageRow(image), image_layers: [], image_history: [] });
     const committing = w[0].commit();
     const again = await l[0].acquireImage(image, [ref(image, 'second')]);
     again.store();
