@@ -4,6 +4,14 @@ import type { PublishedFigure, Summary } from './types.js';
  * Section 7: the published Docker Hub figures of docs/metrics.md beside ours. Only figures defined the
  * same way are compared; each names its source.
  */
+/**
+ * Below this many repositories a dataset is too small to set beside Docker Hub: every figure of the comparison
+ * (distinct files, file dedup) is driven by the content repositories share, and a handful of them says more
+ * about which images were picked than about a registry. The study's sample held hundreds of thousands; at 100,
+ * one repository more or less moves a share by about 1%.
+ */
+export const comparableRepositories = 100;
+
 export function dockerHubFigures(s: Omit<Summary, 'docker_hub'>): PublishedFigure[] {
   const elf = s.file.by_class.find((c) => c.file_class === 'elf');
   const allRatio = s.layer.compression_ratio.find((c) => c.compression === 'all');

@@ -1,3 +1,4 @@
+import { comparableRepositories } from '../../analysis/published.js';
 import { mdHeading, mdTable } from '../markdown.js';
 import { chunkRefBytes } from '../../analysis/storage.js';
 import type { Summary } from '../../analysis/types.js';
@@ -59,6 +60,9 @@ export function imageSections(s: Summary, charts: readonly Chart[]): string[] {
         )
       : 'no chunk data: scan with `--chunking` (FastCDC, `--chunk-avg` 16 KiB by default) to record chunk digests.\n',
     mdHeading(2, '7. Published Docker Hub figures beside ours'),
+    ...(s.dataset.repositories < comparableRepositories
+      ? [`**Too small to compare:** ${s.dataset.repositories} ${s.dataset.repositories === 1 ? 'repository' : 'repositories'}, fewer than ${comparableRepositories}. These figures depend on the content many repositories share; on a sample this small they describe the images picked, not a registry. They are shown for reference only.\n`]
+      : []),
     mdTable(columns(['figure', 'ours', 'Docker Hub', 'source']), s.docker_hub.map((h) => [h.figure, formatDecimal(h.ours), formatDecimal(h.docker_hub), h.source])),
   ];
 }

@@ -103,6 +103,7 @@ export function referenceSummary(ds: RefDataset, top: number) {
     layer_sharing_savings: saving(layerRatio),
     layer_ref_counts: [...byRefs].sort((a, b) => a[0] - b[0]).map(([n, g]) => ({ layer_refs: n, ...g })),
     top_layers: [...listed]
+      .filter(([, x]) => x.refs > 1)
       .map(([d, x]) => {
         const l = layers.get(d);
         return {

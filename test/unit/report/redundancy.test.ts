@@ -141,13 +141,25 @@ describe('the written report', () => {
     const refs = new Map<string, number>();
     for (const i of ds.images) for (const l of i.layers) refs.set(l.layer_digest, (refs.get(l.layer_digest) ?? 0) + 1);
     expect(series('layer-ref-counts.svg', 'layers').points).toEqual(cdf([...refs.values()].map((n) => [n, 1])));
-    expect(series('image-efficiency.svg', 'image_efficiency (path-based)').points).toEqual(cdf(ref.allImages.map((i) => [i.image_efficiency, 1])));
+    // Fractions come out of the analysis to 15 significant digits (src/analysis/db.ts, plain).
+    expect(series('image-efficiency.svg', 'image_efficiency (path-based)').points).toEqual(cdf(ref.allImages.map((i) => [Number(i.image_efficiency.toPrecision(15)), 1])));
     const classes = data('file-classes.svg');
     expect(classes.categories).toEqual(ref.file.by_class.map((c) => c.file_class));
     expect(classes.series.map((s) => s.values)).toEqual([ref.file.by_class.map((c) => c.file_bytes_total), ref.file.by_class.map((c) => c.file_bytes_distinct)]);
     const designs = data('storage-designs.svg');
     expect(designs.categories).toEqual(ref.storage.designs.map((d) => d.design));
     expect(designs.series[0].values).toEqual(ref.storage.designs.map((d) => d.uncompressed_bytes));
+  });
+
+  it('section 7 says a dataset of fewer than 100 repositories is too small to compare with Docker Hub', () => {
+    const md = (repositories: number) => redundancyReport({ ...analysis.summary, dataset: { ...analysis.summary.dataset, repositories } }, analysis.images, ['md'])['report.md'];
+    expect(md(99)).toContain('**Too small to compare:** 99 repositories, fewer than 100.');
+  });
+
+  it('section 7 sets a dataset of 100 repositories or more beside Docker Hub without that warning', () => {
+    const md = redundancyReport({ ...analysis.summary, dataset: { ...analysis.summary.dataset, repositories: 100 } }, analysis.images, ['md'])['report.md'];
+    expect(md).toContain('## 7. Published Docker Hub figures beside ours');
+    expect(md).not.toContain('Too small to compare');
   });
 
   it('csv/ has one file per table, headers named as in summary.json, and every image', () => {
