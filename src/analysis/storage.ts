@@ -4,6 +4,7 @@ import type { ChunkFigures, PullCost, StorageFigures, StorageRow } from './types
 interface StorageSums {
   per_image_tar_size: number;
   per_image_compressed_size: number;
+  per_image_metadata_bytes: number;
   layer_dedup_tar_size: number;
   layer_dedup_compressed_size: number;
   file_bytes_distinct: number;
@@ -32,8 +33,8 @@ export async function storageFigures(a: AnalysisDb, chunk: ChunkFigures, layersR
     compressed_ratio_to_layer_dedup: compressed === null ? null : baseCompressed > 0 ? compressed / baseCompressed : 1,
   });
   const designs = [
-    row('per_image', s.per_image_tar_size, 0, s.per_image_compressed_size),
-    row('layer_dedup', s.layer_dedup_tar_size, 0, s.layer_dedup_compressed_size),
+    row('per_image', s.per_image_tar_size - s.per_image_metadata_bytes, s.per_image_metadata_bytes, s.per_image_compressed_size),
+    row('layer_dedup', s.layer_dedup_tar_size - s.metadata_bytes, s.metadata_bytes, s.layer_dedup_compressed_size),
     row('file_dedup', s.file_bytes_distinct, s.metadata_bytes, null),
   ];
   let note: string | null = null;

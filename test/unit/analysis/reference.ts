@@ -237,8 +237,8 @@ export function referenceSummary(ds: RefDataset, top: number) {
     ratio_to_layer_dedup: base > 0 ? (content + meta) / base : 1, compressed_ratio_to_layer_dedup: compressed === null ? null : baseC > 0 ? compressed / baseC : 1,
   });
   const designs = [
-    design('per_image', sum(readRefs.map((l) => l.tar_size)), 0, sum(readRefs.map((l) => l.compressed_size))),
-    design('layer_dedup', base, 0, baseC),
+    design('per_image', sum(readRefs.map((l) => filesSize(l) - (l.sparse_hole_size ?? 0))), sum(readRefs.map((l) => l.tar_size - (filesSize(l) - (l.sparse_hole_size ?? 0)))), sum(readRefs.map((l) => l.compressed_size))),
+    design('layer_dedup', base - metadata, metadata, baseC),
     design('file_dedup', total.file_bytes_distinct, metadata, null),
   ];
   const full = chunkers.length === 1 && chunk.available && chunkers[0].layers === read.length ? chunkers[0] : null;
