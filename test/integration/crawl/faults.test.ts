@@ -2,7 +2,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cli, dumpDataset } from '../../support/dataset.js';
+import { cli, datasetRows } from '../../support/dataset.js';
 import { startFaultProxy, type FaultProxy } from '../../support/fault-proxy.js';
 import { blobPath, sha256sum } from '../../support/registry.js';
 import { crawledRows, expectedCrawl, missingTools, startWorld, type World } from './setup.js';
@@ -49,7 +49,7 @@ describe.skipIf(missing.length > 0)('imgscan crawl through faults', () => {
     expect(proxy.faults.every((f) => f.times === 0)).toBe(true);
     expect(proxy.blobGetCount()).toBeGreaterThan(expected.layers.length);
     expect(JSON.parse(faulty.stdout)).toMatchObject({ failures: 0, layers_read: expected.layers.length });
-    expect(await dumpDataset(faultyDir)).toEqual(await dumpDataset(cleanDir));
+    expect(await datasetRows(faultyDir)).toEqual(await datasetRows(cleanDir));
 
     // --keep-blobs kept every layer blob whole, despite the dropped connections, and nothing partial.
     const names = (await readdir(join(kept, 'blobs', 'sha256'))).sort();

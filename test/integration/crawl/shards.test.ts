@@ -3,10 +3,10 @@ import { readdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cli } from '../../support/dataset.js';
+import { cli, datasetRows } from '../../support/dataset.js';
 import { push } from '../../support/registry.js';
 import { tableNames } from '../../../src/store/schema.js';
-import { expectedCrawl, missingTools, startWorld, tableRows, type World } from './setup.js';
+import { expectedCrawl, missingTools, startWorld, type World } from './setup.js';
 
 const missing = await missingTools();
 
@@ -38,7 +38,7 @@ describe.skipIf(missing.length > 0)('imgscan crawl --shard', () => {
     const whole = join(world.tmp, 'whole');
     expect((await cli(['crawl', world.registry.host, ...common, '--data', whole])).code).toBe(0);
     const expected = await expectedCrawl(world.registry, world.pushed);
-    const one = await tableRows(whole);
+    const one = await datasetRows(whole);
     expect(one.layers).toHaveLength(expected.layers.length);
     expect(one.image_refs).toHaveLength(expected.refs.length);
 
@@ -53,7 +53,7 @@ describe.skipIf(missing.length > 0)('imgscan crawl --shard', () => {
 
     // Shards that run at once claim layers and images in the shared data dir: each is read and stored once,
     // so the union has no duplicate rows at all (failures aside, there are none here).
-    const union = await tableRows(sharded);
+    const union = await datasetRows(sharded);
     for (const t of tableNames) expect(union[t], t).toEqual(one[t]);
     expect(readdirSync(join(sharded, '_claims')), 'claims left behind').toEqual([]);
     // analyze keeps each layer, image and ref once: the same figures for the shards as for one run.
@@ -75,6 +75,6 @@ describe.skipIf(missing.length > 0)('imgscan crawl --shard', () => {
     // Run one after another, each shard sees what the earlier ones stored: no duplicate rows at all.
     const sequential = join(world.tmp, 'sequential');
     for (const i of [0, 1, 2]) expect((await cli(['crawl', world.registry.host, ...common, '--shard', `${i}/3`, '--data', sequential])).code).toBe(0);
-    expect(await tableRows(sequential)).toEqual(one);
+    expect(await datasetRows(sequential)).toEqual(one);
   });
 });

@@ -8,7 +8,9 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RegistryClient } from '../../../src/registry/client.js';
-import { cli, dumpDataset, queryDataset } from '../../support/dataset.js';
+import { cli, datasetRows, queryDataset, rowKey, type DatasetRows } from '../../support/dataset.js';
+import type { FailureRow } from '../../../src/model/rows.js';
+import { tableNames } from '../../../src/store/schema.js';
 import { startFaultProxy, type FaultProxy } from '../../support/fault-proxy.js';
 import { missingTools, startWorld, type World } from './setup.js';
 
@@ -28,10 +30,11 @@ function occurrences(text: string, needle: string): number {
 }
 
 /** Every table but failures as it was, and the failures table grown by rows of the given code only. */
-async function expectRowsKept(dir: string, before: Record<string, string[]>, code: string): Promise<Record<string, unknown>[]> {
-  const after = await dumpDataset(dir);
-  for (const table of Object.keys(before)) if (table !== 'failures') expect(after[table], table).toEqual(before[table]);
-  const added = after.failures.filter((r) => !before.failures.includes(r)).map((r) => JSON.parse(r) as Record<string, unknown>);
+async function expectRowsKept(dir: string, before: DatasetRows, code: string): Promise<Omit<FailureRow, 'failed_at'>[]> {
+  const after = await datasetRows(dir);
+  for (const table of tableNames) if (table !== 'failures') expect(after[table], table).toEqual(before[table]);
+  const kept = new Set(before.failures.map(rowKey));
+  const added = after.failures.filter((r) => !kept.has(rowKey(r)));
   expect(added.length).toBeGreaterThan(0);
   for (const row of added) expect(row.code).toBe(code);
   return added;
@@ -56,11 +59,11 @@ describe.skipIf(missing.length > 0)('imgscan crawl at the transport level', () =
   });
 
   /** A dataset holding one crawled image, and its rows. */
-  async function seeded(name: string): Promise<{ dir: string; before: Record<string, string[]> }> {
+  async function seeded(name: string): Promise<{ dir: string; before: DatasetRows }> {
     const dir = join(world.tmp, name);
     const seed = await cli(['crawl', base, '--data', dir, '--workers', '0', '--json']);
     expect(seed.code, seed.stderr).toBe(0);
-    const before = await dumpDataset(dir);
+    const before = await datasetRows(dir);
     expect(before.layers.length).toBeGreaterThan(0);
     return { dir, before };
   }
@@ -124,9 +127,10 @@ describe.skipIf(missing.length > 0)('imgscan crawl at the transport level', () =
     expect(run.stderr).toContain('blob not read within the time limit of 2 s');
     const failures = await queryDataset<{ scope: string; layer_digest: string; code: string; message: string }>(dir, "SELECT scope, layer_digest, code, message FROM failures WHERE code = 'TIMEOUT'");
     expect(failures).toEqual([expect.objectContaining({ layer_digest: layer.digest, code: 'TIMEOUT' })]);
-    const after = await dumpDataset(dir);
-    for (const table of ['layers', 'files']) for (const row of before[table]) expect(after[table]).toContain(row);
-    expect(after.layers.some((r) => r.includes(layer.digest))).toBe(false);
+    const after = await datasetRows(dir);
+    for (const row of before.layers) expect(after.layers).toContainEqual(row);
+    for (const row of before.files) expect(after.files).toContainEqual(row);
+    expect(after.layers.map((r) => r.layer_digest)).not.toContain(layer.digest);
 
     const bad = await cli(['crawl', `${proxy.host}/apps/app1:latest`, '--data', dir, '--timeout', 'soon']);
     expect(bad.code).toBe(2);
@@ -150,8 +154,8 @@ describe.skipIf(missing.length > 0)('imgscan crawl at the transport level', () =
     expect(run.code, run.stderr).toBe(0);
     expect(JSON.parse(run.stdout)).toMatchObject({ failures: 0 });
     expect(proxy.ranges).toEqual([]);
-    const [a, b] = [await dumpDataset(clean), await dumpDataset(dir)];
-    for (const table of ['layers', 'files', 'images', 'image_layers']) expect(b[table], table).toEqual(a[table]);
+    const [a, b] = [await datasetRows(clean), await datasetRows(dir)];
+    for (const table of ['layers', 'files', 'images', 'image_layers'] as const) expect(b[table], table).toEqual(a[table]);
   });
 });
 

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cli, dumpDataset, queryDataset } from '../../support/dataset.js';
+import { cli, datasetRows, queryDataset } from '../../support/dataset.js';
 import { expectedLayer, type ExpectedLayer } from '../../support/expected.js';
 import { buildFixtures, type Fixtures } from '../../support/fixtures.js';
 
@@ -116,13 +116,13 @@ describe('imgscan scan on real images', () => {
   });
 
   it('a second run reads nothing again and leaves the dataset unchanged', async () => {
-    const before = await dumpDataset(data);
+    const before = await datasetRows(data);
     const again = await cli(['scan', ...sources(fx), '--data', data, '--json']);
     expect(again.code).toBe(0);
     const summary = JSON.parse(again.stdout);
     expect(summary.layers_read).toBe(0);
     expect(summary.images_stored).toBe(0);
-    expect(await dumpDataset(data)).toEqual(before);
+    expect(await datasetRows(data)).toEqual(before);
   });
 
   it('rejects an unknown source form, listing the accepted ones', async () => {
