@@ -7,8 +7,15 @@ import { attachDataset } from '../../src/store/views.js';
 
 export const repoRoot = join(import.meta.dirname, '..', '..');
 
+/** What a run of the CLI gave back. */
+export interface CliRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
 /** Runs the built CLI; resolves with its exit code and output (never rejects on a non-zero exit). */
-export function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [join(repoRoot, 'bin', 'run.js'), ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';

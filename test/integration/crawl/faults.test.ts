@@ -2,12 +2,10 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cli, datasetRows } from '../../support/dataset.js';
+import { cli, type CliRun, datasetRows } from '../../support/dataset.js';
 import { startFaultProxy, type FaultProxy } from '../../support/fault-proxy.js';
 import { blobPath, sha256sum } from '../../support/registry.js';
 import { crawledRows, expectedCrawl, missingTools, startWorld, type Expected, type World } from './setup.js';
-
-type Run = Awaited<ReturnType<typeof cli>>;
 
 const missing = await missingTools();
 
@@ -30,7 +28,7 @@ describe.skipIf(missing.length > 0)('imgscan crawl through faults', () => {
     let cleanDir: string;
     let faultyDir: string;
     let kept: string;
-    let faulty: Run;
+    let faulty: CliRun;
     let faultyBlobGets: number;
 
     beforeAll(async () => {
@@ -86,7 +84,7 @@ describe.skipIf(missing.length > 0)('imgscan crawl through faults', () => {
     let expected: Expected;
     let big: string;
     let dir: string;
-    let run: Run;
+    let run: CliRun;
     let lines: string[];
 
     beforeAll(async () => {

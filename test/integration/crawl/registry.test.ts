@@ -1,13 +1,11 @@
 /** A whole registry crawled through the CLI: several catalog pages, a multi-arch index, zstd layers, shared layers. */
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cli, queryDataset } from '../../support/dataset.js';
+import { cli, type CliRun, queryDataset } from '../../support/dataset.js';
 import { startFaultProxy, type FaultProxy } from '../../support/fault-proxy.js';
 import { crawledRows, expectedCrawl, missingTools, startWorld, type Crawled, type Expected, type World } from './setup.js';
 
 const missing = await missingTools();
-
-type Run = Awaited<ReturnType<typeof cli>>;
 
 describe.skipIf(missing.length > 0)('imgscan crawl of a whole registry', () => {
   let world: World;
@@ -26,7 +24,7 @@ describe.skipIf(missing.length > 0)('imgscan crawl of a whole registry', () => {
 
   describe('every tag of every platform, two repositories a catalog page', () => {
     let data: string;
-    let first: Run;
+    let first: CliRun;
     let summary: Record<string, unknown>;
     let got: Crawled;
     /** What the proxy saw during this crawl (later crawls of this file add to the proxy's own lists). */
