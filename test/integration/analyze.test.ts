@@ -155,25 +155,41 @@ describe('analyze on scanned fixture images', () => {
     }
   });
 
-  it('covers intra-layer and cross-image duplicates, whiteouts, opaque directories, hardlinks and empty files', () => {
-    const base = layers.find((l) => l.layer_digest === images[0].layers[0].layer_digest)!;
-    const size = (path: string) => base.entries.find((e) => e.path === path && e.entry_type === 'file')!.size;
-    expect(summary.file.intra_layer).toBeGreaterThanOrEqual(P.dups.length - 1);
-    const payload = summary.file.top_duplicates.find((t: { paths: string[] }) => t.paths.includes(P.payload));
-    expect(payload.paths).toEqual(expect.arrayContaining([P.payloadCopyApp1, P.payloadCopyApp2]));
-    // app1: delete-me whited out, replace-me's files hidden by the opaque entry, fixture.conf rewritten.
-    const app1 = summary.image.least_efficient.find((r: { manifest_digest: string }) => r.manifest_digest === images[1].manifest_digest);
-    expect(app1.path_waste).toBe(size(P.deleted) + size(P.opaqueOld[0]) + size(P.opaqueOld[1]) + size(P.rewritten));
-    expect(app1.image_efficiency).toBeCloseTo(1 - app1.path_waste / app1.files_size, 12);
-    // Hardlinks carry no content: files_total counts regular files only.
-    expect(base.entries.some((e) => e.entry_type === 'hardlink')).toBe(true);
-    expect(summary.dataset.files_total).toBe(layers.reduce((s, l) => s + l.entries.filter((e) => e.entry_type === 'file').length, 0));
-    const empty = summary.file.by_class.find((c: { file_class: string }) => c.file_class === 'empty');
-    expect(empty.files_distinct).toBe(1);
-    expect(empty.file_bytes_total).toBe(0);
-    // Spot checks of the classes taken from the rows.
-    const classOf = (path: string) => ds.layers[0].entries.find((e) => e.path === path)?.file_class;
-    expect([classOf(P.dups[0]), classOf(P.empty)]).toEqual(['text', 'empty']);
+  describe('covers the awkward cases', () => {
+    const base = () => layers.find((l) => l.layer_digest === images[0].layers[0].layer_digest)!;
+
+    it('duplicates inside one layer', () => {
+      expect(summary.file.intra_layer).toBeGreaterThanOrEqual(P.dups.length - 1);
+    });
+
+    it('duplicates across images, listed with all their paths', () => {
+      const payload = summary.file.top_duplicates.find((t: { paths: string[] }) => t.paths.includes(P.payload));
+      expect(payload.paths).toEqual(expect.arrayContaining([P.payloadCopyApp1, P.payloadCopyApp2]));
+    });
+
+    it('whiteouts, opaque directories and rewritten files as path waste', () => {
+      const size = (path: string) => base().entries.find((e) => e.path === path && e.entry_type === 'file')!.size;
+      // app1: delete-me whited out, replace-me's files hidden by the opaque entry, fixture.conf rewritten.
+      const app1 = summary.image.least_efficient.find((r: { manifest_digest: string }) => r.manifest_digest === images[1].manifest_digest);
+      expect(app1.path_waste).toBe(size(P.deleted) + size(P.opaqueOld[0]) + size(P.opaqueOld[1]) + size(P.rewritten));
+      expect(app1.image_efficiency).toBeCloseTo(1 - app1.path_waste / app1.files_size, 12);
+    });
+
+    it('hardlinks, which carry no content: files_total counts regular files only', () => {
+      expect(base().entries.some((e) => e.entry_type === 'hardlink')).toBe(true);
+      expect(summary.dataset.files_total).toBe(layers.reduce((s, l) => s + l.entries.filter((e) => e.entry_type === 'file').length, 0));
+    });
+
+    it('empty files: one distinct, no bytes', () => {
+      const empty = summary.file.by_class.find((c: { file_class: string }) => c.file_class === 'empty');
+      expect(empty.files_distinct).toBe(1);
+      expect(empty.file_bytes_total).toBe(0);
+    });
+
+    it('file classes as the rows give them', () => {
+      const classOf = (path: string) => ds.layers[0].entries.find((e) => e.path === path)?.file_class;
+      expect([classOf(P.dups[0]), classOf(P.empty)]).toEqual(['text', 'empty']);
+    });
   });
 
   it('the report renders: charts parse and plot the distributions of the blobs', async () => {

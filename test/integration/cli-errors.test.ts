@@ -60,11 +60,14 @@ describe('usage errors', () => {
     expect(jsonError(r.stdout).message).toContain(`no dataset at ${empty}, ${join(work, 'typo')}`);
   });
 
-  it('a password without a username, and a file as --data, say what is wrong', async () => {
+  it('a password without a username says what is wrong, without the password', async () => {
     const r = await cli(['crawl', '127.0.0.1:1/team/app'], { IMGSCAN_PASSWORD: 'pw-only-1234' });
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('IMGSCAN_PASSWORD given without a username');
     expect(r.stderr).not.toContain('pw-only-1234');
+  });
+
+  it('a file as --data says what is wrong', async () => {
     const file = join(layout, 'index.json');
     const f = await cli(['scan', `oci:${layout}`, '--data', file]);
     expect(f.code).toBe(2);

@@ -8,7 +8,7 @@ import { run } from '../../support/exec.js';
 import { buildFixtures, type Fixtures } from '../../support/fixtures.js';
 import { startRegistry, type TestRegistry } from '../../support/registry.js';
 import { startTokenServer, type TokenServer } from '../../support/token-server.js';
-import { crawledRows, expectedCrawl, missingTools, populate, type Pushed } from './setup.js';
+import { crawledRows, expectedCrawl, missingTools, populate, type Expected, type Pushed } from './setup.js';
 
 const missing = await missingTools(['htpasswd', 'openssl']);
 const creds = { username: 'crawler', password: 'Pa55-w0rd-crawl-7731' };
@@ -54,19 +54,20 @@ for (const mode of ['basic', 'token'] as const) {
     let registry: TestRegistry;
     let token: TokenServer | undefined;
     let pushed: Pushed[];
+    let expected: Expected;
 
     beforeAll(async () => {
       token = mode === 'token' ? await startTokenServer({ [creds.username]: creds.password }) : undefined;
       registry = await startRegistry(mode === 'basic' ? { htpasswd: creds } : { token });
       pushed = await populate(registry, fx, creds);
+      expected = await expectedCrawl(registry, pushed, { creds });
     });
     afterAll(async () => {
       await registry?.stop();
       await token?.stop();
     });
 
-    it('crawls with the right credentials from --password-stdin or the environment', async () => {
-      const expected = await expectedCrawl(registry, pushed, { creds });
+    it('crawls with the right credentials from --password-stdin, the password nowhere in the output or the dataset', async () => {
       const viaStdin = join(tmp, `${mode}-stdin`);
       const a = await crawlCli([registry.host, '--platform', 'all', '--username', creds.username, '--password-stdin', '--data', viaStdin], { input: `${creds.password}\n` });
       expect(a.code, a.stderr).toBe(0);
@@ -74,45 +75,59 @@ for (const mode of ['basic', 'token'] as const) {
       const rows = await crawledRows(viaStdin);
       expect(rows.images).toEqual(expected.images);
       expect(rows.files).toEqual(expected.files);
+      expectNoSecret(a.stdout, 'stdout');
+      expectNoSecret(a.stderr, 'stderr');
+      for (const f of await filesUnder(viaStdin)) expectNoSecret(f, `a file under ${viaStdin}`);
+    });
 
+    it('crawls with the right credentials from the environment, the password nowhere in the output or the dataset', async () => {
       const viaEnv = join(tmp, `${mode}-env`);
       const b = await crawlCli([registry.host, '--platform', 'all', '--data', viaEnv, '--json'], { env: { IMGSCAN_USERNAME: creds.username, IMGSCAN_PASSWORD: creds.password } });
       expect(b.code, b.stderr).toBe(0);
       expect(JSON.parse(b.stdout)).toMatchObject({ failures: 0, images_stored: expected.images.size });
-
-      for (const r of [a, b]) {
-        expectNoSecret(r.stdout, 'stdout');
-        expectNoSecret(r.stderr, 'stderr');
-      }
-      for (const dir of [viaStdin, viaEnv]) for (const f of await filesUnder(dir)) expectNoSecret(f, `a file under ${dir}`);
+      expectNoSecret(b.stdout, 'stdout');
+      expectNoSecret(b.stderr, 'stderr');
+      for (const f of await filesUnder(viaEnv)) expectNoSecret(f, `a file under ${viaEnv}`);
     });
 
-    it('fails with "unauthorized" and exit status 1 without or with wrong credentials', async () => {
+    /** The failed run shows neither the password nor the wrong one it was given. */
+    function expectNoPassword(r: { stdout: string; stderr: string }) {
+      expectNoSecret(r.stdout, 'stdout');
+      expectNoSecret(r.stderr, 'stderr');
+      expect(r.stderr).not.toContain(`${creds.password}-wrong`);
+    }
+
+    it('without credentials, fails a registry crawl with "unauthorized" and exit status 1', async () => {
       const none = await crawlCli([registry.host, '--data', join(tmp, `${mode}-none`)]);
       expect(none.code).toBe(1);
       expect(none.stderr).toMatch(/unauthorized/i);
+      expectNoPassword(none);
+    });
 
+    it('without credentials, fails an image crawl with "unauthorized" and exit status 1', async () => {
       const image = await crawlCli([`${registry.host}/apps/app1:latest`, '--data', join(tmp, `${mode}-none-image`)]);
       expect(image.code).toBe(1);
       expect(image.stderr).toMatch(/unauthorized/i);
+      expectNoPassword(image);
+    });
 
+    it('with a wrong password, fails with "unauthorized" and exit status 1, the password in no file written', async () => {
       const wrongDir = join(tmp, `${mode}-wrong`);
       const wrong = await crawlCli([registry.host, '--username', creds.username, '--password-stdin', '--data', wrongDir], { input: `${creds.password}-wrong\n` });
       expect(wrong.code).toBe(1);
       expect(wrong.stderr).toMatch(/unauthorized/i);
-      const json = await crawlCli([registry.host, '--username', creds.username, '--password-stdin', '--json', '--data', join(tmp, `${mode}-json`)], { input: `${creds.password}-wrong\n` });
-      expect(json.code).toBe(1);
-      expect(JSON.parse(json.stdout).error.code).toBe('UNAUTHORIZED');
-
-      for (const r of [none, image, wrong, json]) {
-        expectNoSecret(r.stdout, 'stdout');
-        expectNoSecret(r.stderr, 'stderr');
-        expect(r.stderr).not.toContain(`${creds.password}-wrong`);
-      }
+      expectNoPassword(wrong);
       for (const f of await filesUnder(wrongDir)) {
         expectNoSecret(f, 'a file of the failed crawl');
         expect(f.includes(`${creds.password}-wrong`)).toBe(false);
       }
+    });
+
+    it('with a wrong password and --json, the error code is UNAUTHORIZED', async () => {
+      const json = await crawlCli([registry.host, '--username', creds.username, '--password-stdin', '--json', '--data', join(tmp, `${mode}-json`)], { input: `${creds.password}-wrong\n` });
+      expect(json.code).toBe(1);
+      expect(JSON.parse(json.stdout).error.code).toBe('UNAUTHORIZED');
+      expectNoPassword(json);
     });
   });
 }

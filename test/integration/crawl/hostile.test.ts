@@ -7,7 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cli, queryDataset } from '../../support/dataset.js';
+import { cli, queryDataset, sortRows } from '../../support/dataset.js';
 import { blobUnknown, hugeBody, sendJson, sha256, startHostileRegistry, type HostileRegistry } from '../../support/hostile-registry.js';
 import { buildLayout, inspectRaw, push, startRegistry, type TestRegistry } from '../../support/registry.js';
 import { missingTools } from './setup.js';
@@ -202,8 +202,8 @@ describe.skipIf(missing.length > 0)('imgscan crawl of a hostile registry', () =>
     }
     for (const line of failed.filter((f) => f.startsWith('failed: layer '))) expect(line).toMatch(/: GET answered 404\b.*BLOB_UNKNOWN blob unknown to registry \[NOT_FOUND\]$/);
     // The lines and the rows tell the same failures.
-    expect((await failures(dir)).map((f) => `${f.scope} ${f.target} ${f.code}`).sort()).toEqual(
-      [`image ${hostile.host}/badconfig/app:1 DIGEST_MISMATCH`, ...layers.map((l) => `layer ${l.digest} NOT_FOUND`)].sort(),
+    expect(sortRows((await failures(dir)).map(({ scope, target, code }) => ({ scope, target, code })))).toEqual(
+      sortRows([{ scope: 'image', target: `${hostile.host}/badconfig/app:1`, code: 'DIGEST_MISMATCH' }, ...layers.map((l) => ({ scope: 'layer', target: l.digest, code: 'NOT_FOUND' }))]),
     );
   });
 });

@@ -2,7 +2,7 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cli, dumpDataset, queryDataset, repoRoot } from '../../support/dataset.js';
+import { cli, datasetRows, queryDataset, repoRoot } from '../../support/dataset.js';
 import { startFaultProxy, type FaultProxy } from '../../support/fault-proxy.js';
 import { expectedCrawl, missingTools, startSlowProxy, startWorld, type SlowProxy, type World } from './setup.js';
 
@@ -44,7 +44,7 @@ describe.skipIf(missing.length > 0)('imgscan crawl resumed after kill -9', () =>
     const args = (data: string) => ['crawl', slow.host, '--tags', 'all', '--platform', 'all', '--page-size', '2', '--workers', '1', '--blob-concurrency', '1', '--commit-seconds', '0', '--data', data, '--json'];
     const cleanDir = join(world.tmp, 'clean');
     expect((await cli(args(cleanDir))).code).toBe(0);
-    const clean = await dumpDataset(cleanDir);
+    const clean = await datasetRows(cleanDir);
     const expected = await expectedCrawl(world.registry, world.pushed, { host: slow.host });
     expect(clean.layers).toHaveLength(expected.layers.length);
 
@@ -68,7 +68,7 @@ describe.skipIf(missing.length > 0)('imgscan crawl resumed after kill -9', () =>
       counter.blobGets.clear();
       const resumed = await cli(args(data));
       expect(resumed.code, resumed.stderr).toBe(0);
-      expect(await dumpDataset(data), `killed at ${name}`).toEqual(clean);
+      expect(await datasetRows(data), `killed at ${name}`).toEqual(clean);
       for (const layer of committed) expect(counter.blobGets.get(layer) ?? 0, `${layer} fetched again after the kill at ${name}`).toBe(0);
       for (const layer of expected.layers.filter((l) => !committed.includes(l))) expect(counter.blobGets.get(layer)).toBe(1);
     }

@@ -9,12 +9,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'vitest';
-import { queryDataset } from '../../support/dataset.js';
+import { queryDataset, sortRows } from '../../support/dataset.js';
 import { run } from '../../support/exec.js';
 import { expectedLayer } from '../../support/expected.js';
 import { buildFixtures, type Fixtures } from '../../support/fixtures.js';
 import { missingTools as requireTools } from '../../support/tools.js';
-import { tableNames } from '../../../src/model/schema.js';
+import type { FileRow, ImageRefRow } from '../../../src/model/rows.js';
 import { blobPath, inspectRaw, push, startRegistry, type RegistryOptions, type TestRegistry } from '../../support/registry.js';
 
 export const sha256 = (b: Uint8Array) => 'sha256:' + createHash('sha256').update(b).digest('hex');
@@ -50,14 +50,17 @@ export async function populate(registry: TestRegistry, fx: Fixtures, creds?: { u
   return ['zstd/app1', 'lib/base', 'apps/app1', 'apps/app2', 'mirror/app1', 'multi/app'].map((repository) => ({ repository, tag: 'latest' }));
 }
 
+/** The columns of a files row the crawl tests compare (mode, owner and times are the scan tests' concern). */
+export type FileKey = Pick<FileRow, 'layer_digest' | 'entry_index' | 'path' | 'entry_type' | 'size' | 'digest'>;
+
 export interface Expected {
   /** Manifest digest -> its layer digests, for every image (index children included, all platforms). */
   images: Map<string, string[]>;
-  /** "registry repository tag manifest_digest index_digest" */
-  refs: string[];
+  /** image_refs rows, sorted (sortRows). */
+  refs: ImageRefRow[];
   layers: string[];
-  /** "layer_digest entry_index path entry_type size digest", sorted. */
-  files: string[];
+  /** files rows, sorted (sortRows). */
+  files: FileKey[];
   /** Layer digest -> repositories whose images use it. */
   layerRepositories: Map<string, Set<string>>;
 }
@@ -71,14 +74,14 @@ interface Doc {
 export async function expectedCrawl(registry: TestRegistry, pushed: Pushed[], options: { host?: string; creds?: { username: string; password: string } } = {}): Promise<Expected> {
   const { host = registry.host, creds } = options;
   const images = new Map<string, string[]>();
-  const refs: string[] = [];
+  const refs: ImageRefRow[] = [];
   const layerRepositories = new Map<string, Set<string>>();
   const addImage = (repository: string, tag: string, raw: Buffer, index: string | null) => {
     const doc = JSON.parse(raw.toString('utf8')) as Doc;
     const digest = sha256(raw);
     const layers = doc.layers!.map((l) => l.digest);
     images.set(digest, layers);
-    refs.push([host, repository, tag, digest, index ?? 'null'].join(' '));
+    refs.push({ registry: host, repository, tag, manifest_digest: digest, index_digest: index });
     for (const l of layers) {
       if (!layerRepositories.has(l)) layerRepositories.set(l, new Set());
       layerRepositories.get(l)!.add(repository);
@@ -98,13 +101,13 @@ export async function expectedCrawl(registry: TestRegistry, pushed: Pushed[], op
     }
   }
   const layers = [...layerRepositories.keys()].sort();
-  const files: string[] = [];
+  const files: FileKey[] = [];
   for (const l of layers) {
     const e = await expectedLayer(blobPath(registry, l));
     expect(e.layer_digest).toBe(l);
-    for (const [i, entry] of e.entries.entries()) files.push([l, i, entry.path, entry.entry_type, entry.size, entry.digest ?? 'null'].join(' '));
+    for (const [i, entry] of e.entries.entries()) files.push({ layer_digest: l, entry_index: i, path: entry.path, entry_type: entry.entry_type, size: entry.size, digest: entry.digest });
   }
-  return { images, refs: refs.sort(), layers, files: files.sort(), layerRepositories };
+  return { images, refs: sortRows(refs), layers, files: sortRows(files), layerRepositories };
 }
 
 /** A registry with the fixtures pushed, and a temp dir for datasets. */
@@ -133,28 +136,24 @@ export async function startWorld(options: RegistryOptions & { creds?: { username
   };
 }
 
-/** The dataset as the crawl tests compare it: images, refs, image layers, layers and files rows. */
-/** Each table's rows as JSON lines (failures without timestamps), duplicates kept. */
-export async function tableRows(dir: string): Promise<Record<string, string[]>> {
-  const out: Record<string, string[]> = {};
-  for (const t of tableNames) {
-    const r = await queryDataset(dir, `SELECT ${t === 'failures' ? '* EXCLUDE (failed_at)' : '*'} FROM ${t}`);
-    out[t] = r.map((x) => JSON.stringify(x)).sort();
-  }
-  return out;
+/** What a crawl stored, in the shape of Expected (and the compressions of its layers). */
+export interface Crawled {
+  images: Map<string, string[]>;
+  refs: ImageRefRow[];
+  layers: string[];
+  files: FileKey[];
+  compressions: string[];
 }
 
-export async function crawledRows(dir: string): Promise<{ images: Map<string, string[]>; refs: string[]; layers: string[]; files: string[]; compressions: string[] }> {
+export async function crawledRows(dir: string): Promise<Crawled> {
   const images = new Map<string, string[]>();
   for (const r of await queryDataset<{ m: string; l: string[] }>(dir, 'SELECT manifest_digest AS m, list(layer_digest ORDER BY position) AS l FROM image_layers GROUP BY 1')) images.set(r.m, r.l);
   const stored = await queryDataset<{ m: string }>(dir, 'SELECT manifest_digest AS m FROM images');
   expect(stored.map((r) => r.m).sort()).toEqual([...images.keys()].sort());
-  const refs = (await queryDataset<Record<string, string | null>>(dir, 'SELECT * FROM image_refs')).map((r) => [r.registry, r.repository, r.tag, r.manifest_digest, r.index_digest ?? 'null'].join(' '));
+  const refs = await queryDataset<ImageRefRow>(dir, 'SELECT * FROM image_refs');
   const layerRows = await queryDataset<{ layer_digest: string; compression: string }>(dir, 'SELECT layer_digest, compression FROM layers');
-  const files = (await queryDataset<Record<string, string | number | null>>(dir, 'SELECT layer_digest, entry_index, path, entry_type, size, digest FROM files')).map((r) =>
-    [r.layer_digest, r.entry_index, r.path, r.entry_type, r.size, r.digest ?? 'null'].join(' '),
-  );
-  return { images, refs: refs.sort(), layers: layerRows.map((r) => r.layer_digest).sort(), files: files.sort(), compressions: [...new Set(layerRows.map((r) => r.compression))].sort() };
+  const files = await queryDataset<FileKey>(dir, 'SELECT layer_digest, entry_index, path, entry_type, size, digest FROM files');
+  return { images, refs: sortRows(refs), layers: layerRows.map((r) => r.layer_digest).sort(), files: sortRows(files), compressions: [...new Set(layerRows.map((r) => r.compression))].sort() };
 }
 
 /** A loopback proxy that holds every blob GET back for `delayMs` before forwarding it: a slow registry. */

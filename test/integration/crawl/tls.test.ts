@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli } from '../../support/dataset.js';
 import { push, startRegistry, type TestRegistry } from '../../support/registry.js';
 import { selfSignedCertificate } from '../../support/tls.js';
-import { crawledRows, expectedCrawl, missingTools, startWorld, type World } from './setup.js';
+import { crawledRows, expectedCrawl, missingTools, startWorld, type Expected, type World } from './setup.js';
 
 const missing = await missingTools(['openssl']);
 
@@ -34,21 +34,28 @@ describe.skipIf(missing.length > 0)('imgscan crawl over TLS, and --insecure', ()
     await rm(certDir, { recursive: true, force: true });
   });
 
-  it('without --insecure, a self-signed registry fails at once with a TLS error naming it', async () => {
+  describe('without --insecure, a self-signed registry', () => {
     // A loopback registry is asked over HTTPS first (as docker does): this one speaks TLS, so HTTPS it is.
-    const host = world.registry.host;
-    const started = Date.now();
-    const run = await cli(['crawl', `${host}/`, '--data', join(world.tmp, 'refused')]);
-    expect(run.code).toBe(1);
-    const error = `GET failed: TLS certificate of ${host} not accepted: self-signed certificate (DEPTH_ZERO_SELF_SIGNED_CERT); --insecure skips certificate verification (and falls back to plain HTTP)`;
-    expect(run.stderr).toMatch(new RegExp(`^Error: source ${escape(host)}, \\(https://${escape(host)}/v2/_catalog\\S*\\): ${escape(error)} \\[TLS\\]$`, 'm'));
-    // Not retried: a certificate does not get better.
-    expect(run.stderr).not.toContain('imgscan: retry');
-    expect(Date.now() - started).toBeLessThan(20_000);
+    const error = (host: string) =>
+      `GET failed: TLS certificate of ${host} not accepted: self-signed certificate (DEPTH_ZERO_SELF_SIGNED_CERT); --insecure skips certificate verification (and falls back to plain HTTP)`;
 
-    const json = await cli(['crawl', `${host}/`, '--data', join(world.tmp, 'refused'), '--json']);
-    expect(json.code).toBe(1);
-    expect(JSON.parse(json.stdout)).toEqual({ error: { code: 'TLS', message: error, context: { source: host, url: expect.stringMatching(`^https://${escape(host)}/v2/_catalog`) } } });
+    it('fails at once, not retried, with a TLS error naming it', async () => {
+      const host = world.registry.host;
+      const started = Date.now();
+      const run = await cli(['crawl', `${host}/`, '--data', join(world.tmp, 'refused')]);
+      expect(run.code).toBe(1);
+      expect(run.stderr).toMatch(new RegExp(`^Error: source ${escape(host)}, \\(https://${escape(host)}/v2/_catalog\\S*\\): ${escape(error(host))} \\[TLS\\]$`, 'm'));
+      // Not retried: a certificate does not get better.
+      expect(run.stderr).not.toContain('imgscan: retry');
+      expect(Date.now() - started).toBeLessThan(20_000);
+    });
+
+    it('with --json, fails with the TLS error as JSON, naming the source and URL', async () => {
+      const host = world.registry.host;
+      const json = await cli(['crawl', `${host}/`, '--data', join(world.tmp, 'refused'), '--json']);
+      expect(json.code).toBe(1);
+      expect(JSON.parse(json.stdout)).toEqual({ error: { code: 'TLS', message: error(host), context: { source: host, url: expect.stringMatching(`^https://${escape(host)}/v2/_catalog`) } } });
+    });
   });
 
   it('with --insecure, crawls the self-signed registry over HTTPS', async () => {
@@ -76,23 +83,33 @@ describe.skipIf(missing.length > 0)('imgscan crawl over TLS, and --insecure', ()
     expect((await crawledRows(dir)).refs).toEqual(expected.refs);
   });
 
-  it('a loopback registry without TLS is crawled over plain HTTP, with or without --insecure', async () => {
-    const host = plain.host;
-    const expected = await expectedCrawl(plain, [{ repository: 'lib/base', tag: 'latest' }], { host });
-    for (const flags of [[], ['--insecure']]) {
+  describe('a loopback registry without TLS is crawled over plain HTTP', () => {
+    let expected: Expected;
+    beforeAll(async () => {
+      expected = await expectedCrawl(plain, [{ repository: 'lib/base', tag: 'latest' }], { host: plain.host });
+    });
+
+    async function crawlPlain(flags: string[]) {
       const dir = join(world.tmp, `plain${flags.join('')}`);
-      const run = await cli(['crawl', `${host}/`, ...flags, '--data', dir]);
+      const run = await cli(['crawl', `${plain.host}/`, ...flags, '--data', dir]);
       expect(run.code, run.stderr).toBe(0);
-      if (flags.length > 0) {
-        expect(run.stderr.split('\n')).toContain(
-          `imgscan: ${host} does not answer HTTPS (TLS handshake with ${host} failed: the server does not speak TLS on this port (ERR_SSL_WRONG_VERSION_NUMBER)): using plain HTTP`,
-        );
-      } else {
-        expect(run.stderr).not.toContain('imgscan: ');
-      }
       const rows = await crawledRows(dir);
       expect(rows.refs).toEqual(expected.refs);
       expect(rows.files).toEqual(expected.files);
+      return run;
     }
+
+    it('without --insecure, saying nothing about it', async () => {
+      const run = await crawlPlain([]);
+      expect(run.stderr).not.toContain('imgscan: ');
+    });
+
+    it('with --insecure, after saying HTTPS was not answered', async () => {
+      const host = plain.host;
+      const run = await crawlPlain(['--insecure']);
+      expect(run.stderr.split('\n')).toContain(
+        `imgscan: ${host} does not answer HTTPS (TLS handshake with ${host} failed: the server does not speak TLS on this port (ERR_SSL_WRONG_VERSION_NUMBER)): using plain HTTP`,
+      );
+    });
   });
 });

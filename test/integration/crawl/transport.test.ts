@@ -8,7 +8,9 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RegistryClient } from '../../../src/registry/client.js';
-import { cli, dumpDataset, queryDataset } from '../../support/dataset.js';
+import { cli, type CliRun, datasetRows, queryDataset, rowKey, type DatasetRows } from '../../support/dataset.js';
+import type { FailureRow } from '../../../src/model/rows.js';
+import { tableNames } from '../../../src/model/schema.js';
 import { startFaultProxy, type FaultProxy } from '../../support/fault-proxy.js';
 import { missingTools, startWorld, type World } from './setup.js';
 
@@ -28,10 +30,11 @@ function occurrences(text: string, needle: string): number {
 }
 
 /** Every table but failures as it was, and the failures table grown by rows of the given code only. */
-async function expectRowsKept(dir: string, before: Record<string, string[]>, code: string): Promise<Record<string, unknown>[]> {
-  const after = await dumpDataset(dir);
-  for (const table of Object.keys(before)) if (table !== 'failures') expect(after[table], table).toEqual(before[table]);
-  const added = after.failures.filter((r) => !before.failures.includes(r)).map((r) => JSON.parse(r) as Record<string, unknown>);
+async function expectRowsKept(dir: string, before: DatasetRows, code: string): Promise<Omit<FailureRow, 'failed_at'>[]> {
+  const after = await datasetRows(dir);
+  for (const table of tableNames) if (table !== 'failures') expect(after[table], table).toEqual(before[table]);
+  const kept = new Set(before.failures.map(rowKey));
+  const added = after.failures.filter((r) => !kept.has(rowKey(r)));
   expect(added.length).toBeGreaterThan(0);
   for (const row of added) expect(row.code).toBe(code);
   return added;
@@ -56,35 +59,46 @@ describe.skipIf(missing.length > 0)('imgscan crawl at the transport level', () =
   });
 
   /** A dataset holding one crawled image, and its rows. */
-  async function seeded(name: string): Promise<{ dir: string; before: Record<string, string[]> }> {
+  async function seeded(name: string): Promise<{ dir: string; before: DatasetRows }> {
     const dir = join(world.tmp, name);
     const seed = await cli(['crawl', base, '--data', dir, '--workers', '0', '--json']);
     expect(seed.code, seed.stderr).toBe(0);
-    const before = await dumpDataset(dir);
+    const before = await datasetRows(dir);
     expect(before.layers.length).toBeGreaterThan(0);
     return { dir, before };
   }
 
-  it('a closed port is one UNREACHABLE error naming the host, printed once, retried once at most, exit 1', async () => {
-    const { dir, before } = await seeded('refused');
-    const port = await closedPort();
-    const started = Date.now();
-    const run = await cli(['crawl', `127.0.0.1:${port}/x:y`, '--data', dir]);
-    expect(run.code).toBe(1);
-    const message = `registry not reachable at 127.0.0.1:${port}: connection refused`;
-    expect(occurrences(run.stderr, message), run.stderr).toBe(1);
-    expect(run.stderr).toContain('[UNREACHABLE]');
-    // At most one short retry, and no progress line for a crawl that read nothing.
-    expect(run.stderr.split('\n').filter((l) => l.includes('retry')).length).toBeLessThanOrEqual(1);
-    expect(run.stderr).not.toMatch(/^images \d+/m);
-    expect(Date.now() - started).toBeLessThan(15_000);
-    const [row] = await expectRowsKept(dir, before, 'UNREACHABLE');
-    expect(row).toMatchObject({ scope: 'image', target: `127.0.0.1:${port}/x:y`, message });
+  describe('a closed port', () => {
+    let dir: string;
+    let before: DatasetRows;
+    let port: number;
+    const message = () => `registry not reachable at 127.0.0.1:${port}: connection refused`;
 
-    const json = await cli(['crawl', `127.0.0.1:${port}/x:y`, '--data', dir, '--json']);
-    expect(json.code).toBe(1);
-    expect(JSON.parse(json.stdout)).toMatchObject({ error: { code: 'UNREACHABLE', message } });
-    expect(occurrences(json.stderr + json.stdout, message)).toBeLessThanOrEqual(2);
+    beforeAll(async () => {
+      ({ dir, before } = await seeded('refused'));
+      port = await closedPort();
+    });
+
+    it('is one UNREACHABLE error naming the host, printed once, retried once at most, exit 1, earlier rows intact', async () => {
+      const started = Date.now();
+      const run = await cli(['crawl', `127.0.0.1:${port}/x:y`, '--data', dir]);
+      expect(run.code).toBe(1);
+      expect(occurrences(run.stderr, message()), run.stderr).toBe(1);
+      expect(run.stderr).toContain('[UNREACHABLE]');
+      // At most one short retry, and no progress line for a crawl that read nothing.
+      expect(run.stderr.split('\n').filter((l) => l.includes('retry')).length).toBeLessThanOrEqual(1);
+      expect(run.stderr).not.toMatch(/^images \d+/m);
+      expect(Date.now() - started).toBeLessThan(15_000);
+      const [row] = await expectRowsKept(dir, before, 'UNREACHABLE');
+      expect(row).toMatchObject({ scope: 'image', target: `127.0.0.1:${port}/x:y`, message: message() });
+    });
+
+    it('with --json, is the UNREACHABLE error as JSON, the message at most once on each stream', async () => {
+      const json = await cli(['crawl', `127.0.0.1:${port}/x:y`, '--data', dir, '--json']);
+      expect(json.code).toBe(1);
+      expect(JSON.parse(json.stdout)).toMatchObject({ error: { code: 'UNREACHABLE', message: message() } });
+      expect(occurrences(json.stderr + json.stdout, message())).toBeLessThanOrEqual(2);
+    });
   });
 
   it('port 1, which fetch refuses, is named once with another port suggested, not retried, exit 1', async () => {
@@ -124,11 +138,14 @@ describe.skipIf(missing.length > 0)('imgscan crawl at the transport level', () =
     expect(run.stderr).toContain('blob not read within the time limit of 2 s');
     const failures = await queryDataset<{ scope: string; layer_digest: string; code: string; message: string }>(dir, "SELECT scope, layer_digest, code, message FROM failures WHERE code = 'TIMEOUT'");
     expect(failures).toEqual([expect.objectContaining({ layer_digest: layer.digest, code: 'TIMEOUT' })]);
-    const after = await dumpDataset(dir);
-    for (const table of ['layers', 'files']) for (const row of before[table]) expect(after[table]).toContain(row);
-    expect(after.layers.some((r) => r.includes(layer.digest))).toBe(false);
+    const after = await datasetRows(dir);
+    for (const row of before.layers) expect(after.layers).toContainEqual(row);
+    for (const row of before.files) expect(after.files).toContainEqual(row);
+    expect(after.layers.map((r) => r.layer_digest)).not.toContain(layer.digest);
+  });
 
-    const bad = await cli(['crawl', `${proxy.host}/apps/app1:latest`, '--data', dir, '--timeout', 'soon']);
+  it('a --timeout that is not a duration is a usage error naming it', async () => {
+    const bad = await cli(['crawl', `${proxy.host}/apps/app1:latest`, '--data', join(world.tmp, 'timeout-usage'), '--timeout', 'soon']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('bad --timeout "soon"');
   });
@@ -150,8 +167,8 @@ describe.skipIf(missing.length > 0)('imgscan crawl at the transport level', () =
     expect(run.code, run.stderr).toBe(0);
     expect(JSON.parse(run.stdout)).toMatchObject({ failures: 0 });
     expect(proxy.ranges).toEqual([]);
-    const [a, b] = [await dumpDataset(clean), await dumpDataset(dir)];
-    for (const table of ['layers', 'files', 'images', 'image_layers']) expect(b[table], table).toEqual(a[table]);
+    const [a, b] = [await datasetRows(clean), await datasetRows(dir)];
+    for (const table of ['layers', 'files', 'images', 'image_layers'] as const) expect(b[table], table).toEqual(a[table]);
   });
 });
 
@@ -208,29 +225,47 @@ describe.skipIf(missing.length > 0)('imgscan crawl against a registry that echoe
     for (const f of forms) expect(Buffer.from(text).includes(f), `${where} holds ${f}`).toBe(false);
   }
 
-  it('no form of the password on stderr, in --json output, in the failures table or in the report', async () => {
-    const dir = join(world.tmp, 'echo');
-    const args = ['crawl', `${echo.host}/lib/base:latest`, `${echo.host}/echo/app:latest`, '--data', dir, '--username', user, '--password-stdin'];
-    const env = { IMGSCAN_USERNAME: user, IMGSCAN_PASSWORD: password };
-    const plain = await cli(args.filter((a) => a !== '--username' && a !== user && a !== '--password-stdin'), env);
-    expect(plain.code, plain.stderr).toBe(3);
-    expect(plain.stderr).toContain('denied for [REDACTED]');
-    const json = await cli([...args.filter((a) => a !== '--username' && a !== user && a !== '--password-stdin'), '--json'], env);
-    expect(json.code).toBe(3);
-    for (const r of [plain, json]) {
-      expectNoForm(r.stderr, 'stderr');
-      expectNoForm(r.stdout, 'stdout');
-    }
-    const failures = await queryDataset<{ message: string; code: string }>(dir, 'SELECT message, code FROM failures');
-    expect(failures.length).toBeGreaterThan(0);
-    for (const f of failures) {
-      expect(f.code).toBe('DENIED');
-      expectNoForm(f.message, 'the failures table');
-    }
-    const report = join(world.tmp, 'echo-report');
-    const analyzed = await cli(['analyze', '--data', dir, '--out', report]);
-    expect(analyzed.code, analyzed.stderr).toBe(0);
-    expectNoForm(analyzed.stderr + analyzed.stdout, 'analyze output');
-    for (const e of await readdir(report, { recursive: true, withFileTypes: true })) if (e.isFile()) expectNoForm(await readFile(join(e.parentPath, e.name)), `report file ${e.name}`);
+  describe('an image denied with every form of the password in the message', () => {
+    let dir: string;
+    let plain: CliRun;
+    let json: CliRun;
+
+    beforeAll(async () => {
+      dir = join(world.tmp, 'echo');
+      const args = ['crawl', `${echo.host}/lib/base:latest`, `${echo.host}/echo/app:latest`, '--data', dir];
+      const env = { IMGSCAN_USERNAME: user, IMGSCAN_PASSWORD: password };
+      plain = await cli(args, env);
+      json = await cli([...args, '--json'], env);
+    });
+
+    it('is a failure, exit 3, printed with the password redacted and no form of it on stderr or stdout', () => {
+      expect(plain.code, plain.stderr).toBe(3);
+      expect(plain.stderr).toContain('denied for [REDACTED]');
+      expectNoForm(plain.stderr, 'stderr');
+      expectNoForm(plain.stdout, 'stdout');
+    });
+
+    it('with --json, exit 3 and no form of the password on stderr or in the JSON', () => {
+      expect(json.code).toBe(3);
+      expectNoForm(json.stderr, 'stderr');
+      expectNoForm(json.stdout, 'stdout');
+    });
+
+    it('is a DENIED row of the failures table with no form of the password', async () => {
+      const failures = await queryDataset<{ message: string; code: string }>(dir, 'SELECT message, code FROM failures');
+      expect(failures.length).toBeGreaterThan(0);
+      for (const f of failures) {
+        expect(f.code).toBe('DENIED');
+        expectNoForm(f.message, 'the failures table');
+      }
+    });
+
+    it('leaves no form of the password in the output or the files of analyze', async () => {
+      const report = join(world.tmp, 'echo-report');
+      const analyzed = await cli(['analyze', '--data', dir, '--out', report]);
+      expect(analyzed.code, analyzed.stderr).toBe(0);
+      expectNoForm(analyzed.stderr + analyzed.stdout, 'analyze output');
+      for (const e of await readdir(report, { recursive: true, withFileTypes: true })) if (e.isFile()) expectNoForm(await readFile(join(e.parentPath, e.name)), `report file ${e.name}`);
+    });
   });
 });

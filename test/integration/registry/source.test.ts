@@ -11,6 +11,8 @@ import { RegistryClient } from '../../../src/registry/client.js';
 import type { Failure } from '../../../src/model/failure.js';
 import { RegistrySource, type RegistryImageRef, type RegistrySourceOptions, type SourceSkip } from '../../../src/sources/registry.js';
 import type { Image } from '../../../src/sources/types.js';
+import type { ImageRefRow } from '../../../src/model/rows.js';
+import { sortRows } from '../../support/dataset.js';
 import { startFaultProxy, type FaultProxy } from '../../support/fault-proxy.js';
 import { blobPath, buildLayout, inspectRaw, listTags, push, sha256sum, startRegistry, storedRepositories, type TestRegistry } from '../../support/registry.js';
 import { pushFixture, sha256, type Fixture } from './fixture.js';
@@ -33,22 +35,25 @@ async function collect(ref: string, options: RegistrySourceOptions = {}) {
   return { images, failures, skips };
 }
 
-const refKey = (image: Image, r: RegistryImageRef) => `${r.repository}:${r.tag} ${image.digest} ${r.indexDigest}`;
-const refsOf = (images: Image[]) => images.flatMap((i) => (i.refs as RegistryImageRef[]).map((r) => refKey(i, r))).sort();
+/** A ref of an image as the image_refs columns name it (registry aside: one registry here). */
+type Ref = Pick<ImageRefRow, 'repository' | 'tag' | 'manifest_digest' | 'index_digest'>;
+
+const refsOf = (images: Image[]): Ref[] =>
+  sortRows(images.flatMap((i) => (i.refs as RegistryImageRef[]).map((r) => ({ repository: r.repository, tag: r.tag, manifest_digest: i.digest, index_digest: r.indexDigest }))));
 
 let registry: TestRegistry;
 let fixture: Fixture;
 let dir: string;
 let brokenConfig: string;
 
-/** What skopeo sees for repository:tag, as "repo:tag digest indexDigest" lines (every platform). */
-async function expectedRefs(repository: string, tags: string[]): Promise<string[]> {
-  const out: string[] = [];
+/** What skopeo sees for repository:tag, every platform. */
+async function expectedRefs(repository: string, tags: string[]): Promise<Ref[]> {
+  const out: Ref[] = [];
   for (const tag of tags) {
     const raw = await inspectRaw(`${registry.host}/${repository}:${tag}`);
     const doc = JSON.parse(raw.toString()) as { manifests?: { digest: string }[] };
-    if (doc.manifests) for (const m of doc.manifests) out.push(`${repository}:${tag} ${m.digest} ${sha256(raw)}`);
-    else out.push(`${repository}:${tag} ${sha256(raw)} null`);
+    if (doc.manifests) for (const m of doc.manifests) out.push({ repository, tag, manifest_digest: m.digest, index_digest: sha256(raw) });
+    else out.push({ repository, tag, manifest_digest: sha256(raw), index_digest: null });
   }
   return out;
 }
@@ -74,12 +79,12 @@ afterAll(async () => {
 describe('RegistrySource over a real registry', () => {
   it('reads a whole registry: every repository, every tag, every platform, as skopeo sees them', async () => {
     const { images, failures } = await collect(registry.host, { tags: { kind: 'all' }, platforms: 'all', clientOptions: { pageSize: 2 } });
-    const expected: string[] = [];
+    const expected: Ref[] = [];
     for (const repo of await storedRepositories(registry)) {
       if (repo === 'broken/app') continue;
       expected.push(...(await expectedRefs(repo, await listTags(`${registry.host}/${repo}`))));
     }
-    expect(refsOf(images)).toEqual(expected.sort());
+    expect(refsOf(images)).toEqual(sortRows(expected));
     expect(failures.map((f) => [f.scope, f.target, f.error.code])).toEqual([['image', `${registry.host}/broken/app:1`, 'NOT_FOUND']]);
     expect(failures[0].error.describe()).toContain(brokenConfig);
   });
@@ -92,17 +97,34 @@ describe('RegistrySource over a real registry', () => {
     expect(shared.refs.map((r) => r.tag).sort()).toEqual(['t4', 't5', 't6', 't7']);
     const multi = await collect(`${registry.host}/multi/app`, { tags: { kind: 'all' } });
     const amd64 = multi.images.find((i) => i.platform.architecture === 'amd64')!;
-    expect((amd64.refs as RegistryImageRef[]).map((r) => `${r.tag} ${r.indexDigest}`).sort()).toEqual(['amd64 null', `latest ${sha256(fixture.indexBytes)}`]);
+    expect(sortRows((amd64.refs as RegistryImageRef[]).map((r) => ({ tag: r.tag, index_digest: r.indexDigest })))).toEqual(
+      sortRows([
+        { tag: 'amd64', index_digest: null },
+        { tag: 'latest', index_digest: sha256(fixture.indexBytes) },
+      ]),
+    );
   });
 
-  it('selects platforms of an index: linux/amd64 by default, a list, or all', async () => {
+  describe('selects platforms of an index', () => {
     const platforms = async (options: RegistrySourceOptions) =>
-      (await collect(`${registry.host}/multi/app:latest`, options)).images.map((i) => `${i.platform.os}/${i.platform.architecture} ${i.indexDigest}`);
-    const index = sha256(fixture.indexBytes);
-    expect(await platforms({})).toEqual([`linux/amd64 ${index}`]);
-    expect(await platforms({ platforms: 'linux/arm64' })).toEqual([`linux/arm64 ${index}`]);
-    expect(await platforms({ platforms: ['linux/arm64', 'linux/amd64'] })).toEqual([`linux/amd64 ${index}`, `linux/arm64 ${index}`]);
-    expect(await platforms({ platforms: 'all' })).toEqual([`linux/amd64 ${index}`, `linux/arm64 ${index}`]);
+      (await collect(`${registry.host}/multi/app:latest`, options)).images.map((i) => ({ platform: `${i.platform.os}/${i.platform.architecture}`, index_digest: i.indexDigest }));
+    const of = (...names: string[]) => names.map((platform) => ({ platform, index_digest: sha256(fixture.indexBytes) }));
+
+    it('linux/amd64 by default', async () => {
+      expect(await platforms({})).toEqual(of('linux/amd64'));
+    });
+
+    it('one by name', async () => {
+      expect(await platforms({ platforms: 'linux/arm64' })).toEqual(of('linux/arm64'));
+    });
+
+    it('a list, in the order of the index', async () => {
+      expect(await platforms({ platforms: ['linux/arm64', 'linux/amd64'] })).toEqual(of('linux/amd64', 'linux/arm64'));
+    });
+
+    it('all', async () => {
+      expect(await platforms({ platforms: 'all' })).toEqual(of('linux/amd64', 'linux/arm64'));
+    });
   });
 
   it('reads one image by digest', async () => {
@@ -111,24 +133,37 @@ describe('RegistrySource over a real registry', () => {
     expect(images.map((i) => [i.digest, i.mediaType, i.refs[0].tag])).toEqual([[sha256(raw), 'application/vnd.docker.distribution.manifest.v2+json', null]]);
   });
 
-  it('selects tags: latest, glob, newest by created, newest by listing order', async () => {
+  describe('selects tags', () => {
     const tags = async (options: RegistrySourceOptions) => (await collect(`${registry.host}/tags/many`, options)).images.flatMap((i) => i.refs.map((r) => r.tag)).sort();
-    const latest = await collect(`${registry.host}/tags/many`);
-    expect(latest.images).toEqual([]);
-    expect(latest.skips.map((s) => s.target)).toEqual([`${registry.host}/tags/many`]);
-    expect(await tags({ tags: { kind: 'glob', pattern: 't[1-3]' } })).toEqual([]);
-    expect(await tags({ tags: { kind: 'glob', pattern: 't?' } })).toEqual(['t1', 't2', 't3', 't4', 't5', 't6', 't7']);
-    // Expected: configs' created dates as skopeo reports them.
-    const listed = await listTags(`${registry.host}/tags/many`);
-    const created = new Map<string, number>();
-    for (const t of listed) {
-      const { stdout } = await run('skopeo', ['inspect', '--tls-verify=false', '--config', `docker://${registry.host}/tags/many:${t}`]);
-      created.set(t, Date.parse((JSON.parse(stdout) as { created: string }).created));
-    }
-    const byCreated = [...listed].sort((a, b) => created.get(b)! - created.get(a)! || (a < b ? 1 : -1)).slice(0, 5);
-    expect(await tags({ tags: { kind: 'newest', count: 5 } })).toEqual(byCreated.sort());
-    expect(byCreated).toContain('t2');
-    expect(await tags({ tags: { kind: 'newest', count: 2, by: 'listing' } })).toEqual(listed.slice(-2).sort());
+
+    it('latest by default: a repository without it is skipped, named', async () => {
+      const latest = await collect(`${registry.host}/tags/many`);
+      expect(latest.images).toEqual([]);
+      expect(latest.skips.map((s) => s.target)).toEqual([`${registry.host}/tags/many`]);
+    });
+
+    it('by glob', async () => {
+      expect(await tags({ tags: { kind: 'glob', pattern: 't[1-3]' } })).toEqual([]);
+      expect(await tags({ tags: { kind: 'glob', pattern: 't?' } })).toEqual(['t1', 't2', 't3', 't4', 't5', 't6', 't7']);
+    });
+
+    it('the newest by created', async () => {
+      // Expected: configs' created dates as skopeo reports them.
+      const listed = await listTags(`${registry.host}/tags/many`);
+      const created = new Map<string, number>();
+      for (const t of listed) {
+        const { stdout } = await run('skopeo', ['inspect', '--tls-verify=false', '--config', `docker://${registry.host}/tags/many:${t}`]);
+        created.set(t, Date.parse((JSON.parse(stdout) as { created: string }).created));
+      }
+      const byCreated = [...listed].sort((a, b) => created.get(b)! - created.get(a)! || (a < b ? 1 : -1)).slice(0, 5);
+      expect(await tags({ tags: { kind: 'newest', count: 5 } })).toEqual(byCreated.sort());
+      expect(byCreated).toContain('t2');
+    });
+
+    it('the newest by listing order', async () => {
+      const listed = await listTags(`${registry.host}/tags/many`);
+      expect(await tags({ tags: { kind: 'newest', count: 2, by: 'listing' } })).toEqual(listed.slice(-2).sort());
+    });
   });
 
   it('lists a namespace (a path that is not a repository)', async () => {
@@ -136,17 +171,27 @@ describe('RegistrySource over a real registry', () => {
     expect([...new Set(images.flatMap((i) => i.refs.map((r) => r.repository)))].sort()).toEqual(['alpha/one', 'alpha/two']);
   });
 
-  it('limits repositories and images, and splits repositories into disjoint shards', async () => {
-    const all = await storedRepositories(registry);
+  describe('limits', () => {
     const repos = (images: Image[]) => [...new Set(images.flatMap((i) => i.refs.map((r) => r.repository)))].sort();
-    expect((await collect(registry.host, { tags: { kind: 'all' }, maxImages: 3 })).images.length).toBe(3);
-    const limited = await collect(registry.host, { tags: { kind: 'all' }, maxRepositories: 2 });
-    expect(repos(limited.images)).toEqual(all.slice(0, 2));
-    const shards = [];
-    for (let index = 0; index < 3; index++) shards.push(repos((await collect(registry.host, { tags: { kind: 'all' }, shard: { index, count: 3 } })).images));
-    const union = shards.flat().sort();
-    expect(union).toEqual(all.filter((r) => r !== 'broken/app'));
-    expect(new Set(union).size).toBe(union.length);
+
+    it('images to --max-images', async () => {
+      expect((await collect(registry.host, { tags: { kind: 'all' }, maxImages: 3 })).images.length).toBe(3);
+    });
+
+    it('repositories to the first --max-repositories', async () => {
+      const all = await storedRepositories(registry);
+      const limited = await collect(registry.host, { tags: { kind: 'all' }, maxRepositories: 2 });
+      expect(repos(limited.images)).toEqual(all.slice(0, 2));
+    });
+
+    it('repositories to disjoint shards that together hold every one', async () => {
+      const all = await storedRepositories(registry);
+      const shards = [];
+      for (let index = 0; index < 3; index++) shards.push(repos((await collect(registry.host, { tags: { kind: 'all' }, shard: { index, count: 3 } })).images));
+      const union = shards.flat().sort();
+      expect(union).toEqual(all.filter((r) => r !== 'broken/app'));
+      expect(new Set(union).size).toBe(union.length);
+    });
   });
 
   it('opens layers as verified streams equal to the registry files', async () => {
@@ -197,15 +242,15 @@ describe('Docker schema 1 (signed by the registry, served through a proxy that a
     await old?.stop();
   });
 
-  it('converts to the schema 2 shape, marked, with the digest the registry gives', async () => {
+  it.each([false, true])('converts to the schema 2 shape, marked, with the digest the registry gives (Docker-Content-Digest stripped: %s)', async (strip) => {
     const s1 = await fetch(`${old.url}/v2/old/app/manifests/1`, { headers: { accept: 'application/vnd.docker.distribution.manifest.v1+prettyjws' } });
     const s1Body = Buffer.from(await s1.arrayBuffer());
     expect(s1.headers.get('content-type')).toBe('application/vnd.docker.distribution.manifest.v1+prettyjws');
     expect(JSON.parse(s1Body.toString()).signatures.length).toBeGreaterThan(0);
     const registryDigest = s1.headers.get('docker-content-digest');
     const v2 = JSON.parse((await inspectRaw(`${old.host}/old/app:1`)).toString()) as { layers: { digest: string; size: number }[] };
-    for (const strip of [false, true]) {
-      proxy.stripContentDigest = strip;
+    proxy.stripContentDigest = strip;
+    try {
       const { images } = await collect(`${proxy.host}/old/app:1`);
       expect(images.length).toBe(1);
       const image = images[0];
@@ -216,8 +261,9 @@ describe('Docker schema 1 (signed by the registry, served through a proxy that a
       expect(image.config.rootfs).toBeUndefined();
       expect(image.platform).toEqual({ os: 'linux', architecture: 'amd64' });
       for (const layer of image.layers()) expect(sha256(await readAll(await layer.open()))).toBe(layer.descriptor.digest);
+    } finally {
+      proxy.stripContentDigest = false;
     }
-    proxy.stripContentDigest = false;
   });
 
   it('stores a signed schema 1 manifest, then reads it by tag and by digest, verified against its payload digest', async () => {

@@ -7,8 +7,10 @@
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { cli, dumpDataset, queryDataset } from '../../support/dataset.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cli, type CliRun, datasetRows, queryDataset, type DatasetRows } from '../../support/dataset.js';
+
+import { tableNames } from '../../../src/model/schema.js';
 import { runText } from '../../support/exec.js';
 import { missingTools } from '../../support/tools.js';
 import { canMountTmpfs, mountTmpfs, type Tmpfs } from '../../support/tmpfs.js';
@@ -64,49 +66,74 @@ afterAll(() => {
 
 describe.skipIf(!can)('imgscan scan on a full disk', () => {
   let fs: Tmpfs | undefined;
-  afterEach(() => {
+  let data: string;
+  let small: CliRun;
+  let before: DatasetRows;
+  /** The big layer scanned with rows staged in a worker thread, then on the main thread with --json. */
+  let failed: CliRun;
+  let json: CliRun;
+  let afterFailed: DatasetRows;
+  let afterJson: DatasetRows;
+  let pendingAfterFailed: string[];
+  let claimsAfterFailed: string[];
+  const scan = (tag: string, ...flags: string[]) => cli(['scan', `oci:${layout}:${tag}`, '--data', data, ...flags]);
+  // 16 MB of staged rows in memory, the rest spills to the 4 MiB of the data dir's file system.
+  const spill = ['--staging-memory', '16MB'];
+
+  beforeAll(async () => {
+    fs = mountTmpfs(4);
+    data = join(fs.dir, 'data');
+    small = await scan('small', '--workers', '1');
+    before = await datasetRows(data);
+    failed = await scan('big', ...spill, '--workers', '1');
+    afterFailed = await datasetRows(data);
+    pendingAfterFailed = readdirSync(join(data, '_pending'));
+    claimsAfterFailed = readdirSync(join(data, '_claims'));
+    json = await scan('big', ...spill, '--workers', '0', '--json');
+    afterJson = await datasetRows(data);
+  }, 180_000);
+  afterAll(() => {
     fs?.unmount();
     fs = undefined;
   });
 
-  it('fails with STORE naming image, layer and directory, keeps the dataset whole, and a scan with room completes it', async () => {
-    fs = mountTmpfs(4);
-    const data = join(fs.dir, 'data');
-    const scan = (tag: string, ...flags: string[]) => cli(['scan', `oci:${layout}:${tag}`, '--data', data, ...flags]);
-    // 16 MB of staged rows in memory, the rest spills to the 4 MiB of the data dir's file system.
-    const spill = ['--staging-memory', '16MB'];
-    expect((await scan('small', '--workers', '1')).code).toBe(0);
-    const before = await dumpDataset(data);
+  it('a layer that fits is stored', () => {
+    expect(small.code).toBe(0);
     expect(before.files.length).toBeGreaterThan(3);
+  });
 
-    // Rows come from a worker thread: the failure is the layer's, not an uncaught exception of the process.
-    const failed = await scan('big', ...spill, '--workers', '1');
+  it('rows staged in a worker thread: fails with STORE naming image, layer and directory, one Error: line', () => {
+    // The failure is the layer's, not an uncaught exception of the process.
     expect(failed.code, failed.stderr).toBe(1);
     const line = failed.stderr.trim().split('\n').at(-1)!;
     expect(line).toMatch(new RegExp(`^Error: image ${bigImage}, layer ${bigLayer}, at ${data}: could not stage .*no space left on the file system of ${data} .*\\[STORE\\]$`));
     expect(failed.stderr).not.toContain('    at ');
     expect(failed.stderr).not.toContain('Possible solutions');
-    expect(await dumpDataset(data)).toEqual(before);
-    expect(readdirSync(join(data, '_pending')), 'spill files left behind').toEqual([]);
-    expect(readdirSync(join(data, '_claims')), 'claims left behind').toEqual([]);
+  });
 
-    // Rows staged on the main thread, and the error as JSON.
-    const json = await scan('big', ...spill, '--workers', '0', '--json');
+  it('rows staged in a worker thread: the dataset stays as it was, no spill file or claim left behind', () => {
+    expect(afterFailed).toEqual(before);
+    expect(pendingAfterFailed, 'spill files left behind').toEqual([]);
+    expect(claimsAfterFailed, 'claims left behind').toEqual([]);
+  });
+
+  it('rows staged on the main thread: the STORE error as JSON, the dataset as it was', () => {
     expect(json.code).toBe(1);
     const { error } = JSON.parse(json.stdout) as { error: { code: string; message: string; context: Record<string, string> } };
     expect(error.code).toBe('STORE');
     expect(error.context).toEqual({ image: bigImage, layer: bigLayer, path: data });
     expect(error.message).toContain(`no space left on the file system of ${data}`);
-    expect(await dumpDataset(data)).toEqual(before);
+    expect(afterJson).toEqual(before);
+  });
 
-    // With room, the same data dir takes the layer: every entry GNU tar lists, the earlier dataset kept. (Room in
-    // memory too: a Parquet row group of 30 720 such 1 KiB paths takes more than the default 48 MB to encode.)
-    fs.resize(256);
+  it('with room, the same data dir takes the layer: every entry GNU tar lists, the earlier dataset kept', async () => {
+    // Room in memory too: a Parquet row group of 30 720 such 1 KiB paths takes more than the default 48 MB to encode.
+    fs!.resize(256);
     const done = await scan('big', '--staging-memory', '256MB', '--workers', '1');
     expect(done.code, done.stderr).toBe(0);
     const [n] = await queryDataset<{ n: number }>(data, `SELECT count(*) AS n FROM files WHERE layer_digest = '${bigLayer}'`);
     expect(n!.n).toBe(bigEntries);
-    const after = await dumpDataset(data);
-    for (const table of Object.keys(before)) expect(after[table]).toEqual(expect.arrayContaining(before[table]!));
+    const after = await datasetRows(data);
+    for (const table of tableNames) expect<object[]>(after[table]).toEqual(expect.arrayContaining<object>(before[table]));
   }, 180_000);
 });

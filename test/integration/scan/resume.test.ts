@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildDemoLayout } from '../../../src/demo/demo.js';
-import { cli, dumpDataset, repoRoot } from '../../support/dataset.js';
+import { cli, datasetRows, repoRoot } from '../../support/dataset.js';
 import { buildFixtures, type Fixtures } from '../../support/fixtures.js';
 
 let work: string;
@@ -43,7 +43,7 @@ describe('a scan killed with SIGKILL at any point resumes to the same dataset', 
     const run = await cli(args(clean));
     const cleanMs = Date.now() - started;
     expect(run.code).toBe(0);
-    const want = await dumpDataset(clean);
+    const want = await datasetRows(clean);
 
     // Kill points in tenths of a clean run, each run resuming what the killed ones left: at least three kills
     // land before the work is done, however fast this machine is.
@@ -62,7 +62,7 @@ describe('a scan killed with SIGKILL at any point resumes to the same dataset', 
     const resumed = await cli(args(data));
     expect(resumed.code).toBe(0);
     expect(JSON.parse(resumed.stdout).layers_read).toBe(0);
-    expect(await dumpDataset(data)).toEqual(want);
+    expect(await datasetRows(data)).toEqual(want);
     expect(existsSync(join(data, '_pending')) ? readdirSync(join(data, '_pending')) : []).toEqual([]);
     // Claims of killed runs are cleared by the next writer (their pids are gone).
     expect(readdirSync(join(data, '_claims')).filter((n) => !n.endsWith('.waiting'))).toEqual([]);
@@ -74,15 +74,15 @@ describe('scans running at the same time into one data dir', () => {
     const clean = join(work, 'clean-once');
     const one = await cli(args(clean));
     expect(one.code).toBe(0);
-    const want = await dumpDataset(clean);
+    const want = await datasetRows(clean);
 
     const data = join(work, 'concurrent');
     const runs = await Promise.all([cli(args(data)), cli(args(data)), cli(args(data))]);
     for (const r of runs) expect(r.code, r.stderr).toBe(0);
     const read = runs.map((r) => JSON.parse(r.stdout).layers_read as number);
     expect(read.reduce((a, b) => a + b, 0)).toBe(JSON.parse(one.stdout).layers_read);
-    // dumpDataset keeps duplicate rows: equality means no layer, file, image or ref was stored twice.
-    expect(await dumpDataset(data)).toEqual(want);
+    // datasetRows keeps duplicate rows: equality means no layer, file, image or ref was stored twice.
+    expect(await datasetRows(data)).toEqual(want);
     expect(readdirSync(join(data, '_claims'))).toEqual([]);
   }, 600_000);
 });

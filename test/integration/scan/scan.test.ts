@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cli, dumpDataset, queryDataset } from '../../support/dataset.js';
+import { cli, datasetRows, queryDataset } from '../../support/dataset.js';
 import { expectedLayer, type ExpectedLayer } from '../../support/expected.js';
 import { buildFixtures, type Fixtures } from '../../support/fixtures.js';
 
@@ -88,20 +88,35 @@ describe('imgscan scan on real images', () => {
     }
   });
 
-  it('covers the awkward entries: whiteouts, opaque, hardlink, symlink, long paths, empty file, three compressions', async () => {
-    const [counts] = await queryDataset<Record<string, number>>(
-      data,
-      `SELECT sum(whiteout_count) AS w, sum(opaque_count) AS o, sum(hardlink_count) AS h, sum(symlink_count) AS s, count(DISTINCT compression) AS c FROM layers`,
-    );
-    expect(counts.w).toBeGreaterThan(0);
-    expect(counts.o).toBeGreaterThan(0);
-    expect(counts.h).toBeGreaterThan(0);
-    expect(counts.s).toBeGreaterThan(0);
-    expect(counts.c).toBe(3);
-    const [long] = await queryDataset<{ n: number }>(data, 'SELECT count(*) AS n FROM files WHERE length(path) > 255');
-    expect(long.n).toBeGreaterThan(0);
-    const empty = await queryDataset<{ file_class: string }>(data, "SELECT DISTINCT file_class FROM files WHERE entry_type = 'file' AND size = 0");
-    expect(empty).toEqual([{ file_class: 'empty' }]);
+  describe('covers the awkward entries', () => {
+    let counts: Record<string, number>;
+    beforeAll(async () => {
+      [counts] = await queryDataset<Record<string, number>>(
+        data,
+        `SELECT sum(whiteout_count) AS w, sum(opaque_count) AS o, sum(hardlink_count) AS h, sum(symlink_count) AS s, count(DISTINCT compression) AS c FROM layers`,
+      );
+    });
+
+    it('whiteouts, opaque directories, hardlinks and symlinks', () => {
+      expect(counts.w).toBeGreaterThan(0);
+      expect(counts.o).toBeGreaterThan(0);
+      expect(counts.h).toBeGreaterThan(0);
+      expect(counts.s).toBeGreaterThan(0);
+    });
+
+    it('three compressions', () => {
+      expect(counts.c).toBe(3);
+    });
+
+    it('paths longer than 255 bytes', async () => {
+      const [long] = await queryDataset<{ n: number }>(data, 'SELECT count(*) AS n FROM files WHERE length(path) > 255');
+      expect(long.n).toBeGreaterThan(0);
+    });
+
+    it('an empty file, classed as empty', async () => {
+      const empty = await queryDataset<{ file_class: string }>(data, "SELECT DISTINCT file_class FROM files WHERE entry_type = 'file' AND size = 0");
+      expect(empty).toEqual([{ file_class: 'empty' }]);
+    });
   });
 
   it('scans the classic docker-archive with the layer tars as layers', async () => {
@@ -116,13 +131,13 @@ describe('imgscan scan on real images', () => {
   });
 
   it('a second run reads nothing again and leaves the dataset unchanged', async () => {
-    const before = await dumpDataset(data);
+    const before = await datasetRows(data);
     const again = await cli(['scan', ...sources(fx), '--data', data, '--json']);
     expect(again.code).toBe(0);
     const summary = JSON.parse(again.stdout);
     expect(summary.layers_read).toBe(0);
     expect(summary.images_stored).toBe(0);
-    expect(await dumpDataset(data)).toEqual(before);
+    expect(await datasetRows(data)).toEqual(before);
   });
 
   it('rejects an unknown source form, listing the accepted ones', async () => {

@@ -132,28 +132,48 @@ describe('trace ingest, analyze and simulate', () => {
     expect(sa.results.filter((r: { prefetches: number }) => r.prefetches > 0).length).toBeGreaterThan(0);
   });
 
-  it('fails with the file and record named, and a non-zero exit', async () => {
-    const bad: TraceRecord[] = makeRecords(5, 2);
-    bad[3]['http.response.written'] = 'n/a';
-    const path = join(dir, 'broken.json');
-    await writeJsonArray(path, bad.length, (i) => bad[i]);
-    const r = await cli(['trace', 'ingest', path, '--data', join(dir, 'data-bad')]);
-    expect(r.code).toBe(1);
-    expect(flat(r.stderr)).toContain(`at ${path}: record 4 (line 5): http.response.written should be a number, found "n/a" [TRACE_INVALID]`);
-    const j = await cli(['trace', 'ingest', path, '--data', join(dir, 'data-bad'), '--json']);
-    expect(j.code).toBe(1);
-    expect(j.stderr).toBe('');
-    expect(JSON.parse(j.stdout).error).toMatchObject({ code: 'TRACE_INVALID', message: expect.stringContaining('record 4 (line 5)'), context: { path } });
+  describe('a record that is not valid', () => {
+    let path: string;
+    beforeAll(async () => {
+      const bad: TraceRecord[] = makeRecords(5, 2);
+      bad[3]['http.response.written'] = 'n/a';
+      path = join(dir, 'broken.json');
+      await writeJsonArray(path, bad.length, (i) => bad[i]);
+    });
+
+    it('fails the ingest naming the file, record and line, exit 1', async () => {
+      const r = await cli(['trace', 'ingest', path, '--data', join(dir, 'data-bad')]);
+      expect(r.code).toBe(1);
+      expect(flat(r.stderr)).toContain(`at ${path}: record 4 (line 5): http.response.written should be a number, found "n/a" [TRACE_INVALID]`);
+    });
+
+    it('with --json, fails with the error as JSON and nothing on stderr', async () => {
+      const j = await cli(['trace', 'ingest', path, '--data', join(dir, 'data-bad'), '--json']);
+      expect(j.code).toBe(1);
+      expect(j.stderr).toBe('');
+      expect(JSON.parse(j.stdout).error).toMatchObject({ code: 'TRACE_INVALID', message: expect.stringContaining('record 4 (line 5)'), context: { path } });
+    });
+  });
+
+  it('fails the ingest of a truncated file naming the record not closed, exit 1', async () => {
     writeFileSync(join(dir, 'truncated.json'), '[{"timestamp":"2017-06-20T00:00:00Z","http.request.method":"GET","http.request.uri":"v2/a/blobs/b"},{"timestamp":');
     const t = await cli(['trace', 'ingest', join(dir, 'truncated.json'), '--data', join(dir, 'data-bad')]);
     expect(t.code).toBe(1);
     expect(flat(t.stderr)).toMatch(/record 2 \(line 1\) is not closed/);
   });
 
-  it('exits 2 on usage errors', async () => {
-    expect((await cli(['trace', 'analyze', '--data', join(dir, 'empty'), '--out', out])).code).toBe(2);
-    expect((await cli(['trace', 'simulate', '--data', data, '--out', out, '--policies', 'lru,nope'])).code).toBe(2);
-    expect((await cli(['trace', 'simulate', '--data', data, '--out', out, '--sizes', 'huge'])).code).toBe(2);
+  describe('exits 2 on usage errors', () => {
+    it('analyze of a data dir that does not exist', async () => {
+      expect((await cli(['trace', 'analyze', '--data', join(dir, 'empty'), '--out', out])).code).toBe(2);
+    });
+
+    it('simulate with an unknown policy', async () => {
+      expect((await cli(['trace', 'simulate', '--data', data, '--out', out, '--policies', 'lru,nope'])).code).toBe(2);
+    });
+
+    it('simulate with a size that is not one', async () => {
+      expect((await cli(['trace', 'simulate', '--data', data, '--out', out, '--sizes', 'huge'])).code).toBe(2);
+    });
   });
 });
 

@@ -39,20 +39,18 @@ describe('progress messages', () => {
     p.stop();
   });
 
-  it('are plain lines when stderr is not a terminal, and when the display is off (--json)', () => {
-    for (const [isTTY, enabled] of [
-      [false, true],
-      [true, false],
-      [false, false],
-    ]) {
-      const s = stream(isTTY);
-      const p = new Progress({ enabled, intervalMs: 60_000, stream: s });
-      p.render();
-      const before = s.text();
-      p.print('message');
-      expect(s.text()).toBe(`${before}message\n`);
-      p.stop();
-    }
+  it.each([
+    ['stderr is not a terminal', false, true],
+    ['the display is off (--json) on a terminal', true, false],
+    ['the display is off (--json) and stderr is not a terminal', false, false],
+  ])('are plain lines when %s', (_when, isTTY, enabled) => {
+    const s = stream(isTTY);
+    const p = new Progress({ enabled, intervalMs: 60_000, stream: s });
+    p.render();
+    const before = s.text();
+    p.print('message');
+    expect(s.text()).toBe(`${before}message\n`);
+    p.stop();
   });
 });
 

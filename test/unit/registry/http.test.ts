@@ -21,11 +21,17 @@ describe('Link header', () => {
 });
 
 describe('retry timing', () => {
-  it('reads Retry-After as seconds or an HTTP date', () => {
+  it('reads Retry-After as seconds, whole or not', () => {
     expect(parseRetryAfter('2')).toBe(2000);
     expect(parseRetryAfter('1.5')).toBe(1500);
+  });
+
+  it('reads Retry-After as an HTTP date', () => {
     const now = Date.parse('Wed, 21 Oct 2015 07:28:00 GMT');
     expect(parseRetryAfter('Wed, 21 Oct 2015 07:28:30 GMT', now)).toBe(30_000);
+  });
+
+  it('ignores a Retry-After that is neither, or none', () => {
     expect(parseRetryAfter('soon')).toBeUndefined();
     expect(parseRetryAfter(null)).toBeUndefined();
   });

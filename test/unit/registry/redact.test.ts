@@ -10,11 +10,16 @@ describe('redact', () => {
     expect(redact('GET https://d1.cloudfront.net/b?Policy=eyJ&Signature=s1&Key-Pair-Id=K2 failed')).toBe('GET https://d1.cloudfront.net/b?Policy=[REDACTED]&Signature=[REDACTED]&Key-Pair-Id=[REDACTED] failed');
   });
 
-  it('masks Authorization values, bearer and basic credentials, JWTs and registered secrets', () => {
-    expect(redact('Authorization: Bearer abc.def')).toBe('Authorization: [REDACTED]');
-    expect(redact('sent Basic dXNlcjpwYXNz==')).toBe('sent Basic [REDACTED]');
-    expect(redact('token eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln here')).toBe('token [REDACTED] here');
-    expect(redact('see http://bob:pw@host/x')).toBe('see http://[REDACTED]@host/x');
+  it.each([
+    ['an Authorization value', 'Authorization: Bearer abc.def', 'Authorization: [REDACTED]'],
+    ['basic credentials', 'sent Basic dXNlcjpwYXNz==', 'sent Basic [REDACTED]'],
+    ['a JWT', 'token eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln here', 'token [REDACTED] here'],
+    ['URL userinfo', 'see http://bob:pw@host/x', 'see http://[REDACTED]@host/x'],
+  ])('masks %s', (_what, text, want) => {
+    expect(redact(text)).toBe(want);
+  });
+
+  it('masks a registered secret, as is and in base64', () => {
     registerSecret('pa55-unusual-word');
     expect(redact('failed with pa55-unusual-word and ' + Buffer.from('pa55-unusual-word').toString('base64'))).toBe('failed with [REDACTED] and [REDACTED]');
   });

@@ -75,8 +75,11 @@ describe('retry log lines', () => {
       expect(line).toMatch(/^retry \d\/3 of GET https:\/\/storage\.example\/blob\?token=\[REDACTED\]&X-Amz-Signature=\[REDACTED\]&X-Amz-Credential=\[REDACTED\]&part=1 in \d+ ms: /);
     }
     expect(lines[1]).toMatch(/GET failed: ECONNRESET proxy refused Authorization: \[REDACTED\]$/);
+  });
 
-    // A path request against a base URL with userinfo: the line names the host only.
+  it('names the host only for a path request against a base URL with userinfo', async () => {
+    const secret = 'pa55-retry-secret';
+    registerSecret(secret);
     const pathLines: string[] = [];
     const again = scripted([() => new Response('', { status: 503 }), () => new Response('{}', { status: 200 })]);
     await transport(again.fetch, pathLines, `https://robot:${secret}@reg.example`).fetchBytes({ url: '/v2/' });

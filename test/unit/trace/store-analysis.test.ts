@@ -30,28 +30,49 @@ describe('ingest', () => {
     expect(traceSchema().columns.map((c) => c.name).sort()).toEqual(Object.keys(row).sort());
   });
 
-  it('writes every sample request, in parts, and re-ingesting replaces them', async () => {
+  describe('the sample, in parts of 100 rows, then again in one', () => {
     const progress: number[] = [];
-    const first = await ingestTraces([samplePath], { dataDir: data, partRows: 100, onProgress: (p) => progress.push(p.records) });
-    expect(first.records).toBe(sample.length);
-    expect(first.files[0]).toMatchObject({ format: 'csv', records: 999, invalid: 0, parts: 10, bytes: readFileSync(samplePath).length });
-    expect(progress[progress.length - 1]).toBe(999);
-    await ingestTraces([samplePath], { dataDir: data });
-    const parts = readdirSync(join(data, 'trace_requests'));
-    expect(parts).toHaveLength(1);
-    expect(parts[0]).toMatch(/^ibm-dal09-blobs-sample\.csv-[0-9a-f]{10}-.*\.parquet$/);
-    const db = await openTrace(data);
-    try {
-      const [c] = await db.all('SELECT count(*) AS n, count(DISTINCT object_key) AS objects, sum(response_size) AS bytes FROM trace_requests');
-      expect(num(c.n)).toBe(999);
-      expect(num(c.objects)).toBe(new Set(sample.map((r) => r.digest)).size);
-      expect(num(c.bytes)).toBe(sample.reduce((s, r) => s + r.size, 0));
-      const perRepo = await db.all<{ repository: string; n: bigint }>('SELECT repository, count(*) AS n FROM trace_requests GROUP BY 1');
-      const expected = countBy(sample, (r) => r.repository);
-      expect(new Map(perRepo.map((r) => [r.repository, num(r.n)]))).toEqual(expected);
-    } finally {
-      db.close();
-    }
+    let first: Awaited<ReturnType<typeof ingestTraces>>;
+
+    beforeAll(async () => {
+      first = await ingestTraces([samplePath], { dataDir: data, partRows: 100, onProgress: (p) => progress.push(p.records) });
+      await ingestTraces([samplePath], { dataDir: data });
+    });
+
+    it('reads every record of the file into parts, and reports progress up to the last', () => {
+      expect(first.records).toBe(sample.length);
+      expect(first.files[0]).toMatchObject({ format: 'csv', records: 999, invalid: 0, parts: 10, bytes: readFileSync(samplePath).length });
+      expect(progress[progress.length - 1]).toBe(999);
+    });
+
+    it('re-ingesting replaces the parts of the file', () => {
+      const parts = readdirSync(join(data, 'trace_requests'));
+      expect(parts).toHaveLength(1);
+      expect(parts[0]).toMatch(/^ibm-dal09-blobs-sample\.csv-[0-9a-f]{10}-.*\.parquet$/);
+    });
+
+    it('stores every request once, with its object and size', async () => {
+      const db = await openTrace(data);
+      try {
+        const [c] = await db.all('SELECT count(*) AS n, count(DISTINCT object_key) AS objects, sum(response_size) AS bytes FROM trace_requests');
+        expect(num(c.n)).toBe(999);
+        expect(num(c.objects)).toBe(new Set(sample.map((r) => r.digest)).size);
+        expect(num(c.bytes)).toBe(sample.reduce((s, r) => s + r.size, 0));
+      } finally {
+        db.close();
+      }
+    });
+
+    it('stores the repository of every request', async () => {
+      const db = await openTrace(data);
+      try {
+        const perRepo = await db.all<{ repository: string; n: bigint }>('SELECT repository, count(*) AS n FROM trace_requests GROUP BY 1');
+        const expected = countBy(sample, (r) => r.repository);
+        expect(new Map(perRepo.map((r) => [r.repository, num(r.n)]))).toEqual(expected);
+      } finally {
+        db.close();
+      }
+    });
   });
 
   it('keys blobs by digest, so a layer pulled through two repositories is one object', async () => {
@@ -85,9 +106,12 @@ describe('ingest', () => {
     expect(skipped.problems[0].location).toBe('line 3 (record 2)');
   });
 
-  it('refuses two files of the same name, and reading a directory without data', async () => {
+  it('refuses two files of the same name', async () => {
     const other = join(dir, 'x', 'ibm-dal09-blobs-sample.csv');
     await expect(ingestTraces([samplePath, other], { dataDir: data })).rejects.toThrow(/share the source name/);
+  });
+
+  it('refuses to read a directory without data', async () => {
     await expect(openTrace(join(dir, 'nothing'))).rejects.toMatchObject({ code: 'USAGE' });
   });
 });
