@@ -8,6 +8,7 @@ import { fileFigures } from './files.js';
 import { imageFigures, imageWaste } from './images.js';
 import { dockerHubFigures } from './published.js';
 import { storageFigures } from './storage.js';
+import { trafficFigures } from './traffic.js';
 import type { ImageWaste, Summary } from './types.js';
 
 export interface AnalyzeOptions {
@@ -56,7 +57,8 @@ export async function analyzeDataset(options: AnalyzeOptions): Promise<Analysis>
     images = await imageWaste(a);
     const chunk = await chunkFigures(a);
     const storage = await storageFigures(a, chunk, dataset.layers_read);
-    const partial = { schema_version: 1 as const, data_dirs: options.dataDirs, dataset, layer, file, image: imageFigures(images, top), storage, chunk };
+    const traffic = await trafficFigures(a);
+    const partial = { schema_version: 1 as const, data_dirs: options.dataDirs, dataset, layer, file, image: imageFigures(images, top), storage, chunk, traffic };
     summary = { ...partial, docker_hub: dockerHubFigures(partial) };
   } finally {
     steps = Object.fromEntries(a.timings);

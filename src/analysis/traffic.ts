@@ -35,8 +35,13 @@ export interface TrafficFigures {
   restore: RestoreRow[];
 }
 
-/** What clients move on pulls and on updates between consecutive versions, under each design. */
+/**
+ * What clients move on pulls and on updates between consecutive versions, under each design. Builds on the
+ * per-image waste tables (image_waste.sql), made here when not made yet.
+ */
 export async function trafficFigures(a: AnalysisDb): Promise<TrafficFigures> {
+  const [made] = await a.rows<{ n: number }>("SELECT count(*) AS n FROM duckdb_tables() WHERE table_name = 'a_image_waste'");
+  if (made.n === 0) await a.run('image_waste');
   await a.run('traffic');
   const designs = await a.query<Omit<TrafficRow, 'compressed'>>('traffic_figures');
   const restore = await a.query<RestoreRow>('traffic_restore');

@@ -1,3 +1,5 @@
+import type { TrafficFigures } from './traffic.js';
+
 /**
  * The figures of `imgscan analyze`: the shape of summary.json (schemas/summary.schema.json) and of the
  * command's --json result. Every name is defined in docs/metrics.md or, where docs/metrics.md has none, in
@@ -236,5 +238,6 @@ export interface Summary {
   image: ImageFigures;
   storage: StorageFigures;
   chunk: ChunkFigures;
+  traffic: TrafficFigures;
   docker_hub: PublishedFigure[];
 }

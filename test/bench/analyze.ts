@@ -19,6 +19,8 @@ export interface SyntheticOptions {
   /** Rows of the files table (all entry types). */
   rows: number;
   images: number;
+  /** Images are versions of 1,700 repositories, with created times (for pull and update traffic). */
+  versions: true;
   /** Distinct contents to draw from. */
   contents: number;
   /** Also write a chunks table (about one chunk per 16 KiB of file content). */
@@ -97,8 +99,8 @@ export async function generateDataset(dir: string, o: SyntheticOptions): Promise
     const manifest = (i: string) => `'sha256:' || sha256('image' || ${i})`;
     await copy('images', `SELECT ${manifest('i')} AS manifest_digest, 'application/vnd.oci.image.manifest.v1+json' AS media_type,
         'sha256:' || sha256('config' || i) AS config_digest, 'linux' AS os, 'amd64' AS architecture, NULL::VARCHAR AS variant,
-        NULL::TIMESTAMP AS created, n::INTEGER AS layer_count, false AS schema1_converted FROM img`);
-    await copy('image_refs', `SELECT 'registry.example' AS registry, 'ns' || (i % 500) || '/repo' || (i % 1700) AS repository, 'v' || i AS tag,
+        TIMESTAMP '2024-01-01' + to_hours(i::BIGINT) AS created, n::INTEGER AS layer_count, false AS schema1_converted FROM img`);
+    await copy('image_refs', `SELECT 'registry.example' AS registry, 'ns' || (i % 50) || '/repo' || (i % 1700) AS repository, 'v' || i AS tag,
         ${manifest('i')} AS manifest_digest, NULL::VARCHAR AS index_digest FROM img`);
     await copy('image_layers', `SELECT ${manifest('r.i')} AS manifest_digest, r.p::INTEGER AS position, l.layer_digest, 'sha256:' || sha256('diff' || r.layer_no) AS diff_id,
         'application/vnd.oci.image.layer.v1.tar+gzip' AS media_type, l.compressed_size FROM refs r JOIN lrow l USING (layer_no)`);
@@ -122,7 +124,7 @@ async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const rows = Number(args.find((a) => /^\d+$/.test(a)) ?? 10_000_000);
   const chunks = args.includes('--chunks');
-  const o: SyntheticOptions = { rows, images: Math.round(rows / 1700), contents: Math.round(rows / 4), chunks };
+  const o: SyntheticOptions = { rows, images: Math.round(rows / 1700), contents: Math.round(rows / 4), chunks, versions: true };
   const dir = join(process.env.IMGSCAN_BENCH_DIR ?? tmpdir(), `imgscan-bench-analyze-${rows}${chunks ? '-chunks' : ''}`);
   const stamp = join(dir, 'params.json');
   if (!existsSync(stamp) || readFileSync(stamp, 'utf8') !== JSON.stringify(o)) {

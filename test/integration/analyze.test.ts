@@ -120,6 +120,7 @@ beforeAll(async () => {
       manifest_digest: i.manifest_digest,
       refs: [{ registry: 'oci', repository: i.layout, tag: i.tag }],
       layers: i.layers.map((l) => ({ layer_digest: l.layer_digest, compressed_size: l.compressed_size })),
+      created: i.created,
     })),
     chunks,
     failures: 0,

@@ -1,3 +1,4 @@
+-- Runs after image_waste.sql (it reads a_image_waste and a_content_waste).
 -- Pull and update traffic (docs/metrics.md): what a client moves for an image, from nothing (pull) and holding
 -- the previous version of its repository (update), under layer, file and chunk dedup.
 -- A repository's versions are its images in the order of their config's `created` (then digest); an image
@@ -32,10 +33,10 @@ CREATE OR REPLACE TEMP TABLE a_pulls AS
 SELECT 'layer_dedup' AS design, NULL::VARCHAR AS chunker, image_id, count(*)::BIGINT AS units, sum(compressed_size)::BIGINT AS bytes
 FROM a_image_blobs GROUP BY image_id
 UNION ALL
-SELECT 'file_dedup', NULL, i.image_id, count(c.h)::BIGINT, coalesce(sum(c.size), 0)::BIGINT
-FROM a_images i
-LEFT JOIN (SELECT DISTINCT b.image_id, f.h, f.h2, f.size FROM a_image_blobs b JOIN a_files f USING (layer_id)) c USING (image_id)
-GROUP BY i.image_id
+-- An image's distinct contents are its files but the copies content_waste counts (image_waste.sql): every
+-- copy of a content after its first. No second pass over the files.
+SELECT 'file_dedup', NULL, w.image_id, (w.file_count - coalesce(c.content_waste_copies, 0))::BIGINT, (w.files_size - w.content_waste)::BIGINT
+FROM a_image_waste w LEFT JOIN a_content_waste c USING (image_id)
 UNION ALL
 SELECT 'chunk_dedup', k.chunker, i.image_id, count(c.digest)::BIGINT, coalesce(sum(c.size), 0)::BIGINT
 FROM a_images i
@@ -44,15 +45,32 @@ LEFT JOIN (SELECT b.image_id, c.chunker, c.digest, any_value(c.size) AS size FRO
   ON c.image_id = i.image_id AND c.chunker = k.chunker
 GROUP BY k.chunker, i.image_id;
 
--- Contents of the new layers of each update, and which of them the previous version's layers already hold.
-CREATE OR REPLACE TEMP TABLE a_update_contents AS
-SELECT DISTINCT u.prev_id, u.image_id, f.h, f.h2, f.size
-FROM a_update_blobs u JOIN a_files f USING (layer_id);
+-- Under file and chunk dedup an update moves the distinct contents (chunks) of the new image's new layers
+-- that no layer of the previous version holds. Both sides of each pair are put side by side and grouped: a
+-- key held on the old side moves nothing. Only pairs with a new layer that was read have a side to compare.
+CREATE OR REPLACE TEMP TABLE a_update_files AS
+WITH fresh AS (SELECT DISTINCT prev_id, image_id FROM a_update_blobs WHERE layer_id IS NOT NULL),
+sides AS (
+  SELECT u.prev_id, u.image_id, f.h, f.h2, f.size, false AS held FROM a_update_blobs u JOIN a_files f USING (layer_id)
+  UNION ALL
+  SELECT p.prev_id, p.image_id, f.h, f.h2, f.size, true
+  FROM fresh p JOIN a_image_blobs b ON b.image_id = p.prev_id JOIN a_files f ON f.layer_id = b.layer_id
+)
+SELECT prev_id, image_id, count(*)::BIGINT AS units, coalesce(sum(size), 0)::BIGINT AS bytes
+FROM (SELECT prev_id, image_id, h, h2, any_value(size) AS size FROM sides GROUP BY prev_id, image_id, h, h2 HAVING NOT bool_or(held))
+GROUP BY prev_id, image_id;
 
 CREATE OR REPLACE TEMP TABLE a_update_chunks AS
-SELECT u.prev_id, u.image_id, c.chunker, c.digest, any_value(c.size) AS size
-FROM a_update_blobs u JOIN a_chunks c USING (layer_id)
-GROUP BY ALL;
+WITH fresh AS (SELECT DISTINCT prev_id, image_id FROM a_update_blobs WHERE layer_id IS NOT NULL),
+sides AS (
+  SELECT u.prev_id, u.image_id, c.chunker, c.digest, c.size, false AS held FROM a_update_blobs u JOIN a_chunks c USING (layer_id)
+  UNION ALL
+  SELECT p.prev_id, p.image_id, c.chunker, c.digest, c.size, true
+  FROM fresh p JOIN a_image_blobs b ON b.image_id = p.prev_id JOIN a_chunks c ON c.layer_id = b.layer_id
+)
+SELECT prev_id, image_id, chunker, count(*)::BIGINT AS units, coalesce(sum(size), 0)::BIGINT AS bytes
+FROM (SELECT prev_id, image_id, chunker, digest, any_value(size) AS size FROM sides GROUP BY prev_id, image_id, chunker, digest HAVING NOT bool_or(held))
+GROUP BY prev_id, image_id, chunker;
 
 CREATE OR REPLACE TEMP TABLE a_updates AS
 SELECT 'layer_dedup' AS design, NULL::VARCHAR AS chunker, p.prev_id, p.image_id,
@@ -60,28 +78,13 @@ SELECT 'layer_dedup' AS design, NULL::VARCHAR AS chunker, p.prev_id, p.image_id,
 FROM a_update_pairs p LEFT JOIN a_update_blobs u USING (prev_id, image_id)
 GROUP BY p.prev_id, p.image_id
 UNION ALL
-SELECT 'file_dedup', NULL, p.prev_id, p.image_id, count(c.h)::BIGINT, coalesce(sum(c.size), 0)::BIGINT
-FROM a_update_pairs p
-LEFT JOIN (
-  SELECT c.* FROM a_update_contents c
-  WHERE NOT EXISTS (
-    SELECT 1 FROM a_image_blobs b JOIN a_files f USING (layer_id)
-    WHERE b.image_id = c.prev_id AND f.h = c.h AND f.h2 = c.h2
-  )
-) c USING (prev_id, image_id)
-GROUP BY p.prev_id, p.image_id
+SELECT 'file_dedup', NULL, p.prev_id, p.image_id, coalesce(f.units, 0), coalesce(f.bytes, 0)
+FROM a_update_pairs p LEFT JOIN a_update_files f USING (prev_id, image_id)
 UNION ALL
-SELECT 'chunk_dedup', k.chunker, p.prev_id, p.image_id, count(c.digest)::BIGINT, coalesce(sum(c.size), 0)::BIGINT
+SELECT 'chunk_dedup', k.chunker, p.prev_id, p.image_id, coalesce(c.units, 0), coalesce(c.bytes, 0)
 FROM a_update_pairs p
 CROSS JOIN (SELECT DISTINCT chunker FROM a_chunks) k
-LEFT JOIN (
-  SELECT c.* FROM a_update_chunks c
-  WHERE NOT EXISTS (
-    SELECT 1 FROM a_image_blobs b JOIN a_chunks x USING (layer_id)
-    WHERE b.image_id = c.prev_id AND x.chunker = c.chunker AND x.digest = c.digest
-  )
-) c ON c.prev_id = p.prev_id AND c.image_id = p.image_id AND c.chunker = k.chunker
-GROUP BY k.chunker, p.prev_id, p.image_id;
+LEFT JOIN a_update_chunks c ON c.prev_id = p.prev_id AND c.image_id = p.image_id AND c.chunker = k.chunker;
 
 -- DupHunter's restore work: under file (and chunk) dedup the registry rebuilds each layer it serves from its
 -- files, re-tars and recompresses it: the tar bytes of the layers read that a pull or an update serves.

@@ -5,6 +5,7 @@ import type { Summary } from '../../analysis/types.js';
 import { type Chart, chartLink } from './charts.js';
 import { formatBytesExact, formatDecimal, formatPercentFine, formatRatio, shortDigest } from '../../format/text.js';
 import { columns } from './columns.js';
+import { trafficSection } from './traffic.js';
 
 /** Sections 4 to 7 of report.md: per image, storage designs, chunk level, the Docker Hub figures. */
 export function imageSections(s: Summary, charts: readonly Chart[]): string[] {
@@ -52,6 +53,7 @@ export function imageSections(s: Summary, charts: readonly Chart[]): string[] {
       ['tar bytes to rebuild and recompress per layer', formatBytesExact(p.tar_size_per_layer_median), formatBytesExact(p.tar_size_per_layer_p90)],
       ['files to reassemble per image pull', formatDecimal(p.files_per_image_median), formatDecimal(p.files_per_image_p90)],
     ]),
+    ...trafficSection(s),
     mdHeading(2, '6. Chunk level'),
     s.chunk.available
       ? mdTable(
