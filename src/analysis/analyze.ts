@@ -9,6 +9,7 @@ import { imageFigures, imageWaste } from './images.js';
 import { dockerHubFigures } from './published.js';
 import { storageFigures } from './storage.js';
 import { trafficFigures } from './traffic.js';
+import { buildStepFigures } from './build-steps.js';
 import type { ImageWaste, Summary } from './types.js';
 
 export interface AnalyzeOptions {
@@ -58,7 +59,8 @@ export async function analyzeDataset(options: AnalyzeOptions): Promise<Analysis>
     const chunk = await chunkFigures(a);
     const storage = await storageFigures(a, chunk, dataset.layers_read);
     const traffic = await trafficFigures(a);
-    const partial = { schema_version: 1 as const, data_dirs: options.dataDirs, dataset, layer, file, image: imageFigures(images, top), storage, chunk, traffic };
+    const build = await buildStepFigures(a, top);
+    const partial = { schema_version: 1 as const, data_dirs: options.dataDirs, dataset, layer, file, image: imageFigures(images, top), storage, chunk, traffic, build };
     summary = { ...partial, docker_hub: dockerHubFigures(partial) };
   } finally {
     steps = Object.fromEntries(a.timings);

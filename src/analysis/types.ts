@@ -1,3 +1,4 @@
+import type { BuildStepFigures } from './build-steps.js';
 import type { TrafficFigures } from './traffic.js';
 
 /**
@@ -239,5 +240,6 @@ export interface Summary {
   storage: StorageFigures;
   chunk: ChunkFigures;
   traffic: TrafficFigures;
+  build: BuildStepFigures;
   docker_hub: PublishedFigure[];
 }

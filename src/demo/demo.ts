@@ -59,10 +59,11 @@ export async function buildDemoLayout(dir: string): Promise<string[]> {
     { type: 'hardlink', path: 'srv/empty-link', target: 'srv/empty' },
   ];
   const patch: LayerEntry[] = copyInto('usr/bin', '/usr/bin', bin.slice(0, 5));
+  const baseStep = 'ADD rootfs.tar /';
   await writeOciLayout(dir, [
-    { tag: 'base', layers: [base] },
-    { tag: 'app1', layers: [base, app1] },
-    { tag: 'app2', layers: [base, app2, patch] },
+    { tag: 'base', layers: [base], steps: [baseStep], created: '2024-01-01T00:00:00Z' },
+    { tag: 'app1', layers: [base, app1], steps: [baseStep, 'COPY node_modules/typescript/lib node_modules/p-queue /app/'], created: '2024-02-01T00:00:00Z' },
+    { tag: 'app2', layers: [base, app2, patch], steps: [baseStep, 'RUN cp -r /app/lib /srv/tsc && rm /etc/' + (etc[0] ? relative('/etc', etc[0]) : ''), 'COPY usr/bin /usr/bin'], created: '2024-03-01T00:00:00Z' },
   ]);
   return ['base', 'app1', 'app2'];
 }

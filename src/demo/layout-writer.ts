@@ -17,6 +17,10 @@ export type LayerEntry =
 export interface ImageSpec {
   tag: string;
   layers: LayerEntry[][];
+  /** The build instruction of each layer (the config's history; none when absent). */
+  steps?: string[];
+  /** The config's created time (default 2024-01-01). */
+  created?: string;
 }
 
 interface Blob {
@@ -65,7 +69,8 @@ export async function writeOciLayout(dir: string, images: ImageSpec[]): Promise<
     const config: ImageConfig = {
       architecture: 'amd64',
       os: 'linux',
-      created: '2024-01-01T00:00:00Z',
+      created: image.created ?? '2024-01-01T00:00:00Z',
+      ...(image.steps ? { history: image.steps.map((created_by) => ({ created: image.created, created_by })) } : {}),
       rootfs: { type: 'layers', diff_ids: layers.map((l) => l.diffId) },
       config: {},
     };

@@ -121,6 +121,7 @@ beforeAll(async () => {
       refs: [{ registry: 'oci', repository: i.layout, tag: i.tag }],
       layers: i.layers.map((l) => ({ layer_digest: l.layer_digest, compressed_size: l.compressed_size })),
       created: i.created,
+      history: i.history,
     })),
     chunks,
     failures: 0,

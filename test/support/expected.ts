@@ -288,6 +288,8 @@ export interface ExpectedImage {
   architecture: string | null;
   variant: string | null;
   created: Date | null;
+  /** The config's history: each step's created_by and empty_layer. */
+  history: { created_by: string | null; empty_layer: boolean }[];
   layer_count: number;
   /** The index the image was selected from (an index blob, not index.json), if any. */
   index_digest: string | null;
@@ -342,6 +344,7 @@ export async function expectedImageLayers(layout: string, tag: string | null, pl
   if (!doc.config || !doc.layers) throw new Error(`${layout}:${tag}: ${desc.digest} is not an image manifest`);
   const config = JSON.parse((await verifiedBlob(layout, doc.config)).toString('utf8')) as {
     os?: string; architecture?: string; variant?: string; created?: string; rootfs?: { diff_ids?: string[] };
+    history?: { created_by?: string; empty_layer?: boolean }[];
   };
   const diffIds = config.rootfs?.diff_ids ?? [];
   const image: ExpectedImage = {
@@ -354,6 +357,7 @@ export async function expectedImageLayers(layout: string, tag: string | null, pl
     architecture: config.architecture ?? null,
     variant: config.variant ?? null,
     created: config.created ? new Date(config.created) : null,
+    history: (config.history ?? []).map((h) => ({ created_by: h.created_by ?? null, empty_layer: Boolean(h.empty_layer) })),
     layer_count: doc.layers.length,
     index_digest: indexDigest,
     layers: doc.layers.map((l, i) => ({

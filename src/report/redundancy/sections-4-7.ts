@@ -6,6 +6,7 @@ import { type Chart, chartLink } from './charts.js';
 import { formatBytesExact, formatDecimal, formatPercentFine, formatRatio, shortDigest } from '../../format/text.js';
 import { columns } from './columns.js';
 import { trafficSection } from './traffic.js';
+import { buildSection } from './build-steps.js';
 
 /** Sections 4 to 7 of report.md: per image, storage designs, chunk level, the Docker Hub figures. */
 export function imageSections(s: Summary, charts: readonly Chart[]): string[] {
@@ -33,6 +34,7 @@ export function imageSections(s: Summary, charts: readonly Chart[]): string[] {
       columns(['image', 'manifest_digest', 'layer_refs', 'files_size', 'content_waste', 'path_waste', 'image_efficiency']),
       im.least_efficient.map((i) => [i.ref ?? '', shortDigest(i.manifest_digest), i.layer_refs, formatBytesExact(i.files_size), formatBytesExact(i.content_waste), formatBytesExact(i.path_waste), formatPercentFine(i.image_efficiency)]),
     ),
+    ...buildSection(s),
     mdHeading(2, '5. Storage designs compared'),
     'Bytes a registry keeps for the layers read. per_image: every image keeps its own layers; layer_dedup: each unique layer once (today\'s registries); ' +
       'file_dedup: each distinct file content once plus per-layer metadata (DupHunter-style); chunk_dedup: each distinct chunk once plus the same metadata ' +
@@ -61,6 +63,13 @@ export function imageSections(s: Summary, charts: readonly Chart[]): string[] {
           s.chunk.chunkers.map((c) => [c.chunker, c.avg, c.min, c.max, c.layers, c.chunk_refs, formatBytesExact(c.chunk_bytes_total), c.chunks_distinct, formatBytesExact(c.chunk_bytes_distinct), formatRatio(c.chunk_dedup_ratio), formatPercentFine(c.chunk_dedup_savings)]),
         )
       : 'no chunk data: scan with `--chunking` (FastCDC, `--chunk-avg` 16 KiB by default) to record chunk digests.\n',
+    ...publishedSection(s),
+  ];
+}
+
+/** Section 7: the published Docker Hub figures beside ours, with a warning where the dataset is too small. */
+function publishedSection(s: Summary): string[] {
+  return [
     mdHeading(2, '7. Published Docker Hub figures beside ours'),
     ...(s.dataset.repositories < comparableRepositories
       ? [`**Too small to compare:** ${s.dataset.repositories} ${s.dataset.repositories === 1 ? 'repository' : 'repositories'}, fewer than ${comparableRepositories}. These figures depend on the content many repositories share; on a sample this small they describe the images picked, not a registry. They are shown for reference only.\n`]

@@ -73,6 +73,13 @@ export async function writeRows(dir: string, part: { layers?: RefLayer[]; images
         os: 'linux', architecture: 'amd64', variant: null, created: i.created ?? null, layer_count: i.layers.length, schema1_converted: false,
       }]);
       w.add('image_refs', i.refs.map((r) => ({ ...r, manifest_digest: i.manifest_digest, index_digest: null })));
+      // Stored as the scanner stores it: the n-th non-empty step made layer n, when the steps line up.
+      const lined = (i.history ?? []).filter((h) => !h.empty_layer).length === i.layers.length;
+      let made = 0;
+      w.add('image_history', (i.history ?? []).map((h, step) => ({
+        manifest_digest: i.manifest_digest, step, created: null, created_by: h.created_by, comment: null, empty_layer: h.empty_layer,
+        position: h.empty_layer || !lined ? null : made++,
+      })));
       w.add('image_layers', i.layers.map((l, position) => ({
         manifest_digest: i.manifest_digest, position, layer_digest: l.layer_digest, diff_id: null, media_type: 'application/vnd.oci.image.layer.v1.tar+gzip', compressed_size: l.compressed_size,
       })));

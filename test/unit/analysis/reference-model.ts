@@ -30,6 +30,8 @@ export interface RefImage {
   layers: { layer_digest: string; compressed_size: number }[];
   /** The config's `created` (NULL when absent). */
   created?: Date | null;
+  /** The config's history (build steps). */
+  history?: { created_by: string | null; empty_layer: boolean }[];
 }
 
 export interface RefChunk {

@@ -6,6 +6,7 @@ import { bucketOf, quantileOf, referencePathWaste, refName, type RefChunk, type 
 
 export * from './reference-model.js';
 import { referenceTraffic } from './reference-traffic.js';
+import { referenceBuild } from './reference-build.js';
 
 const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 const ratioOf = (t: number, d: number) => (d > 0 ? t / d : 1);
@@ -262,7 +263,7 @@ export function referenceSummary(ds: RefDataset, top: number) {
     { figure: 'compression_ratio (median)', ours: layer.compression_ratio.at(-1)!.median, docker_hub: 2.6 },
     { figure: 'elf bytes_share', ours: hasFiles ? (elf?.bytes_share ?? 0) : null, docker_hub: 0.37 },
   ];
-  return { schema_version: 1, dataset, layer, file, image, storage, chunk, traffic: referenceTraffic(ds), docker_hub, allImages: perImageRows };
+  return { schema_version: 1, dataset, layer, file, image, storage, chunk, traffic: referenceTraffic(ds), build: referenceBuild(ds, top), docker_hub, allImages: perImageRows };
 }
 
 /**
