@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { Flags } from '@oclif/core';
 import { ImgscanCommand } from './_base.js';
+import { parseSize } from '../src/format/parse.js';
 import { fail } from './_fail.js';
 import { ExitStatus } from '../src/cli/exit-status.js';
 import { analyzeDataset } from '../src/analysis/analyze.js';
@@ -30,6 +31,7 @@ With --image REF, prints one image's content waste, path waste (as dive) and ima
     data: Flags.string({ description: 'dataset directory (repeat for shards)', default: ['imgscan-data'], multiple: true }),
     out: Flags.string({ description: 'report directory', default: 'imgscan-report' }),
     format: Flags.string({ description: 'report files to write: md (report.md and SVG charts), csv, json (summary.json)', default: 'md,csv,json' }),
+    memory: Flags.string({ description: 'memory the database may use before it spills to a temporary directory (e.g. 1.5GiB, 4GB)', default: '1.5GiB' }),
     top: Flags.integer({ description: 'rows in the top-N tables (and wasted paths listed with --image)', default: 20, min: 0 }),
     image: Flags.string({ description: 'analyze one image: a manifest digest, a ref as the report prints it, or a scan reference' }),
     'min-efficiency': Flags.string({ description: 'with --image: fail below this image_efficiency (e.g. 0.95 or 95%)', dependsOn: ['image'] }),
@@ -51,7 +53,7 @@ With --image REF, prints one image's content waste, path waste (as dive) and ima
       }
       const outDir = resolve(flags.out);
       const formats = parseFormats(flags.format);
-      const a = await analyzeDataset({ dataDirs, top: flags.top });
+      const a = await analyzeDataset({ dataDirs, top: flags.top, memory: parseSize(flags.memory) });
       const queried = performance.now();
       const files = writeReport(outDir, redundancyReport(a.summary, a.images, formats));
       const seconds = { queries: a.seconds.queries, report: (performance.now() - queried) / 1000, steps: a.seconds.steps };

@@ -17,6 +17,8 @@ export interface AnalyzeOptions {
   dataDirs: string[];
   /** Rows in the "most shared", "top duplicated" and "least efficient" tables. */
   top?: number;
+  /** Bytes of memory the database may use before spilling to disk (default: defaultAnalysisMemory). */
+  memory?: number;
 }
 
 export interface Analysis {
@@ -47,7 +49,7 @@ export async function analyzeDataset(options: AnalyzeOptions): Promise<Analysis>
   checkDataDirs(options.dataDirs);
   const top = options.top ?? 20;
   const started = performance.now();
-  const a = await AnalysisDb.open(options.dataDirs);
+  const a = await AnalysisDb.open(options.dataDirs, undefined, options.memory);
   let summary: Summary;
   let images: ImageWaste[];
   let steps: Record<string, number>;

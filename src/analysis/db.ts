@@ -7,6 +7,12 @@ import { ImgscanError } from '../errors.js';
 import { type SqlParams, sqlFile } from './sql.js';
 
 /**
+ * Memory DuckDB may hold for an analysis before it spills to disk (its own default is 80% of the machine). At
+ * 1.5 GiB, 10 M file rows analyze in the same time as without a limit, with a peak RSS under 2 GB.
+ */
+export const defaultAnalysisMemory = 1.5 * 2 ** 30;
+
+/**
  * A DuckDB session over one dataset (one or more data dirs: runs and shards), with the working tables of
  * prepare.sql and entries.sql in place. `query` runs a file of src/analysis/sql and returns plain rows:
  * BIGINT and HUGEINT values come back as JS numbers (byte counts stay far below 2^53).
@@ -24,11 +30,11 @@ export class AnalysisDb {
    * Opens the dataset. `select`, when given, runs once the image and layer tables are in place and names the
    * images (manifest digests) to keep: the rest of the working tables then cover only those and their layers.
    */
-  static async open(dataDirs: string[], select?: (a: AnalysisDb) => Promise<string[]>): Promise<AnalysisDb> {
+  static async open(dataDirs: string[], select?: (a: AnalysisDb) => Promise<string[]>, memory = defaultAnalysisMemory): Promise<AnalysisDb> {
     // Working tables need no row order (every query orders its result), which lets DuckDB build them faster.
     // Tables larger than memory spill to a private temporary directory, removed on close.
     const spill = mkdtempSync(join(tmpdir(), 'imgscan-analyze-'));
-    const db = await Db.open(':memory:', { preserve_insertion_order: 'false', temp_directory: spill });
+    const db = await Db.open(':memory:', { preserve_insertion_order: 'false', temp_directory: spill, memory_limit: `${Math.max(64, Math.floor(memory / 2 ** 20))}MiB` });
     try {
       await attachDataset(db, dataDirs);
       const a = new AnalysisDb(db, spill);
