@@ -1,4 +1,4 @@
-import { closeSync, existsSync, linkSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, linkSync, openSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { storeError } from './duckdb.js';
@@ -8,7 +8,7 @@ import { claimsDirName } from './layout.js';
  * Claims coordinate writers that share a data dir (concurrent shards, or two scans of sources with layers in
  * common) so that each layer and each image is read by one of them.
  *
- *   DATA/_claims/<key>           held by one writer: {writer, host, pid, at}, created with O_EXCL
+ *   DATA/_claims/<key>           held by one writer: {writer, host, pid, at}, linked into place whole
  *   DATA/_claims/<key>.waiting   another writer waits for it: the holder commits without delay
  *
  * A claim is released once the rows it covers are committed (or dropped after a failure). A waiter then
@@ -16,6 +16,8 @@ import { claimsDirName } from './layout.js';
  * `staleAfterMs` from another host) is broken by the next writer that wants it.
  */
 const heartbeatMs = 30_000;
+/** A holder file written aside before it is linked to its claim's name: `<key>.holder-<pid>-<writer>`. */
+const holderSuffix = '.holder-';
 const staleAfterMs = 5 * 60_000;
 const pollMs = 200;
 
@@ -55,6 +57,10 @@ export class Claims {
   private sweep(): void {
     const names = readdirSync(this.dir);
     for (const name of names) {
+      if (name.includes(holderSuffix)) {
+        this.sweepHolder(name);
+        continue;
+      }
       if (name.endsWith('.waiting') || name.includes('.broken-')) continue;
       const holder = this.readHolder(name);
       if (holder !== 'gone' && holder !== null && this.isStale(name, holder)) this.breakStale(name, holder);
@@ -66,6 +72,17 @@ export class Claims {
       } catch {
         // Removed meanwhile.
       }
+    }
+  }
+
+  /** Removes a holder file left aside by a writer killed while it claimed (its pid gone from this host). */
+  private sweepHolder(name: string): void {
+    const pid = Number(name.slice(name.indexOf(holderSuffix) + holderSuffix.length).split('-')[0]);
+    if (pid === process.pid) return;
+    try {
+      process.kill(pid, 0);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ESRCH') rmSync(this.path(name), { force: true });
     }
   }
 
@@ -89,25 +106,25 @@ export class Claims {
     return false;
   }
 
+  /**
+   * Creates the claim whole: the holder is written to a file of its own, then linked to the claim's name, which
+   * fails when the name exists. A writer killed at any point leaves either no claim or a complete one (with an
+   * O_EXCL create and a write after it, a kill in between left an empty claim that read as "being written"
+   * until it went stale minutes later); a leftover holder file is swept.
+   */
   private create(name: string): boolean {
-    let fd: number;
+    const holder: Holder = { writer: this.writer, host: hostname(), pid: process.pid, at: Date.now() };
+    const aside = this.path(`${name}${holderSuffix}${process.pid}-${this.writer}`);
     try {
-      fd = openSync(this.path(name), 'wx');
+      writeFileSync(aside, JSON.stringify(holder));
+      linkSync(aside, this.path(name));
+      return true;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
       throw storeError(err, `cannot create claim ${name}`, this.dir);
-    }
-    try {
-      const holder: Holder = { writer: this.writer, host: hostname(), pid: process.pid, at: Date.now() };
-      writeSync(fd, JSON.stringify(holder));
-    } catch (err) {
-      // A claim without its holder would read as being written: removed, it is not taken.
-      rmSync(this.path(name), { force: true });
-      throw storeError(err, `cannot write claim ${name}`, this.dir);
     } finally {
-      closeSync(fd);
+      rmSync(aside, { force: true });
     }
-    return true;
   }
 
   /** The holder, 'gone' when the claim no longer exists, or null when it is unreadable (being written). */

@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -30,6 +30,32 @@ describe('Claims', () => {
   it('names claims after the digest, safe as a file name', () => {
     expect(claimName('layer', 'sha256:ab12')).toBe('layer-sha256-ab12');
     expect(claimName('image', 'sha512:/x')).toBe('image-sha512--x');
+  });
+
+  it('writes a claim whole: its file holds the holder from the moment it exists, and nothing is left aside', () => {
+    const dir = tmp();
+    const a = new Claims(dir, 'a');
+    try {
+      expect(a.tryClaim('layer-whole')).toBe(true);
+      expect(readdirSync(join(dir, claimsDirName))).toEqual(['layer-whole']);
+      expect(JSON.parse(readFileSync(join(dir, claimsDirName, 'layer-whole'), 'utf8'))).toMatchObject({ writer: 'a', pid: process.pid });
+    } finally {
+      a.close();
+    }
+  });
+
+  it('sweeps a holder file that a writer killed while claiming left aside, and the claim is free', () => {
+    const dir = tmp();
+    new Claims(dir, 'first').close();
+    const aside = join(dir, claimsDirName, `layer-k.holder-${deadPid()}-gone`);
+    writeFileSync(aside, JSON.stringify({ writer: 'gone' }));
+    const b = new Claims(dir, 'b');
+    try {
+      expect(existsSync(aside)).toBe(false);
+      expect(b.tryClaim('layer-k')).toBe(true);
+    } finally {
+      b.close();
+    }
   });
 
   it('lets one writer hold a claim at a time, until it releases it', () => {
