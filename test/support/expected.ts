@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { lstat, mkdir, mkdtemp, open, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Compression, EntryType, FileRow, ImageLayerRow, LayerRow } from '../../src/model/rows.js';
+import type { Compression, EntryType, FileRow, ImageLayerRow, ImageRow, LayerRow } from '../../src/model/rows.js';
 import { run, runText } from './exec.js';
 
 /** One tar entry as GNU tar sees it; `name` is the member name exactly as stored. */
@@ -278,19 +278,12 @@ export interface ExpectedImageLayer extends Omit<ImageLayerRow, 'manifest_digest
   blob: string;
 }
 
-export interface ExpectedImage {
+/** An image as the layout holds it: its images row (schema1_converted aside), where it is, its history and layers. */
+export interface ExpectedImage extends Omit<ImageRow, 'schema1_converted'> {
   layout: string;
   tag: string | null;
-  manifest_digest: string;
-  media_type: string;
-  config_digest: string;
-  os: string | null;
-  architecture: string | null;
-  variant: string | null;
-  created: Date | null;
   /** The config's history: each step's created_by and empty_layer. */
   history: { created_by: string | null; empty_layer: boolean }[];
-  layer_count: number;
   /** The index the image was selected from (an index blob, not index.json), if any. */
   index_digest: string | null;
   layers: ExpectedImageLayer[];
