@@ -1,4 +1,5 @@
 import type { AnalysisDb } from './db.js';
+import { ensureImageWaste } from './images.js';
 
 /** One build instruction (image_history.created_by) and what the layers it made hold. */
 export interface BuildStep {
@@ -20,8 +21,9 @@ export interface BuildStepFigures {
   by_content_waste: BuildStep[];
 }
 
-/** Layer bytes and content waste attributed to the build instructions that made the layers. */
+/** Layer bytes and content waste attributed to the build instructions that made the layers (after image waste). */
 export async function buildStepFigures(a: AnalysisDb, top: number): Promise<BuildStepFigures> {
+  await ensureImageWaste(a);
   await a.run('build_steps');
   const [n] = await a.rows<{ n: number }>('SELECT count(DISTINCT image_id) AS n FROM a_steps');
   return {

@@ -1,4 +1,5 @@
 import type { AnalysisDb } from './db.js';
+import { ensureImageWaste } from './images.js';
 
 /** Pull and update traffic of one design (docs/metrics.md, "Pull and update traffic"), over the dataset. */
 export interface TrafficRow {
@@ -40,8 +41,7 @@ export interface TrafficFigures {
  * per-image waste tables (image_waste.sql), made here when not made yet.
  */
 export async function trafficFigures(a: AnalysisDb): Promise<TrafficFigures> {
-  const [made] = await a.rows<{ n: number }>("SELECT count(*) AS n FROM duckdb_tables() WHERE table_name = 'a_image_waste'");
-  if (made.n === 0) await a.run('image_waste');
+  await ensureImageWaste(a);
   await a.run('traffic');
   const designs = await a.query<Omit<TrafficRow, 'compressed'>>('traffic_figures');
   const restore = await a.query<RestoreRow>('traffic_restore');

@@ -1,3 +1,4 @@
+-- Runs after image_waste.sql (content waste per layer ref: a_content_waste_layers).
 -- Build steps (docs/metrics.md): each layer ref of an image with the history step that made it (image_history,
 -- where the steps line up with the layers), the step's instruction as written by the builder with the shell
 -- prefix Docker adds (`/bin/sh -c`, `#(nop)`) taken off and runs of white space made one space.
@@ -9,17 +10,3 @@ SELECT il.image_id, il.position, il.layer_id, il.layer_digest, il.compressed_siz
 FROM (SELECT DISTINCT ON (manifest_digest, step) * FROM image_history WHERE position IS NOT NULL) h
 JOIN a_images i USING (manifest_digest)
 JOIN a_image_layers il ON il.image_id = i.image_id AND il.position = h.position;
-
--- Content waste per layer ref: a copy of a content is waste in the layer where it repeats one lower in the image
--- (or earlier in its own layer); the first copy, by layer then tar order, is not.
-CREATE OR REPLACE TEMP TABLE a_step_waste AS
-SELECT image_id, position, sum(size)::BIGINT AS content_waste
-FROM (
-  SELECT il.image_id, il.position, f.size,
-    f.h = lag(f.h) OVER w AND f.h2 = lag(f.h2) OVER w AS again
-  FROM a_image_layers il JOIN a_files f USING (layer_id)
-  WHERE il.image_id IN (SELECT image_id FROM a_steps)
-  WINDOW w AS (PARTITION BY il.image_id ORDER BY f.h, f.h2, il.position, f.entry_index)
-)
-WHERE again
-GROUP BY image_id, position;

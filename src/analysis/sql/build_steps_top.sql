@@ -8,7 +8,7 @@ WITH layer_bytes AS (
 ),
 refs AS (
   SELECT s.instruction, count(DISTINCT s.image_id)::BIGINT AS images, coalesce(sum(w.content_waste), 0)::BIGINT AS content_waste
-  FROM a_steps s LEFT JOIN a_step_waste w USING (image_id, position)
+  FROM a_steps s LEFT JOIN a_content_waste_layers w USING (image_id, position)
   GROUP BY s.instruction
 )
 SELECT r.instruction, r.images, b.layers, b.compressed_size, b.tar_size, r.content_waste
