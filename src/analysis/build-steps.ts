@@ -1,5 +1,5 @@
 import type { AnalysisDb } from './db.js';
-import { ensureImageWaste } from './images.js';
+import { ensureImageWaste } from './image-waste.js';
 
 /** One build instruction (image_history.created_by) and what the layers it made hold. */
 export interface BuildStep {

@@ -2,12 +2,6 @@ import type { AnalysisDb } from './db.js';
 import { fraction, quantile } from './figures.js';
 import type { ImageFigures, ImageWaste } from './types.js';
 
-/** Makes the per-image waste tables of image_waste.sql, unless this session has them already. */
-export async function ensureImageWaste(a: AnalysisDb): Promise<void> {
-  const [made] = await a.rows<{ n: number }>("SELECT count(*) AS n FROM duckdb_tables() WHERE table_name = 'a_image_waste'");
-  if (made.n === 0) await a.run('image_waste');
-}
-
 /** Section 4: computes a_image_waste (image_waste.sql) and returns every image, least efficient first. */
 export async function imageWaste(a: AnalysisDb): Promise<ImageWaste[]> {
   await a.run('image_waste');

@@ -1,5 +1,5 @@
 import type { AnalysisDb } from './db.js';
-import { ensureImageWaste } from './images.js';
+import { ensureImageWaste } from './image-waste.js';
 
 /** Pull and update traffic of one design (docs/metrics.md, "Pull and update traffic"), over the dataset. */
 export interface TrafficRow {

@@ -1,0 +1,7 @@
+import type { AnalysisDb } from './db.js';
+
+/** Makes the per-image waste tables of image_waste.sql, unless this session has them already. */
+export async function ensureImageWaste(a: AnalysisDb): Promise<void> {
+  const [made] = await a.rows<{ n: number }>("SELECT count(*) AS n FROM duckdb_tables() WHERE table_name = 'a_image_waste'");
+  if (made.n === 0) await a.run('image_waste');
+}
