@@ -5,6 +5,7 @@ import { ImgscanCommand } from './_base.js';
 import { formatScanSummary } from '../src/cli/scan-summary.js';
 import { scanProgress } from '../src/cli/scan-progress.js';
 import { chunkingFrom } from '../src/cli/chunking.js';
+import { sampleRateFrom } from '../src/cli/sample-rate.js';
 import { credentialsFrom } from '../src/cli/credentials.js';
 import { withInsecureHint } from '../src/cli/insecure-hint.js';
 import { crawl, type CrawlSummary } from '../src/crawl/crawl.js';
@@ -16,7 +17,7 @@ import { parseDuration, parsePlatforms, parseShard, parseTagSelection, shardTag 
 import { DatasetWriter } from '../src/store/writer.js';
 import { fail } from './_fail.js';
 import { ExitStatus, exitCodeFor } from '../src/cli/exit-status.js';
-import { chunkingFlags } from './_flags.js';
+import { chunkingFlags, sampleFlags } from './_flags.js';
 import { parseRef } from '../src/ref/ref.js';
 
 export default class Crawl extends ImgscanCommand {
@@ -50,6 +51,7 @@ export default class Crawl extends ImgscanCommand {
     'commit-rows': Flags.integer({ description: 'publish a batch once this many rows are staged', default: 250_000, min: 1, hidden: true }),
     'commit-seconds': Flags.integer({ description: 'publish a batch this many seconds after the last one', default: 30, min: 0, hidden: true }),
     ...chunkingFlags,
+    ...sampleFlags,
   };
 
 
@@ -69,6 +71,7 @@ export default class Crawl extends ImgscanCommand {
       const timeLimitMs = flags.timeout === undefined ? undefined : parseDuration(flags.timeout, '--timeout');
       const credentials = await credentialsFrom({ username: flags.username, passwordStdin: flags['password-stdin'] });
       const chunking = chunkingFrom(flags);
+      const sampleRate = sampleRateFrom(flags);
       for (const target of targets) parseRef(target);
       // Started once the flags and targets are known to be good: a usage error prints no progress line.
       const display = scanProgress(!json);
@@ -89,6 +92,7 @@ export default class Crawl extends ImgscanCommand {
         workers: flags.workers,
         layerConcurrency: flags['blob-concurrency'],
         chunking,
+        sampleRate,
         commitRows: flags['commit-rows'],
         commitSeconds: flags['commit-seconds'],
         progress: { ...display.hooks, image: (image: Image) => (failures.flush(), display.hooks.image?.(image)) },

@@ -10,7 +10,8 @@ import { acceptedForms } from '../src/ref/ref.js';
 import { openLocalSource } from '../src/sources/open.js';
 import { DatasetWriter } from '../src/store/writer.js';
 import { chunkingFrom } from '../src/cli/chunking.js';
-import { chunkingFlags } from './_flags.js';
+import { sampleRateFrom } from '../src/cli/sample-rate.js';
+import { chunkingFlags, sampleFlags } from './_flags.js';
 import { ExitStatus } from '../src/cli/exit-status.js';
 
 export default class Scan extends ImgscanCommand {
@@ -27,6 +28,7 @@ export default class Scan extends ImgscanCommand {
     'commit-rows': Flags.integer({ description: 'publish a batch once this many rows are staged', default: 250_000, min: 1, hidden: true }),
     'staging-memory': Flags.string({ description: 'memory staged rows may take before they spill under --data (a DuckDB size, e.g. 48MB)', hidden: true }),
     ...chunkingFlags,
+    ...sampleFlags,
   };
 
   async run(): Promise<ScanSummary> {
@@ -37,10 +39,11 @@ export default class Scan extends ImgscanCommand {
     try {
       const sources = (argv as string[]).map((a) => openLocalSource(a));
       const chunking = chunkingFrom(flags);
+      const sampleRate = sampleRateFrom(flags);
       // Started once sources and flags are known to be good: a usage error prints no progress line.
       progress = scanProgress(!this.jsonEnabled());
       writer = await DatasetWriter.open(resolve(flags.data), { stagingMemory: flags['staging-memory'] });
-      const summary = await scanSources(sources, writer, { workers: flags.workers, keepGoing: flags['keep-going'], chunking, commitRows: flags['commit-rows'], progress: progress.hooks });
+      const summary = await scanSources(sources, writer, { workers: flags.workers, keepGoing: flags['keep-going'], chunking, sampleRate, commitRows: flags['commit-rows'], progress: progress.hooks });
       progress.stop();
       if (!this.jsonEnabled()) this.log(formatScanSummary(summary, resolve(flags.data)));
       if (summary.failures > 0) process.exitCode = ExitStatus.partial;

@@ -66,7 +66,8 @@ CREATE TABLE layers (
   fifo_count        INTEGER NOT NULL,
   whiteout_count    INTEGER NOT NULL,
   opaque_count      INTEGER NOT NULL,
-  chunker           VARCHAR            -- e.g. fastcdc-16384-4096-65536 when chunking ran, else NULL
+  chunker           VARCHAR,           -- e.g. fastcdc-16384-4096-65536 when chunking ran, else NULL
+  sample_rate       DOUBLE             -- rate of the compression sample taken of its file contents, NULL when none
 );
 
 -- Every tar entry of every unique layer (entry_type says which; docs/metrics.md: a "file" is entry_type 'file').
@@ -86,7 +87,10 @@ CREATE TABLE files (
   mtime             DOUBLE NOT NULL,   -- seconds since the epoch (PAX may give fractions)
   link_target       VARCHAR,           -- symlink target or hardlink source path
   dev_major         INTEGER,
-  dev_minor         INTEGER
+  dev_minor         INTEGER,
+  gzip_size         BIGINT,            -- in the compression sample only (docs/metrics.md): bytes of the content
+                                       -- compressed with gzip -6, one member per 4 MiB piece; else NULL
+  zstd_size         BIGINT             -- the same with zstd -3, one frame per 4 MiB piece
 );
 
 -- Content-defined chunks of file contents (written only when chunking is enabled).

@@ -2,6 +2,7 @@ import type { ChunkRow, EntryType, FileClass, FileRow } from '../model/rows.js';
 import { CLASSIFY_PREFIX, classify } from './classify.js';
 import { FastCdc, type ChunkingParams } from './chunker.js';
 import { blake3, type Blake3Hasher } from './hash.js';
+import { ContentSampler } from './sample.js';
 import type { LayerSink } from './job.js';
 import type { TarHeader, TarVisitor } from './tar.js';
 
@@ -31,13 +32,21 @@ export class EntryRows implements TarVisitor {
   private fileClass: FileClass | null = null;
   private readonly cdc: FastCdc | null;
   private chunkIndex = 0;
+  private readonly sampler: ContentSampler | null;
 
   constructor(
     private readonly layerDigest: string,
     private readonly sink: LayerSink,
     chunking?: ChunkingParams,
+    sampleRate?: number,
   ) {
     this.cdc = chunking ? new FastCdc(chunking, (size, digest) => this.chunk(size, digest)) : null;
+    this.sampler = sampleRate ? new ContentSampler(sampleRate) : null;
+  }
+
+  /** Rate of the compression sample, or null when none is taken. */
+  get sampleRate(): number | null {
+    return this.sampler?.rate ?? null;
   }
 
   /** Name of the chunker, or null without chunking. */
@@ -63,6 +72,8 @@ export class EntryRows implements TarVisitor {
       link_target: h.linkTarget,
       dev_major: h.devMajor,
       dev_minor: h.devMinor,
+      gzip_size: null,
+      zstd_size: null,
     };
     if (isFile) {
       this.filesSize += h.size;
@@ -70,6 +81,7 @@ export class EntryRows implements TarVisitor {
       this.prefixWant = Math.min(h.size, CLASSIFY_PREFIX);
       this.fileClass = null;
       this.chunkIndex = 0;
+      this.sampler?.begin(h.size);
     }
   }
 
@@ -77,6 +89,7 @@ export class EntryRows implements TarVisitor {
     this.hasher.update(slice);
     if (this.fileClass === null) this.takePrefix(slice);
     if (this.cdc !== null) this.cdc.update(slice);
+    if (this.sampler !== null) this.sampler.data(slice);
   }
 
   entryEnd(): void {
@@ -85,6 +98,11 @@ export class EntryRows implements TarVisitor {
       row.digest = this.hasher.digest();
       row.file_class = this.fileClass ?? classify(this.prefix.subarray(0, this.prefixFill), row.size);
       if (this.cdc !== null) this.cdc.finish();
+      const sizes = this.sampler?.end(row.digest) ?? null;
+      if (sizes !== null) {
+        row.gzip_size = sizes.gzip;
+        row.zstd_size = sizes.zstd;
+      }
     }
     this.row = null;
     this.batch.push(row);

@@ -9,6 +9,8 @@ export interface LayerJob {
   expectedSize?: number;
   /** Content-defined chunking of file contents; off when absent. */
   chunking?: ChunkingParams;
+  /** Rate of the compression sample of file contents (src/layers/sample.ts); none when absent or 0. */
+  sampleRate?: number;
 }
 
 /** Receives a layer's rows in batches, in entry order, and the compressed bytes taken in. */

@@ -38,7 +38,7 @@ export class LayerScanner {
     const digest = options.layerDigest;
     try {
       this.blob = new BlobVerifier(digest, options.expectedSize);
-      this.rows = new EntryRows(digest, sink, options.chunking);
+      this.rows = new EntryRows(digest, sink, options.chunking, options.sampleRate);
     } catch (err) {
       throw withContext(err, { layer: digest });
     }
@@ -137,6 +137,7 @@ export class LayerScanner {
       whiteout_count: c.whiteout,
       opaque_count: c.opaque,
       chunker: this.rows.chunker,
+      sample_rate: this.rows.sampleRate,
     };
   }
 }

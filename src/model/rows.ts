@@ -65,6 +65,8 @@ export interface LayerRow {
   whiteout_count: number;
   opaque_count: number;
   chunker: string | null;
+  /** Rate of the compression sample taken of the layer's file contents; null when none was taken. */
+  sample_rate: number | null;
 }
 
 export interface FileRow {
@@ -82,6 +84,9 @@ export interface FileRow {
   link_target: string | null;
   dev_major: number | null;
   dev_minor: number | null;
+  /** Compressed sizes of the content when it is in the compression sample (src/layers/sample.ts), else null. */
+  gzip_size: number | null;
+  zstd_size: number | null;
 }
 
 export interface ChunkRow {

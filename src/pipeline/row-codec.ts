@@ -10,7 +10,7 @@ import type { ChunkRow, EntryType, FileClass, FileRow } from '../model/rows.js';
 export interface FileBatch {
   layer: string;
   count: number;
-  /** Per row: entry_index, size, mode, uid, gid, mtime, dev_major, dev_minor (NaN for null). */
+  /** Per row: entry_index, size, mode, uid, gid, mtime, dev_major, dev_minor, gzip_size, zstd_size (NaN for null). */
   numbers: Float64Array;
   /** Per row: entry type index, file class index + 1 (0 for null). */
   kinds: Uint8Array;
@@ -34,7 +34,7 @@ const fileClasses: readonly FileClass[] = ['elf', 'script', 'archive', 'python-b
 const entryTypeIndex = new Map(entryTypes.map((t, i) => [t, i]));
 const fileClassIndex = new Map(fileClasses.map((c, i) => [c, i + 1]));
 const NULL_LENGTH = 0xffffffff;
-const NUMBERS = 8;
+const NUMBERS = 10;
 
 /** Buffers to list in postMessage's transfer list. */
 export function transferables(batch: FileBatch | ChunkBatch): ArrayBuffer[] {
@@ -61,6 +61,8 @@ export function encodeFiles(rows: FileRow[]): FileBatch {
     numbers[o + 5] = r.mtime;
     numbers[o + 6] = r.dev_major ?? NaN;
     numbers[o + 7] = r.dev_minor ?? NaN;
+    numbers[o + 8] = r.gzip_size ?? NaN;
+    numbers[o + 9] = r.zstd_size ?? NaN;
     kinds[i * 2] = entryTypeIndex.get(r.entry_type)!;
     kinds[i * 2 + 1] = r.file_class === null ? 0 : fileClassIndex.get(r.file_class)!;
     lengths[i * 3] = r.path.length;
@@ -104,6 +106,8 @@ export function decodeFiles(b: FileBatch): FileRow[] {
       link_target,
       dev_major: nullable(b.numbers[o + 6]!),
       dev_minor: nullable(b.numbers[o + 7]!),
+      gzip_size: nullable(b.numbers[o + 8]!),
+      zstd_size: nullable(b.numbers[o + 9]!),
     };
   }
   return rows;

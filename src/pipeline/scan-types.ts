@@ -12,6 +12,8 @@ export interface ScanOptions {
   layerConcurrency?: number;
   /** Content-defined chunking of file contents, off when absent. */
   chunking?: ChunkingParams;
+  /** Rate of the compression sample of file contents, none when absent or 0. */
+  sampleRate?: number;
   /** Commit a batch once this many rows are staged (default 250k) ... */
   commitRows?: number;
   /** ... or this many seconds after the last commit (default 30). */

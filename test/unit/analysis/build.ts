@@ -47,13 +47,14 @@ function layerRow(l: RefLayer): LayerRow {
     entry_count: l.entries.length, file_count: count('file'), dir_count: count('dir'), symlink_count: count('symlink'), hardlink_count: count('hardlink'),
     char_count: count('char'), block_count: count('block'), fifo_count: count('fifo'), whiteout_count: count('whiteout'), opaque_count: count('opaque'),
     chunker: l.chunker,
+    sample_rate: null,
   };
 }
 
 function fileRows(l: RefLayer): FileRow[] {
   return l.entries.map((e) => ({
     layer_digest: l.layer_digest, entry_index: e.entry_index, path: e.path, entry_type: e.entry_type, size: e.size, digest: e.digest,
-    file_class: e.file_class as FileRow['file_class'], mode: 0o644, uid: 0, gid: 0, mtime: 1_700_000_000, link_target: null, dev_major: null, dev_minor: null,
+    file_class: e.file_class as FileRow['file_class'], mode: 0o644, uid: 0, gid: 0, mtime: 1_700_000_000, link_target: null, dev_major: null, dev_minor: null, gzip_size: null, zstd_size: null,
   }));
 }
 

@@ -37,6 +37,8 @@ function randomRows(n: number, seed: number): FileRow[] {
       link_target: type === 'symlink' || type === 'hardlink' ? pick([text(), '']) : null,
       dev_major: type === 'char' || type === 'block' ? Math.floor(r() * 256) : null,
       dev_minor: type === 'char' || type === 'block' ? 0 : null,
+      gzip_size: type === 'file' ? pick([null, 20, Math.floor(r() * 2 ** 40)]) : null,
+      zstd_size: type === 'file' ? pick([null, 9, Math.floor(r() * 2 ** 40)]) : null,
     };
   });
 }

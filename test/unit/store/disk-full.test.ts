@@ -13,14 +13,14 @@ const can = canMountTmpfs('disk-full store tests');
 const digest = (c: string) => `sha256:${c.repeat(64)}`;
 
 function layerRow(layer: string, files: number): LayerRow {
-  return { layer_digest: layer, diff_id: layer.replace('sha256:', 'sha256:0'), compression: 'gzip', compressed_size: 10, tar_size: 20, files_size: files, sparse_hole_size: 0, entry_count: files, file_count: files, dir_count: 0, symlink_count: 0, hardlink_count: 0, char_count: 0, block_count: 0, fifo_count: 0, whiteout_count: 0, opaque_count: 0, chunker: null };
+  return { layer_digest: layer, diff_id: layer.replace('sha256:', 'sha256:0'), compression: 'gzip', compressed_size: 10, tar_size: 20, files_size: files, sparse_hole_size: 0, entry_count: files, file_count: files, dir_count: 0, symlink_count: 0, hardlink_count: 0, char_count: 0, block_count: 0, fifo_count: 0, whiteout_count: 0, opaque_count: 0, chunker: null, sample_rate: null };
 }
 
 /** `n` rows from `from` on, each with a path of some 100 bytes (uncompressed in DuckDB's memory). */
 function fileRows(layer: string, from: number, n: number): FileRow[] {
   return Array.from({ length: n }, (_, k) => {
     const i = from + k;
-    return { layer_digest: layer, entry_index: i, path: `usr/share/some/long/directory/name/${i}/${'p'.repeat(60)}`, entry_type: 'file' as const, size: i, digest: i.toString(16).padStart(64, '0'), file_class: 'text' as const, mode: 0o644, uid: 0, gid: 0, mtime: 1, link_target: null, dev_major: null, dev_minor: null };
+    return { layer_digest: layer, entry_index: i, path: `usr/share/some/long/directory/name/${i}/${'p'.repeat(60)}`, entry_type: 'file' as const, size: i, digest: i.toString(16).padStart(64, '0'), file_class: 'text' as const, mode: 0o644, uid: 0, gid: 0, mtime: 1, link_target: null, dev_major: null, dev_minor: null, gzip_size: null, zstd_size: null };
   });
 }
 

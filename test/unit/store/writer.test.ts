@@ -12,11 +12,11 @@ const work = mkdtempSync(join(tmpdir(), 'imgscan-writer-test-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 function layerRow(digest: string, files: number): LayerRow {
-  return { layer_digest: digest, diff_id: digest.replace('sha256:', 'sha256:d'), compression: 'gzip', compressed_size: 10, tar_size: 20, files_size: files, sparse_hole_size: 0, entry_count: files, file_count: files, dir_count: 0, symlink_count: 0, hardlink_count: 0, char_count: 0, block_count: 0, fifo_count: 0, whiteout_count: 0, opaque_count: 0, chunker: null };
+  return { layer_digest: digest, diff_id: digest.replace('sha256:', 'sha256:d'), compression: 'gzip', compressed_size: 10, tar_size: 20, files_size: files, sparse_hole_size: 0, entry_count: files, file_count: files, dir_count: 0, symlink_count: 0, hardlink_count: 0, char_count: 0, block_count: 0, fifo_count: 0, whiteout_count: 0, opaque_count: 0, chunker: null, sample_rate: null };
 }
 
 function fileRows(digest: string, n: number): FileRow[] {
-  return Array.from({ length: n }, (_, i) => ({ layer_digest: digest, entry_index: i, path: `f${i}`, entry_type: 'file' as const, size: 1, digest: 'x'.repeat(64), file_class: 'text' as const, mode: 0o644, uid: 0, gid: 0, mtime: 1.5, link_target: null, dev_major: null, dev_minor: null }));
+  return Array.from({ length: n }, (_, i) => ({ layer_digest: digest, entry_index: i, path: `f${i}`, entry_type: 'file' as const, size: 1, digest: 'x'.repeat(64), file_class: 'text' as const, mode: 0o644, uid: 0, gid: 0, mtime: 1.5, link_target: null, dev_major: null, dev_minor: null, gzip_size: null, zstd_size: null }));
 }
 
 async function count(dir: string, table: string, where = ''): Promise<number> {
