@@ -67,7 +67,10 @@ CREATE TABLE layers (
   whiteout_count    INTEGER NOT NULL,
   opaque_count      INTEGER NOT NULL,
   chunker           VARCHAR,           -- e.g. fastcdc-16384-4096-65536 when chunking ran, else NULL
-  sample_rate       DOUBLE             -- rate of the compression sample taken of its file contents, NULL when none
+  sample_rate       DOUBLE,            -- rate of the compression sample taken of its file contents, NULL when none
+  metadata_gzip_size BIGINT,           -- in the compression sample only: the layer's metadata (the tar but its file
+                                       -- contents) compressed with gzip -6, one member per 4 MiB piece; else NULL
+  metadata_zstd_size BIGINT            -- the same with zstd -3
 );
 
 -- Every tar entry of every unique layer (entry_type says which; docs/metrics.md: a "file" is entry_type 'file').

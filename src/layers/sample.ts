@@ -60,56 +60,31 @@ export function compressedSizes(data: Uint8Array): CompressedSizes {
   return { gzip: gzipSync(data, { level: 6 }).length, zstd: zstdCompressor.compress(data).length };
 }
 
-/**
- * Follows one file content at a time (`begin`, `data`, `end`) and returns its compressed sizes when it is in
- * the sample. Holds at most SAMPLE_PIECE bytes; contents not sampled cost a copy of at most SAMPLE_HEAD bytes.
- */
-export class ContentSampler {
-  private readonly threshold: number;
+/** Compresses a stream in pieces of SAMPLE_PIECE bytes and adds up the sizes; holds one piece at most. */
+export class PieceCompressor {
   private buf: Buffer | null = null;
   private fill = 0;
-  private size = 0;
-  /** 'head' while the first SAMPLE_HEAD bytes arrive, then 'take' (sampled) or 'skip'. */
-  private state: 'head' | 'take' | 'skip' = 'skip';
   private gzip = 0;
   private zstd = 0;
 
-  constructor(readonly rate: number) {
-    this.threshold = sampleThreshold(rate);
-  }
-
-  begin(size: number): void {
-    this.size = size;
-    this.fill = 0;
-    this.gzip = 0;
-    this.zstd = 0;
-    this.state = size > 0 && this.threshold > 0 ? 'head' : 'skip';
-  }
-
-  data(slice: Uint8Array): void {
+  add(slice: Uint8Array): void {
     let s = slice;
-    while (s.length > 0 && this.state !== 'skip') {
-      const room = (this.state === 'head' ? Math.min(SAMPLE_HEAD, this.size) : SAMPLE_PIECE) - this.fill;
-      const n = Math.min(room, s.length);
-      this.buffer().set(s.subarray(0, n), this.fill);
+    while (s.length > 0) {
+      const n = Math.min(SAMPLE_PIECE - this.fill, s.length);
+      (this.buf ??= Buffer.allocUnsafe(SAMPLE_PIECE)).set(s.subarray(0, n), this.fill);
       this.fill += n;
       s = s.subarray(n);
-      if (this.fill === SAMPLE_HEAD && this.state === 'head' && this.size > SAMPLE_HEAD) this.decide(blake3.hash(this.buf!.subarray(0, SAMPLE_HEAD)));
-      else if (this.fill === SAMPLE_PIECE) this.compressPiece();
+      if (this.fill === SAMPLE_PIECE) this.compressPiece();
     }
   }
 
-  /** Ends the content whose BLAKE3 is `digest`: its compressed sizes when sampled, else null. */
-  end(digest: string): CompressedSizes | null {
-    if (this.state === 'head') this.decide(digest);
-    if (this.state !== 'take') return null;
+  /** Compresses what is left and returns the sizes of the whole stream; starts over for the next. */
+  finish(): CompressedSizes {
     if (this.fill > 0) this.compressPiece();
-    this.state = 'skip';
-    return { gzip: this.gzip, zstd: this.zstd };
-  }
-
-  private decide(keyDigest: string): void {
-    this.state = sampleKey(keyDigest) < this.threshold ? 'take' : 'skip';
+    const sizes = { gzip: this.gzip, zstd: this.zstd };
+    this.gzip = 0;
+    this.zstd = 0;
+    return sizes;
   }
 
   private compressPiece(): void {
@@ -118,8 +93,60 @@ export class ContentSampler {
     this.zstd += sizes.zstd;
     this.fill = 0;
   }
+}
 
-  private buffer(): Buffer {
-    return (this.buf ??= Buffer.allocUnsafe(SAMPLE_PIECE));
+/**
+ * Follows one file content at a time (`begin`, `data`, `end`) and returns its compressed sizes when it is in
+ * the sample. A content not sampled costs a copy of at most SAMPLE_HEAD bytes.
+ */
+export class ContentSampler {
+  private readonly threshold: number;
+  private readonly head = Buffer.allocUnsafe(SAMPLE_HEAD);
+  private readonly pieces = new PieceCompressor();
+  private fill = 0;
+  private size = 0;
+  /** 'head' while the first SAMPLE_HEAD bytes arrive, then 'take' (sampled) or 'skip'. */
+  private state: 'head' | 'take' | 'skip' = 'skip';
+
+  constructor(readonly rate: number) {
+    this.threshold = sampleThreshold(rate);
   }
+
+  begin(size: number): void {
+    this.size = size;
+    this.fill = 0;
+    this.state = size > 0 && this.threshold > 0 ? 'head' : 'skip';
+  }
+
+  data(slice: Uint8Array): void {
+    if (this.state === 'take') this.pieces.add(slice);
+    if (this.state !== 'head') return;
+    const n = Math.min(Math.min(SAMPLE_HEAD, this.size) - this.fill, slice.length);
+    this.head.set(slice.subarray(0, n), this.fill);
+    this.fill += n;
+    if (this.fill < SAMPLE_HEAD || this.size === SAMPLE_HEAD) return;
+    // A content longer than SAMPLE_HEAD: its first SAMPLE_HEAD bytes decide.
+    if (this.decide(blake3.hash(this.head))) this.pieces.add(slice.subarray(n));
+  }
+
+  /** Ends the content whose BLAKE3 is `digest`: its compressed sizes when sampled, else null. */
+  end(digest: string): CompressedSizes | null {
+    if (this.state === 'head') this.decide(digest);
+    if (this.state !== 'take') return null;
+    this.state = 'skip';
+    return this.pieces.finish();
+  }
+
+  /** Decides from the key of `keyDigest`; a sampled content starts with the bytes held so far. */
+  private decide(keyDigest: string): boolean {
+    const take = sampleKey(keyDigest) < this.threshold;
+    this.state = take ? 'take' : 'skip';
+    if (take) this.pieces.add(this.head.subarray(0, this.fill));
+    return take;
+  }
+}
+
+/** Whether a layer's metadata is in the sample: the key of its digest (hex after the algorithm) is below the rate's. */
+export function layerSampled(layerDigest: string, rate: number): boolean {
+  return rate > 0 && sampleKey(layerDigest.slice(layerDigest.indexOf(':') + 1)) < sampleThreshold(rate);
 }

@@ -7,6 +7,7 @@ import type { LayerJob, LayerSink } from './job.js';
 import { createDecompressor, sniffCompression, SNIFF_BYTES, type Decompressor } from './decompress.js';
 import { EntryRows } from './entry-rows.js';
 import { TarParser } from './tar.js';
+import { layerSampled, PieceCompressor } from './sample.js';
 
 /**
  * Scans one layer blob in a single pass, without unpacking: compressed bytes in, rows out.
@@ -28,6 +29,8 @@ export class LayerScanner {
   private tarSize = 0;
   private failure: ImgscanError | null = null;
   private ended = false;
+  /** Compresses the layer's metadata when the layer is in the compression sample. */
+  private readonly metadata: PieceCompressor | null = null;
   private readonly onOutput = (out: Uint8Array): void => {
     if (this.hashTar) this.tarHash.update(out);
     this.tarSize += out.length;
@@ -43,6 +46,10 @@ export class LayerScanner {
       throw withContext(err, { layer: digest });
     }
     this.tar = new TarParser(this.rows);
+    if (options.sampleRate && layerSampled(digest, options.sampleRate)) {
+      const metadata = (this.metadata = new PieceCompressor());
+      this.tar.tapMetadata((slice) => metadata.add(slice));
+    }
   }
 
   /**
@@ -118,6 +125,7 @@ export class LayerScanner {
 
   private layerRow(): LayerRow {
     const c = this.rows.counts;
+    const metadata = this.metadata?.finish() ?? null;
     return {
       layer_digest: this.options.layerDigest,
       diff_id: this.hashTar ? 'sha256:' + this.tarHash.digest('hex') : this.options.layerDigest,
@@ -138,6 +146,8 @@ export class LayerScanner {
       opaque_count: c.opaque,
       chunker: this.rows.chunker,
       sample_rate: this.rows.sampleRate,
+      metadata_gzip_size: metadata?.gzip ?? null,
+      metadata_zstd_size: metadata?.zstd ?? null,
     };
   }
 }

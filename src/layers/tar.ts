@@ -87,7 +87,18 @@ export class TarParser {
   /** The current entry's name before normalization (the trailing-slash rule of old-style entries reads it). */
   private rawName = '';
 
+  private tap: ((slice: Uint8Array) => void) | null = null;
+
   constructor(private readonly visitor: TarVisitor) {}
+
+  /**
+   * Hands `fn` every byte of the stream that is not file content, in order: headers, PAX and GNU metadata
+   * payloads, sparse maps, data of entries that are not files, padding and what follows the end. Their total is
+   * tar_size - (files_size - sparse_hole_size), the layer's metadata of docs/metrics.md.
+   */
+  tapMetadata(fn: (slice: Uint8Array) => void): void {
+    this.tap = fn;
+  }
 
   /** Entries delivered so far. */
   get entryCount(): number {
@@ -102,6 +113,7 @@ export class TarParser {
   push(chunk: Uint8Array): void {
     const len = chunk.length;
     let pos = 0;
+    let tapFrom = 0;
     while (pos < len) {
       switch (this.state) {
         case State.Header:
@@ -125,6 +137,10 @@ export class TarParser {
             break;
           }
           const n = Math.min(this.remaining, len - pos);
+          if (this.tap !== null && (this.sink === Sink.Visitor || this.sink === Sink.Sparse)) {
+            if (pos > tapFrom) this.tap(chunk.subarray(tapFrom, pos));
+            tapFrom = pos + n;
+          }
           if (this.sink === Sink.Visitor) this.visitor.data(chunk.subarray(pos, pos + n));
           else if (this.sink === Sink.Sparse) this.expander!.data(chunk.subarray(pos, pos + n));
           else if (this.sink === Sink.Meta) {
@@ -148,6 +164,7 @@ export class TarParser {
           break;
       }
     }
+    if (this.tap !== null && tapFrom < len) this.tap(chunk.subarray(tapFrom, len));
     this.base += len;
   }
 

@@ -67,6 +67,9 @@ export interface LayerRow {
   chunker: string | null;
   /** Rate of the compression sample taken of the layer's file contents; null when none was taken. */
   sample_rate: number | null;
+  /** The layer's metadata compressed, when the layer is in the compression sample (src/layers/sample.ts), else null. */
+  metadata_gzip_size: number | null;
+  metadata_zstd_size: number | null;
 }
 
 export interface FileRow {

@@ -15,7 +15,7 @@ import { run, runText } from './exec.js';
 /** Compressed sizes (the compression sample) are checked by their own test, test/integration/scan/sample.test.ts. */
 export type ExpectedEntry = Omit<FileRow, 'layer_digest' | 'file_class' | 'gzip_size' | 'zstd_size'> & { name: string };
 
-export interface ExpectedLayer extends Omit<LayerRow, 'chunker' | 'sparse_hole_size' | 'sample_rate'> {
+export interface ExpectedLayer extends Omit<LayerRow, 'chunker' | 'sparse_hole_size' | 'sample_rate' | 'metadata_gzip_size' | 'metadata_zstd_size'> {
   blob: string;
   /** Entries in tar order (entry_index = position). */
   entries: ExpectedEntry[];

@@ -47,7 +47,7 @@ function layerRow(l: RefLayer): LayerRow {
     entry_count: l.entries.length, file_count: count('file'), dir_count: count('dir'), symlink_count: count('symlink'), hardlink_count: count('hardlink'),
     char_count: count('char'), block_count: count('block'), fifo_count: count('fifo'), whiteout_count: count('whiteout'), opaque_count: count('opaque'),
     chunker: l.chunker,
-    sample_rate: null,
+    sample_rate: null, metadata_gzip_size: null, metadata_zstd_size: null,
   };
 }
 

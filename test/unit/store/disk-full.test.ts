@@ -13,7 +13,7 @@ const can = canMountTmpfs('disk-full store tests');
 const digest = (c: string) => `sha256:${c.repeat(64)}`;
 
 function layerRow(layer: string, files: number): LayerRow {
-  return { layer_digest: layer, diff_id: layer.replace('sha256:', 'sha256:0'), compression: 'gzip', compressed_size: 10, tar_size: 20, files_size: files, sparse_hole_size: 0, entry_count: files, file_count: files, dir_count: 0, symlink_count: 0, hardlink_count: 0, char_count: 0, block_count: 0, fifo_count: 0, whiteout_count: 0, opaque_count: 0, chunker: null, sample_rate: null };
+  return { layer_digest: layer, diff_id: layer.replace('sha256:', 'sha256:0'), compression: 'gzip', compressed_size: 10, tar_size: 20, files_size: files, sparse_hole_size: 0, entry_count: files, file_count: files, dir_count: 0, symlink_count: 0, hardlink_count: 0, char_count: 0, block_count: 0, fifo_count: 0, whiteout_count: 0, opaque_count: 0, chunker: null, sample_rate: null, metadata_gzip_size: null, metadata_zstd_size: null };
 }
 
 /** `n` rows from `from` on, each with a path of some 100 bytes (uncompressed in DuckDB's memory). */

@@ -32,7 +32,7 @@ async function writers(n: number): Promise<{ dir: string; w: DatasetWriter[]; l:
 }
 
 function layerRow(digest: string, diffId: string): LayerRow {
-  return { layer_digest: digest, diff_id: diffId, compression: 'none', compressed_size: 1, tar_size: 1, files_size: 0, sparse_hole_size: 0, entry_count: 0, file_count: 0, dir_count: 0, symlink_count: 0, hardlink_count: 0, char_count: 0, block_count: 0, fifo_count: 0, whiteout_count: 0, opaque_count: 0, chunker: null, sample_rate: null };
+  return { layer_digest: digest, diff_id: diffId, compression: 'none', compressed_size: 1, tar_size: 1, files_size: 0, sparse_hole_size: 0, entry_count: 0, file_count: 0, dir_count: 0, symlink_count: 0, hardlink_count: 0, char_count: 0, block_count: 0, fifo_count: 0, whiteout_count: 0, opaque_count: 0, chunker: null, sample_rate: null, metadata_gzip_size: null, metadata_zstd_size: null };
 }
 
 function imageRow(digest: string): ImageRow {

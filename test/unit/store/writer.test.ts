@@ -12,7 +12,7 @@ const work = mkdtempSync(join(tmpdir(), 'imgscan-writer-test-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 function layerRow(digest: string, files: number): LayerRow {
-  return { layer_digest: digest, diff_id: digest.replace('sha256:', 'sha256:d'), compression: 'gzip', compressed_size: 10, tar_size: 20, files_size: files, sparse_hole_size: 0, entry_count: files, file_count: files, dir_count: 0, symlink_count: 0, hardlink_count: 0, char_count: 0, block_count: 0, fifo_count: 0, whiteout_count: 0, opaque_count: 0, chunker: null, sample_rate: null };
+  return { layer_digest: digest, diff_id: digest.replace('sha256:', 'sha256:d'), compression: 'gzip', compressed_size: 10, tar_size: 20, files_size: files, sparse_hole_size: 0, entry_count: files, file_count: files, dir_count: 0, symlink_count: 0, hardlink_count: 0, char_count: 0, block_count: 0, fifo_count: 0, whiteout_count: 0, opaque_count: 0, chunker: null, sample_rate: null, metadata_gzip_size: null, metadata_zstd_size: null };
 }
 
 function fileRows(digest: string, n: number): FileRow[] {
