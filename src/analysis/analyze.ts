@@ -8,6 +8,7 @@ import { fileFigures } from './files.js';
 import { imageFigures, imageWaste } from './images.js';
 import { dockerHubFigures } from './published.js';
 import { storageFigures } from './storage.js';
+import { compressedShares, compressionFigures } from './compression.js';
 import { trafficFigures } from './traffic.js';
 import { buildStepFigures } from './build-steps.js';
 import type { ImageWaste, Summary } from './types.js';
@@ -59,10 +60,11 @@ export async function analyzeDataset(options: AnalyzeOptions): Promise<Analysis>
     const file = await fileFigures(a, top);
     images = await imageWaste(a);
     const chunk = await chunkFigures(a);
-    const storage = await storageFigures(a, chunk, dataset.layers_read);
-    const traffic = await trafficFigures(a);
+    const compression = await compressionFigures(a);
+    const storage = await storageFigures(a, chunk, compression, dataset.layers_read);
+    const traffic = await trafficFigures(a, compressedShares(compression));
     const build = await buildStepFigures(a, top);
-    const partial = { schema_version: 1 as const, data_dirs: options.dataDirs, dataset, layer, file, image: imageFigures(images, top), storage, chunk, traffic, build };
+    const partial = { schema_version: 1 as const, data_dirs: options.dataDirs, dataset, layer, file, image: imageFigures(images, top), storage, compression, chunk, traffic, build };
     summary = { ...partial, docker_hub: dockerHubFigures(partial) };
   } finally {
     steps = Object.fromEntries(a.timings);

@@ -1,5 +1,6 @@
 import type { AnalysisDb } from './db.js';
-import type { ChunkFigures, PullCost, StorageFigures, StorageRow } from './types.js';
+import { exact, sumEstimates, type Estimate } from './estimate.js';
+import type { ChunkFigures, CompressionFigures, PullCost, StorageFigures, StorageRow } from './types.js';
 
 interface StorageSums {
   per_image_tar_size: number;
@@ -18,30 +19,58 @@ export const chunkRefBytes = 32;
  * Section 5: the storage designs of docs/metrics.md over the layers read, each with its ratio to layer_dedup, and
  * what file-level dedup costs on a pull. chunk_dedup is listed when one chunker covered every layer read.
  */
-export async function storageFigures(a: AnalysisDb, chunk: ChunkFigures, layersRead: number): Promise<StorageFigures> {
+export async function storageFigures(a: AnalysisDb, chunk: ChunkFigures, compression: CompressionFigures, layersRead: number): Promise<StorageFigures> {
   const [s] = await a.query<StorageSums>('storage');
   const [pull] = await a.query<PullCost>('pull_cost');
   const base = s.layer_dedup_tar_size;
   const baseCompressed = s.layer_dedup_compressed_size;
-  const row = (design: StorageRow['design'], content: number, metadata: number, compressed: number | null): StorageRow => ({
+  const row = (design: StorageRow['design'], content: number, metadata: number, compressed: Compressed): StorageRow => ({
     design,
     content_bytes: content,
     metadata_bytes: metadata,
     uncompressed_bytes: content + metadata,
-    compressed_bytes: compressed,
+    ...compressed,
     ratio_to_layer_dedup: base > 0 ? (content + metadata) / base : 1,
-    compressed_ratio_to_layer_dedup: compressed === null ? null : baseCompressed > 0 ? compressed / baseCompressed : 1,
+    compressed_ratio_to_layer_dedup: compressed.compressed_bytes === null ? null : baseCompressed > 0 ? compressed.compressed_bytes / baseCompressed : 1,
   });
+  const meta = compression.metadata;
+  const fileDedup = estimated(sumEstimates([compression.file_contents.gzip, meta.gzip]), sumEstimates([compression.file_contents.zstd, meta.zstd]));
   const designs = [
-    row('per_image', s.per_image_tar_size - s.per_image_metadata_bytes, s.per_image_metadata_bytes, s.per_image_compressed_size),
-    row('layer_dedup', s.layer_dedup_tar_size - s.metadata_bytes, s.metadata_bytes, s.layer_dedup_compressed_size),
-    row('file_dedup', s.file_bytes_distinct, s.metadata_bytes, null),
+    row('per_image', s.per_image_tar_size - s.per_image_metadata_bytes, s.per_image_metadata_bytes, measured(s.per_image_compressed_size)),
+    row('layer_dedup', s.layer_dedup_tar_size - s.metadata_bytes, s.metadata_bytes, measured(s.layer_dedup_compressed_size)),
+    row('file_dedup', s.file_bytes_distinct, s.metadata_bytes, fileDedup),
   ];
   let note: string | null = null;
   const full = chunk.chunkers.find((c) => c.layers === layersRead);
   if (!chunk.available) note = 'no chunk data (scan with --chunking)';
   else if (chunk.chunkers.length > 1) note = `layers were chunked with ${chunk.chunkers.length} different chunkers (${chunk.chunkers.map((c) => c.chunker).join(', ')})`;
   else if (!full) note = `only ${chunk.layers_chunked} of ${layersRead} layers read carry chunk data`;
-  else designs.push(row('chunk_dedup', full.chunk_bytes_distinct, s.metadata_bytes + chunkRefBytes * full.chunk_refs, null));
+  else designs.push(row('chunk_dedup', full.chunk_bytes_distinct, s.metadata_bytes + chunkRefBytes * full.chunk_refs, estimated(null, null)));
   return { designs, chunk_dedup_note: note, pull_cost: pull };
+}
+
+type Compressed = Pick<StorageRow, 'compressed_bytes' | 'compressed_how' | 'compressed_low' | 'compressed_high' | 'zstd_bytes' | 'zstd_low' | 'zstd_high'>;
+
+function measured(bytes: number): Compressed {
+  return { compressed_bytes: bytes, compressed_how: 'measured', compressed_low: null, compressed_high: null, zstd_bytes: null, zstd_low: null, zstd_high: null };
+}
+
+/** Estimated compressed figures; 'exact' when the whole design is in the sample (no interval). */
+function estimated(gzip: Estimate | null, zstd: Estimate | null): Compressed {
+  const isExact = gzip !== null && gzip.se === 0 && zstd !== null && zstd.se === 0;
+  const interval = (e: Estimate | null, end: 'low' | 'high') => (e === null || isExact ? null : e[end]);
+  return {
+    compressed_bytes: gzip?.value ?? null,
+    compressed_how: gzip === null ? null : isExact ? 'exact' : 'estimated',
+    compressed_low: interval(gzip, 'low'),
+    compressed_high: interval(gzip, 'high'),
+    zstd_bytes: zstd?.value ?? null,
+    zstd_low: interval(zstd, 'low'),
+    zstd_high: interval(zstd, 'high'),
+  };
+}
+
+/** Chunk designs: the distinct chunks' estimate plus metadata plus the chunk references (32-byte digests, stored as they are). */
+export function chunkDesignEstimate(chunks: Estimate | null, metadata: Estimate | null, chunkRefs: number): Estimate | null {
+  return sumEstimates([chunks, metadata, exact(chunkRefBytes * chunkRefs)]);
 }

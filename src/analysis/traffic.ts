@@ -6,8 +6,13 @@ export interface TrafficRow {
   design: 'layer_dedup' | 'file_dedup' | 'chunk_dedup';
   /** The chunker, for chunk_dedup. */
   chunker: string | null;
-  /** True when the bytes are compressed layer blobs as the registry serves them; false for content bytes. */
+  /**
+   * True when the bytes are compressed: layer blobs as the registry serves them, or for file and chunk dedup
+   * the content bytes times the design's compression ratio estimated from the compression sample (gzip -6).
+   */
   compressed: boolean;
+  /** True for the figures estimated from the compression sample. */
+  estimated: boolean;
   /** Images pulled from nothing, and their pull_bytes. */
   pulls: number;
   pull_bytes_median: number | null;
@@ -40,10 +45,36 @@ export interface TrafficFigures {
  * What clients move on pulls and on updates between consecutive versions, under each design. Builds on the
  * per-image waste tables (image_waste.sql), made here when not made yet.
  */
-export async function trafficFigures(a: AnalysisDb): Promise<TrafficFigures> {
+export async function trafficFigures(a: AnalysisDb, ratios: CompressedShare[] = []): Promise<TrafficFigures> {
   await ensureImageWaste(a);
   await a.run('traffic');
-  const designs = await a.query<Omit<TrafficRow, 'compressed'>>('traffic_figures');
+  const measured = (await a.query<Omit<TrafficRow, 'compressed' | 'estimated'>>('traffic_figures')).map((d) => ({ ...d, compressed: d.design === 'layer_dedup', estimated: false }));
   const restore = await a.query<RestoreRow>('traffic_restore');
-  return { designs: designs.map((d) => ({ ...d, compressed: d.design === 'layer_dedup' })), restore };
+  const designs = measured.flatMap((d) => {
+    const share = d.compressed ? undefined : ratios.find((r) => r.design === d.design && r.chunker === d.chunker);
+    return share === undefined ? [d] : [d, compressedRow(d, share.share)];
+  });
+  return { designs, restore };
+}
+
+/** The compressed share of a design's content bytes (estimated compressed bytes over bytes), from the sample. */
+export interface CompressedShare {
+  design: TrafficRow['design'];
+  chunker: string | null;
+  share: number;
+}
+
+function compressedRow(d: TrafficRow, share: number): TrafficRow {
+  const scale = (v: number | null) => (v === null ? null : Math.round(v * share));
+  return {
+    ...d,
+    compressed: true,
+    estimated: true,
+    pull_bytes_median: scale(d.pull_bytes_median),
+    pull_bytes_p90: scale(d.pull_bytes_p90),
+    pull_bytes_total: Math.round(d.pull_bytes_total * share),
+    update_bytes_median: scale(d.update_bytes_median),
+    update_bytes_p90: scale(d.update_bytes_p90),
+    update_bytes_total: Math.round(d.update_bytes_total * share),
+  };
 }

@@ -1,5 +1,6 @@
 import type { BuildStepFigures } from './build-steps.js';
 import type { TrafficFigures } from './traffic.js';
+import type { Estimate } from './estimate.js';
 
 /**
  * The figures of `imgscan analyze`: the shape of summary.json (schemas/summary.schema.json) and of the
@@ -169,6 +170,40 @@ export interface ImageFigures {
 
 export type StorageDesign = 'per_image' | 'layer_dedup' | 'file_dedup' | 'chunk_dedup';
 
+/** An estimate of compressed bytes with its 95% confidence interval (src/analysis/estimate.ts). */
+export type { Estimate };
+
+/** One file class in the compression sample. */
+export interface SampleStratum {
+  file_class: string;
+  /** Distinct non-empty contents of the class, and their bytes. */
+  contents: number;
+  bytes: number;
+  /** Of those, in the sample. */
+  sampled: number;
+  sampled_bytes: number;
+  /** Bytes over compressed bytes in the sample (null without a sample). */
+  gzip_ratio: number | null;
+  zstd_ratio: number | null;
+  /** True when the class had too few contents in the sample to stand alone and was estimated pooled with others. */
+  pooled: boolean;
+}
+
+/** The compression sample and what it estimates (docs/metrics.md "Compressed size of a design"). */
+export interface CompressionFigures {
+  /** Whether any content of the layers analyzed is in a sample. */
+  available: boolean;
+  /** The rates the layers analyzed were scanned with. */
+  sample_rates: number[];
+  contents: number;
+  contents_sampled: number;
+  classes: SampleStratum[];
+  /** The distinct file contents compressed one by one. */
+  file_contents: { gzip: Estimate | null; zstd: Estimate | null };
+  /** The unique layers' metadata (the tars but their file contents) compressed layer by layer. */
+  metadata: { layers: number; layers_sampled: number; gzip: Estimate | null; zstd: Estimate | null };
+}
+
 export interface StorageRow {
   design: StorageDesign;
   /** Bytes of layer tars, distinct file contents or distinct chunks. */
@@ -176,8 +211,19 @@ export interface StorageRow {
   /** Per-layer metadata kept beside deduplicated contents (0 where whole tars are kept). */
   metadata_bytes: number;
   uncompressed_bytes: number;
-  /** Measured only where whole layer blobs are kept. */
+  /**
+   * Compressed bytes: measured where whole layer blobs are kept (as the registry stores them); for the other
+   * designs estimated from the compression sample with gzip -6 (null without a sample big enough).
+   */
   compressed_bytes: number | null;
+  /** 'measured', 'estimated' (with the 95% interval compressed_low..compressed_high) or 'exact' (all in the sample). */
+  compressed_how: 'measured' | 'estimated' | 'exact' | null;
+  compressed_low: number | null;
+  compressed_high: number | null;
+  /** Estimated with zstd -3 (file and chunk designs), with its 95% interval. */
+  zstd_bytes: number | null;
+  zstd_low: number | null;
+  zstd_high: number | null;
   ratio_to_layer_dedup: number;
   compressed_ratio_to_layer_dedup: number | null;
 }
@@ -238,6 +284,7 @@ export interface Summary {
   file: FileFigures;
   image: ImageFigures;
   storage: StorageFigures;
+  compression: CompressionFigures;
   chunk: ChunkFigures;
   traffic: TrafficFigures;
   build: BuildStepFigures;

@@ -7,6 +7,7 @@ import { formatBytesExact, formatDecimal, formatPercentFine, formatRatio, shortD
 import { columns } from './columns.js';
 import { trafficSection } from './traffic.js';
 import { buildSection } from './build-steps.js';
+import { compressionSection, storageTable } from './compression.js';
 
 /** Sections 4 to 7 of report.md: per image, storage designs, chunk level, the Docker Hub figures. */
 export function imageSections(s: Summary, charts: readonly Chart[]): string[] {
@@ -39,14 +40,14 @@ export function imageSections(s: Summary, charts: readonly Chart[]): string[] {
     'Bytes a registry keeps for the layers read. per_image: every image keeps its own layers; layer_dedup: each unique layer once (today\'s registries); ' +
       'file_dedup: each distinct file content once plus per-layer metadata (DupHunter-style); chunk_dedup: each distinct chunk once plus the same metadata ' +
       `and a ${chunkRefBytes}-byte digest per chunk reference. Metadata of a layer = tar_size - files_size: its tar headers (with PAX and GNU long-name records), ` +
-      'padding and end-of-archive blocks, i.e. everything in the tar but file contents. Compressed bytes are measured only where whole layer blobs are kept.',
+      'padding and end-of-archive blocks, i.e. everything in the tar but file contents. Compressed bytes are measured where whole layer blobs are kept ' +
+      '(as the registry stores them); for file and chunk dedup they are estimated from the compression sample: each distinct content (or chunk) ' +
+      'compressed with gzip -6 (zstd -3 beside it), plus the layers\' metadata compressed, plus the chunk references as they are.',
     '',
-    mdTable(
-      columns(['design', 'content_bytes', 'metadata_bytes', 'uncompressed_bytes', 'ratio_to_layer_dedup', 'compressed_bytes', 'compressed_ratio_to_layer_dedup']),
-      st.designs.map((d) => [d.design, formatBytesExact(d.content_bytes), formatBytesExact(d.metadata_bytes), formatBytesExact(d.uncompressed_bytes), formatRatio(d.ratio_to_layer_dedup), d.compressed_bytes === null ? 'not measured' : formatBytesExact(d.compressed_bytes), formatRatio(d.compressed_ratio_to_layer_dedup)]),
-    ),
+    storageTable(s),
     st.chunk_dedup_note ? `chunk_dedup: ${st.chunk_dedup_note}.\n` : '',
     chartLink(charts, 'storage-designs.svg'),
+    ...compressionSection(s),
     mdHeading(3, 'What file-level dedup costs on a pull'),
     'DupHunter restores a layer on a pull: its files are fetched, re-tarred and recompressed. The work per pull, over the unique layers read and over the images:',
     '',

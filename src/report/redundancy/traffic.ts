@@ -11,12 +11,12 @@ export function trafficSection(s: Summary): string[] {
   return [
     mdHeading(3, 'Pull and update traffic'),
     'What a client fetches: for each image from nothing (pull), and for each version of a repository when it holds the version before (update; versions ordered by ' +
-      'the config\'s created, images without it left out). layer_dedup moves compressed layer blobs; file_dedup and chunk_dedup count the distinct contents or chunks ' +
-      'not already held, uncompressed.',
+      'the config\'s created, images without it left out). layer_dedup moves compressed layer blobs (measured); file_dedup and chunk_dedup move the distinct contents ' +
+      'or chunks not already held: uncompressed, and compressed as estimated (each design\'s gzip -6 share of its bytes in the compression sample).',
     '',
     mdTable(
-      columns(['design', 'chunker', 'pulls', 'pull_bytes_median', 'pull_bytes_p90', 'pull_bytes_total', 'updates', 'update_bytes_median', 'update_bytes_p90', 'update_bytes_total']),
-      t.designs.map((d) => [d.design, d.chunker ?? '', d.pulls, bytes(d.pull_bytes_median), bytes(d.pull_bytes_p90), bytes(d.pull_bytes_total), d.updates, bytes(d.update_bytes_median), bytes(d.update_bytes_p90), bytes(d.update_bytes_total)]),
+      columns(['design', 'chunker', 'measure', 'pulls', 'pull_bytes_median', 'pull_bytes_p90', 'pull_bytes_total', 'updates', 'update_bytes_median', 'update_bytes_p90', 'update_bytes_total']),
+      t.designs.map((d) => [d.design, d.chunker ?? '', !d.compressed ? 'uncompressed' : d.estimated ? 'compressed (estimated)' : 'compressed', d.pulls, bytes(d.pull_bytes_median), bytes(d.pull_bytes_p90), bytes(d.pull_bytes_total), d.updates, bytes(d.update_bytes_median), bytes(d.update_bytes_p90), bytes(d.update_bytes_total)]),
     ),
     ...(updates === 0 ? ['No update pairs: no repository has two versions with a created time.\n'] : []),
     'Restore work under file_dedup (DupHunter): the layers the registry rebuilds from their files, re-tars and recompresses to serve them.',

@@ -70,7 +70,7 @@ export function referenceTraffic(ds: RefDataset) {
     const u = stats(pairs.map(([a, b]) => update(a, b, design)));
     const kind = design === 'layer_dedup' || design === 'file_dedup' ? design : 'chunk_dedup';
     return {
-      design: kind, chunker: kind === 'chunk_dedup' ? design : null, compressed: kind === 'layer_dedup',
+      design: kind, chunker: kind === 'chunk_dedup' ? design : null, compressed: kind === 'layer_dedup', estimated: false,
       pulls: imgs.length, pull_bytes_median: p.median, pull_bytes_p90: p.p90, pull_bytes_total: p.total,
       updates: pairs.length, update_bytes_median: u.median, update_bytes_p90: u.p90, update_bytes_total: u.total,
     };
