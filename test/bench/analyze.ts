@@ -74,7 +74,10 @@ export async function generateDataset(dir: string, o: SyntheticOptions): Promise
           ELSE ['elf', 'elf', 'text', 'text', 'text', 'script', 'archive', 'python-bytecode', 'image', 'other'][1 + (hash(cid, 9) % 10)::INTEGER] END AS file_class,
         420 AS mode, 0::BIGINT AS uid, 0::BIGINT AS gid, 1700000000.0 AS mtime,
         CASE WHEN entry_type IN ('symlink', 'hardlink') THEN dir || '/f' || cid END AS link_target,
-        NULL::INTEGER AS dev_major, NULL::INTEGER AS dev_minor
+        NULL::INTEGER AS dev_major, NULL::INTEGER AS dev_minor,
+        -- The compression sample: 1% of the contents, chosen by content; ratios between 1.2x and 5x by content.
+        CASE WHEN entry_type = 'file' AND cid >= 0 AND hash(cid, 15) % 100 = 0 THEN greatest(20, floor(least(floor(exp(8.0 + 2.2 * sqrt(-2 * ln(${u('cid', 7)} + 1e-12)) * cos(2 * pi() * ${u('cid', 8)}))), 268435456) / (1.2 + 3.8 * ${u('cid', 16)})))::BIGINT END AS gzip_size,
+        CASE WHEN entry_type = 'file' AND cid >= 0 AND hash(cid, 15) % 100 = 0 THEN greatest(20, floor(least(floor(exp(8.0 + 2.2 * sqrt(-2 * ln(${u('cid', 7)} + 1e-12)) * cos(2 * pi() * ${u('cid', 8)}))), 268435456) / (1.25 + 3.9 * ${u('cid', 16)})))::BIGINT END AS zstd_size
       FROM fil`);
     await db.run(`CREATE VIEW files AS SELECT * FROM read_parquet(${out('files')})`);
     await db.run(`CREATE TABLE lsum AS
@@ -95,7 +98,9 @@ export async function generateDataset(dir: string, o: SyntheticOptions): Promise
     await db.run(`UPDATE lrow SET compressed_size = CASE WHEN compression = 'none' THEN tar_size ELSE greatest(32, floor(tar_size / (1.3 + 3 * ${u('layer_no', 11)})))::BIGINT END`);
     await copy('layers', `SELECT layer_digest, diff_id, compression, compressed_size, tar_size, files_size, entry_count, file_count, dir_count,
         symlink_count, hardlink_count, 0 AS char_count, 0 AS block_count, 0 AS fifo_count, whiteout_count, opaque_count,
-        ${o.chunks ? "'fastcdc-16384-4096-65536'" : 'NULL::VARCHAR'} AS chunker FROM lrow`);
+        ${o.chunks ? "'fastcdc-16384-4096-65536'" : 'NULL::VARCHAR'} AS chunker, 0.01 AS sample_rate,
+        CASE WHEN hash(layer_no, 17) % 100 < 16 THEN ((tar_size - files_size) / 9)::BIGINT END AS metadata_gzip_size,
+        CASE WHEN hash(layer_no, 17) % 100 < 16 THEN ((tar_size - files_size) / 10)::BIGINT END AS metadata_zstd_size FROM lrow`);
     const manifest = (i: string) => `'sha256:' || sha256('image' || ${i})`;
     await copy('images', `SELECT ${manifest('i')} AS manifest_digest, 'application/vnd.oci.image.manifest.v1+json' AS media_type,
         'sha256:' || sha256('config' || i) AS config_digest, 'linux' AS os, 'amd64' AS architecture, NULL::VARCHAR AS variant,
