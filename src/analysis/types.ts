@@ -171,12 +171,19 @@ export type StorageDesign = 'per_image' | 'layer_dedup' | 'file_dedup' | 'chunk_
 
 export interface StorageRow {
   design: StorageDesign;
+  /** The chunker of a chunk_dedup row (one row per chunker that covered every layer read); null for the others. */
+  chunker: string | null;
   /** Bytes of layer tars, distinct file contents or distinct chunks. */
   content_bytes: number;
-  /** Per-layer metadata kept beside deduplicated contents (0 where whole tars are kept). */
+  /** Per-layer metadata kept beside deduplicated contents (0 where whole tars are kept), and for chunk_dedup the chunk lists. */
   metadata_bytes: number;
+  /** chunk_dedup: chunk references (chunks of every file) and distinct chunks kept; null for the others. */
+  chunk_refs: number | null;
+  chunks_distinct: number | null;
+  /** chunk_dedup: metadata bytes per chunk reference (the chunk's digest in its file's chunk list); null for the others. */
+  chunk_ref_bytes: number | null;
   uncompressed_bytes: number;
-  /** Measured only where whole layer blobs are kept. */
+  /** Measured only where whole layer blobs are kept (null for file_dedup and chunk_dedup). */
   compressed_bytes: number | null;
   ratio_to_layer_dedup: number;
   compressed_ratio_to_layer_dedup: number | null;
@@ -193,14 +200,17 @@ export interface PullCost {
 
 export interface StorageFigures {
   designs: StorageRow[];
-  /** Why chunk_dedup is missing, when it is. */
+  /** Why chunk_dedup is missing, or is missing for some chunkers, when it is. */
   chunk_dedup_note: string | null;
   pull_cost: PullCost;
 }
 
 export interface ChunkerFigures {
   chunker: string;
-  /** Parsed from the chunker name, e.g. fastcdc-16384-4096-65536. */
+  /**
+   * Parsed from the chunker name: fastcdc-AVG-MIN-MAX gives all three; fixed-SIZE gives avg = max = SIZE (the
+   * tail of a file is shorter) and min null; rollsum-AVG gives avg, with min and max null (it has neither).
+   */
   algorithm: string;
   avg: number | null;
   min: number | null;

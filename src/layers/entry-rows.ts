@@ -1,6 +1,7 @@
 import type { ChunkRow, EntryType, FileClass, FileRow } from '../model/rows.js';
 import { CLASSIFY_PREFIX, classify } from './classify.js';
-import { FastCdc, type ChunkingParams } from './chunker.js';
+import type { Chunker, ChunkerSpec } from './chunker.js';
+import { makeChunker } from './chunkers.js';
 import { blake3, type Blake3Hasher } from './hash.js';
 import type { LayerSink } from './job.js';
 import type { TarHeader, TarVisitor } from './tar.js';
@@ -12,8 +13,8 @@ export const ROW_BATCH = 1024;
 export type EntryCounts = Record<EntryType, number>;
 
 /**
- * Tar visitor that turns entries into FileRows: BLAKE3 and class for files, optional chunk rows,
- * counts and sizes. Rows go to the sink in batches of ROW_BATCH; `flush` sends the rest.
+ * Tar visitor that turns entries into FileRows: BLAKE3 and class for files, chunk rows of each chunker asked
+ * for, counts and sizes. Rows go to the sink in batches of ROW_BATCH; `flush` sends the rest.
  */
 export class EntryRows implements TarVisitor {
   readonly counts: EntryCounts = {
@@ -29,20 +30,22 @@ export class EntryRows implements TarVisitor {
   /** Bytes of prefix wanted for the current file: min(size, CLASSIFY_PREFIX). */
   private prefixWant = 0;
   private fileClass: FileClass | null = null;
-  private readonly cdc: FastCdc | null;
-  private chunkIndex = 0;
+  private readonly chunkers: Chunker[];
+  /** Per chunker, the index of the current file's next chunk. */
+  private readonly chunkIndex: Int32Array;
 
   constructor(
     private readonly layerDigest: string,
     private readonly sink: LayerSink,
-    chunking?: ChunkingParams,
+    chunking: readonly ChunkerSpec[] = [],
   ) {
-    this.cdc = chunking ? new FastCdc(chunking, (size, digest) => this.chunk(size, digest)) : null;
+    this.chunkers = chunking.map((spec, k) => makeChunker(spec, (size, digest) => this.chunk(k, size, digest)));
+    this.chunkIndex = new Int32Array(this.chunkers.length);
   }
 
-  /** Name of the chunker, or null without chunking. */
+  /** Names of the chunkers, comma-separated in the order given, or null without chunking. */
   get chunker(): string | null {
-    return this.cdc?.name ?? null;
+    return this.chunkers.length > 0 ? this.chunkers.map((c) => c.name).join(',') : null;
   }
 
   entry(h: TarHeader): void {
@@ -69,14 +72,14 @@ export class EntryRows implements TarVisitor {
       this.prefixFill = 0;
       this.prefixWant = Math.min(h.size, CLASSIFY_PREFIX);
       this.fileClass = null;
-      this.chunkIndex = 0;
+      this.chunkIndex.fill(0);
     }
   }
 
   data(slice: Uint8Array): void {
     this.hasher.update(slice);
     if (this.fileClass === null) this.takePrefix(slice);
-    if (this.cdc !== null) this.cdc.update(slice);
+    for (const c of this.chunkers) c.update(slice);
   }
 
   entryEnd(): void {
@@ -84,7 +87,7 @@ export class EntryRows implements TarVisitor {
     if (row.entry_type === 'file') {
       row.digest = this.hasher.digest();
       row.file_class = this.fileClass ?? classify(this.prefix.subarray(0, this.prefixFill), row.size);
-      if (this.cdc !== null) this.cdc.finish();
+      for (const c of this.chunkers) c.finish();
     }
     this.row = null;
     this.batch.push(row);
@@ -111,13 +114,14 @@ export class EntryRows implements TarVisitor {
     }
   }
 
-  private chunk(size: number, digest: string): void {
+  private chunk(k: number, size: number, digest: string): void {
     this.chunkBatch.push({
       layer_digest: this.layerDigest,
       entry_index: this.row!.entry_index,
-      chunk_index: this.chunkIndex++,
+      chunk_index: this.chunkIndex[k]!++,
       digest,
       size,
+      chunker: this.chunkers[k]!.name,
     });
     if (this.chunkBatch.length >= ROW_BATCH) this.flushChunks();
   }

@@ -64,6 +64,7 @@ export interface LayerRow {
   fifo_count: number;
   whiteout_count: number;
   opaque_count: number;
+  /** The chunkers run on the layer's files, comma-separated in the order given; null without chunking. */
   chunker: string | null;
 }
 
@@ -90,6 +91,8 @@ export interface ChunkRow {
   chunk_index: number;
   digest: string;
   size: number;
+  /** The chunker that cut it (NULL in datasets written before several chunkers could run). */
+  chunker: string | null;
 }
 
 export interface FailureRow {

@@ -22,8 +22,10 @@ export interface FileBatch {
 export interface ChunkBatch {
   layer: string;
   count: number;
-  /** Per row: entry_index, chunk_index, size. */
+  /** Per row: entry_index, chunk_index, size, index of its chunker in `chunkers` (-1 for null). */
   numbers: Float64Array;
+  /** The chunker names of the batch, each once. */
+  chunkers: string[];
   /** The chunk digests, concatenated (all of the same length). */
   digests: string;
   digestLength: number;
@@ -111,29 +113,40 @@ export function decodeFiles(b: FileBatch): FileRow[] {
 
 export function encodeChunks(rows: ChunkRow[]): ChunkBatch {
   const n = rows.length;
-  const numbers = new Float64Array(n * 3);
+  const numbers = new Float64Array(n * 4);
   const digestLength = n > 0 ? rows[0]!.digest.length : 0;
   const digests: string[] = new Array(n);
+  const chunkers: string[] = [];
+  let last: string | null = null;
+  let lastIndex = -1;
   for (let i = 0; i < n; i++) {
     const r = rows[i]!;
-    numbers[i * 3] = r.entry_index;
-    numbers[i * 3 + 1] = r.chunk_index;
-    numbers[i * 3 + 2] = r.size;
+    numbers[i * 4] = r.entry_index;
+    numbers[i * 4 + 1] = r.chunk_index;
+    numbers[i * 4 + 2] = r.size;
+    if (r.chunker !== last) {
+      last = r.chunker;
+      lastIndex = last === null ? -1 : chunkers.indexOf(last);
+      if (last !== null && lastIndex < 0) lastIndex = chunkers.push(last) - 1;
+    }
+    numbers[i * 4 + 3] = lastIndex;
     if (r.digest.length !== digestLength) throw new ImgscanError('INTERNAL', 'chunk digests of different lengths in one batch');
     digests[i] = r.digest;
   }
-  return { layer: n > 0 ? rows[0]!.layer_digest : '', count: n, numbers, digests: digests.join(''), digestLength };
+  return { layer: n > 0 ? rows[0]!.layer_digest : '', count: n, numbers, chunkers, digests: digests.join(''), digestLength };
 }
 
 export function decodeChunks(b: ChunkBatch): ChunkRow[] {
   const rows: ChunkRow[] = new Array(b.count);
   for (let i = 0; i < b.count; i++) {
+    const k = b.numbers[i * 4 + 3]!;
     rows[i] = {
       layer_digest: b.layer,
-      entry_index: b.numbers[i * 3]!,
-      chunk_index: b.numbers[i * 3 + 1]!,
+      entry_index: b.numbers[i * 4]!,
+      chunk_index: b.numbers[i * 4 + 1]!,
       digest: b.digests.slice(i * b.digestLength, (i + 1) * b.digestLength),
-      size: b.numbers[i * 3 + 2]!,
+      size: b.numbers[i * 4 + 2]!,
+      chunker: k < 0 ? null : b.chunkers[k]!,
     };
   }
   return rows;

@@ -1,6 +1,5 @@
 import { comparableRepositories } from '../../analysis/published.js';
 import { mdHeading, mdTable } from '../markdown.js';
-import { chunkRefBytes } from '../../analysis/storage.js';
 import type { Summary } from '../../analysis/types.js';
 import { type Chart, chartLink } from './charts.js';
 import { formatBytesExact, formatDecimal, formatPercentFine, formatRatio, shortDigest } from '../../format/text.js';
@@ -37,13 +36,17 @@ export function imageSections(s: Summary, charts: readonly Chart[]): string[] {
     ...buildSection(s),
     mdHeading(2, '5. Storage designs compared'),
     'Bytes a registry keeps for the layers read. per_image: every image keeps its own layers; layer_dedup: each unique layer once (today\'s registries); ' +
-      'file_dedup: each distinct file content once plus per-layer metadata (DupHunter-style); chunk_dedup: each distinct chunk once plus the same metadata ' +
-      `and a ${chunkRefBytes}-byte digest per chunk reference. Metadata of a layer = tar_size - files_size: its tar headers (with PAX and GNU long-name records), ` +
+      'file_dedup: each distinct file content once plus per-layer metadata (DupHunter-style); chunk_dedup, one row per chunker that chunked every layer read: ' +
+      'each distinct chunk once plus the same metadata and the chunk lists, chunk_ref_bytes (the chunk\'s digest) per chunk reference. ' +
+      'Metadata of a layer = tar_size - files_size: its tar headers (with PAX and GNU long-name records), ' +
       'padding and end-of-archive blocks, i.e. everything in the tar but file contents. Compressed bytes are measured only where whole layer blobs are kept.',
     '',
     mdTable(
-      columns(['design', 'content_bytes', 'metadata_bytes', 'uncompressed_bytes', 'ratio_to_layer_dedup', 'compressed_bytes', 'compressed_ratio_to_layer_dedup']),
-      st.designs.map((d) => [d.design, formatBytesExact(d.content_bytes), formatBytesExact(d.metadata_bytes), formatBytesExact(d.uncompressed_bytes), formatRatio(d.ratio_to_layer_dedup), d.compressed_bytes === null ? 'not measured' : formatBytesExact(d.compressed_bytes), formatRatio(d.compressed_ratio_to_layer_dedup)]),
+      columns(['design', 'chunker', 'content_bytes', 'metadata_bytes', 'chunk_refs', 'chunks_distinct', 'chunk_ref_bytes', 'uncompressed_bytes', 'ratio_to_layer_dedup', 'compressed_bytes', 'compressed_ratio_to_layer_dedup']),
+      st.designs.map((d) => [
+        d.design, d.chunker ?? '', formatBytesExact(d.content_bytes), formatBytesExact(d.metadata_bytes), d.chunk_refs ?? '', d.chunks_distinct ?? '', d.chunk_ref_bytes ?? '',
+        formatBytesExact(d.uncompressed_bytes), formatRatio(d.ratio_to_layer_dedup), d.compressed_bytes === null ? 'not measured' : formatBytesExact(d.compressed_bytes), formatRatio(d.compressed_ratio_to_layer_dedup),
+      ]),
     ),
     st.chunk_dedup_note ? `chunk_dedup: ${st.chunk_dedup_note}.\n` : '',
     chartLink(charts, 'storage-designs.svg'),
@@ -62,7 +65,7 @@ export function imageSections(s: Summary, charts: readonly Chart[]): string[] {
           columns(['chunker', 'avg', 'min', 'max', 'layers', 'chunk_refs', 'chunk_bytes_total', 'chunks_distinct', 'chunk_bytes_distinct', 'chunk_dedup_ratio', 'chunk_dedup_savings']),
           s.chunk.chunkers.map((c) => [c.chunker, c.avg, c.min, c.max, c.layers, c.chunk_refs, formatBytesExact(c.chunk_bytes_total), c.chunks_distinct, formatBytesExact(c.chunk_bytes_distinct), formatRatio(c.chunk_dedup_ratio), formatPercentFine(c.chunk_dedup_savings)]),
         )
-      : 'no chunk data: scan with `--chunking` (FastCDC, `--chunk-avg` 16 KiB by default) to record chunk digests.\n',
+      : 'no chunk data: scan with `--chunking` (e.g. `--chunking fastcdc:16k,fixed:1m,rollsum:64k`) to record chunk digests.\n',
     ...publishedSection(s),
   ];
 }
