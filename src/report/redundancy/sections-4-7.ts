@@ -10,8 +10,6 @@ import { buildSection } from './build-steps.js';
 /** Sections 4 to 7 of report.md: per image, storage designs, chunk level, the Docker Hub figures. */
 export function imageSections(s: Summary, charts: readonly Chart[]): string[] {
   const im = s.image;
-  const st = s.storage;
-  const p = st.pull_cost;
   return [
     mdHeading(2, '4. Per image'),
     'content_waste (content-based): bytes of an image\'s files whose digest already appears in a lower layer of the image or earlier in the same layer. ' +
@@ -34,6 +32,17 @@ export function imageSections(s: Summary, charts: readonly Chart[]): string[] {
       im.least_efficient.map((i) => [i.ref ?? '', shortDigest(i.manifest_digest), i.layer_refs, formatBytesExact(i.files_size), formatBytesExact(i.content_waste), formatBytesExact(i.path_waste), formatPercentFine(i.image_efficiency)]),
     ),
     ...buildSection(s),
+    ...storageSection(s, charts),
+    ...chunkSection(s),
+    ...publishedSection(s),
+  ];
+}
+
+/** Section 5: the storage designs (a chunk_dedup row per chunker that chunked every layer read), then traffic. */
+function storageSection(s: Summary, charts: readonly Chart[]): string[] {
+  const st = s.storage;
+  const p = st.pull_cost;
+  return [
     mdHeading(2, '5. Storage designs compared'),
     'Bytes a registry keeps for the layers read. per_image: every image keeps its own layers; layer_dedup: each unique layer once (today\'s registries); ' +
       'file_dedup: each distinct file content once plus per-layer metadata (DupHunter-style); chunk_dedup, one row per chunker that chunked every layer read: ' +
@@ -59,6 +68,12 @@ export function imageSections(s: Summary, charts: readonly Chart[]): string[] {
       ['files to reassemble per image pull', formatDecimal(p.files_per_image_median), formatDecimal(p.files_per_image_p90)],
     ]),
     ...trafficSection(s),
+  ];
+}
+
+/** Section 6: the chunk figures of each chunker. */
+function chunkSection(s: Summary): string[] {
+  return [
     mdHeading(2, '6. Chunk level'),
     s.chunk.available
       ? mdTable(
@@ -66,7 +81,6 @@ export function imageSections(s: Summary, charts: readonly Chart[]): string[] {
           s.chunk.chunkers.map((c) => [c.chunker, c.avg, c.min, c.max, c.layers, c.chunk_refs, formatBytesExact(c.chunk_bytes_total), c.chunks_distinct, formatBytesExact(c.chunk_bytes_distinct), formatRatio(c.chunk_dedup_ratio), formatPercentFine(c.chunk_dedup_savings)]),
         )
       : 'no chunk data: scan with `--chunking` (e.g. `--chunking fastcdc:16k,fixed:1m,rollsum:64k`) to record chunk digests.\n',
-    ...publishedSection(s),
   ];
 }
 
