@@ -237,6 +237,27 @@ describe('chunk level', () => {
     for (const d of s.storage.designs) expect(d.compressed_bytes === null).toBe(d.design === 'file_dedup' || d.design === 'chunk_dedup');
   });
 
+  it('a dataset written before chunks had a chunker column analyzes with the chunker of each layer', async () => {
+    const ds: RefDataset = { layers: [a, b], images: [image('old', [a, b])], chunks, failures: 0 };
+    const dir = newDir();
+    await writeRows(dir, { layers: ds.layers, images: ds.images, chunks });
+    const db = await Db.open(':memory:');
+    try {
+      for (const part of listParts(dir, 'chunks')) {
+        await db.run(`COPY (SELECT * EXCLUDE (chunker) FROM read_parquet(${sqlString(part)})) TO ${sqlString(`${part}.old`)} (FORMAT parquet)`);
+        renameSync(`${part}.old`, part);
+      }
+      const [cols] = await db.all<{ n: bigint }>(`SELECT count(*) AS n FROM (DESCRIBE SELECT * FROM read_parquet(${sqlString(listParts(dir, 'chunks')[0]!)})) WHERE column_name = 'chunker'`);
+      expect(Number(cols!.n)).toBe(0);
+    } finally {
+      db.close();
+    }
+    await expectMatches([dir], ds);
+    const r = await analyzeDataset({ dataDirs: [dir] });
+    expect(r.summary.storage.designs.filter((d) => d.design === 'chunk_dedup').map((d) => d.chunker)).toEqual([chunker]);
+    expect(r.summary.traffic.designs.filter((d) => d.design === 'chunk_dedup').map((d) => d.chunker)).toEqual([chunker]);
+  });
+
   it('no chunk data, or chunk data for some layers only, leaves chunk_dedup out with a note', async () => {
     const plain = layer('plain', [file('p', 'p', 10)]);
     const ds: RefDataset = { layers: [a, plain], images: [image('y', [a, plain])], chunks: chunks.slice(0, 3), failures: 0 };
