@@ -36,29 +36,36 @@ export class RollsumChunker implements Chunker {
   update(data: Uint8Array): void {
     const n = data.length;
     const win = this.window;
+    const w = this.wofs;
     const mask = this.mask;
     let s1 = this.s1;
     let s2 = this.s2;
-    let w = this.wofs;
     let start = 0; // first byte of the current chunk inside `data`
     let i = 0;
     while (i < n) {
       const limit = Math.min(n, i + CHUNK_SIZE_LIMIT - this.len);
       let j = i;
       let cut = false;
-      // int32 arithmetic keeps the low 32 bits, all the mask looks at.
-      while (j < limit) {
-        const add = data[j]!;
-        const drop = win[w]!;
-        s1 = (s1 + add - drop) | 0;
+      // The byte leaving the window is the 64th before: for the first 64 bytes of `data` it comes from the window
+      // kept from earlier writes (oldest at `w`), then from `data` itself. int32 arithmetic keeps the low 32 bits,
+      // all the mask reads.
+      const head = Math.min(limit, ROLLSUM_WINDOW);
+      while (j < head) {
+        const drop = win[(w + j) & (ROLLSUM_WINDOW - 1)]!;
+        s1 = (s1 + data[j]! - drop) | 0;
         s2 = (s2 + s1 - ((drop + ROLLSUM_CHAR_OFFSET) << 6)) | 0;
-        win[w] = add;
-        w = (w + 1) & (ROLLSUM_WINDOW - 1);
         j++;
         if ((s2 & mask) === mask) {
           cut = true;
           break;
         }
+      }
+      while (!cut && j < limit) {
+        const drop = data[j - ROLLSUM_WINDOW]!;
+        s1 = (s1 + data[j]! - drop) | 0;
+        s2 = (s2 + s1 - ((drop + ROLLSUM_CHAR_OFFSET) << 6)) | 0;
+        j++;
+        if ((s2 & mask) === mask) cut = true;
       }
       this.len += j - i;
       i = j;
@@ -70,8 +77,20 @@ export class RollsumChunker implements Chunker {
     }
     this.s1 = s1;
     this.s2 = s2;
-    this.wofs = w;
+    this.keepWindow(data);
     if (start < n) this.hasher.update(start === 0 ? data : data.subarray(start, n));
+  }
+
+  /** Keeps the last 64 bytes rolled in, for the bytes of the next write to drop. */
+  private keepWindow(data: Uint8Array): void {
+    const n = data.length;
+    if (n >= ROLLSUM_WINDOW) {
+      this.window.set(data.subarray(n - ROLLSUM_WINDOW));
+      this.wofs = 0;
+      return;
+    }
+    for (let k = 0; k < n; k++) this.window[(this.wofs + k) & (ROLLSUM_WINDOW - 1)] = data[k]!;
+    this.wofs = (this.wofs + n) & (ROLLSUM_WINDOW - 1);
   }
 
   finish(): void {
