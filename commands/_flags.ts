@@ -1,12 +1,16 @@
 import { Flags } from '@oclif/core';
 import { DEFAULT_SAMPLE_RATE } from '../src/cli/sample-rate.js';
 
-/** Content-defined chunking flags, shared by scan and crawl (see src/cli/chunking.ts). */
+/** Chunking flags, shared by scan and crawl (see src/cli/chunking.ts). */
 export const chunkingFlags = {
-  chunking: Flags.boolean({ description: 'also split file contents into content-defined chunks (FastCDC) and record chunk digests' }),
-  'chunk-avg': Flags.integer({ description: 'average chunk size in bytes', default: 16384, min: 256 }),
-  'chunk-min': Flags.integer({ description: 'minimum chunk size in bytes (default avg/4)', min: 64 }),
-  'chunk-max': Flags.integer({ description: 'maximum chunk size in bytes (default avg*4)', min: 1024 }),
+  chunking: Flags.string({
+    description: 'also cut file contents into chunks with each chunker listed and record their digests: a comma list of fastcdc[:AVG[:MIN:MAX]] (default 16k, min avg/4, max avg*4), fixed[:SIZE] (power of two, 4k to 16m, default 1m) and rollsum[:AVG] (power of two, 256 to 16m, default 64k), e.g. fastcdc:16k,fixed:1m,rollsum:64k',
+    helpValue: 'SPEC',
+  }),
+  // Replaced by sizes in --chunking; kept hidden so that the old form fails with a message saying so.
+  'chunk-avg': Flags.string({ hidden: true }),
+  'chunk-min': Flags.string({ hidden: true }),
+  'chunk-max': Flags.string({ hidden: true }),
 };
 
 /** The compression sample, shared by scan and crawl (see src/cli/sample-rate.ts). */

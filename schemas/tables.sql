@@ -66,7 +66,8 @@ CREATE TABLE layers (
   fifo_count        INTEGER NOT NULL,
   whiteout_count    INTEGER NOT NULL,
   opaque_count      INTEGER NOT NULL,
-  chunker           VARCHAR,           -- e.g. fastcdc-16384-4096-65536 when chunking ran, else NULL
+  chunker           VARCHAR,           -- the chunkers run on its files, comma-separated in the order given
+                                       -- (e.g. fastcdc-16384-4096-65536,fixed-1048576), else NULL
   sample_rate       DOUBLE,            -- rate of the compression sample taken of its file contents, NULL when none
   metadata_gzip_size BIGINT,           -- in the compression sample only: the layer's metadata (the tar but its file
                                        -- contents) compressed with gzip -6, one member per 4 MiB piece; else NULL
@@ -96,13 +97,17 @@ CREATE TABLE files (
   zstd_size         BIGINT             -- the same with zstd -3, one frame per 4 MiB piece
 );
 
--- Content-defined chunks of file contents (written only when chunking is enabled).
+-- Chunks of file contents, one row per chunk per chunker (written only when chunking is enabled).
 CREATE TABLE chunks (
   layer_digest      VARCHAR NOT NULL,
   entry_index       INTEGER NOT NULL,
-  chunk_index       INTEGER NOT NULL,
+  chunk_index       INTEGER NOT NULL,  -- 0, 1, ... within the file, per chunker
   digest            VARCHAR NOT NULL,  -- BLAKE3-256 of the chunk, lowercase hex
-  size              INTEGER NOT NULL
+  size              INTEGER NOT NULL,
+  chunker           VARCHAR,           -- the chunker that cut it, one of layers.chunker; NULL in datasets
+                                       -- written before several chunkers could run (layers.chunker names it)
+  gzip_size         INTEGER,           -- in the compression sample only: the chunk compressed with gzip -6, else NULL
+  zstd_size         INTEGER            -- the same with zstd -3
 );
 
 -- A repository, image or layer that could not be read, and why. The crawl goes on past these.

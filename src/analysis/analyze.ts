@@ -60,7 +60,7 @@ export async function analyzeDataset(options: AnalyzeOptions): Promise<Analysis>
     const file = await fileFigures(a, top);
     images = await imageWaste(a);
     const chunk = await chunkFigures(a);
-    const compression = await compressionFigures(a);
+    const compression = await compressionFigures(a, chunk);
     const storage = await storageFigures(a, chunk, compression, dataset.layers_read);
     const traffic = await trafficFigures(a, compressedShares(compression));
     const build = await buildStepFigures(a, top);

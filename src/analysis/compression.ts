@@ -1,7 +1,7 @@
 import type { AnalysisDb } from './db.js';
 import { exact, poolStrata, ratioEstimate, type Estimate, type SampleUnit, type StratumPopulation } from './estimate.js';
 import type { CompressedShare } from './traffic.js';
-import type { CompressionFigures, SampleStratum } from './types.js';
+import type { ChunkerSample, ChunkFigures, CompressionFigures, SampleStratum } from './types.js';
 
 /** A row of sample_files.sql: one file class. */
 interface ClassRow extends StratumPopulation {
@@ -49,7 +49,7 @@ function classRow(c: ClassRow, units: UnitRow[], pooled: boolean): SampleStratum
  * contents and bytes there are and how many are in the sample with their compression ratios; the estimated
  * compressed bytes of the distinct contents and of the layers' metadata, each with its 95% interval.
  */
-export async function compressionFigures(a: AnalysisDb): Promise<CompressionFigures> {
+export async function compressionFigures(a: AnalysisDb, chunk: ChunkFigures): Promise<CompressionFigures> {
   await a.run('sample_prepare');
   const classes = await a.query<ClassRow>('sample_files');
   const units = await a.query<UnitRow>('sample_file_units');
@@ -64,12 +64,24 @@ export async function compressionFigures(a: AnalysisDb): Promise<CompressionFigu
     contents_sampled: units.length,
     classes: classes.map((c) => classRow(c, units, into.get(c.stratum) !== c.stratum)),
     file_contents: codecEstimates(classes, units),
+    chunkers: await chunkerSamples(a, chunk),
     metadata: {
       layers: layers.length,
       layers_sampled: layersSampled.length,
       ...codecEstimates([{ stratum: 'metadata', population: layers.length, population_bytes: layers.reduce((s, l) => s + l.x, 0) }], layersSampled),
     },
   };
+}
+
+/** Per chunker: its distinct chunks (from the chunk figures) and the estimate from those in the sample. */
+async function chunkerSamples(a: AnalysisDb, chunk: ChunkFigures): Promise<ChunkerSample[]> {
+  if (!chunk.available) return [];
+  const units = await a.query<UnitRow>('sample_chunk_units');
+  return chunk.chunkers.map((c) => {
+    const mine = units.filter((u) => u.stratum === c.chunker);
+    const population = [{ stratum: c.chunker, population: c.chunks_distinct, population_bytes: c.chunk_bytes_distinct }];
+    return { chunker: c.chunker, chunks: c.chunks_distinct, chunk_bytes: c.chunk_bytes_distinct, chunks_sampled: mine.length, ...codecEstimates(population, mine) };
+  });
 }
 
 /**
@@ -79,5 +91,10 @@ export async function compressionFigures(a: AnalysisDb): Promise<CompressionFigu
 export function compressedShares(compression: CompressionFigures): CompressedShare[] {
   const bytes = compression.classes.reduce((s, k) => s + k.bytes, 0);
   const gzip = compression.file_contents.gzip;
-  return gzip !== null && bytes > 0 ? [{ design: 'file_dedup', chunker: null, share: gzip.value / bytes }] : [];
+  const files: CompressedShare[] = gzip !== null && bytes > 0 ? [{ design: 'file_dedup', chunker: null, share: gzip.value / bytes }] : [];
+  const chunks = compression.chunkers.flatMap((c): CompressedShare[] => {
+    const distinct = c.gzip === null ? 0 : c.gzip.value;
+    return c.gzip === null || distinct === 0 ? [] : [{ design: 'chunk_dedup', chunker: c.chunker, share: distinct / c.chunk_bytes }];
+  });
+  return [...files, ...chunks];
 }

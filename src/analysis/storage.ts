@@ -1,6 +1,6 @@
 import type { AnalysisDb } from './db.js';
 import { exact, sumEstimates, type Estimate } from './estimate.js';
-import type { ChunkFigures, CompressionFigures, PullCost, StorageFigures, StorageRow } from './types.js';
+import type { ChunkerFigures, ChunkFigures, CompressionFigures, PullCost, StorageFigures, StorageRow } from './types.js';
 
 interface StorageSums {
   per_image_tar_size: number;
@@ -17,17 +17,21 @@ export const chunkRefBytes = 32;
 
 /**
  * Section 5: the storage designs of docs/metrics.md over the layers read, each with its ratio to layer_dedup, and
- * what file-level dedup costs on a pull. chunk_dedup is listed when one chunker covered every layer read.
+ * what file-level dedup costs on a pull. A chunk_dedup row is listed per chunker that covered every layer read.
  */
 export async function storageFigures(a: AnalysisDb, chunk: ChunkFigures, compression: CompressionFigures, layersRead: number): Promise<StorageFigures> {
   const [s] = await a.query<StorageSums>('storage');
   const [pull] = await a.query<PullCost>('pull_cost');
   const base = s.layer_dedup_tar_size;
   const baseCompressed = s.layer_dedup_compressed_size;
-  const row = (design: StorageRow['design'], content: number, metadata: number, compressed: Compressed): StorageRow => ({
+  const row = (design: StorageRow['design'], content: number, metadata: number, compressed: Compressed, chunks?: ChunkerFigures): StorageRow => ({
     design,
+    chunker: chunks?.chunker ?? null,
     content_bytes: content,
     metadata_bytes: metadata,
+    chunk_refs: chunks?.chunk_refs ?? null,
+    chunks_distinct: chunks?.chunks_distinct ?? null,
+    chunk_ref_bytes: chunks ? chunkRefBytes : null,
     uncompressed_bytes: content + metadata,
     ...compressed,
     ratio_to_layer_dedup: base > 0 ? (content + metadata) / base : 1,
@@ -40,13 +44,22 @@ export async function storageFigures(a: AnalysisDb, chunk: ChunkFigures, compres
     row('layer_dedup', s.layer_dedup_tar_size - s.metadata_bytes, s.metadata_bytes, measured(s.layer_dedup_compressed_size)),
     row('file_dedup', s.file_bytes_distinct, s.metadata_bytes, fileDedup),
   ];
-  let note: string | null = null;
-  const full = chunk.chunkers.find((c) => c.layers === layersRead);
-  if (!chunk.available) note = 'no chunk data (scan with --chunking)';
-  else if (chunk.chunkers.length > 1) note = `layers were chunked with ${chunk.chunkers.length} different chunkers (${chunk.chunkers.map((c) => c.chunker).join(', ')})`;
-  else if (!full) note = `only ${chunk.layers_chunked} of ${layersRead} layers read carry chunk data`;
-  else designs.push(row('chunk_dedup', full.chunk_bytes_distinct, s.metadata_bytes + chunkRefBytes * full.chunk_refs, estimated(null, null)));
-  return { designs, chunk_dedup_note: note, pull_cost: pull };
+  const full = chunk.available ? chunk.chunkers.filter((c) => c.layers === layersRead) : [];
+  for (const c of full) {
+    const sample = compression.chunkers.find((k) => k.chunker === c.chunker);
+    const gzip = chunkDesignEstimate(sample?.gzip ?? null, meta.gzip, c.chunk_refs);
+    const zstd = chunkDesignEstimate(sample?.zstd ?? null, meta.zstd, c.chunk_refs);
+    designs.push(row('chunk_dedup', c.chunk_bytes_distinct, s.metadata_bytes + chunkRefBytes * c.chunk_refs, estimated(gzip, zstd), c));
+  }
+  return { designs, chunk_dedup_note: chunkDedupNote(chunk, layersRead), pull_cost: pull };
+}
+
+/** Why chunk_dedup is missing for some or all chunkers: no chunk data, or chunkers that did not cover every layer read. */
+function chunkDedupNote(chunk: ChunkFigures, layersRead: number): string | null {
+  if (!chunk.available) return 'no chunk data (scan with --chunking)';
+  const partial = chunk.chunkers.filter((c) => c.layers !== layersRead);
+  if (partial.length === 0) return null;
+  return `${partial.map((c) => `${c.chunker} chunked only ${c.layers} of ${layersRead} layers read`).join('; ')}: no chunk_dedup row for ${partial.length === 1 ? 'it' : 'them'}`;
 }
 
 type Compressed = Pick<StorageRow, 'compressed_bytes' | 'compressed_how' | 'compressed_low' | 'compressed_high' | 'zstd_bytes' | 'zstd_low' | 'zstd_high'>;

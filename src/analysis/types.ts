@@ -189,6 +189,17 @@ export interface SampleStratum {
   pooled: boolean;
 }
 
+/** One chunker's distinct chunks in the compression sample and their estimated compressed bytes. */
+export interface ChunkerSample {
+  chunker: string;
+  /** Its distinct chunks and their bytes. */
+  chunks: number;
+  chunk_bytes: number;
+  chunks_sampled: number;
+  gzip: Estimate | null;
+  zstd: Estimate | null;
+}
+
 /** The compression sample and what it estimates (docs/metrics.md "Compressed size of a design"). */
 export interface CompressionFigures {
   /** Whether any content of the layers analyzed is in a sample. */
@@ -200,16 +211,25 @@ export interface CompressionFigures {
   classes: SampleStratum[];
   /** The distinct file contents compressed one by one. */
   file_contents: { gzip: Estimate | null; zstd: Estimate | null };
+  /** Per chunker, its distinct chunks compressed one by one. */
+  chunkers: ChunkerSample[];
   /** The unique layers' metadata (the tars but their file contents) compressed layer by layer. */
   metadata: { layers: number; layers_sampled: number; gzip: Estimate | null; zstd: Estimate | null };
 }
 
 export interface StorageRow {
   design: StorageDesign;
+  /** The chunker of a chunk_dedup row (one row per chunker that covered every layer read); null for the others. */
+  chunker: string | null;
   /** Bytes of layer tars, distinct file contents or distinct chunks. */
   content_bytes: number;
-  /** Per-layer metadata kept beside deduplicated contents (0 where whole tars are kept). */
+  /** Per-layer metadata kept beside deduplicated contents (0 where whole tars are kept), and for chunk_dedup the chunk lists. */
   metadata_bytes: number;
+  /** chunk_dedup: chunk references (chunks of every file) and distinct chunks kept; null for the others. */
+  chunk_refs: number | null;
+  chunks_distinct: number | null;
+  /** chunk_dedup: metadata bytes per chunk reference (the chunk's digest in its file's chunk list); null for the others. */
+  chunk_ref_bytes: number | null;
   uncompressed_bytes: number;
   /**
    * Compressed bytes: measured where whole layer blobs are kept (as the registry stores them); for the other
@@ -239,14 +259,17 @@ export interface PullCost {
 
 export interface StorageFigures {
   designs: StorageRow[];
-  /** Why chunk_dedup is missing, when it is. */
+  /** Why chunk_dedup is missing, or is missing for some chunkers, when it is. */
   chunk_dedup_note: string | null;
   pull_cost: PullCost;
 }
 
 export interface ChunkerFigures {
   chunker: string;
-  /** Parsed from the chunker name, e.g. fastcdc-16384-4096-65536. */
+  /**
+   * Parsed from the chunker name: fastcdc-AVG-MIN-MAX gives all three; fixed-SIZE gives avg = max = SIZE (the
+   * tail of a file is shorter) and min null; rollsum-AVG gives avg, with min and max null (it has neither).
+   */
   algorithm: string;
   avg: number | null;
   min: number | null;

@@ -10,17 +10,59 @@ export interface ChunkingParams {
 
 export const DEFAULT_CHUNKING: ChunkingParams = { avg: 16384, min: 4096, max: 65536 };
 
-/** The name stored in layers.chunker, e.g. "fastcdc-16384-4096-65536". */
-export function chunkerName(p: ChunkingParams): string {
-  return `fastcdc-${p.avg}-${p.min}-${p.max}`;
+/**
+ * One chunker a scan runs (docs/metrics.md, "Chunks"): FastCDC with its sizes, fixed-size cuts every `size`
+ * bytes (as Nydus and EROFS chunk dedup), or the bup / zstd:chunked rolling sum with an average of `avg` bytes.
+ */
+export type ChunkerSpec =
+  | ({ algorithm: 'fastcdc' } & ChunkingParams)
+  | { algorithm: 'fixed'; size: number }
+  | { algorithm: 'rollsum'; avg: number };
+
+/** A fixed chunk size is a power of two from 4 KiB (EROFS's block, Nydus's least) to 16 MiB. */
+export const FIXED_SIZES = { min: 4096, max: 16 * 1024 * 1024 };
+/** A rolling-sum average is a power of two (its mask has log2(avg) bits) from 256 bytes to 16 MiB. */
+export const ROLLSUM_AVGS = { min: 256, max: 16 * 1024 * 1024 };
+/** No chunk is longer (chunks.size is an INTEGER); only FastCDC's max is checked against it, the others stay below. */
+export const CHUNK_SIZE_LIMIT = 2 ** 30;
+
+/** The name stored in layers.chunker and chunks.chunker: fastcdc-16384-4096-65536, fixed-1048576, rollsum-65536. */
+export function chunkerName(spec: ChunkerSpec): string {
+  switch (spec.algorithm) {
+    case 'fastcdc':
+      return `fastcdc-${spec.avg}-${spec.min}-${spec.max}`;
+    case 'fixed':
+      return `fixed-${spec.size}`;
+    case 'rollsum':
+      return `rollsum-${spec.avg}`;
+  }
 }
 
-/** Throws a USAGE error unless 64 <= min <= avg <= max (whole numbers). */
+const powerOfTwo = (n: number) => Number.isSafeInteger(n) && n > 0 && (n & (n - 1)) === 0;
+
+/** Throws a USAGE error unless 64 <= min <= avg <= max <= 1 GiB (whole numbers). */
 export function checkChunking(params: ChunkingParams): void {
   const { avg, min, max } = params;
-  if (![avg, min, max].every(Number.isSafeInteger) || min < 64 || min > avg || avg > max) {
-    throw new ImgscanError('USAGE', `chunk sizes need 64 <= min <= avg <= max, got ${chunkerName(params)}`);
+  if (![avg, min, max].every(Number.isSafeInteger) || min < 64 || min > avg || avg > max || max > CHUNK_SIZE_LIMIT) {
+    throw new ImgscanError('USAGE', `chunk sizes need 64 <= min <= avg <= max <= 1 GiB, got ${chunkerName({ algorithm: 'fastcdc', ...params })}`);
   }
+}
+
+/** Throws a USAGE error naming the chunker when its sizes are out of range. */
+export function checkChunker(spec: ChunkerSpec): void {
+  if (spec.algorithm === 'fastcdc') return checkChunking(spec);
+  const [size, range, what] = spec.algorithm === 'fixed' ? [spec.size, FIXED_SIZES, 'a fixed chunk size'] : [spec.avg, ROLLSUM_AVGS, 'a rollsum average'];
+  if (!powerOfTwo(size) || size < range.min || size > range.max) {
+    throw new ImgscanError('USAGE', `${what} must be a power of two from ${range.min} to ${range.max} bytes, got ${chunkerName(spec)}`);
+  }
+}
+
+/** Cuts one file's content at a time: `update` with its bytes in order, then `finish` cuts the last chunk. */
+export interface Chunker {
+  readonly name: string;
+  update(data: Uint8Array): void;
+  /** Ends the current file: cuts whatever is pending as its last chunk (nothing for an empty file). */
+  finish(): void;
 }
 
 /** Called at each cut with the chunk's size and BLAKE3 hex. */
@@ -52,7 +94,7 @@ function topMask(bits: number): number {
  * not byte-for-byte those of another tool's table. Feed one file's
  * content with `update`, then `finish` cuts the last chunk: chunks never span files.
  */
-export class FastCdc {
+export class FastCdc implements Chunker {
   readonly name: string;
   private readonly min: number;
   private readonly avg: number;
@@ -66,7 +108,7 @@ export class FastCdc {
   constructor(params: ChunkingParams, private readonly onChunk: ChunkHandler) {
     checkChunking(params);
     const { avg, min, max } = params;
-    this.name = chunkerName(params);
+    this.name = chunkerName({ algorithm: 'fastcdc', avg, min, max });
     this.min = min;
     this.avg = avg;
     this.max = max;

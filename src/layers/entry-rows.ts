@@ -1,8 +1,10 @@
 import type { ChunkRow, EntryType, FileClass, FileRow } from '../model/rows.js';
 import { CLASSIFY_PREFIX, classify } from './classify.js';
-import { FastCdc, type ChunkingParams } from './chunker.js';
+import type { Chunker, ChunkerSpec } from './chunker.js';
+import { makeChunker } from './chunkers.js';
 import { blake3, type Blake3Hasher } from './hash.js';
 import { ContentSampler } from './sample.js';
+import { ChunkSampler } from './chunk-bytes.js';
 import type { LayerSink } from './job.js';
 import type { TarHeader, TarVisitor } from './tar.js';
 
@@ -13,8 +15,8 @@ export const ROW_BATCH = 1024;
 export type EntryCounts = Record<EntryType, number>;
 
 /**
- * Tar visitor that turns entries into FileRows: BLAKE3 and class for files, optional chunk rows,
- * counts and sizes. Rows go to the sink in batches of ROW_BATCH; `flush` sends the rest.
+ * Tar visitor that turns entries into FileRows: BLAKE3 and class for files, chunk rows of each chunker asked
+ * for, counts and sizes. Rows go to the sink in batches of ROW_BATCH; `flush` sends the rest.
  */
 export class EntryRows implements TarVisitor {
   readonly counts: EntryCounts = {
@@ -30,18 +32,22 @@ export class EntryRows implements TarVisitor {
   /** Bytes of prefix wanted for the current file: min(size, CLASSIFY_PREFIX). */
   private prefixWant = 0;
   private fileClass: FileClass | null = null;
-  private readonly cdc: FastCdc | null;
-  private chunkIndex = 0;
+  private readonly chunkers: Chunker[];
+  /** Per chunker, the index of the current file's next chunk. */
+  private readonly chunkIndex: Int32Array;
   private readonly sampler: ContentSampler | null;
+  private readonly chunkSampler: ChunkSampler | null;
 
   constructor(
     private readonly layerDigest: string,
     private readonly sink: LayerSink,
-    chunking?: ChunkingParams,
+    chunking: readonly ChunkerSpec[] = [],
     sampleRate?: number,
   ) {
-    this.cdc = chunking ? new FastCdc(chunking, (size, digest) => this.chunk(size, digest)) : null;
+    this.chunkers = chunking.map((spec, k) => makeChunker(spec, (size, digest) => this.chunk(k, size, digest)));
+    this.chunkIndex = new Int32Array(this.chunkers.length);
     this.sampler = sampleRate ? new ContentSampler(sampleRate) : null;
+    this.chunkSampler = sampleRate && this.chunkers.length > 0 ? new ChunkSampler(sampleRate, this.chunkers.length) : null;
   }
 
   /** Rate of the compression sample, or null when none is taken. */
@@ -49,9 +55,9 @@ export class EntryRows implements TarVisitor {
     return this.sampler?.rate ?? null;
   }
 
-  /** Name of the chunker, or null without chunking. */
+  /** Names of the chunkers, comma-separated in the order given, or null without chunking. */
   get chunker(): string | null {
-    return this.cdc?.name ?? null;
+    return this.chunkers.length > 0 ? this.chunkers.map((c) => c.name).join(',') : null;
   }
 
   entry(h: TarHeader): void {
@@ -80,15 +86,24 @@ export class EntryRows implements TarVisitor {
       this.prefixFill = 0;
       this.prefixWant = Math.min(h.size, CLASSIFY_PREFIX);
       this.fileClass = null;
-      this.chunkIndex = 0;
+      this.chunkIndex.fill(0);
       this.sampler?.begin(h.size);
+      this.chunkSampler?.fileStart();
     }
   }
 
   data(slice: Uint8Array): void {
     this.hasher.update(slice);
     if (this.fileClass === null) this.takePrefix(slice);
-    if (this.cdc !== null) this.cdc.update(slice);
+    const chunkSampler = this.chunkSampler;
+    if (chunkSampler === null) for (const c of this.chunkers) c.update(slice);
+    else {
+      for (let k = 0; k < this.chunkers.length; k++) {
+        chunkSampler.begin(k, slice);
+        this.chunkers[k]!.update(slice);
+        chunkSampler.end(k);
+      }
+    }
     if (this.sampler !== null) this.sampler.data(slice);
   }
 
@@ -97,7 +112,7 @@ export class EntryRows implements TarVisitor {
     if (row.entry_type === 'file') {
       row.digest = this.hasher.digest();
       row.file_class = this.fileClass ?? classify(this.prefix.subarray(0, this.prefixFill), row.size);
-      if (this.cdc !== null) this.cdc.finish();
+      for (const c of this.chunkers) c.finish();
       const sizes = this.sampler?.end(row.digest) ?? null;
       if (sizes !== null) {
         row.gzip_size = sizes.gzip;
@@ -129,13 +144,17 @@ export class EntryRows implements TarVisitor {
     }
   }
 
-  private chunk(size: number, digest: string): void {
+  private chunk(k: number, size: number, digest: string): void {
+    const sizes = this.chunkSampler?.cut(k, size, digest) ?? null;
     this.chunkBatch.push({
       layer_digest: this.layerDigest,
       entry_index: this.row!.entry_index,
-      chunk_index: this.chunkIndex++,
+      chunk_index: this.chunkIndex[k]!++,
       digest,
       size,
+      chunker: this.chunkers[k]!.name,
+      gzip_size: sizes?.gzip ?? null,
+      zstd_size: sizes?.zstd ?? null,
     });
     if (this.chunkBatch.length >= ROW_BATCH) this.flushChunks();
   }

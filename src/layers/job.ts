@@ -1,5 +1,5 @@
 import type { ChunkRow, FileRow } from '../model/rows.js';
-import type { ChunkingParams } from './chunker.js';
+import type { ChunkerSpec } from './chunker.js';
 
 /** What a layer scan needs besides the bytes: the blob it must be, and how file contents are chunked. */
 export interface LayerJob {
@@ -7,8 +7,8 @@ export interface LayerJob {
   layerDigest: string;
   /** Blob size from the manifest, checked when given. */
   expectedSize?: number;
-  /** Content-defined chunking of file contents; off when absent. */
-  chunking?: ChunkingParams;
+  /** Chunkers each file's content goes through, each recording its own chunks; no chunking when absent or empty. */
+  chunking?: ChunkerSpec[];
   /** Rate of the compression sample of file contents (src/layers/sample.ts); none when absent or 0. */
   sampleRate?: number;
 }

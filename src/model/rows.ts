@@ -64,6 +64,7 @@ export interface LayerRow {
   fifo_count: number;
   whiteout_count: number;
   opaque_count: number;
+  /** The chunkers run on the layer's files, comma-separated in the order given; null without chunking. */
   chunker: string | null;
   /** Rate of the compression sample taken of the layer's file contents; null when none was taken. */
   sample_rate: number | null;
@@ -98,6 +99,11 @@ export interface ChunkRow {
   chunk_index: number;
   digest: string;
   size: number;
+  /** The chunker that cut it (NULL in datasets written before several chunkers could run). */
+  chunker: string | null;
+  /** Compressed sizes of the chunk when it is in the compression sample (src/layers/chunk-bytes.ts), else null. */
+  gzip_size: number | null;
+  zstd_size: number | null;
 }
 
 export interface FailureRow {

@@ -22,8 +22,10 @@ export interface FileBatch {
 export interface ChunkBatch {
   layer: string;
   count: number;
-  /** Per row: entry_index, chunk_index, size. */
+  /** Per row: entry_index, chunk_index, size, index of its chunker in `chunkers` (-1 for null), gzip_size, zstd_size (NaN for null). */
   numbers: Float64Array;
+  /** The chunker names of the batch, each once. */
+  chunkers: string[];
   /** The chunk digests, concatenated (all of the same length). */
   digests: string;
   digestLength: number;
@@ -35,6 +37,7 @@ const entryTypeIndex = new Map(entryTypes.map((t, i) => [t, i]));
 const fileClassIndex = new Map(fileClasses.map((c, i) => [c, i + 1]));
 const NULL_LENGTH = 0xffffffff;
 const NUMBERS = 10;
+const nullable = (v: number): number | null => (Number.isNaN(v) ? null : v);
 
 /** Buffers to list in postMessage's transfer list. */
 export function transferables(batch: FileBatch | ChunkBatch): ArrayBuffer[] {
@@ -84,7 +87,6 @@ export function decodeFiles(b: FileBatch): FileRow[] {
     at += len;
     return s;
   };
-  const nullable = (v: number) => (Number.isNaN(v) ? null : v);
   for (let i = 0; i < b.count; i++) {
     const o = i * NUMBERS;
     const path = take(b.lengths[i * 3]!)!;
@@ -113,31 +115,48 @@ export function decodeFiles(b: FileBatch): FileRow[] {
   return rows;
 }
 
+const CHUNK_NUMBERS = 6;
+
 export function encodeChunks(rows: ChunkRow[]): ChunkBatch {
   const n = rows.length;
-  const numbers = new Float64Array(n * 3);
+  const numbers = new Float64Array(n * CHUNK_NUMBERS);
   const digestLength = n > 0 ? rows[0]!.digest.length : 0;
   const digests: string[] = new Array(n);
+  const chunkers: string[] = [];
+  let last: string | null = null;
+  let lastIndex = -1;
   for (let i = 0; i < n; i++) {
     const r = rows[i]!;
-    numbers[i * 3] = r.entry_index;
-    numbers[i * 3 + 1] = r.chunk_index;
-    numbers[i * 3 + 2] = r.size;
+    numbers[i * CHUNK_NUMBERS] = r.entry_index;
+    numbers[i * CHUNK_NUMBERS + 1] = r.chunk_index;
+    numbers[i * CHUNK_NUMBERS + 2] = r.size;
+    if (r.chunker !== last) {
+      last = r.chunker;
+      lastIndex = last === null ? -1 : chunkers.indexOf(last);
+      if (last !== null && lastIndex < 0) lastIndex = chunkers.push(last) - 1;
+    }
+    numbers[i * CHUNK_NUMBERS + 3] = lastIndex;
+    numbers[i * CHUNK_NUMBERS + 4] = r.gzip_size ?? NaN;
+    numbers[i * CHUNK_NUMBERS + 5] = r.zstd_size ?? NaN;
     if (r.digest.length !== digestLength) throw new ImgscanError('INTERNAL', 'chunk digests of different lengths in one batch');
     digests[i] = r.digest;
   }
-  return { layer: n > 0 ? rows[0]!.layer_digest : '', count: n, numbers, digests: digests.join(''), digestLength };
+  return { layer: n > 0 ? rows[0]!.layer_digest : '', count: n, numbers, chunkers, digests: digests.join(''), digestLength };
 }
 
 export function decodeChunks(b: ChunkBatch): ChunkRow[] {
   const rows: ChunkRow[] = new Array(b.count);
   for (let i = 0; i < b.count; i++) {
+    const k = b.numbers[i * CHUNK_NUMBERS + 3]!;
     rows[i] = {
       layer_digest: b.layer,
-      entry_index: b.numbers[i * 3]!,
-      chunk_index: b.numbers[i * 3 + 1]!,
+      entry_index: b.numbers[i * CHUNK_NUMBERS]!,
+      chunk_index: b.numbers[i * CHUNK_NUMBERS + 1]!,
       digest: b.digests.slice(i * b.digestLength, (i + 1) * b.digestLength),
-      size: b.numbers[i * 3 + 2]!,
+      size: b.numbers[i * CHUNK_NUMBERS + 2]!,
+      chunker: k < 0 ? null : b.chunkers[k]!,
+      gzip_size: nullable(b.numbers[i * CHUNK_NUMBERS + 4]!),
+      zstd_size: nullable(b.numbers[i * CHUNK_NUMBERS + 5]!),
     };
   }
   return rows;

@@ -1,4 +1,4 @@
-import type { ChunkingParams } from '../layers/chunker.js';
+import type { ChunkerSpec } from '../layers/chunker.js';
 import type { Failure } from '../model/failure.js';
 import type { LayerRow } from '../model/rows.js';
 import type { Image, Layer } from '../sources/types.js';
@@ -10,8 +10,8 @@ export interface ScanOptions {
   workers: number;
   /** Layers read at once (default: workers, at least 1). */
   layerConcurrency?: number;
-  /** Content-defined chunking of file contents, off when absent. */
-  chunking?: ChunkingParams;
+  /** Chunkers each file's content goes through (chunks table), none when absent or empty. */
+  chunking?: ChunkerSpec[];
   /** Rate of the compression sample of file contents, none when absent or 0. */
   sampleRate?: number;
   /** Commit a batch once this many rows are staged (default 250k) ... */

@@ -115,7 +115,7 @@ export async function generateDataset(dir: string, o: SyntheticOptions): Promise
       await copy('chunks', `
         SELECT layer_digest, entry_index, c::INTEGER AS chunk_index,
           sha256(CASE WHEN size - c * 16384 >= 16384 AND hash(digest, c) % 4 = 0 THEN 'shared' || (hash(digest, c) % 100000) ELSE digest || c END) AS digest,
-          least(16384, size - c * 16384)::INTEGER AS size
+          least(16384, size - c * 16384)::INTEGER AS size, 'fastcdc-16384-4096-65536' AS chunker
         FROM (SELECT layer_digest, entry_index, digest, size FROM files WHERE entry_type = 'file' AND size > 0), range(ceil(size / 16384)::BIGINT) t(c)`);
     }
   } finally {

@@ -133,7 +133,7 @@ async function rawZstd(blob: Buffer, floor = false): Promise<void> {
 async function scan(blob: Buffer, digest: string, chunking: boolean): Promise<void> {
   let rows = 0;
   const scanner = new LayerScanner(
-    { layerDigest: digest, expectedSize: blob.length, chunking: chunking ? { avg: 16384, min: 4096, max: 65536 } : undefined },
+    { layerDigest: digest, expectedSize: blob.length, chunking: chunking ? [{ algorithm: 'fastcdc', avg: 16384, min: 4096, max: 65536 }] : undefined },
     { files: (r) => void (rows += r.length), chunks: () => {} },
   );
   for (let i = 0; i < blob.length; i += SLICE) await scanner.write(blob.subarray(i, i + SLICE));

@@ -1,12 +1,14 @@
 // One measured scan in its own process: prints {seconds, maxRssBytes, summary} as JSON on stdout.
-// Modes: 'chunking' (FastCDC on), 'streamed' (blobs streamed from the main thread, as from a registry).
+// Modes: 'chunking' (the chunkers of the next argument, a --chunking spec such as fixed:1m), 'streamed' (blobs
+// streamed from the main thread, as from a registry).
 import { readFileSync, rmSync } from 'node:fs';
+import { parseChunking } from '../../src/cli/chunking.js';
 import { scanSources } from '../../src/pipeline/scan.js';
 import { openLocalSource } from '../../src/sources/open.js';
 import type { Image, Layer, Source } from '../../src/sources/types.js';
 import { DatasetWriter } from '../../src/store/writer.js';
 
-const [ref, data, workers, mode] = process.argv.slice(2);
+const [ref, data, workers, mode, spec] = process.argv.slice(2);
 rmSync(data, { recursive: true, force: true });
 
 /** The source with its layers' file locations hidden: every blob then goes through `open`. */
@@ -29,7 +31,7 @@ const cpuBefore = process.cpuUsage();
 const source = openLocalSource(ref!);
 const summary = await scanSources([mode === 'streamed' ? streamed(source) : source], writer, {
   workers: Number(workers),
-  chunking: mode === 'chunking' ? { avg: 16384, min: 4096, max: 65536 } : undefined,
+  chunking: mode === 'chunking' ? parseChunking(spec ?? 'fastcdc:16k') : undefined,
 });
 const seconds = Number(process.hrtime.bigint() - started) / 1e9;
 // CPU of the scan itself (all threads), not of start-up.

@@ -19,7 +19,9 @@ import { validate } from '../unit/analysis/schema-check.js';
 
 const repo = join(import.meta.dirname, '..', '..');
 const cli = join(repo, 'bin', 'run.js');
-const chunker = 'fastcdc-16384-4096-65536'; // scan --chunking defaults: avg 16 KiB, min avg/4, max avg*4
+/** Three chunkers in one scan: FastCDC (min avg/4, max avg*4), fixed 4 KiB and the rolling sum at 4 KiB. */
+const chunking = 'fastcdc:16k,fixed:4k,rollsum:4k';
+const chunkers = ['fastcdc-16384-4096-65536', 'fixed-4096', 'rollsum-4096'];
 const top = 20;
 
 let work: string;
@@ -49,7 +51,10 @@ async function rows<T>(table: string, columns: string): Promise<T[]> {
   }
 }
 
-/** Each chunk row must name real bytes: its sizes add up to the file and b3sum of each byte range is its digest. */
+/**
+ * Each chunk row must name real bytes: per chunker, the chunk sizes add up to the file and b3sum of each byte
+ * range is its digest; fixed chunks are 4096 bytes but a file's tail.
+ */
 async function checkChunks(chunks: RefChunk[]): Promise<void> {
   const scratch = join(work, 'chunks');
   await run('mkdir', ['-p', scratch]);
@@ -63,18 +68,22 @@ async function checkChunks(chunks: RefChunk[]): Promise<void> {
       const nth = (seen.get(e.name) ?? 0) + 1;
       seen.set(e.name, nth);
       if (e.entry_type !== 'file') continue;
-      const mine = chunks.filter((c) => c.layer_digest === l.layer_digest && c.entry_index === e.entry_index).sort((a, b) => a.chunk_index - b.chunk_index);
-      expect(mine.reduce((s, c) => s + c.size, 0), `${e.path} chunk sizes`).toBe(e.size);
-      expect(mine.map((c) => c.chunk_index)).toEqual(mine.map((_, i) => i));
-      if (mine.length === 1) expect(mine[0].digest, e.path).toBe(e.digest);
-      if (mine.length <= 1) continue;
-      const bytes = (await run('tar', ['-xOf', tar, '-P', '--no-wildcards', `--occurrence=${nth}`, '--', e.name], { env: { LC_ALL: 'C' } })).stdout;
-      let at = 0;
-      for (const c of mine) {
-        const f = join(scratch, `s${slices.length}`);
-        await writeFile(f, bytes.subarray(at, at + c.size));
-        slices.push({ file: f, digest: c.digest });
-        at += c.size;
+      let bytes: Buffer | undefined;
+      for (const chunker of chunkers) {
+        const mine = chunks.filter((c) => c.layer_digest === l.layer_digest && c.entry_index === e.entry_index && c.chunker === chunker).sort((a, b) => a.chunk_index - b.chunk_index);
+        expect(mine.reduce((s, c) => s + c.size, 0), `${e.path} ${chunker} chunk sizes`).toBe(e.size);
+        expect(mine.map((c) => c.chunk_index)).toEqual(mine.map((_, i) => i));
+        if (chunker === 'fixed-4096') expect(mine.map((c) => c.size)).toEqual(Array.from({ length: Math.ceil(e.size / 4096) }, (_, i) => Math.min(4096, e.size - i * 4096)));
+        if (mine.length === 1) expect(mine[0].digest, e.path).toBe(e.digest);
+        if (mine.length <= 1) continue;
+        bytes ??= (await run('tar', ['-xOf', tar, '-P', '--no-wildcards', `--occurrence=${nth}`, '--', e.name], { env: { LC_ALL: 'C' } })).stdout;
+        let at = 0;
+        for (const c of mine) {
+          const f = join(scratch, `s${slices.length}`);
+          await writeFile(f, bytes.subarray(at, at + c.size));
+          slices.push({ file: f, digest: c.digest });
+          at += c.size;
+        }
       }
     }
   }
@@ -89,8 +98,8 @@ beforeAll(async () => {
   const { main, zstd, mixed, multi } = fx.layouts;
   [d1, d2, out] = [join(work, 'data-1'), join(work, 'data-2'), join(work, 'report')];
   // Two shards of one dataset; app1 is in both, so its layers are stored twice.
-  await imgscan(['scan', `oci:${main.path}:base`, `oci:${main.path}:app1`, `oci:${main.path}:app2`, `oci:${zstd.path}:app1`, `oci:${mixed.path}:mixed`, '--data', d1, '--chunking', '--workers', '0']);
-  await imgscan(['scan', `oci:${main.path}:app1`, `oci:${multi.path}:multi`, '--data', d2, '--chunking', '--workers', '0']);
+  await imgscan(['scan', `oci:${main.path}:base`, `oci:${main.path}:app1`, `oci:${main.path}:app2`, `oci:${zstd.path}:app1`, `oci:${mixed.path}:mixed`, '--data', d1, '--chunking', chunking, '--workers', '0']);
+  await imgscan(['scan', `oci:${main.path}:app1`, `oci:${multi.path}:multi`, '--data', d2, '--chunking', chunking, '--workers', '0']);
   await imgscan(['analyze', '--data', d1, '--data', d2, '--out', out, '--top', String(top)]);
   summary = JSON.parse(await readFile(join(out, 'summary.json'), 'utf8'));
 
@@ -110,10 +119,10 @@ beforeAll(async () => {
   // each content is taken from the rows (and spot-checked below).
   const classes = new Map((await rows<{ digest: string; file_class: string }>('files', 'DISTINCT digest, file_class')).map((r) => [r.digest, r.file_class]));
   // Layers in both shards have their chunk rows twice: each row once.
-  const chunks = await rows<RefChunk>('chunks', 'DISTINCT layer_digest, entry_index, chunk_index, digest, size');
+  const chunks = await rows<RefChunk>('chunks', 'DISTINCT layer_digest, entry_index, chunk_index, digest, size, chunker');
   ds = {
     layers: layers.map((l) => ({
-      layer_digest: l.layer_digest, compression: l.compression, compressed_size: l.compressed_size, tar_size: l.tar_size, chunker,
+      layer_digest: l.layer_digest, compression: l.compression, compressed_size: l.compressed_size, tar_size: l.tar_size, chunker: chunkers.join(','),
       entries: l.entries.map((e) => ({ entry_index: e.entry_index, path: e.path, entry_type: e.entry_type, size: e.size, digest: e.digest, file_class: e.digest ? (classes.get(e.digest) ?? null) : null })),
     })),
     images: images.map((i) => ({
@@ -139,6 +148,11 @@ describe('analyze on scanned fixture images', () => {
     expect(differences(summary, ref, '$', new Set(['allImages', 'chunk_dedup_note', 'source']))).toEqual([]);
     expect(summary.data_dirs).toEqual([d1, d2]);
     expect(summary.storage.chunk_dedup_note).toBeNull();
+    // One scan, three chunkers: three chunk sets, three chunk designs.
+    expect(summary.chunk.chunkers.map((c: { chunker: string }) => c.chunker)).toEqual(chunkers);
+    for (const c of summary.chunk.chunkers) expect(c.chunk_bytes_total, c.chunker).toBe(c.files_size);
+    expect(summary.storage.designs.filter((d: { design: string }) => d.design === 'chunk_dedup').map((d: { chunker: string }) => d.chunker)).toEqual(chunkers);
+    expect(summary.traffic.designs.filter((d: { design: string }) => d.design === 'chunk_dedup').map((d: { chunker: string }) => d.chunker)).toEqual(chunkers);
     expect(summary.image.least_efficient.length).toBe(images.length);
   });
 
@@ -253,7 +267,7 @@ describe('analyze on scanned fixture images', () => {
     near(results.content_waste[0].content_waste, summary.image.content_waste, 'content_waste');
     const designs = Object.fromEntries(summary.storage.designs.map((x: { design: string; uncompressed_bytes: number }) => [x.design, x.uncompressed_bytes]));
     for (const k of ['per_image', 'layer_dedup', 'file_dedup']) near(results.storage[0][k], designs[k], k);
-    expect(results.chunks.map((r) => r.chunker)).toEqual([chunker]);
-    near(results.chunks[0].chunk_dedup_ratio, summary.chunk.chunkers[0].chunk_dedup_ratio, 'chunk_dedup_ratio');
+    expect(results.chunks.map((r) => r.chunker)).toEqual(chunkers);
+    results.chunks.forEach((r, i) => near(r.chunk_dedup_ratio, summary.chunk.chunkers[i].chunk_dedup_ratio, `chunk_dedup_ratio ${r.chunker}`));
   });
 });

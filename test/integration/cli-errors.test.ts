@@ -43,12 +43,25 @@ describe('usage errors', () => {
     expect(r.stdout + r.stderr).not.toContain('SeCrEt-pw-123');
   });
 
-  it('bad chunk sizes are one usage error before any layer is read', async () => {
+  it('a bad --chunking spec is one usage error naming the bad part, before any layer is read', async () => {
     const fresh = join(work, 'data-chunks');
-    const r = await cli(['scan', `oci:${layout}`, '--data', fresh, '--chunking', '--chunk-avg', '1000', '--chunk-min', '5000', '--keep-going']);
-    expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/chunk sizes need 64 <= min <= avg <= max.*\[USAGE\]/);
-    expect(r.stderr).not.toContain('images 0');
+    const cases: [string[], RegExp][] = [
+      [['--chunking', 'fastcdc:16k,fixed:3000'], /--chunking: "fixed:3000" is out of range: a fixed chunk size must be a power of two from 4096 to 16777216 bytes.*\[USAGE\]/],
+      [['--chunking', 'fastcdc:1000:5000:8000'], /"fastcdc:1000:5000:8000" is out of range: chunk sizes need 64 <= min <= avg <= max.*\[USAGE\]/],
+      [['--chunking', 'rollsum:64k,cdc:8k'], /"cdc:8k" names no chunker.*\[USAGE\]/],
+      // The sizes of the old flags now go in the spec.
+      [['--chunking', 'fastcdc', '--chunk-avg', '1000'], /--chunk-avg is gone: give the sizes in --chunking.*\[USAGE\]/],
+    ];
+    for (const [flags, message] of cases) {
+      const r = await cli(['scan', `oci:${layout}`, '--data', fresh, ...flags, '--keep-going']);
+      expect(r.code, flags.join(' ')).toBe(2);
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr).not.toContain('images 0');
+      expect(existsSync(fresh)).toBe(false);
+    }
+    const bare = await cli(['scan', `oci:${layout}`, '--data', fresh, '--chunking']);
+    expect(bare.code).toBe(2);
+    expect(bare.stderr).toMatch(/--chunking/);
     expect(existsSync(fresh)).toBe(false);
   });
 

@@ -96,6 +96,18 @@ describe.skipIf(missing.length > 0)('imgscan diff', () => {
     return JSON.parse(await readFile(blobPath(m.digest), 'utf8')).layers.map((l: any) => l.digest);
   };
 
+  /** The regular-file contents of the layers given, read by Python's tarfile: sha256 to size. */
+  const union = async (digests: string[]) => {
+    const all = new Map<string, number>();
+    for (const d of digests) {
+      const out = await runText('python3', ['-c', layerContents, blobPath(d)]);
+      for (const [h, n] of Object.entries(JSON.parse(out) as Record<string, number>)) all.set(h, n);
+    }
+    return all;
+  };
+  /** Three chunkers on every layer: diff gives the traffic of each. */
+  const chunking = 'fastcdc:16k,fixed:4k,rollsum:4k';
+
   beforeAll(async () => {
     work = await mkdtemp(join(tmpdir(), 'imgscan-diff-'));
     layout = join(work, 'layout');
@@ -138,7 +150,7 @@ describe.skipIf(missing.length > 0)('imgscan diff', () => {
     await umoci(['insert', '--image', `${layout}:b`, '--opaque', newOpt, '/opt']);
     await umoci(['insert', '--image', `${layout}:b`, '--whiteout', '/etc/keep.conf']);
 
-    await run(process.execPath, [cli, 'scan', `oci:${layout}:a`, `oci:${layout}:b`, '--data', data, '--chunking', '--json'], { cwd: repo, timeoutMs: 120_000 });
+    await run(process.execPath, [cli, 'scan', `oci:${layout}:a`, `oci:${layout}:b`, '--data', data, '--chunking', chunking, '--json'], { cwd: repo, timeoutMs: 120_000 });
     const out = await runText(process.execPath, [cli, 'diff', `oci:${layout}:a`, `oci:${layout}:b`, '--data', data, '--json'], { cwd: repo });
     diff = JSON.parse(out);
     for (const tag of ['a', 'b']) await umoci(['unpack', '--image', `${layout}:${tag}`, `ref-${tag}`]);
@@ -197,15 +209,6 @@ describe.skipIf(missing.length > 0)('imgscan diff', () => {
     // umoci insert ends its layers right after the last file's bytes (no padding, no end blocks): Go's
     // archive/tar reads that, and so does Python's tarfile, which then reports the early end (GNU tar does not
     // write that last file's bytes at all).
-    const contents = async (digest: string): Promise<Map<string, number>> => {
-      const out = await runText('python3', ['-c', layerContents, blobPath(digest)]);
-      return new Map(Object.entries(JSON.parse(out) as Record<string, number>));
-    };
-    const union = async (digests: string[]) => {
-      const all = new Map<string, number>();
-      for (const d of digests) for (const [h, n] of await contents(d)) all.set(h, n);
-      return all;
-    };
     const inA = await union(await manifestLayers('a'));
     const inB = await union(await manifestLayers('b'));
     const newer = [...inB].filter(([h]) => !inA.has(h));
@@ -221,14 +224,20 @@ describe.skipIf(missing.length > 0)('imgscan diff', () => {
     });
   });
 
-  it('gives chunk traffic per chunker, and a shared file content moves no chunk on an update', () => {
+  it('gives chunk traffic per chunker (three run on every layer), and a shared file content moves no chunk on an update', async () => {
     const chunk = diff.designs.filter((d) => d.design === 'chunk_dedup');
-    expect(chunk.map((c) => c.chunker)).toEqual(['fastcdc-16384-4096-65536']);
+    expect(chunk.map((c) => c.chunker)).toEqual(['fastcdc-16384-4096-65536', 'fixed-4096', 'rollsum-4096']);
     const file = diff.designs.find((d) => d.design === 'file_dedup')!;
-    // Every content is cut into chunks: the chunk bytes to pull are the file bytes (a content shared by two paths
-    // is chunked once), and random new contents share no chunk with A.
-    expect(chunk[0].pull_bytes).toBe(file.pull_bytes);
-    expect(chunk[0].update_bytes).toBe(file.update_bytes);
+    // Every content is cut into chunks by each chunker: the chunk bytes to pull are the file bytes (a content
+    // shared by two paths is chunked once), and random new contents share no chunk with A.
+    for (const c of chunk) {
+      expect(c.pull_bytes, c.chunker!).toBe(file.pull_bytes);
+      expect(c.update_bytes, c.chunker!).toBe(file.update_bytes);
+      expect(c.pull_count, c.chunker!).toBeGreaterThan(file.pull_count);
+    }
+    // Fixed 4 KiB chunks: ceil(size / 4096) per distinct content of B, none shared between two contents.
+    const inB = await union(await manifestLayers('b'));
+    expect(chunk[1].pull_count).toBe([...inB.values()].reduce((n, size) => n + Math.ceil(size / 4096), 0));
   });
 
   it('prints Markdown with the same figures without --json', async () => {

@@ -215,7 +215,7 @@ async function machineFiles(pkg: string, dest: string): Promise<string> {
   return source;
 }
 
-async function prepareContent(dir: string): Promise<{ roots: Record<FixturePackage, string>; packages: Record<FixturePackage, string>; content: 'debian' | 'machine' }> {
+export async function prepareContent(dir: string): Promise<{ roots: Record<FixturePackage, string>; packages: Record<FixturePackage, string>; content: 'debian' | 'machine' }> {
   const debs = await fetchDebs(FIXTURE_PACKAGES);
   const roots = {} as Record<FixturePackage, string>;
   const packages = {} as Record<FixturePackage, string>;

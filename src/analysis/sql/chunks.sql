@@ -1,5 +1,5 @@
--- Section 6, chunk level (docs/metrics.md): per chunker (e.g. fastcdc-16384-4096-65536), over the unique layers
--- it chunked: chunk_refs (chunks of every file), chunk_bytes_total (their bytes: the concatenated file
+-- Section 6, chunk level (docs/metrics.md): per chunker (e.g. fastcdc-16384-4096-65536, fixed-1048576,
+-- rollsum-65536), over the unique layers it chunked (layers.chunker lists every chunker run on a layer): chunk_refs (chunks of every file), chunk_bytes_total (their bytes: the concatenated file
 -- contents), chunks_distinct and chunk_bytes_distinct (each chunk digest once); chunk_dedup_ratio is
 -- chunk_bytes_total / chunk_bytes_distinct. files_size of the same layers is given to check coverage.
 WITH per AS (
@@ -14,7 +14,8 @@ c AS (
 ),
 l AS (
   SELECT chunker, count(*)::BIGINT AS layers, sum(files_size)::BIGINT AS files_size
-  FROM a_layers WHERE chunker IS NOT NULL GROUP BY chunker
+  FROM (SELECT trim(unnest(string_split(chunker, ','))) AS chunker, files_size FROM a_layers WHERE chunker IS NOT NULL)
+  GROUP BY chunker
 )
 SELECT l.chunker, l.layers, l.files_size,
   coalesce(c.chunk_refs, 0)::BIGINT AS chunk_refs, coalesce(c.chunk_bytes_total, 0)::BIGINT AS chunk_bytes_total,

@@ -6,9 +6,10 @@ CREATE OR REPLACE TEMP VIEW a_entries AS
 SELECT l.layer_id, f.entry_index, f.entry_type, f.path, f.size, f.digest, f.file_class
 FROM {{files}} f JOIN a_layers l USING (layer_digest);
 
--- Every chunk of every unique layer, once, with the chunker of its layer.
+-- Every chunk of every unique layer, once, with the chunker that cut it (a dataset written before chunks had
+-- a chunker column ran one chunker per layer: layers.chunker names it).
 CREATE OR REPLACE TEMP VIEW a_chunks AS
-SELECT l.layer_id, l.chunker, c.entry_index, c.chunk_index, c.digest, c.size
+SELECT l.layer_id, coalesce(c.chunker, l.chunker) AS chunker, c.entry_index, c.chunk_index, c.digest, c.size, c.gzip_size, c.zstd_size
 FROM {{chunks}} c JOIN a_layers l USING (layer_digest);
 
 -- The path an entry writes; for a whiteout (.wh.NAME) the path it deletes, for an opaque entry

@@ -10,4 +10,4 @@ SELECT DISTINCT ON (layer_digest, entry_index) * FROM files WHERE layer_digest I
 CREATE OR REPLACE TEMP VIEW a_chunks_once AS
 SELECT * FROM chunks WHERE layer_digest NOT IN (SELECT layer_digest FROM a_layers_twice)
 UNION ALL
-SELECT DISTINCT ON (layer_digest, entry_index, chunk_index) * FROM chunks WHERE layer_digest IN (SELECT layer_digest FROM a_layers_twice);
+SELECT DISTINCT ON (layer_digest, chunker, entry_index, chunk_index) * FROM chunks WHERE layer_digest IN (SELECT layer_digest FROM a_layers_twice);

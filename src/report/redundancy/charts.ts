@@ -70,7 +70,7 @@ export function reportCharts(s: Summary, images: readonly ImageWaste[]): Chart[]
     title: 'Bytes kept by each storage design (uncompressed)',
     svg: barChart({
       title: 'Bytes kept by each storage design (uncompressed)',
-      categories: s.storage.designs.map((d) => d.design),
+      categories: s.storage.designs.map((d) => (d.chunker ? `${d.design} ${d.chunker}` : d.design)),
       categoryLabel: 'design',
       value: { label: 'Bytes kept', unit: 'binary units', format: 'bytes' },
       series: [{ name: 'uncompressed_bytes', values: s.storage.designs.map((d) => d.uncompressed_bytes) }],

@@ -18,9 +18,10 @@ function estimateCell(e: Estimate | null): string {
 /** The storage designs table of section 5: uncompressed and compressed bytes side by side. */
 export function storageTable(s: Summary): string {
   return mdTable(
-    columns(['design', 'content_bytes', 'metadata_bytes', 'uncompressed_bytes', 'ratio_to_layer_dedup', 'compressed_bytes', 'compressed_how', 'compressed_ratio_to_layer_dedup', 'zstd_bytes']),
+    columns(['design', 'chunker', 'content_bytes', 'metadata_bytes', 'chunk_refs', 'chunks_distinct', 'chunk_ref_bytes', 'uncompressed_bytes', 'ratio_to_layer_dedup', 'compressed_bytes', 'compressed_how', 'compressed_ratio_to_layer_dedup', 'zstd_bytes']),
     s.storage.designs.map((d) => [
-      d.design, formatBytesExact(d.content_bytes), formatBytesExact(d.metadata_bytes), formatBytesExact(d.uncompressed_bytes), formatRatio(d.ratio_to_layer_dedup),
+      d.design, d.chunker ?? '', formatBytesExact(d.content_bytes), formatBytesExact(d.metadata_bytes), d.chunk_refs ?? '', d.chunks_distinct ?? '', d.chunk_ref_bytes ?? '',
+      formatBytesExact(d.uncompressed_bytes), formatRatio(d.ratio_to_layer_dedup),
       compressedCell(d.compressed_bytes, d.compressed_how, d.compressed_low, d.compressed_high), d.compressed_how ?? '',
       formatRatio(d.compressed_ratio_to_layer_dedup), d.compressed_how === 'measured' ? 'not measured' : compressedCell(d.zstd_bytes, d.compressed_how, d.zstd_low, d.zstd_high),
     ]),
@@ -44,9 +45,10 @@ export function compressionSection(s: Summary): string[] {
       columns(['file_class', 'contents', 'bytes', 'sampled', 'sampled_share', 'gzip_ratio', 'zstd_ratio', 'pooled']),
       c.classes.map((k) => [k.file_class, k.contents, formatBytesExact(k.bytes), k.sampled, formatPercentFine(k.bytes > 0 ? k.sampled_bytes / k.bytes : null), formatRatio(k.gzip_ratio), formatRatio(k.zstd_ratio), k.pooled ? 'yes' : '']),
     ),
-    mdTable(columns(['measure', 'gzip', 'zstd']), [
-      ['distinct file contents, compressed one by one', estimateCell(c.file_contents.gzip), estimateCell(c.file_contents.zstd)],
-      ['layer metadata, compressed layer by layer', estimateCell(c.metadata.gzip), estimateCell(c.metadata.zstd)],
+    mdTable(columns(['measure', 'sampled', 'gzip', 'zstd']), [
+      ['distinct file contents, compressed one by one', `${c.contents_sampled} of ${c.contents}`, estimateCell(c.file_contents.gzip), estimateCell(c.file_contents.zstd)],
+      ['layer metadata, compressed layer by layer', `${c.metadata.layers_sampled} of ${c.metadata.layers}`, estimateCell(c.metadata.gzip), estimateCell(c.metadata.zstd)],
+      ...c.chunkers.map((k) => [`distinct chunks of ${k.chunker}, compressed one by one`, `${k.chunks_sampled} of ${k.chunks}`, estimateCell(k.gzip), estimateCell(k.zstd)]),
     ]),
   ];
 }

@@ -46,7 +46,7 @@ export function reportCsv(s: Summary, images: readonly ImageWaste[]): Record<str
     'top_files.csv': table(s.file.top_duplicates, ['digest', 'size', 'file_class', 'copies', 'layers', 'bytes_saved', 'paths_distinct', 'paths']),
     'image_waste.csv': table([scalars(s.image)]),
     'images.csv': table(images, ['manifest_digest', 'ref', 'layer_refs', 'layers_read', 'compressed_size', 'tar_size', 'files_size', 'file_count', 'content_waste', 'path_waste', 'image_efficiency']),
-    'storage.csv': table(s.storage.designs, ['design', 'content_bytes', 'metadata_bytes', 'uncompressed_bytes', 'compressed_bytes', 'compressed_how', 'compressed_low', 'compressed_high', 'zstd_bytes', 'zstd_low', 'zstd_high', 'ratio_to_layer_dedup', 'compressed_ratio_to_layer_dedup']),
+    'storage.csv': table(s.storage.designs, ['design', 'chunker', 'content_bytes', 'metadata_bytes', 'chunk_refs', 'chunks_distinct', 'chunk_ref_bytes', 'uncompressed_bytes', 'compressed_bytes', 'compressed_how', 'compressed_low', 'compressed_high', 'zstd_bytes', 'zstd_low', 'zstd_high', 'ratio_to_layer_dedup', 'compressed_ratio_to_layer_dedup']),
     'compression-sample.csv': table(s.compression.classes, ['file_class', 'contents', 'bytes', 'sampled', 'sampled_bytes', 'gzip_ratio', 'zstd_ratio', 'pooled']),
     'pull_cost.csv': table([s.storage.pull_cost]),
     'traffic.csv': table(s.traffic.designs, ['design', 'chunker', 'compressed', 'estimated', 'pulls', 'pull_bytes_median', 'pull_bytes_p90', 'pull_bytes_total', 'updates', 'update_bytes_median', 'update_bytes_p90', 'update_bytes_total']),

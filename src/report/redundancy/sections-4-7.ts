@@ -1,6 +1,5 @@
 import { comparableRepositories } from '../../analysis/published.js';
 import { mdHeading, mdTable } from '../markdown.js';
-import { chunkRefBytes } from '../../analysis/storage.js';
 import type { Summary } from '../../analysis/types.js';
 import { type Chart, chartLink } from './charts.js';
 import { formatBytesExact, formatDecimal, formatPercentFine, formatRatio, shortDigest } from '../../format/text.js';
@@ -12,8 +11,6 @@ import { compressionSection, storageTable } from './compression.js';
 /** Sections 4 to 7 of report.md: per image, storage designs, chunk level, the Docker Hub figures. */
 export function imageSections(s: Summary, charts: readonly Chart[]): string[] {
   const im = s.image;
-  const st = s.storage;
-  const p = st.pull_cost;
   return [
     mdHeading(2, '4. Per image'),
     'content_waste (content-based): bytes of an image\'s files whose digest already appears in a lower layer of the image or earlier in the same layer. ' +
@@ -36,10 +33,22 @@ export function imageSections(s: Summary, charts: readonly Chart[]): string[] {
       im.least_efficient.map((i) => [i.ref ?? '', shortDigest(i.manifest_digest), i.layer_refs, formatBytesExact(i.files_size), formatBytesExact(i.content_waste), formatBytesExact(i.path_waste), formatPercentFine(i.image_efficiency)]),
     ),
     ...buildSection(s),
+    ...storageSection(s, charts),
+    ...chunkSection(s),
+    ...publishedSection(s),
+  ];
+}
+
+/** Section 5: the storage designs (a chunk_dedup row per chunker that chunked every layer read), then traffic. */
+function storageSection(s: Summary, charts: readonly Chart[]): string[] {
+  const st = s.storage;
+  const p = st.pull_cost;
+  return [
     mdHeading(2, '5. Storage designs compared'),
     'Bytes a registry keeps for the layers read. per_image: every image keeps its own layers; layer_dedup: each unique layer once (today\'s registries); ' +
-      'file_dedup: each distinct file content once plus per-layer metadata (DupHunter-style); chunk_dedup: each distinct chunk once plus the same metadata ' +
-      `and a ${chunkRefBytes}-byte digest per chunk reference. Metadata of a layer = tar_size - files_size: its tar headers (with PAX and GNU long-name records), ` +
+      'file_dedup: each distinct file content once plus per-layer metadata (DupHunter-style); chunk_dedup, one row per chunker that chunked every layer read: ' +
+      'each distinct chunk once plus the same metadata and the chunk lists, chunk_ref_bytes (the chunk\'s digest) per chunk reference. ' +
+      'Metadata of a layer = tar_size - files_size: its tar headers (with PAX and GNU long-name records), ' +
       'padding and end-of-archive blocks, i.e. everything in the tar but file contents. Compressed bytes are measured where whole layer blobs are kept ' +
       '(as the registry stores them); for file and chunk dedup they are estimated from the compression sample: each distinct content (or chunk) ' +
       'compressed with gzip -6 (zstd -3 beside it), plus the layers\' metadata compressed, plus the chunk references as they are.',
@@ -57,14 +66,19 @@ export function imageSections(s: Summary, charts: readonly Chart[]): string[] {
       ['files to reassemble per image pull', formatDecimal(p.files_per_image_median), formatDecimal(p.files_per_image_p90)],
     ]),
     ...trafficSection(s),
+  ];
+}
+
+/** Section 6: the chunk figures of each chunker. */
+function chunkSection(s: Summary): string[] {
+  return [
     mdHeading(2, '6. Chunk level'),
     s.chunk.available
       ? mdTable(
           columns(['chunker', 'avg', 'min', 'max', 'layers', 'chunk_refs', 'chunk_bytes_total', 'chunks_distinct', 'chunk_bytes_distinct', 'chunk_dedup_ratio', 'chunk_dedup_savings']),
           s.chunk.chunkers.map((c) => [c.chunker, c.avg, c.min, c.max, c.layers, c.chunk_refs, formatBytesExact(c.chunk_bytes_total), c.chunks_distinct, formatBytesExact(c.chunk_bytes_distinct), formatRatio(c.chunk_dedup_ratio), formatPercentFine(c.chunk_dedup_savings)]),
         )
-      : 'no chunk data: scan with `--chunking` (FastCDC, `--chunk-avg` 16 KiB by default) to record chunk digests.\n',
-    ...publishedSection(s),
+      : 'no chunk data: scan with `--chunking` (e.g. `--chunking fastcdc:16k,fixed:1m,rollsum:64k`) to record chunk digests.\n',
   ];
 }
 

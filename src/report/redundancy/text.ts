@@ -6,7 +6,7 @@ import { formatBytesExact, formatPercentFine, formatRatio, shortDigest } from '.
 export function formatAnalysis(s: Summary, files: readonly string[], outDir: string): string {
   const d = s.dataset;
   const f = s.file;
-  const designs = s.storage.designs.map((x) => `${x.design} ${formatBytesExact(x.uncompressed_bytes)} (${formatRatio(x.ratio_to_layer_dedup)})`).join(', ');
+  const designs = s.storage.designs.map((x) => `${x.design}${x.chunker ? ` (${x.chunker})` : ''} ${formatBytesExact(x.uncompressed_bytes)} (${formatRatio(x.ratio_to_layer_dedup)})`).join(', ');
   return [
     `dataset: ${d.images} images, ${d.layers_unique} unique layers (${d.layer_refs} refs), ${d.files_total} files`,
     `layer_dedup_ratio ${formatRatio(s.layer.layer_dedup_ratio)}; file_dedup_ratio ${formatRatio(f.file_dedup_ratio)}, distinct_file_fraction ${formatPercentFine(f.distinct_file_fraction)}`,

@@ -199,6 +199,65 @@ describe('chunk level', () => {
     expect(r.summary.storage.designs.map((d) => d.design)).toContain('chunk_dedup');
   });
 
+  it('several chunkers per layer: chunk figures per chunker, and a chunk_dedup row for each that chunked every layer', async () => {
+    // Three chunkers on layers x and y, only the fixed one on z: each chunker's rows are its own.
+    const three = 'fastcdc-16384-4096-65536,fixed-4096,rollsum-256';
+    const x = layer('three x', [file('f1', 'one', 40000), file('f2', 'two', 100)], { chunker: three });
+    const y = layer('three y', [file('g1', 'one', 40000), file('g2', 'three', 9000)], { chunker: three });
+    const z = layer('fixed z', [file('h1', 'two', 100)], { chunker: 'fixed-4096' });
+    const cut = (l: typeof x, name: string, piece: number): RefChunk[] =>
+      l.entries.flatMap((e) => Array.from({ length: Math.ceil(e.size / piece) }, (_, k) => ({
+        layer_digest: l.layer_digest, entry_index: e.entry_index, chunk_index: k, digest: `${e.digest} ${piece} ${k}`, size: Math.min(piece, e.size - k * piece), chunker: name,
+      })));
+    const chunksOf = (l: typeof x) => [...cut(l, 'fastcdc-16384-4096-65536', 16384), ...cut(l, 'fixed-4096', 4096), ...cut(l, 'rollsum-256', 256)];
+    const ds: RefDataset = { layers: [x, y, z], images: [image('three', [x, y]), image('fixed', [z])], chunks: [...chunksOf(x), ...chunksOf(y), ...cut(z, 'fixed-4096', 4096)], failures: 0 };
+    const dir = newDir();
+    await writeRows(dir, { layers: ds.layers, images: ds.images, chunks: ds.chunks });
+    await expectMatches([dir], ds);
+    const r = await analyzeDataset({ dataDirs: [dir] });
+    expect(r.summary.chunk.chunkers.map((c) => [c.chunker, c.algorithm, c.avg, c.min, c.max, c.layers])).toEqual([
+      ['fastcdc-16384-4096-65536', 'fastcdc', 16384, 4096, 65536, 2],
+      ['fixed-4096', 'fixed', 4096, null, 4096, 3],
+      ['rollsum-256', 'rollsum', 256, null, null, 2],
+    ]);
+    // Every chunker's chunks add up to the file bytes of the layers it chunked.
+    for (const c of r.summary.chunk.chunkers) expect(c.chunk_bytes_total).toBe(c.files_size);
+    const chunkRows = r.summary.storage.designs.filter((d) => d.design === 'chunk_dedup');
+    expect(chunkRows.map((d) => [d.chunker, d.chunk_ref_bytes])).toEqual([['fixed-4096', 32]]);
+    expect(r.summary.storage.chunk_dedup_note).toBe('fastcdc-16384-4096-65536 chunked only 2 of 3 layers read; rollsum-256 chunked only 2 of 3 layers read: no chunk_dedup row for them');
+
+    // Without z every chunker covers every layer: three chunk_dedup rows, no note.
+    const both = newDir();
+    const ds2: RefDataset = { layers: [x, y], images: [image('three', [x, y])], chunks: [...chunksOf(x), ...chunksOf(y)], failures: 0 };
+    await writeRows(both, { layers: ds2.layers, images: ds2.images, chunks: ds2.chunks });
+    await expectMatches([both], ds2);
+    const s = (await analyzeDataset({ dataDirs: [both] })).summary;
+    expect(s.storage.designs.filter((d) => d.design === 'chunk_dedup').map((d) => d.chunker)).toEqual(['fastcdc-16384-4096-65536', 'fixed-4096', 'rollsum-256']);
+    expect(s.storage.chunk_dedup_note).toBeNull();
+    for (const d of s.storage.designs) expect(d.compressed_bytes === null).toBe(d.design === 'file_dedup' || d.design === 'chunk_dedup');
+  });
+
+  it('a dataset written before chunks had a chunker column analyzes with the chunker of each layer', async () => {
+    const ds: RefDataset = { layers: [a, b], images: [image('old', [a, b])], chunks, failures: 0 };
+    const dir = newDir();
+    await writeRows(dir, { layers: ds.layers, images: ds.images, chunks });
+    const db = await Db.open(':memory:');
+    try {
+      for (const part of listParts(dir, 'chunks')) {
+        await db.run(`COPY (SELECT * EXCLUDE (chunker) FROM read_parquet(${sqlString(part)})) TO ${sqlString(`${part}.old`)} (FORMAT parquet)`);
+        renameSync(`${part}.old`, part);
+      }
+      const [cols] = await db.all<{ n: bigint }>(`SELECT count(*) AS n FROM (DESCRIBE SELECT * FROM read_parquet(${sqlString(listParts(dir, 'chunks')[0]!)})) WHERE column_name = 'chunker'`);
+      expect(Number(cols!.n)).toBe(0);
+    } finally {
+      db.close();
+    }
+    await expectMatches([dir], ds);
+    const r = await analyzeDataset({ dataDirs: [dir] });
+    expect(r.summary.storage.designs.filter((d) => d.design === 'chunk_dedup').map((d) => d.chunker)).toEqual([chunker]);
+    expect(r.summary.traffic.designs.filter((d) => d.design === 'chunk_dedup').map((d) => d.chunker)).toEqual([chunker]);
+  });
+
   it('no chunk data, or chunk data for some layers only, leaves chunk_dedup out with a note', async () => {
     const plain = layer('plain', [file('p', 'p', 10)]);
     const ds: RefDataset = { layers: [a, plain], images: [image('y', [a, plain])], chunks: chunks.slice(0, 3), failures: 0 };

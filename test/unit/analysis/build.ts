@@ -65,7 +65,7 @@ export async function writeRows(dir: string, part: { layers?: RefLayer[]; images
     for (const l of part.layers ?? []) {
       w.beginLayer(l.layer_digest);
       w.add('files', fileRows(l));
-      w.add('chunks', (part.chunks ?? []).filter((c) => c.layer_digest === l.layer_digest));
+      w.add('chunks', (part.chunks ?? []).filter((c) => c.layer_digest === l.layer_digest).map((c) => ({ ...c, chunker: c.chunker ?? null, gzip_size: null, zstd_size: null })));
       w.finishLayer(layerRow(l));
     }
     for (const i of part.images ?? []) {

@@ -20,6 +20,7 @@ export interface RefLayer {
   tar_size: number;
   /** Holes of sparse files: in the files' sizes, not in tar_size. */
   sparse_hole_size?: number;
+  /** The chunkers run on the layer, comma-separated (layers.chunker). */
   chunker: string | null;
   entries: RefEntry[];
 }
@@ -40,6 +41,13 @@ export interface RefChunk {
   chunk_index: number;
   digest: string;
   size: number;
+  /** The chunker that cut it; absent or null as in a dataset written before chunks had the column (the layer's chunker then). */
+  chunker?: string | null;
+}
+
+/** The chunker of a chunk row: its own, else its layer's (a dataset of one chunker per layer). */
+export function chunkerOf(c: RefChunk, layer: RefLayer | undefined): string | null {
+  return c.chunker ?? layer?.chunker ?? null;
 }
 
 export interface RefDataset {

@@ -3,7 +3,7 @@
  * repository ordered by `created`, then what each pull and each update moves under layer, file and chunk dedup,
  * and DupHunter's restore work. Layers and images stored twice count once, as in reference.ts.
  */
-import { quantileOf, type RefDataset, type RefImage, type RefLayer } from './reference-model.js';
+import { chunkerOf, quantileOf, type RefDataset, type RefImage, type RefLayer } from './reference-model.js';
 
 const sum = (xs: Iterable<number>) => [...xs].reduce((n, v) => n + v, 0);
 
@@ -28,9 +28,9 @@ export function referenceTraffic(ds: RefDataset) {
     for (const d of digests) for (const e of layers.get(d)?.entries ?? []) if (e.entry_type === 'file') out.set(e.digest!, e.size);
     return out;
   };
-  const chunkers = [...new Set(ds.chunks.filter((c) => layers.has(c.layer_digest)).map((c) => layers.get(c.layer_digest)!.chunker!))].sort();
+  const chunkers = [...new Set(ds.chunks.filter((c) => layers.has(c.layer_digest)).map((c) => chunkerOf(c, layers.get(c.layer_digest))!))].sort();
   const chunks = (digests: string[], chunker: string) =>
-    new Map(ds.chunks.filter((c) => digests.includes(c.layer_digest) && layers.get(c.layer_digest)?.chunker === chunker).map((c) => [c.digest, c.size]));
+    new Map(ds.chunks.filter((c) => digests.includes(c.layer_digest) && chunkerOf(c, layers.get(c.layer_digest)) === chunker).map((c) => [c.digest, c.size]));
 
   // Versions: per repository, the images with `created`, by created then manifest digest.
   const byRepo = new Map<string, RefImage[]>();

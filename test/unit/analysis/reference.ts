@@ -2,7 +2,7 @@
  * A reference computation of every figure of summary.json, written as plain loops over the definitions in
  * docs/metrics.md and docs/analyze.md, independent of the SQL in src/analysis/sql.
  */
-import { bucketOf, quantileOf, referencePathWaste, refName, type RefChunk, type RefDataset, type RefImage, type RefLayer } from './reference-model.js';
+import { bucketOf, chunkerOf, quantileOf, referencePathWaste, refName, type RefChunk, type RefDataset, type RefImage, type RefLayer } from './reference-model.js';
 
 export * from './reference-model.js';
 import { referenceTraffic } from './reference-traffic.js';
@@ -209,20 +209,31 @@ export function referenceSummary(ds: RefDataset, top: number) {
     least_efficient: perImageRows.slice(0, top),
   };
 
-  // Chunks, per chunker over the layers it chunked (each chunk row once).
-  const chunkRows = new Map<string, RefChunk>();
-  for (const c of ds.chunks) chunkRows.set(`${c.layer_digest} ${c.entry_index} ${c.chunk_index}`, c);
-  const chunkers = [...new Set(read.map((l) => l.chunker).filter((c): c is string => c !== null))].sort(cmp).map((name) => {
-    const ls = read.filter((l) => l.chunker === name);
+  // Chunks, per chunker over the layers it chunked (layers.chunker lists them; each chunk row once).
+  const layerChunkers = (l: RefLayer) => (l.chunker === null ? [] : l.chunker.split(','));
+  const chunkRows = new Map<string, RefChunk & { name: string }>();
+  for (const c of ds.chunks) {
+    const name = chunkerOf(c, layers.get(c.layer_digest));
+    if (name !== null) chunkRows.set(`${c.layer_digest} ${name} ${c.entry_index} ${c.chunk_index}`, { ...c, name });
+  }
+  const sizesOf = (name: string) => {
+    const fixed = /^fixed-(\d+)$/.exec(name);
+    const roll = /^rollsum-(\d+)$/.exec(name);
+    const cdc = /^([a-z0-9]+)-(\d+)-(\d+)-(\d+)$/i.exec(name);
+    if (fixed) return { algorithm: 'fixed', avg: Number(fixed[1]), min: null, max: Number(fixed[1]) };
+    if (roll) return { algorithm: 'rollsum', avg: Number(roll[1]), min: null, max: null };
+    return cdc ? { algorithm: cdc[1], avg: Number(cdc[2]), min: Number(cdc[3]), max: Number(cdc[4]) } : { algorithm: name, avg: null, min: null, max: null };
+  };
+  const chunkers = [...new Set(read.flatMap(layerChunkers))].sort(cmp).map((name) => {
+    const ls = read.filter((l) => layerChunkers(l).includes(name));
     const ids = new Set(ls.map((l) => l.layer_digest));
-    const cs = [...chunkRows.values()].filter((c) => ids.has(c.layer_digest));
+    const cs = [...chunkRows.values()].filter((c) => ids.has(c.layer_digest) && c.name === name);
     const distinct = new Map(cs.map((c) => [c.digest, c.size]));
     const bytesTotal = sum(cs.map((c) => c.size));
     const bytesDistinct = sum([...distinct.values()]);
-    const m = /^([a-z0-9]+)-(\d+)-(\d+)-(\d+)$/i.exec(name);
     const r = ratioOf(bytesTotal, bytesDistinct);
     return {
-      chunker: name, algorithm: m ? m[1] : name, avg: m ? Number(m[2]) : null, min: m ? Number(m[3]) : null, max: m ? Number(m[4]) : null,
+      chunker: name, ...sizesOf(name),
       layers: ls.length, files_size: sum(ls.map(filesSize)), chunk_refs: cs.length, chunk_bytes_total: bytesTotal,
       chunks_distinct: distinct.size, chunk_bytes_distinct: bytesDistinct, chunk_dedup_ratio: r, chunk_dedup_savings: saving(r),
     };
@@ -234,8 +245,10 @@ export function referenceSummary(ds: RefDataset, top: number) {
   const base = sum(read.map((l) => l.tar_size));
   const baseC = sum(read.map((l) => l.compressed_size));
   const metadata = sum(read.map((l) => l.tar_size - (filesSize(l) - (l.sparse_hole_size ?? 0))));
-  const design = (name: string, content: number, meta: number, compressed: number | null) => ({
-    design: name, content_bytes: content, metadata_bytes: meta, uncompressed_bytes: content + meta, compressed_bytes: compressed,
+  const design = (name: string, content: number, meta: number, compressed: number | null, c?: (typeof chunkers)[number]) => ({
+    design: name, chunker: c?.chunker ?? null, content_bytes: content, metadata_bytes: meta,
+    chunk_refs: c?.chunk_refs ?? null, chunks_distinct: c?.chunks_distinct ?? null, chunk_ref_bytes: c ? 32 : null,
+    uncompressed_bytes: content + meta, compressed_bytes: compressed,
     ratio_to_layer_dedup: base > 0 ? (content + meta) / base : 1, compressed_ratio_to_layer_dedup: compressed === null ? null : baseC > 0 ? compressed / baseC : 1,
   });
   const designs = [
@@ -243,12 +256,12 @@ export function referenceSummary(ds: RefDataset, top: number) {
     design('layer_dedup', base - metadata, metadata, baseC),
     design('file_dedup', total.file_bytes_distinct, metadata, null),
   ];
-  const full = chunkers.length === 1 && chunk.available && chunkers[0].layers === read.length ? chunkers[0] : null;
-  if (full) designs.push(design('chunk_dedup', full.chunk_bytes_distinct, metadata + 32 * full.chunk_refs, null));
+  const full = chunk.available ? chunkers.filter((c) => c.layers === read.length) : [];
+  for (const c of full) designs.push(design('chunk_dedup', c.chunk_bytes_distinct, metadata + 32 * c.chunk_refs, null, c));
   const fileCounts = read.map((l) => filesOf(l).length);
   const storage = {
     designs,
-    chunk_dedup_note: full ? null : 'present',
+    chunk_dedup_note: chunk.available && full.length === chunkers.length ? null : 'present',
     pull_cost: {
       files_per_layer_median: quantileOf(fileCounts, 0.5), files_per_layer_p90: quantileOf(fileCounts, 0.9),
       tar_size_per_layer_median: quantileOf(read.map((l) => l.tar_size), 0.5), tar_size_per_layer_p90: quantileOf(read.map((l) => l.tar_size), 0.9),

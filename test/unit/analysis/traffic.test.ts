@@ -42,6 +42,23 @@ function versioned(seed: number): RefDataset {
   return ds;
 }
 
+/** The same dataset with three chunkers run on every layer, each cutting pieces of its own size. */
+function threeChunkers(seed: number): RefDataset {
+  const ds = versioned(seed);
+  const pieces: [string, number][] = [[chunker, 100], ['fixed-4096', 250], ['rollsum-256', 64]];
+  ds.chunks = ds.layers.flatMap((l) =>
+    l.entries.filter((e) => e.entry_type === 'file' && e.size > 0).flatMap((e) =>
+      pieces.flatMap(([name, piece]) =>
+        Array.from({ length: Math.ceil(e.size / piece) }, (_, k): RefChunk => ({
+          layer_digest: l.layer_digest, entry_index: e.entry_index, chunk_index: k, digest: sha(`${e.digest} ${piece} ${k}`).slice(7), size: Math.min(piece, e.size - k * piece), chunker: name,
+        })),
+      ),
+    ),
+  );
+  for (const l of ds.layers) l.chunker = pieces.map(([name]) => name).join(',');
+  return ds;
+}
+
 async function measured(ds: RefDataset) {
   const dir = mkdtempSync(join(tmpdir(), 'imgscan-traffic-'));
   dirs.push(dir);
@@ -64,6 +81,19 @@ describe('pull and update traffic', () => {
       const expected = referenceTraffic(ds);
       expect(expected.designs[0].updates).toBeGreaterThan(3);
       expect(rounded(await measured(ds))).toEqual(rounded(expected));
+    });
+  }
+
+  for (const seed of [6, 7]) {
+    it(`matches plain loops with three chunkers on every layer, one chunk_dedup row each (seed ${seed})`, async () => {
+      const ds = threeChunkers(seed);
+      const expected = referenceTraffic(ds);
+      expect(expected.designs.filter((d) => d.design === 'chunk_dedup').map((d) => d.chunker)).toEqual([chunker, 'fixed-4096', 'rollsum-256']);
+      const got = await measured(ds);
+      expect(rounded(got)).toEqual(rounded(expected));
+      // Every chunker cuts every content: each moves the bytes file_dedup moves, in more pieces.
+      const file = got.designs.find((d) => d.design === 'file_dedup')!;
+      for (const d of got.designs.filter((x) => x.design === 'chunk_dedup')) expect([d.pull_bytes_total, d.update_bytes_total]).toEqual([file.pull_bytes_total, file.update_bytes_total]);
     });
   }
 

@@ -119,7 +119,7 @@ describe('FastCdc', () => {
   });
 
   it('names itself and validates its sizes', () => {
-    expect(chunkerName({ avg: 8192, min: 2048, max: 32768 })).toBe('fastcdc-8192-2048-32768');
+    expect(chunkerName({ algorithm: 'fastcdc', avg: 8192, min: 2048, max: 32768 })).toBe('fastcdc-8192-2048-32768');
     expect(() => new FastCdc({ avg: 100, min: 200, max: 300 }, () => {})).toThrow(ImgscanError);
   });
 

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run, scanFile, sh } from './fixture.js';
+import { parseChunking } from '../../../src/cli/chunking.js';
 
 /**
  * The compression sample against an independent model: Python lists the files of a tar (names, sizes, where
@@ -114,6 +115,35 @@ describe.each([1, 0.5, 0.05])('the compression sample at rate %s', (rate) => {
     }
     if (rate === 1) expect(sampled).toBe(contents.filter((m) => m.size > 0).length);
     expect(layer.sample_rate).toBe(rate);
+  });
+});
+
+describe('chunks in the compression sample', () => {
+  it('are compressed whole when their own BLAKE3 key is below the rate, for every chunker', async () => {
+    const rate = 0.3;
+    const chunking = parseChunking('fastcdc:16k,fixed:4k,rollsum:8k');
+    // Odd slice sizes: chunks span slices, and slices hold several chunks.
+    const { files, chunks } = await scanFile(tar, { sampleRate: rate, chunking }, 77_777);
+    const threshold = Math.floor(rate * 2 ** 32);
+    const paths = new Map(files.map((f) => [f.entry_index, f.path]));
+    const contents = new Map<string, Buffer>();
+    let sampled = 0;
+    const offsets = new Map<string, number>();
+    for (const c of chunks) {
+      const path = paths.get(c.entry_index)!;
+      const content = contents.get(path) ?? contents.set(path, readFileSync(join(dir, 'src', path))).get(path)!;
+      const key = `${c.chunker} ${c.entry_index}`;
+      const at = offsets.get(key) ?? 0;
+      offsets.set(key, at + c.size);
+      const bytes = content.subarray(at, at + c.size);
+      // Chunks over one piece (4 MiB) are left out: rolling-sum chunks of a long run of zeros.
+      const inSample = Number.parseInt(c.digest.slice(0, 8), 16) < threshold && c.size <= PIECE;
+      const want = inSample ? { gzip: gzipSync(bytes, { level: 6 }).length, zstd: zstd.compress(bytes).length } : { gzip: null, zstd: null };
+      expect({ chunk: `${path} ${c.chunker} #${c.chunk_index}`, gzip: c.gzip_size, zstd: c.zstd_size }).toEqual({ chunk: `${path} ${c.chunker} #${c.chunk_index}`, ...want });
+      if (inSample) sampled++;
+    }
+    expect(sampled).toBeGreaterThan(0.2 * chunks.length);
+    expect(new Set(chunks.map((c) => c.chunker)).size).toBe(3);
   });
 });
 

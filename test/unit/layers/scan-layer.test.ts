@@ -174,9 +174,10 @@ describe('LayerScanner details', () => {
   });
 
   it('chunks file contents with FastCDC when asked', async () => {
-    const chunking = { avg: 16384, min: 4096, max: 65536 };
-    const { layer, files, chunks } = await scanFile(join(dir, 'gnu.tar.zst'), { chunking });
+    const chunking = { algorithm: 'fastcdc' as const, avg: 16384, min: 4096, max: 65536 };
+    const { layer, files, chunks } = await scanFile(join(dir, 'gnu.tar.zst'), { chunking: [chunking] });
     expect(layer.chunker).toBe('fastcdc-16384-4096-65536');
+    expect(new Set(chunks.map((c) => c.chunker))).toEqual(new Set(['fastcdc-16384-4096-65536']));
     for (const f of files.filter((x) => x.entry_type === 'file' && x.size > 0)) {
       const mine = chunks.filter((c) => c.entry_index === f.entry_index);
       expect(mine.map((c) => c.chunk_index)).toEqual(mine.map((_, i) => i));

@@ -66,21 +66,25 @@ describe('row codec', () => {
     expect(decodeChunks(encodeChunks([]))).toEqual([]);
   });
 
-  it('carries chunk rows unchanged', () => {
+  it('carries chunk rows unchanged, with the chunker of each (several per batch, or null)', () => {
     const r = random(9);
+    const names = ['fastcdc-16384-4096-65536', 'fixed-1048576', 'rollsum-65536', null];
     const rows: ChunkRow[] = Array.from({ length: 300 }, (_, i) => ({
       layer_digest: 'sha256:' + 'e'.repeat(64),
       entry_index: Math.floor(i / 7),
       chunk_index: i % 7,
       digest: Math.floor(r() * 2 ** 52).toString(16).padStart(64, '0'),
       size: Math.floor(r() * 65536),
+      chunker: names[Math.floor(r() * names.length)]!,
+      gzip_size: i % 3 === 0 ? Math.floor(r() * 65536) : null,
+      zstd_size: i % 3 === 0 ? Math.floor(r() * 65536) : null,
     }));
     const batch = encodeChunks(rows);
     expect(decodeChunks(throughPort(batch, transferables(batch)))).toEqual(rows);
   });
 
   it('refuses chunk digests of different lengths in one batch', () => {
-    const row = { layer_digest: 'sha256:x', entry_index: 0, chunk_index: 0, size: 1 };
+    const row = { layer_digest: 'sha256:x', entry_index: 0, chunk_index: 0, size: 1, chunker: 'fixed-4096', gzip_size: null, zstd_size: null };
     expect(() => encodeChunks([{ ...row, digest: 'ab' }, { ...row, digest: 'abc' }])).toThrow(/different lengths/);
   });
 });

@@ -183,6 +183,31 @@ describe('the written report', () => {
     expect(rows.map((r) => [r[0], r[3], Number(r[7])])).toEqual(analysis.summary.traffic.designs.map((d) => [d.design, String(d.estimated), d.pull_bytes_total]));
   });
 
+  it('shows each chunker: a storage row per chunker in report.md and storage.csv, chunks.csv, and a valid summary.json', async () => {
+    const names = ['fastcdc-16384-4096-65536', 'fixed-4096', 'rollsum-256'];
+    const x = layer('three x', [file('f1', 'one', 40000), file('f2', 'two', 100)], { chunker: names.join(',') });
+    const y = layer('three y', [file('g1', 'one', 40000), file('g2', 'three', 9000)], { chunker: names.join(',') });
+    const chunks = [x, y].flatMap((l) => names.flatMap((name, i) => l.entries.flatMap((e) => {
+      const piece = [16384, 4096, 256][i]!;
+      return Array.from({ length: Math.ceil(e.size / piece) }, (_, k) => ({
+        layer_digest: l.layer_digest, entry_index: e.entry_index, chunk_index: k, digest: `${e.digest} ${piece} ${k}`, size: Math.min(piece, e.size - k * piece), chunker: name,
+      }));
+    })));
+    const dir = join(root, 'three-chunkers');
+    await writeRows(dir, { layers: [x, y], images: [image('three', [x, y])], chunks });
+    const a = await analyzeDataset({ dataDirs: [dir] });
+    const files = redundancyReport(a.summary, a.images, ['md', 'csv', 'json']);
+    const rows = a.summary.storage.designs.filter((d) => d.design === 'chunk_dedup');
+    expect(rows.map((d) => d.chunker)).toEqual(names);
+    const md = files['report.md']!;
+    for (const d of rows) expect(md).toMatch(new RegExp(`\\| chunk_dedup \\| ${d.chunker} \\| .* \\| ${d.chunk_refs} \\| ${d.chunks_distinct} \\| 32 \\|`));
+    const [head, ...csvRows] = parseCsv(files[join('csv', 'storage.csv')]!);
+    expect(head).toEqual(['design', 'chunker', 'content_bytes', 'metadata_bytes', 'chunk_refs', 'chunks_distinct', 'chunk_ref_bytes', 'uncompressed_bytes', 'compressed_bytes', 'compressed_how', 'compressed_low', 'compressed_high', 'zstd_bytes', 'zstd_low', 'zstd_high', 'ratio_to_layer_dedup', 'compressed_ratio_to_layer_dedup']);
+    expect(csvRows.map((r) => [r[0], r[1], r[4]])).toEqual(a.summary.storage.designs.map((d) => [d.design, d.chunker ?? '', d.chunk_refs === null ? '' : String(d.chunk_refs)]));
+    expect(parseCsv(files[join('csv', 'chunks.csv')]!).slice(1).map((r) => r[0])).toEqual(names);
+    expect(validate(JSON.parse(files['summary.json']!), schema)).toEqual([]);
+  });
+
   it('writes only the formats asked for', async () => {
     const only = join(root, 'only-json');
     const a = await analyzeDataset({ dataDirs: [join(root, 'data')] });
