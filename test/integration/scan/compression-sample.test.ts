@@ -26,6 +26,9 @@ zstd.setParameters({ compressionLevel: 3 });
 
 let dir: string;
 let exact: { gzip: number; zstd: number };
+/** chunk_dedup with fixed 64 KiB chunks, computed here: distinct chunks + metadata + 32 bytes per chunk reference. */
+let exactFixed: { gzip: number; zstd: number };
+const FIXED = 65536;
 let full: Summary;
 let sampled: Summary;
 
@@ -41,8 +44,8 @@ function sizes(data: Buffer): { gzip: number; zstd: number } {
   return { gzip, zstd: z };
 }
 
-/** The tar without its file data, as Python's tarfile locates the data. */
-function metadataOf(tar: Buffer): Buffer {
+/** The tar without its file data, as Python's tarfile locates the data, and the sizes of its files. */
+function metadataOf(tar: Buffer): { metadata: Buffer; sizes: number[] } {
   const file = join(dir, 'layer.tar');
   writeFileSync(file, tar);
   const ranges = JSON.parse(execFileSync('python3', ['-c', `
@@ -50,6 +53,10 @@ import json, sys, tarfile
 with tarfile.open(sys.argv[1]) as t:
     print(json.dumps([[m.offset_data, m.offset_data + m.size] for m in t.getmembers() if m.isreg()]))
 `, file], { encoding: 'utf8' })) as [number, number][];
+  return { metadata: cut(tar, ranges), sizes: ranges.map(([from, to]) => to - from) };
+}
+
+function cut(tar: Buffer, ranges: [number, number][]): Buffer {
   const keep: Buffer[] = [];
   let at = 0;
   for (const [from, to] of ranges) {
@@ -80,21 +87,33 @@ beforeAll(async () => {
     { tag: 'two', layers: [a.map(entry), c.map(entry)] },
     { tag: 'three', layers: [[...a.filter((_, i) => i % 10 === 0), ...b.filter((_, i) => i % 10 === 0)].map(entry), c.slice(0, 50).map(entry)] },
   ]);
+  const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
   const distinct = new Map<string, Buffer>();
+  const chunks = new Map<string, Buffer>();
   for (const f of files) {
     const content = readFileSync(f);
-    if (content.length > 0) distinct.set(createHash('sha256').update(content).digest('hex'), content);
+    if (content.length > 0) distinct.set(sha(content), content);
+    for (let at = 0; at < content.length; at += FIXED) chunks.set(sha(content.subarray(at, at + FIXED)), content.subarray(at, at + FIXED));
   }
   exact = { gzip: 0, zstd: 0 };
-  const add = (s: { gzip: number; zstd: number }) => ((exact.gzip += s.gzip), (exact.zstd += s.zstd));
-  for (const content of distinct.values()) add(sizes(content));
+  exactFixed = { gzip: 0, zstd: 0 };
+  const add = (to: { gzip: number; zstd: number }, s: { gzip: number; zstd: number }) => ((to.gzip += s.gzip), (to.zstd += s.zstd));
+  for (const content of distinct.values()) add(exact, sizes(content));
+  for (const chunk of chunks.values()) add(exactFixed, sizes(chunk));
   const index = JSON.parse(readFileSync(join(layout, 'index.json'), 'utf8')) as { manifests: { digest: string }[] };
   const blob = (digest: string) => readFileSync(join(layout, 'blobs', 'sha256', digest.slice(7)));
   const layers = new Set(index.manifests.flatMap((m) => (JSON.parse(blob(m.digest).toString()) as { layers: { digest: string }[] }).layers.map((l) => l.digest)));
-  for (const l of layers) add(sizes(metadataOf(gunzipSync(blob(l)))));
+  for (const l of layers) {
+    const { metadata, sizes: fileSizes } = metadataOf(gunzipSync(blob(l)));
+    const m = sizes(metadata);
+    add(exact, m);
+    add(exactFixed, m);
+    const refs = fileSizes.reduce((s, n) => s + Math.ceil(n / FIXED), 0);
+    add(exactFixed, { gzip: 32 * refs, zstd: 32 * refs });
+  }
 
   for (const rate of ['1', '0.1']) {
-    const r = await cli(['scan', `oci:${layout}`, '--data', join(dir, `data-${rate}`), '--sample-rate', rate, '--json']);
+    const r = await cli(['scan', `oci:${layout}`, '--data', join(dir, `data-${rate}`), '--sample-rate', rate, '--chunking', 'fixed:64k,fastcdc:16k', '--json']);
     expect(r.code, r.stderr).toBe(0);
   }
   full = await analyzed(join(dir, 'data-1'), join(dir, 'report-1'));
@@ -102,6 +121,37 @@ beforeAll(async () => {
 }, 600_000);
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const design = (s: Summary, name: string, chunker: string | null = null) => s.storage.designs.find((d) => d.design === name && (d.chunker ?? null) === chunker)!;
+
+describe('the compressed size of chunk_dedup', () => {
+  it('is exact with every chunk in the sample, and equals the sum computed independently for fixed chunks', () => {
+    const fixed = design(full, 'chunk_dedup', 'fixed-65536');
+    expect(fixed.compressed_how).toBe('exact');
+    expect({ gzip: fixed.compressed_bytes, zstd: fixed.zstd_bytes }).toEqual(exactFixed);
+  });
+
+  it('is estimated from a 10% sample with a 95% interval that holds the exact figure, for each chunker', () => {
+    for (const chunker of ['fixed-65536', 'fastcdc-16384-4096-65536']) {
+      const truth = design(full, 'chunk_dedup', chunker);
+      const d = design(sampled, 'chunk_dedup', chunker);
+      expect(d.compressed_how, chunker).toBe('estimated');
+      console.log(`${chunker} gzip: exact ${truth.compressed_bytes}, estimated ${d.compressed_bytes} (${d.compressed_low} to ${d.compressed_high})`);
+      expect(d.compressed_low!, chunker).toBeLessThanOrEqual(truth.compressed_bytes!);
+      expect(d.compressed_high!, chunker).toBeGreaterThanOrEqual(truth.compressed_bytes!);
+      expect(d.zstd_low!, chunker).toBeLessThanOrEqual(truth.zstd_bytes!);
+      expect(d.zstd_high!, chunker).toBeGreaterThanOrEqual(truth.zstd_bytes!);
+    }
+  });
+
+  it('moves compressed bytes on pulls as estimated: the content bytes times the design\'s share', () => {
+    const rows = full.traffic.designs.filter((t) => t.design === 'chunk_dedup' && t.chunker === 'fixed-65536');
+    const plain = rows.find((t) => !t.compressed)!;
+    const packed = rows.find((t) => t.compressed && t.estimated)!;
+    const sample = full.compression.chunkers.find((c) => c.chunker === 'fixed-65536')!;
+    expect(packed.pull_bytes_total).toBe(Math.round(plain.pull_bytes_total * (sample.gzip!.value / sample.chunk_bytes)));
+  });
+});
 
 describe('the compressed size of file_dedup', () => {
   it('is exact with every content in the sample, and equals the sum computed independently', () => {
