@@ -1,9 +1,11 @@
 // One measured scan in its own process: prints {seconds, maxRssBytes, summary} as JSON on stdout.
 // Modes: 'chunking' (the chunkers of the next argument, a --chunking spec such as fixed:1m), 'streamed' (blobs
-// streamed from the main thread, as from a registry).
+// streamed from the main thread, as from a registry). IMGSCAN_BENCH_SAMPLE_RATE sets --sample-rate (default: the
+// scan's default).
 import { readFileSync, rmSync } from 'node:fs';
 import { parseChunking } from '../../src/cli/chunking.js';
 import { scanSources } from '../../src/pipeline/scan.js';
+import { DEFAULT_SAMPLE_RATE } from '../../src/layers/sample.js';
 import { openLocalSource } from '../../src/sources/open.js';
 import type { Image, Layer, Source } from '../../src/sources/types.js';
 import { DatasetWriter } from '../../src/store/writer.js';
@@ -32,6 +34,7 @@ const source = openLocalSource(ref!);
 const summary = await scanSources([mode === 'streamed' ? streamed(source) : source], writer, {
   workers: Number(workers),
   chunking: mode === 'chunking' ? parseChunking(spec ?? 'fastcdc:16k') : undefined,
+  sampleRate: Number(process.env.IMGSCAN_BENCH_SAMPLE_RATE ?? DEFAULT_SAMPLE_RATE),
 });
 const seconds = Number(process.hrtime.bigint() - started) / 1e9;
 // CPU of the scan itself (all threads), not of start-up.
