@@ -4,6 +4,9 @@ import { checkDataDirs } from './analyze.js';
 import { AnalysisDb } from './db.js';
 import { imageRefCondition } from './image-ref.js';
 import { finalFilesystem, type FinalEntry, type OverlayEntry } from './overlay.js';
+import { chunkFigures } from './chunks.js';
+import { compressedShares, compressionFigures } from './compression.js';
+import type { CompressedShare } from './traffic.js';
 
 /** One of the two images compared. */
 export interface DiffImage {
@@ -33,8 +36,13 @@ export interface PathState {
 export interface DesignTraffic {
   design: 'layer_dedup' | 'file_dedup' | 'chunk_dedup';
   chunker: string | null;
-  /** True when the bytes are as the registry stores them (compressed layer blobs), false for content bytes. */
+  /**
+   * True when the bytes are compressed: layer blobs as the registry stores them, or for file and chunk dedup the
+   * content bytes times the design's compressed share estimated from the compression sample of the two images.
+   */
   compressed: boolean;
+  /** True for the figures estimated from the compression sample. */
+  estimated: boolean;
   pull_count: number;
   pull_bytes: number;
   update_count: number;
@@ -91,18 +99,26 @@ export async function diffImages(options: DiffOptions): Promise<ImageDiff> {
     const layersA = refs.filter((r) => r.image_id === a!.image_id);
     const layersB = refs.filter((r) => r.image_id === b!.image_id);
     const changes = await compareFilesystems(db, layersA, layersB);
-    const designs = await db.query<DesignTraffic>('diff_designs', { a: a!.image_id, b: b!.image_id });
+    const designs = await db.query<Omit<DesignTraffic, 'compressed' | 'estimated'>>('diff_designs', { a: a!.image_id, b: b!.image_id });
+    const shares = compressedShares(await compressionFigures(db, await chunkFigures(db)));
     return {
       a: described(options.a, a!, layersA),
       b: described(options.b, b!, layersB),
       layers: layerFigures(layersA, layersB),
       paths: pathFigures(changes),
-      designs: [layerTraffic(layersA, layersB), ...designs.map((d) => ({ ...d, compressed: false }))],
+      designs: [layerTraffic(layersA, layersB), ...designs.flatMap((d) => withCompressed({ ...d, compressed: false, estimated: false }, shares))],
       changes: options.top === undefined ? changes.changed : changes.changed.slice(0, options.top),
     };
   } finally {
     db.close();
   }
+}
+
+/** A file or chunk design's traffic, and beside it the same compressed as estimated when the sample allows. */
+function withCompressed(d: DesignTraffic, shares: CompressedShare[]): DesignTraffic[] {
+  const share = shares.find((s) => s.design === d.design && s.chunker === d.chunker)?.share;
+  if (share === undefined) return [d];
+  return [d, { ...d, compressed: true, estimated: true, pull_bytes: Math.round(d.pull_bytes * share), update_bytes: Math.round(d.update_bytes * share) }];
 }
 
 async function findOne(db: AnalysisDb, ref: string): Promise<Found> {
@@ -158,6 +174,7 @@ function layerTraffic(a: LayerRef[], b: LayerRef[]): DesignTraffic {
     design: 'layer_dedup',
     chunker: null,
     compressed: true,
+    estimated: false,
     pull_count: distinctB.length,
     pull_bytes: sum(distinctB.map((l) => l.compressed_size)),
     update_count: updates.length,

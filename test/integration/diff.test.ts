@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ImageDiff } from '../../src/analysis/diff.js';
+import { analyzeDataset } from '../../src/analysis/analyze.js';
 import { run, runText } from '../support/exec.js';
 import { missingTools } from '../support/tools.js';
 
@@ -150,7 +151,7 @@ describe.skipIf(missing.length > 0)('imgscan diff', () => {
     await umoci(['insert', '--image', `${layout}:b`, '--opaque', newOpt, '/opt']);
     await umoci(['insert', '--image', `${layout}:b`, '--whiteout', '/etc/keep.conf']);
 
-    await run(process.execPath, [cli, 'scan', `oci:${layout}:a`, `oci:${layout}:b`, '--data', data, '--chunking', chunking, '--json'], { cwd: repo, timeoutMs: 120_000 });
+    await run(process.execPath, [cli, 'scan', `oci:${layout}:a`, `oci:${layout}:b`, '--data', data, '--chunking', chunking, '--sample-rate', '1', '--json'], { cwd: repo, timeoutMs: 120_000 });
     const out = await runText(process.execPath, [cli, 'diff', `oci:${layout}:a`, `oci:${layout}:b`, '--data', data, '--json'], { cwd: repo });
     diff = JSON.parse(out);
     for (const tag of ['a', 'b']) await umoci(['unpack', '--image', `${layout}:${tag}`, `ref-${tag}`]);
@@ -201,7 +202,7 @@ describe.skipIf(missing.length > 0)('imgscan diff', () => {
     for (const d of layersB) pull += await size(d);
     let update = 0;
     for (const d of onlyB) update += await size(d);
-    expect(layer).toEqual({ design: 'layer_dedup', chunker: null, compressed: true, pull_count: layersB.length, pull_bytes: pull, update_count: onlyB.length, update_bytes: update });
+    expect(layer).toEqual({ design: 'layer_dedup', chunker: null, compressed: true, estimated: false, pull_count: layersB.length, pull_bytes: pull, update_count: onlyB.length, update_bytes: update });
     expect(diff.layers).toMatchObject({ shared: layersA.length, only_a: 0, only_b: onlyB.length, only_b_compressed_size: update });
   });
 
@@ -212,11 +213,12 @@ describe.skipIf(missing.length > 0)('imgscan diff', () => {
     const inA = await union(await manifestLayers('a'));
     const inB = await union(await manifestLayers('b'));
     const newer = [...inB].filter(([h]) => !inA.has(h));
-    const file = diff.designs.find((d) => d.design === 'file_dedup')!;
+    const file = diff.designs.find((d) => d.design === 'file_dedup' && !d.compressed)!;
     expect(file).toEqual({
       design: 'file_dedup',
       chunker: null,
       compressed: false,
+      estimated: false,
       pull_count: inB.size,
       pull_bytes: [...inB.values()].reduce((n, v) => n + v, 0),
       update_count: newer.length,
@@ -224,10 +226,25 @@ describe.skipIf(missing.length > 0)('imgscan diff', () => {
     });
   });
 
+  it('gives file and chunk traffic compressed as estimated from the sample of the two images (here all of it)', async () => {
+    // The dataset holds just the two images, so analyze's compressed shares are the ones diff uses.
+    const { summary } = await analyzeDataset({ dataDirs: [data] });
+    const shares = [
+      { design: 'file_dedup', chunker: null, share: summary.compression.file_contents.gzip!.value / summary.compression.classes.reduce((n, k) => n + k.bytes, 0) },
+      ...summary.compression.chunkers.map((c) => ({ design: 'chunk_dedup', chunker: c.chunker, share: c.gzip!.value / c.chunk_bytes })),
+    ];
+    expect(shares).toHaveLength(4);
+    for (const { design, chunker, share } of shares) {
+      const plain = diff.designs.find((d) => d.design === design && d.chunker === chunker && !d.compressed)!;
+      const packed = diff.designs.find((d) => d.design === design && d.chunker === chunker && d.compressed)!;
+      expect(packed, `${design} ${chunker}`).toEqual({ ...plain, compressed: true, estimated: true, pull_bytes: Math.round(plain.pull_bytes * share), update_bytes: Math.round(plain.update_bytes * share) });
+    }
+  });
+
   it('gives chunk traffic per chunker (three run on every layer), and a shared file content moves no chunk on an update', async () => {
-    const chunk = diff.designs.filter((d) => d.design === 'chunk_dedup');
+    const chunk = diff.designs.filter((d) => d.design === 'chunk_dedup' && !d.compressed);
     expect(chunk.map((c) => c.chunker)).toEqual(['fastcdc-16384-4096-65536', 'fixed-4096', 'rollsum-4096']);
-    const file = diff.designs.find((d) => d.design === 'file_dedup')!;
+    const file = diff.designs.find((d) => d.design === 'file_dedup' && !d.compressed)!;
     // Every content is cut into chunks by each chunker: the chunk bytes to pull are the file bytes (a content
     // shared by two paths is chunked once), and random new contents share no chunk with A.
     for (const c of chunk) {

@@ -17,8 +17,8 @@ export function diffMarkdown(d: ImageDiff): string {
       ['unchanged', d.paths.unchanged, ''],
     ]),
     mdHeading(2, 'Pull traffic for B'),
-    'pull: B from nothing; update: B for a client holding A. layer_dedup moves compressed blobs; file_dedup and chunk_dedup count the distinct uncompressed contents (or chunks) to move.',
-    mdTable(['design', 'chunker', 'bytes', 'pull_count', 'pull_bytes', 'update_count', 'update_bytes'], d.designs.map((t) => [t.design, t.chunker ?? '', t.compressed ? 'compressed' : 'uncompressed', t.pull_count, bytes(t.pull_bytes), t.update_count, bytes(t.update_bytes)])),
+    'pull: B from nothing; update: B for a client holding A. layer_dedup moves compressed blobs; file_dedup and chunk_dedup count the distinct contents (or chunks) to move, uncompressed and, where the two images have a compression sample, compressed as estimated from it (gzip -6).',
+    mdTable(['design', 'chunker', 'bytes', 'pull_count', 'pull_bytes', 'update_count', 'update_bytes'], d.designs.map((t) => [t.design, t.chunker ?? '', !t.compressed ? 'uncompressed' : t.estimated ? 'compressed (estimated)' : 'compressed', t.pull_count, bytes(t.pull_bytes), t.update_count, bytes(t.update_bytes)])),
     ...(d.changes.length ? [mdHeading(2, 'Paths that differ'), mdTable(['path', 'change', 'what', 'a', 'b'], d.changes.map(changeRow))] : []),
   ].join('\n\n').replace(/\n{3,}/g, '\n\n') + '\n';
 }
