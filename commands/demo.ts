@@ -13,6 +13,9 @@ import { scanSources, type ScanSummary } from '../src/pipeline/scan.js';
 import { OciLayoutSource } from '../src/sources/oci-layout.js';
 import { DatasetWriter } from '../src/store/writer.js';
 import { ImgscanError } from '../src/errors.js';
+import { parseChunking } from '../src/cli/chunking.js';
+
+const demoChunking = 'fastcdc:16k,fixed:1m,rollsum:64k';
 
 export default class Demo extends ImgscanCommand {
   static override summary = 'Build a small demo image layout from local files, scan it, and say where the output is.';
@@ -40,10 +43,11 @@ export default class Demo extends ImgscanCommand {
       const tags = await buildDemoLayout(layout);
       if (!this.jsonEnabled()) this.log(`built OCI layout ${layout} with tags ${tags.join(', ')}`);
       // Started after the build: its rate and elapsed time are the scan's.
-      // The demo is small: every content is compressed (--sample-rate 1), so its compressed figures are exact.
+      // The demo is small: every content is compressed (--sample-rate 1), so its compressed figures are exact, and
+      // three chunkers run side by side (--chunking fastcdc:16k,fixed:1m,rollsum:64k).
       progress = scanProgress(!this.jsonEnabled());
       writer = await DatasetWriter.open(data);
-      const scan = await scanSources([new OciLayoutSource(layout, undefined)], writer, { workers: 2, sampleRate: 1, progress: progress.hooks });
+      const scan = await scanSources([new OciLayoutSource(layout, undefined)], writer, { workers: 2, sampleRate: 1, chunking: parseChunking(demoChunking), progress: progress.hooks });
       progress.stop();
       writer.close();
       writer = undefined;
