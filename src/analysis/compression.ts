@@ -92,9 +92,8 @@ export function compressedShares(compression: CompressionFigures): CompressedSha
   const bytes = compression.classes.reduce((s, k) => s + k.bytes, 0);
   const gzip = compression.file_contents.gzip;
   const files: CompressedShare[] = gzip !== null && bytes > 0 ? [{ design: 'file_dedup', chunker: null, share: gzip.value / bytes }] : [];
-  const chunks = compression.chunkers.flatMap((c): CompressedShare[] => {
-    const distinct = c.gzip === null ? 0 : c.gzip.value;
-    return c.gzip === null || distinct === 0 ? [] : [{ design: 'chunk_dedup', chunker: c.chunker, share: distinct / c.chunk_bytes }];
-  });
+  const chunks = compression.chunkers.flatMap((c): CompressedShare[] =>
+    c.gzip === null || c.chunk_bytes === 0 ? [] : [{ design: 'chunk_dedup', chunker: c.chunker, share: c.gzip.value / c.chunk_bytes }],
+  );
   return [...files, ...chunks];
 }
