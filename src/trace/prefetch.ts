@@ -76,6 +76,11 @@ export class Prefetcher {
     private readonly timeoutMs: number,
   ) {}
 
+  /** Prefetched objects still waiting for their first request (at the end of a trace: neither used nor dropped). */
+  get pendingCount(): number {
+    return this.pending.size;
+  }
+
   /** Drops prefetched objects whose deadline has passed without a request. */
   expire(now: number): void {
     const keys = this.queueKeys;
@@ -105,7 +110,8 @@ export class Prefetcher {
 
   /**
    * Loads the candidates that are not cached yet. One prefetched earlier and still waiting for its first
-   * request gets a new deadline: another client's manifest GET announces it again.
+   * request gets a new deadline: another client's manifest GET announces it again. One prefetched earlier that
+   * the cache has evicted since, unrequested, ends as evicted before it is prefetched again.
    */
   prefetch(candidates: PrefetchCandidate[], now: number): void {
     for (const c of candidates) {
@@ -113,6 +119,7 @@ export class Prefetcher {
         if (this.pending.has(c.key)) this.schedule(c.key, now + this.timeoutMs);
         continue;
       }
+      if (this.pending.delete(c.key)) this.evicted++;
       this.policy.access(c.key, c.size);
       if (!this.policy.has(c.key)) continue;
       this.prefetches++;

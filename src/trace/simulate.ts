@@ -46,6 +46,9 @@ export interface SimResult {
   prefetch_expired: number;
   /** Prefetched objects the cache evicted before their first request. */
   prefetch_evicted: number;
+  /** Prefetched objects still waiting for their first request when the trace ended: prefetches = prefetch_hits
+   * + prefetch_expired + prefetch_evicted + prefetch_pending. */
+  prefetch_pending: number;
 }
 
 export interface ReplayOptions {
@@ -64,6 +67,8 @@ export interface ReplaySummary {
   invalidations: number;
   /** Requests out of timestamp order (the player does not reorder). */
   out_of_order: number;
+  /** Cacheable manifest GETs: what prefetching on manifest GET is triggered by. */
+  manifest_gets: number;
   results: SimResult[];
 }
 
@@ -102,6 +107,7 @@ class Run {
       prefetch_hits: 0,
       prefetch_expired: 0,
       prefetch_evicted: 0,
+      prefetch_pending: 0,
     };
   }
 
@@ -137,6 +143,7 @@ class Run {
       res.prefetch_hits = this.prefetcher.prefetchHits;
       res.prefetch_expired = this.prefetcher.expired;
       res.prefetch_evicted = this.prefetcher.evicted;
+      res.prefetch_pending = this.prefetcher.pendingCount;
     }
     return res;
   }
@@ -160,7 +167,7 @@ export async function replay(
   });
   const prefetching = runs.filter((r) => r.prefetcher);
   const history = prefetching.length ? new LayerHistory(options.prefetchMaxLayers ?? defaultPrefetchMaxLayers) : undefined;
-  const summary: ReplaySummary = { requests: 0, cacheable: 0, invalidations: 0, out_of_order: 0, results: [] };
+  const summary: ReplaySummary = { requests: 0, cacheable: 0, invalidations: 0, out_of_order: 0, manifest_gets: 0, results: [] };
   let last = -Infinity;
   for await (const batch of batches) {
     for (const r of batch) {
@@ -169,6 +176,7 @@ export async function replay(
       else last = r.time;
       if (isCacheable(r)) {
         summary.cacheable++;
+        if (r.kind === 'manifest') summary.manifest_gets++;
         for (const run of runs) run.serve(r);
         if (history) {
           if (r.kind === 'manifest') {

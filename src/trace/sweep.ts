@@ -36,6 +36,8 @@ export interface SimulateSummary {
   cacheable: number;
   invalidations: number;
   out_of_order: number;
+  /** Cacheable manifest GETs (prefetching on manifest GET needs them). */
+  manifest_gets: number;
   /** Distinct cacheable objects and the sum of their largest response sizes. */
   objects: number;
   footprint_bytes: number;
@@ -101,6 +103,7 @@ export async function simulateTrace(options: SimulateOptions): Promise<SimulateS
       cacheable: replayed.cacheable,
       invalidations: replayed.invalidations,
       out_of_order: replayed.out_of_order,
+      manifest_gets: replayed.manifest_gets,
       objects: num(fp.objects),
       footprint_bytes: footprint,
       first: (stats.first as string | null) ?? null,

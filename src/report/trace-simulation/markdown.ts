@@ -100,8 +100,11 @@ function prefetchSection(s: SimulateSummary): string[] {
   if (!prefetched.length) return [];
   return [
     mdHeading(2, 'Prefetching'),
+    s.manifest_gets === 0
+      ? 'The trace has no successful manifest GET: prefetching on manifest GET is never triggered, so every prefetch figure below is 0.\n'
+      : 'Every prefetch ends as used (`prefetch_hits`), dropped at its timeout (`prefetch_expired`), evicted by the cache before its first request (`prefetch_evicted`), or still waiting when the trace ends (`prefetch_pending`).\n',
     mdTable(
-      ['cache_size', 'prefetch_timeout', 'hit_ratio', 'prefetches', 'prefetch_hits', 'accuracy', 'prefetch_bytes', 'prefetch_expired', 'prefetch_evicted'],
+      ['cache_size', 'prefetch_timeout', 'hit_ratio', 'prefetches', 'prefetch_hits', 'accuracy', 'prefetch_bytes', 'prefetch_expired', 'prefetch_evicted', 'prefetch_pending'],
       prefetched.map((r) => [
         formatBytes(r.cache_size),
         `${r.prefetch_timeout} s`,
@@ -112,6 +115,7 @@ function prefetchSection(s: SimulateSummary): string[] {
         formatBytes(r.prefetch_bytes),
         r.prefetch_expired,
         r.prefetch_evicted,
+        r.prefetch_pending,
       ]),
     ),
   ];

@@ -128,8 +128,12 @@ describe('trace ingest, analyze and simulate', () => {
     }
     expect(sb.latency.backendMs).toBe(130);
     expect(readFileSync(join(dir, 'report-b', 'simulate.md'), 'utf8')).toContain('| backend | 130 | 10 |');
-    // The generated trace has manifest GETs after layer pulls by other clients: prefetching fires.
+    // The generated trace has manifest GETs after layer pulls by other clients: prefetching fires, and every
+    // prefetch ends one of four ways.
+    expect(sa.manifest_gets).toBeGreaterThan(0);
     expect(sa.results.filter((r: { prefetches: number }) => r.prefetches > 0).length).toBeGreaterThan(0);
+    for (const r of sa.results) expect(r.prefetch_hits + r.prefetch_expired + r.prefetch_evicted + r.prefetch_pending).toBe(r.prefetches);
+    expect(readFileSync(join(out, 'simulate.md'), 'utf8')).toContain('Every prefetch ends as used');
   });
 
   describe('a record that is not valid', () => {

@@ -8,6 +8,8 @@ import { defaultPolicyParams, type PolicyEntry } from '../../../src/trace/polici
 import type { CachePolicy, PolicyContext } from '../../../src/trace/policies/policy.js';
 import type { SimRequest } from '../../../src/trace/requests.js';
 import { replay } from '../../../src/trace/simulate.js';
+import type { SimulateSummary } from '../../../src/trace/sweep.js';
+import { simulationMarkdown } from '../../../src/report/trace-simulation/markdown.js';
 import { rng } from './gen.js';
 import { refLru, refTwoLevel } from './reference.js';
 
@@ -247,6 +249,52 @@ describe('prefetching on manifest GET', () => {
     const [r] = (await replay([reqs], [{ policy: 'lru', capacity: 100, prefetchTimeout: 60 }])).results;
     expect(r.prefetches).toBe(2);
     expect([r.prefetch_hits, r.prefetch_expired, r.prefetch_evicted]).toEqual([0, 0, 2]);
+  });
+
+  it('a layer evicted unrequested and prefetched again ends its first prefetch as evicted', async () => {
+    // x (40) is prefetched at 10 s on B's manifest GET, evicted by w (100) at 12 s, prefetched again on C's
+    // manifest GET at 20 s and used by C at 25 s: two prefetches, one evicted, one used.
+    const reqs = [
+      req(0, 'blob:x', 40, { repository: 'R', client: 'A' }),
+      req(1000, 'blob:z', 100, { repository: 'S', client: 'A' }),
+      req(10_000, 'manifest:R:latest', 0, { repository: 'R', client: 'B' }),
+      req(12_000, 'blob:w', 100, { repository: 'S', client: 'A' }),
+      req(20_000, 'manifest:R:latest', 0, { repository: 'R', client: 'C' }),
+      req(25_000, 'blob:x', 40, { repository: 'R', client: 'C' }),
+    ];
+    const [r] = (await replay([reqs], [{ policy: 'lru', capacity: 100, prefetchTimeout: 60 }])).results;
+    expect([r.prefetches, r.prefetch_hits, r.prefetch_expired, r.prefetch_evicted, r.prefetch_pending]).toEqual([2, 1, 0, 1, 0]);
+  });
+
+  it('ends every prefetch as used, expired, evicted or pending, on random traces', async () => {
+    for (const seed of [1, 2, 3, 4, 5]) {
+      const rand = rng(seed);
+      const reqs: SimRequest[] = [];
+      for (let i = 0; i < 3000; i++) {
+        const repo = `R${Math.floor(rand() * 4)}`;
+        const client = `c${Math.floor(rand() * 6)}`;
+        if (rand() < 0.3) reqs.push(req(i * 1000, `manifest:${repo}:latest`, 0, { repository: repo, client }));
+        else reqs.push(req(i * 1000, `blob:b${Math.floor(rand() * 40)}`, 1 + Math.floor(rand() * 60), { repository: repo, client }));
+      }
+      const configs = [30, 120, 400].flatMap((capacity) => [5, 60].map((prefetchTimeout) => ({ policy: 'lru', capacity, prefetchTimeout })));
+      const s = await replay([reqs], configs);
+      for (const r of s.results) {
+        expect(r.prefetches, `seed ${seed} ${r.label} ${r.cache_size}`).toBeGreaterThan(0);
+        expect(r.prefetch_hits + r.prefetch_expired + r.prefetch_evicted + r.prefetch_pending, `seed ${seed} ${r.label} ${r.cache_size}`).toBe(r.prefetches);
+      }
+    }
+  });
+
+  it('says why every prefetch figure is 0 when the trace has no manifest GET', async () => {
+    const reqs = [req(0, 'blob:x', 40, { repository: 'R', client: 'A' }), req(1000, 'blob:x', 40, { repository: 'R', client: 'B' })];
+    const replayed = await replay([reqs], [{ policy: 'lru', capacity: 100, prefetchTimeout: 60 }]);
+    expect(replayed.manifest_gets).toBe(0);
+    const summary: SimulateSummary = {
+      dataDir: 'd', requests: 2, cacheable: 2, invalidations: 0, out_of_order: 0, manifest_gets: 0, objects: 1, footprint_bytes: 40,
+      first: null, last: null, sizes: [100], prefetch_policy: 'lru', prefetch_timeouts: [60], latency: defaultLatency, results: replayed.results,
+    } as SimulateSummary;
+    const md = simulationMarkdown(summary, ['prefetch'], []);
+    expect(md).toContain('no successful manifest GET: prefetching on manifest GET is never triggered');
   });
 
   it('drops prefetched layers not requested within the timeout', async () => {
