@@ -9,7 +9,7 @@ import { writeReport } from '../../src/report/write.js';
 import { defaultLatency, type LatencyModel } from '../../src/trace/latency.js';
 import { defaultPolicyParams, policies } from '../../src/trace/policies/index.js';
 import { defaultPrefetchMaxLayers } from '../../src/trace/prefetch.js';
-import { prefetchName, simulateTrace, type SimulateSummary } from '../../src/trace/sweep.js';
+import { prefetchMissName, prefetchName, simulateTrace, type SimulateSummary } from '../../src/trace/sweep.js';
 import { parseDuration, parseList, parseNonNegative, parseSize } from '../../src/format/parse.js';
 
 /** The summary, where its report went and the paths written (simulate.md first). */
@@ -30,7 +30,7 @@ export default class TraceSimulate extends ImgscanCommand {
 
 Policies: ${Object.entries(policies)
     .map(([name, p]) => `${name} (${p.description})`)
-    .join('; ')}; ${prefetchName} (prefetch on manifest GET on top of --prefetch-policy, for each --prefetch-timeouts).`;
+    .join('; ')}; ${prefetchName} (prefetch on manifest GET on top of --prefetch-policy, for each --prefetch-timeouts); ${prefetchMissName} (the same, started by the first layer miss of a pull after a manifest GET).`;
   static override examples = [
     '<%= config.bin %> trace simulate',
     '<%= config.bin %> trace simulate --policies lru,arc,two-level --sizes 256MiB,1GiB,4GiB --backend-ms 50',
@@ -40,7 +40,7 @@ Policies: ${Object.entries(policies)
   static override flags = {
     data: Flags.string({ description: 'trace data directory written by `trace ingest`', default: 'imgscan-trace' }),
     out: Flags.string({ description: 'report directory', default: 'imgscan-report/trace' }),
-    policies: Flags.string({ description: 'comma-separated policies', default: [...Object.keys(policies), prefetchName].join(',') }),
+    policies: Flags.string({ description: 'comma-separated policies', default: [...Object.keys(policies), prefetchName, prefetchMissName].join(',') }),
     sizes: Flags.string({ description: 'comma-separated cache sizes, e.g. 64MiB,1GiB (default: 0.1% to 100% of the footprint)' }),
     'prefetch-timeouts': Flags.string({ description: 'comma-separated prefetch timeouts, e.g. 60s,10m,1h', default: '1m,10m,1h' }),
     'prefetch-policy': Flags.string({ description: 'policy of the cache prefetched layers go into', default: 'lru' }),
@@ -81,7 +81,7 @@ Policies: ${Object.entries(policies)
         onProgress: (done, total) => show().set('requests', done, total),
       });
       progress?.stop();
-      const files = writeReport(outDir, traceSimulationReport(simulated, policyList.filter((p) => p !== prefetchName)));
+      const files = writeReport(outDir, traceSimulationReport(simulated, policyList.filter((p) => p !== prefetchName && p !== prefetchMissName)));
       const { dataDir, ...figures } = simulated;
       const summary = { dataDir, outDir, ...figures, files };
       this.log(formatSummary(summary));

@@ -25,6 +25,24 @@ export class LayerHistory {
   private readonly byRepository = new Map<string, Map<string, number>>();
   /** client -> blob keys it fetched. */
   private readonly byClient = new Map<string, Set<string>>();
+  /** client -> the repository of its last manifest GET and that GET's number (for prefetch on a layer miss). */
+  private readonly lastManifest = new Map<string, { repository: string; seq: number }>();
+  private manifestGets = 0;
+
+  /**
+   * For prefetch on a layer miss (LCPA-style): the manifest GET a blob GET follows, when the client's last
+   * manifest GET was of the same repository; its number tells one pull from the next. Null otherwise.
+   */
+  pullOf(r: SimRequest): number | null {
+    if (r.kind !== 'blob' || r.client === null || r.repository === null) return null;
+    const last = this.lastManifest.get(r.client);
+    return last !== undefined && last.repository === r.repository ? last.seq : null;
+  }
+
+  /** The blobs to prefetch on a layer miss of `r`: as for a manifest GET of its repository, but `r` itself. */
+  missCandidates(r: SimRequest): PrefetchCandidate[] {
+    return this.candidates({ ...r, kind: 'manifest' }).filter((c) => c.key !== r.key);
+  }
 
   /** The blobs to prefetch for a manifest GET (call before `record` of the same request). */
   candidates(r: SimRequest): PrefetchCandidate[] {
@@ -39,6 +57,7 @@ export class LayerHistory {
 
   /** Learns from a cacheable request: a blob GET ties the blob to its repository and client. */
   record(r: SimRequest): void {
+    if (r.kind === 'manifest' && r.client !== null && r.repository !== null) this.lastManifest.set(r.client, { repository: r.repository, seq: ++this.manifestGets });
     if (r.kind !== 'blob') return;
     if (r.repository !== null) {
       let blobs = this.byRepository.get(r.repository);
@@ -55,8 +74,14 @@ export class LayerHistory {
   }
 }
 
+/** What starts prefetching: a manifest GET, or the first layer miss of a pull that follows one (LCPA-style). */
+export type PrefetchTrigger = 'manifest' | 'layer-miss';
+
 /** The prefetch state of one simulated cache: objects prefetched and not yet requested, with their deadlines. */
 export class Prefetcher {
+  /** For the layer-miss trigger: the pull (manifest GET number) each client last prefetched for. */
+  private readonly firedFor = new Map<string, number>();
+
   /** key -> deadline (ms) of objects prefetched and not requested since. */
   private readonly pending = new Map<string, number>();
   /** Prefetched keys and their deadlines, in deadline order (the timeout is the same for all). */
@@ -74,7 +99,15 @@ export class Prefetcher {
   constructor(
     private readonly policy: CachePolicy,
     private readonly timeoutMs: number,
+    readonly trigger: PrefetchTrigger = 'manifest',
   ) {}
+
+  /** For the layer-miss trigger: true once per pull, at its first layer miss (the caller then prefetches). */
+  firstMissOf(client: string, pull: number): boolean {
+    if (this.firedFor.get(client) === pull) return false;
+    this.firedFor.set(client, pull);
+    return true;
+  }
 
   /** Prefetched objects still waiting for their first request (at the end of a trace: neither used nor dropped). */
   get pendingCount(): number {

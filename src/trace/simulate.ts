@@ -2,7 +2,7 @@ import { ImgscanError } from '../errors.js';
 import { defaultLatency, type LatencyModel, serveMs } from './latency.js';
 import { defaultPolicyParams, type PolicyEntry, type PolicyParams, policies as registered } from './policies/index.js';
 import type { CachePolicy } from './policies/policy.js';
-import { defaultPrefetchMaxLayers, LayerHistory, Prefetcher } from './prefetch.js';
+import { defaultPrefetchMaxLayers, LayerHistory, Prefetcher, type PrefetchTrigger } from './prefetch.js';
 import { isCacheable, isInvalidation, type SimRequest } from './requests.js';
 
 /**
@@ -14,8 +14,10 @@ export interface SimConfig {
   policy: string;
   /** Bytes (the memory tier, for two-level). */
   capacity: number;
-  /** Prefetch on manifest GET with this timeout in seconds; no prefetching when undefined. */
+  /** Prefetch with this timeout in seconds; no prefetching when undefined. */
   prefetchTimeout?: number;
+  /** What starts a prefetch: a manifest GET (default) or the first layer miss of a pull after one. */
+  prefetchTrigger?: PrefetchTrigger;
 }
 
 export interface SimResult {
@@ -26,6 +28,8 @@ export interface SimResult {
   /** Disk tier bytes (two-level only). */
   disk_size: number | null;
   prefetch_timeout: number | null;
+  /** 'manifest' or 'layer-miss' for prefetching runs, else null. */
+  prefetch_trigger: PrefetchTrigger | null;
   requests: number;
   hits: number;
   hit_ratio: number;
@@ -83,13 +87,15 @@ class Run {
     private readonly latency: LatencyModel,
   ) {
     const timeout = config.prefetchTimeout;
-    this.prefetcher = timeout === undefined ? undefined : new Prefetcher(policy, timeout * 1000);
+    const trigger = config.prefetchTrigger ?? 'manifest';
+    this.prefetcher = timeout === undefined ? undefined : new Prefetcher(policy, timeout * 1000, trigger);
     this.result = {
-      label: timeout === undefined ? config.policy : `${config.policy}+prefetch ${timeout}s`,
+      label: timeout === undefined ? config.policy : `${config.policy}+prefetch${trigger === 'layer-miss' ? '-miss' : ''} ${timeout}s`,
       policy: config.policy,
       cache_size: config.capacity,
       disk_size: diskSize,
       prefetch_timeout: timeout ?? null,
+      prefetch_trigger: timeout === undefined ? null : trigger,
       requests: 0,
       hits: 0,
       hit_ratio: 0,
@@ -111,9 +117,13 @@ class Run {
     };
   }
 
+  /** Whether the last request served was a hit. */
+  lastHit = false;
+
   serve(r: SimRequest): void {
     this.prefetcher?.expire(r.time);
     const hit = this.policy.access(r.key, r.size);
+    this.lastHit = hit;
     this.prefetcher?.requested(r.key, hit);
     const res = this.result;
     res.requests++;
@@ -149,6 +159,22 @@ class Run {
   }
 }
 
+/**
+ * Prefetch on a layer miss (LCPA-style): a blob GET that misses, by a client whose last manifest GET was of the
+ * same repository, loads that repository's other layers the client has not fetched, once per pull (manifest GET).
+ * A client that GETs a manifest and no layer (a check for updates) starts no prefetch.
+ */
+function prefetchOnMiss(history: LayerHistory, runs: Run[], r: SimRequest): void {
+  const pull = history.pullOf(r);
+  if (pull === null) return;
+  let candidates: ReturnType<LayerHistory['missCandidates']> | undefined;
+  for (const run of runs) {
+    if (run.lastHit || !run.prefetcher!.firstMissOf(r.client!, pull)) continue;
+    candidates ??= history.missCandidates(r);
+    if (candidates.length) run.prefetcher!.prefetch(candidates, r.time);
+  }
+}
+
 /** Replays batches of requests (in timestamp order) through one simulated cache per config. */
 export async function replay(
   batches: AsyncIterable<readonly SimRequest[]> | Iterable<readonly SimRequest[]>,
@@ -166,6 +192,8 @@ export async function replay(
     return new Run(policy, config, config.policy === 'two-level' ? config.capacity * params.diskRatio : null, latency);
   });
   const prefetching = runs.filter((r) => r.prefetcher);
+  const onManifest = prefetching.filter((r) => r.prefetcher!.trigger === 'manifest');
+  const onMiss = prefetching.filter((r) => r.prefetcher!.trigger === 'layer-miss');
   const history = prefetching.length ? new LayerHistory(options.prefetchMaxLayers ?? defaultPrefetchMaxLayers) : undefined;
   const summary: ReplaySummary = { requests: 0, cacheable: 0, invalidations: 0, out_of_order: 0, manifest_gets: 0, results: [] };
   let last = -Infinity;
@@ -181,8 +209,8 @@ export async function replay(
         if (history) {
           if (r.kind === 'manifest') {
             const candidates = history.candidates(r);
-            if (candidates.length) for (const run of prefetching) run.prefetcher!.prefetch(candidates, r.time);
-          }
+            if (candidates.length) for (const run of onManifest) run.prefetcher!.prefetch(candidates, r.time);
+          } else if (onMiss.length) prefetchOnMiss(history, onMiss, r);
           history.record(r);
         }
       } else if (isInvalidation(r)) {

@@ -54,14 +54,17 @@ export interface SimulateSummary {
 
 export const defaultSizeFractions = [0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1];
 export const prefetchName = 'prefetch';
+/** Prefetching started by the first layer miss of a pull that follows a manifest GET (LCPA-style). */
+export const prefetchMissName = 'prefetch-miss';
+const prefetchNames = [prefetchName, prefetchMissName];
 
 export async function simulateTrace(options: SimulateOptions): Promise<SimulateSummary> {
   const params = options.params ?? defaultPolicyParams;
   const latency = options.latency ?? defaultLatency;
   const prefetchPolicy = options.prefetchPolicy ?? 'lru';
   for (const p of [...options.policies, prefetchPolicy]) {
-    if (p !== prefetchName && !policies[p]) {
-      throw new ImgscanError('USAGE', `unknown cache policy ${p} (known: ${[...Object.keys(policies), prefetchName].join(', ')})`);
+    if (!prefetchNames.includes(p) && !policies[p]) {
+      throw new ImgscanError('USAGE', `unknown cache policy ${p} (known: ${[...Object.keys(policies), ...prefetchNames].join(', ')})`);
     }
   }
   if (options.policies.length === 0) throw new ImgscanError('USAGE', 'no cache policy to simulate');
@@ -80,12 +83,13 @@ export async function simulateTrace(options: SimulateOptions): Promise<SimulateS
     ].sort((a, b) => a - b);
     const configs: SimConfig[] = [];
     for (const policy of options.policies) {
-      if (policy === prefetchName) continue;
+      if (prefetchNames.includes(policy)) continue;
       for (const capacity of sizes) configs.push({ policy, capacity });
     }
-    if (options.policies.includes(prefetchName)) {
+    for (const [name, trigger] of [[prefetchName, 'manifest'], [prefetchMissName, 'layer-miss']] as const) {
+      if (!options.policies.includes(name)) continue;
       if (options.prefetchTimeouts.length === 0) throw new ImgscanError('USAGE', 'prefetching needs at least one timeout');
-      for (const timeout of options.prefetchTimeouts) for (const capacity of sizes) configs.push({ policy: prefetchPolicy, capacity, prefetchTimeout: timeout });
+      for (const timeout of options.prefetchTimeouts) for (const capacity of sizes) configs.push({ policy: prefetchPolicy, capacity, prefetchTimeout: timeout, prefetchTrigger: trigger });
     }
     const total = num(stats.replayed);
     let done = 0;
@@ -110,7 +114,7 @@ export async function simulateTrace(options: SimulateOptions): Promise<SimulateS
       last: (stats.last as string | null) ?? null,
       sizes,
       prefetch_policy: prefetchPolicy,
-      prefetch_timeouts: options.policies.includes(prefetchName) ? options.prefetchTimeouts : [],
+      prefetch_timeouts: prefetchNames.some((n) => options.policies.includes(n)) ? options.prefetchTimeouts : [],
       prefetch_max_layers: options.prefetchMaxLayers ?? defaultPrefetchMaxLayers,
       params,
       latency,

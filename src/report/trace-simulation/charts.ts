@@ -31,17 +31,18 @@ function metricChart(title: string, yLabel: string, metric: (r: SimResult) => nu
   });
 }
 
-/** One line per cache size: the hit ratio with prefetching at each timeout. */
+/** One line per cache size and trigger: the hit ratio with prefetching at each timeout. */
 function timeoutChart(s: SimulateSummary, prefetched: SimResult[]): string {
-  const bySize = new Map<number, [number, number][]>();
+  const bySize = new Map<string, [number, number][]>();
   for (const r of prefetched) {
-    if (!bySize.has(r.cache_size)) bySize.set(r.cache_size, []);
-    bySize.get(r.cache_size)!.push([r.prefetch_timeout!, r.hit_ratio]);
+    const name = `cache ${formatBytes(r.cache_size)}${r.prefetch_trigger === 'layer-miss' ? ', on layer miss' : ''}`;
+    if (!bySize.has(name)) bySize.set(name, []);
+    bySize.get(name)!.push([r.prefetch_timeout!, r.hit_ratio]);
   }
   return lineChart({
     title: `Prefetching: hit ratio vs timeout (${s.prefetch_policy})`,
     x: { label: 'Prefetch timeout', unit: 'log scale', log: true, format: 'seconds' },
     y: { label: 'Hit ratio', unit: '%', format: 'percent', min: 0, max: 1 },
-    series: [...bySize].map(([size, points]) => ({ name: `cache ${formatBytes(size)}`, points: points.sort((a, b) => a[0] - b[0]) })),
+    series: [...bySize].map(([name, points]) => ({ name, points: points.sort((a, b) => a[0] - b[0]) })),
   });
 }

@@ -104,9 +104,10 @@ function prefetchSection(s: SimulateSummary): string[] {
       ? 'The trace has no successful manifest GET: prefetching on manifest GET is never triggered, so every prefetch figure below is 0.\n'
       : 'Every prefetch ends as used (`prefetch_hits`), dropped at its timeout (`prefetch_expired`), evicted by the cache before its first request (`prefetch_evicted`), or still waiting when the trace ends (`prefetch_pending`).\n',
     mdTable(
-      ['cache_size', 'prefetch_timeout', 'hit_ratio', 'prefetches', 'prefetch_hits', 'accuracy', 'prefetch_bytes', 'prefetch_expired', 'prefetch_evicted', 'prefetch_pending'],
+      ['cache_size', 'prefetch_trigger', 'prefetch_timeout', 'hit_ratio', 'prefetches', 'prefetch_hits', 'accuracy', 'prefetch_bytes', 'prefetch_expired', 'prefetch_evicted', 'prefetch_pending'],
       prefetched.map((r) => [
         formatBytes(r.cache_size),
+        r.prefetch_trigger ?? '',
         `${r.prefetch_timeout} s`,
         formatPercent(r.hit_ratio),
         r.prefetches,

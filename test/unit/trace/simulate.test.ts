@@ -196,6 +196,54 @@ function refMruHits(keys: string[], c: number): number {
   return hits;
 }
 
+describe('prefetching on a layer miss after a manifest GET (LCPA-style)', () => {
+  // R has layers x, y, z (30 bytes each), pulled by A; a 100-byte blob w (repository S) evicts them from the
+  // 100-byte cache. Client C GETs R's manifest and no layer (a check for updates). Client B GETs R's manifest,
+  // then x (a miss: the pull has begun), then y and z.
+  const reqs = (): SimRequest[] => [
+    req(0, 'blob:x', 30, { repository: 'R', client: 'A' }),
+    req(1000, 'blob:y', 30, { repository: 'R', client: 'A' }),
+    req(2000, 'blob:z', 30, { repository: 'R', client: 'A' }),
+    req(3000, 'blob:w', 100, { repository: 'S', client: 'A' }),
+    req(10_000, 'manifest:R:latest', 0, { repository: 'R', client: 'C' }),
+    req(20_000, 'manifest:R:latest', 0, { repository: 'R', client: 'B' }),
+    req(21_000, 'blob:x', 30, { repository: 'R', client: 'B' }),
+    req(22_000, 'blob:y', 30, { repository: 'R', client: 'B' }),
+    req(23_000, 'blob:z', 30, { repository: 'R', client: 'B' }),
+  ];
+  const configs = [
+    { policy: 'lru', capacity: 100, prefetchTimeout: 5 },
+    { policy: 'lru', capacity: 100, prefetchTimeout: 5, prefetchTrigger: 'layer-miss' as const },
+  ];
+
+  it('starts at the first layer miss of a pull, not at a manifest GET that no layer follows', async () => {
+    const [onManifest, onMiss] = (await replay([reqs()], configs)).results;
+    // On manifest GET: C's GET at 10 s prefetches x, y, z (deadline 15 s: dropped unused); B's GET at 20 s (a
+    // hit: C's GET cached the manifest) prefetches them again, and B's three layer requests hit: 4 hits.
+    expect(onManifest.label).toBe('lru+prefetch 5s');
+    expect([onManifest.prefetches, onManifest.prefetch_hits, onManifest.prefetch_expired, onManifest.hits]).toEqual([6, 3, 3, 4]);
+    // On a layer miss: C starts nothing; B's miss on x at 21 s prefetches y and z (not x, being fetched), once:
+    // the manifest and y and z hit.
+    expect(onMiss.label).toBe('lru+prefetch-miss 5s');
+    expect(onMiss.prefetch_trigger).toBe('layer-miss');
+    expect([onMiss.prefetches, onMiss.prefetch_hits, onMiss.prefetch_expired, onMiss.prefetch_evicted, onMiss.hits]).toEqual([2, 2, 0, 0, 3]);
+    expect(onMiss.prefetch_bytes).toBe(60);
+  });
+
+  it('does not start for a blob of another repository than the last manifest GET, nor twice in one pull', async () => {
+    const other = [...reqs().slice(0, 6), req(21_000, 'blob:q', 30, { repository: 'S', client: 'B' })];
+    const [, onMiss] = (await replay([other], configs)).results;
+    expect(onMiss.prefetches).toBe(0);
+    // Two misses in one pull (x and y both evicted, the cache too small for all): one prefetch round.
+    const small = [{ policy: 'lru', capacity: 40, prefetchTimeout: 60, prefetchTrigger: 'layer-miss' as const }];
+    const [r] = (await replay([reqs()], small)).results;
+    // At x's miss (21 s) y and z are candidates: y is loaded (x is evicted for it), then z (y is evicted for it).
+    // y's request misses (its prefetch: evicted) and, being in the same pull, starts no second round; y then
+    // evicts z, whose request misses too: two prefetches, both evicted before use.
+    expect([r.prefetches, r.prefetch_hits, r.prefetch_expired, r.prefetch_evicted, r.prefetch_pending]).toEqual([2, 0, 0, 2, 0]);
+  });
+});
+
 describe('prefetching on manifest GET', () => {
   // Repository R has layers x and y (40 bytes each), pulled by client A. A 100-byte blob z (repository S)
   // then fills the 100-byte cache and evicts both. Client B fetches R's manifest at t = 10 s: x and y are
