@@ -12,6 +12,8 @@ export interface BuildStep {
   tar_size: number;
   /** Content waste in those layers, over layer refs. */
   content_waste: number;
+  /** Path waste of the copies in those layers, over layer refs. */
+  path_waste: number;
 }
 
 export interface BuildStepFigures {
@@ -19,9 +21,10 @@ export interface BuildStepFigures {
   images_with_steps: number;
   by_bytes: BuildStep[];
   by_content_waste: BuildStep[];
+  by_path_waste: BuildStep[];
 }
 
-/** Layer bytes and content waste attributed to the build instructions that made the layers (after image waste). */
+/** Layer bytes, content waste and path waste attributed to the build instructions that made the layers (after image waste). */
 export async function buildStepFigures(a: AnalysisDb, top: number): Promise<BuildStepFigures> {
   await ensureImageWaste(a);
   await a.run('build_steps');
@@ -30,5 +33,6 @@ export async function buildStepFigures(a: AnalysisDb, top: number): Promise<Buil
     images_with_steps: n.n,
     by_bytes: await a.query<BuildStep>('build_steps_top', { top, order: 'b.tar_size' }),
     by_content_waste: await a.query<BuildStep>('build_steps_top', { top, order: 'r.content_waste' }),
+    by_path_waste: await a.query<BuildStep>('build_steps_top', { top, order: 'r.path_waste' }),
   };
 }

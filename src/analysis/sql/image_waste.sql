@@ -38,23 +38,28 @@ FROM (
 )
 WHERE shared;
 
+-- The entries at the candidate paths, each with its path (the one a whiteout deletes) and its order in the image.
+CREATE OR REPLACE TEMP TABLE a_path_touched AS
+SELECT c.image_id, c.position, e.entry_index, e.entry_type, e.size, a_target(e.entry_type, e.path) AS key,
+  (c.position::BIGINT << 32) | e.entry_index AS seq
+FROM a_path_candidates c JOIN a_entries e USING (layer_id, entry_index);
+
 -- Per (image, path) touched by two or more layers: the file bytes there, the entry on top (the last one in
 -- layer order, then tar order) and the highest layer that deletes the path.
 CREATE OR REPLACE TEMP TABLE a_path_groups AS
-WITH touched AS (
-  SELECT c.image_id, c.position, e.entry_index, e.entry_type, e.size, a_target(e.entry_type, e.path) AS key,
-    (c.position::BIGINT << 32) | e.entry_index AS seq
-  FROM a_path_candidates c JOIN a_entries e USING (layer_id, entry_index)
-)
 SELECT image_id, key,
   coalesce(sum(size) FILTER (WHERE entry_type = 'file'), 0)::BIGINT AS file_bytes,
   max(seq) FILTER (WHERE entry_type <> 'whiteout') AS top_at,
   arg_max(entry_type, seq) FILTER (WHERE entry_type <> 'whiteout') AS top_type,
   arg_max(size, seq) FILTER (WHERE entry_type <> 'whiteout') AS top_size,
   max(position) FILTER (WHERE entry_type = 'whiteout') AS deleted_at
-FROM touched
+FROM a_path_touched
 GROUP BY image_id, key
 HAVING min(position) < max(position);
+
+-- The seq of the copy a group leaves visible: its top entry when that is a file no higher layer deletes.
+CREATE OR REPLACE TEMP MACRO a_visible_top(top_type, top_at, deleted_at) AS
+  CASE WHEN top_type = 'file' AND coalesce(deleted_at, -1) <= (top_at >> 32) THEN top_at END;
 
 -- Directories a layer hides from the layers below it: opaque directories, and directories deleted by a
 -- whiteout or replaced by another entry type. A directory is any proper ancestor of a file's path, whether its
@@ -99,20 +104,25 @@ FROM a_masked_files mf
 JOIN a_image_layers il USING (layer_id)
 JOIN a_mask_refs mr ON mr.image_id = il.image_id AND mr.dir = mf.dir AND il.position < mr.mask_position;
 
--- A hidden copy counts once: a subtree-hidden copy already counted in its path group is not added again.
-CREATE OR REPLACE TEMP TABLE a_path_waste AS
-SELECT image_id, sum(w)::BIGINT AS path_waste
+-- Path waste per layer ref, in the layer that holds the wasted copy: in a path group every file copy but the one
+-- left visible; and the copies a mask hides. A hidden copy counts once: a subtree-hidden copy already counted in
+-- its path group is not added again.
+CREATE OR REPLACE TEMP TABLE a_path_waste_layers AS
+SELECT image_id, position, sum(w)::BIGINT AS path_waste
 FROM (
-  SELECT image_id, file_bytes - CASE WHEN top_type = 'file' AND coalesce(deleted_at, -1) <= (top_at >> 32) THEN top_size ELSE 0 END AS w
-  FROM a_path_groups
+  SELECT t.image_id, t.position, t.size AS w
+  FROM a_path_touched t JOIN a_path_groups g USING (image_id, key)
+  WHERE t.entry_type = 'file' AND t.seq IS DISTINCT FROM a_visible_top(g.top_type, g.top_at, g.deleted_at)
   UNION ALL
-  SELECT s.image_id, s.size AS w
+  SELECT s.image_id, s.position, s.size AS w
   FROM a_subtree_hidden s
   LEFT JOIN a_path_groups g ON g.image_id = s.image_id AND g.key = s.path
-  WHERE g.image_id IS NULL
-     OR (g.top_type = 'file' AND coalesce(g.deleted_at, -1) <= (g.top_at >> 32) AND g.top_at = ((s.position::BIGINT << 32) | s.entry_index))
+  WHERE g.image_id IS NULL OR a_visible_top(g.top_type, g.top_at, g.deleted_at) = ((s.position::BIGINT << 32) | s.entry_index)
 )
-GROUP BY image_id;
+GROUP BY image_id, position;
+
+CREATE OR REPLACE TEMP TABLE a_path_waste AS
+SELECT image_id, sum(path_waste)::BIGINT AS path_waste FROM a_path_waste_layers GROUP BY image_id;
 
 -- One row per image: sizes over its layer refs, the two wastes and image_efficiency.
 CREATE OR REPLACE TEMP TABLE a_image_waste AS

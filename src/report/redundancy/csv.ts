@@ -50,8 +50,9 @@ export function reportCsv(s: Summary, images: readonly ImageWaste[]): Record<str
     'compression-sample.csv': table(s.compression.classes, ['file_class', 'contents', 'bytes', 'sampled', 'sampled_bytes', 'gzip_ratio', 'zstd_ratio', 'pooled']),
     'pull_cost.csv': table([s.storage.pull_cost]),
     'traffic.csv': table(s.traffic.designs, ['design', 'chunker', 'compressed', 'estimated', 'pulls', 'pull_bytes_median', 'pull_bytes_p90', 'pull_bytes_total', 'updates', 'update_bytes_median', 'update_bytes_p90', 'update_bytes_total']),
-    'build_steps_by_bytes.csv': table(s.build.by_bytes, ['instruction', 'images', 'layers', 'compressed_size', 'tar_size', 'content_waste']),
-    'build_steps_by_content_waste.csv': table(s.build.by_content_waste, ['instruction', 'images', 'layers', 'compressed_size', 'tar_size', 'content_waste']),
+    'build_steps_by_bytes.csv': table(s.build.by_bytes, ['instruction', 'images', 'layers', 'compressed_size', 'tar_size', 'content_waste', 'path_waste']),
+    'build_steps_by_content_waste.csv': table(s.build.by_content_waste, ['instruction', 'images', 'layers', 'compressed_size', 'tar_size', 'content_waste', 'path_waste']),
+    'build_steps_by_path_waste.csv': table(s.build.by_path_waste, ['instruction', 'images', 'layers', 'compressed_size', 'tar_size', 'content_waste', 'path_waste']),
     'restore.csv': table(s.traffic.restore, ['kind', 'count', 'layers_total', 'tar_bytes_median', 'tar_bytes_p90', 'tar_bytes_total', 'files_total']),
     'chunks.csv': table(s.chunk.chunkers, [
       'chunker', 'algorithm', 'avg', 'min', 'max', 'layers', 'files_size', 'chunk_refs', 'chunk_bytes_total', 'chunks_distinct', 'chunk_bytes_distinct', 'chunk_dedup_ratio', 'chunk_dedup_savings',

@@ -46,10 +46,11 @@ async function measured(ds: RefDataset, top: number) {
 
 describe('build steps', () => {
   for (const seed of [1, 2, 3]) {
-    it(`attribute bytes and content waste as plain loops do (seed ${seed})`, async () => {
+    it(`attribute bytes, content waste and path waste as plain loops do (seed ${seed})`, async () => {
       const ds = withHistory(seed);
       const expected = referenceBuild(ds, 3);
       expect(expected.by_bytes.length).toBeGreaterThan(1);
+      expect(expected.by_path_waste[0]!.path_waste).toBeGreaterThan(0);
       expect(await measured(ds, 3)).toEqual(expected);
     });
   }
@@ -60,6 +61,6 @@ describe('build steps', () => {
   });
 
   it('attributes nothing without histories', async () => {
-    expect(await measured(randomDataset(4, 6, 5), 3)).toEqual({ images_with_steps: 0, by_bytes: [], by_content_waste: [] });
+    expect(await measured(randomDataset(4, 6, 5), 3)).toEqual({ images_with_steps: 0, by_bytes: [], by_content_waste: [], by_path_waste: [] });
   });
 });

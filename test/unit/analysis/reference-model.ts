@@ -92,6 +92,11 @@ interface Node { path: string; type: EntryType; copy: number | null; children: M
  * the parent not being a directory: the model then keeps both, as docs/analyze.md says.)
  */
 export function referencePathWaste(layers: RefLayer[]): number {
+  return referencePathWasteByLayer(layers).reduce((n, w) => n + w, 0);
+}
+
+/** The same path waste, per layer: the bytes of the wasted copies each layer holds. */
+export function referencePathWasteByLayer(layers: RefLayer[]): number[] {
   const copies: { size: number; path: string; position: number }[] = [];
   const touched = new Map<string, Set<number>>();
   const removedAt = new Map<string, number>(); // the last layer that removed whatever was at a path
@@ -153,10 +158,10 @@ export function referencePathWaste(layers: RefLayer[]): number {
     for (const c of n.children.values()) walk(c);
   };
   walk(root);
-  let waste = 0;
+  const waste = layers.map(() => 0);
   copies.forEach((c, i) => {
     if (visible.has(i)) return;
-    if ((touched.get(c.path)?.size ?? 0) >= 2 || (removedAt.get(c.path) ?? -1) > c.position) waste += c.size;
+    if ((touched.get(c.path)?.size ?? 0) >= 2 || (removedAt.get(c.path) ?? -1) > c.position) waste[c.position]! += c.size;
   });
   return waste;
 }

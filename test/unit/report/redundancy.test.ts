@@ -165,7 +165,7 @@ describe('the written report', () => {
   it('csv/ has one file per table, headers named as in summary.json, and every image', () => {
     const dir = join(out, 'csv');
     const tables = Object.fromEntries(readdirSync(dir).map((f) => [f, parseCsv(readFileSync(join(dir, f), 'utf8'))]));
-    expect(Object.keys(tables).length).toBe(23);
+    expect(Object.keys(tables).length).toBe(24);
     expect(tables['compression-sample.csv'].length).toBe(analysis.summary.compression.classes.length + 1);
     for (const [name, rows] of Object.entries(tables)) for (const r of rows) expect(r.length, name).toBe(rows[0].length);
     const images = tables['images.csv'];
