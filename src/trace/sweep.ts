@@ -1,5 +1,7 @@
 import { ImgscanError } from '../errors.js';
-import { num } from '../store/duckdb.js';
+import { type Db, num } from '../store/duckdb.js';
+import { boundName, pfooLower } from './bounds.js';
+import { type Future, readFuture } from './future.js';
 import { defaultLatency, type LatencyModel } from './latency.js';
 import { defaultPolicyParams, type PolicyParams, policies } from './policies/index.js';
 import { defaultPrefetchMaxLayers } from './prefetch.js';
@@ -13,7 +15,7 @@ import { openTrace } from './store.js';
  */
 export interface SimulateOptions {
   dataDir: string;
-  /** Registered policy names, plus "prefetch" for prefetching on top of `prefetchPolicy`. */
+  /** Registered policy names, plus "prefetch" for prefetching on top of `prefetchPolicy` and "pfoo-l" for the upper bound. */
   policies: string[];
   /** Cache sizes in bytes; default fractions of the footprint (`defaultSizeFractions`). */
   sizes?: number[];
@@ -53,16 +55,43 @@ export interface SimulateSummary {
 export const defaultSizeFractions = [0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1];
 export const prefetchName = 'prefetch';
 
+/** Refuses unknown policies and prefetching into an offline policy before anything is read. */
+function checkPolicies(options: SimulateOptions, prefetchPolicy: string): void {
+  for (const p of [...options.policies, prefetchPolicy]) {
+    if (p !== prefetchName && p !== boundName && !policies[p]) {
+      throw new ImgscanError('USAGE', `unknown cache policy ${p} (known: ${[...Object.keys(policies), boundName, prefetchName].join(', ')})`);
+    }
+  }
+  if (options.policies.length === 0) throw new ImgscanError('USAGE', 'no cache policy to simulate');
+  if (options.policies.includes(prefetchName) && (policies[prefetchPolicy]?.offline || prefetchPolicy === boundName)) {
+    throw new ImgscanError('USAGE', `prefetching goes into an online policy, not ${prefetchPolicy}`);
+  }
+}
+
+function simConfigs(options: SimulateOptions, prefetchPolicy: string, sizes: number[]): SimConfig[] {
+  const configs: SimConfig[] = [];
+  for (const policy of options.policies) {
+    if (policy === prefetchName || policy === boundName) continue;
+    for (const capacity of sizes) configs.push({ policy, capacity });
+  }
+  if (options.policies.includes(prefetchName)) {
+    if (options.prefetchTimeouts.length === 0) throw new ImgscanError('USAGE', 'prefetching needs at least one timeout');
+    for (const timeout of options.prefetchTimeouts) for (const capacity of sizes) configs.push({ policy: prefetchPolicy, capacity, prefetchTimeout: timeout });
+  }
+  return configs;
+}
+
+/** The offline bounds need the future: a first pass over the same requests, when any is asked for. */
+async function futureFor(db: Db, options: SimulateOptions, expected: number): Promise<Future | undefined> {
+  if (!options.policies.some((p) => p === boundName || policies[p]?.offline)) return undefined;
+  return readFuture(streamRequests(db), expected);
+}
+
 export async function simulateTrace(options: SimulateOptions): Promise<SimulateSummary> {
   const params = options.params ?? defaultPolicyParams;
   const latency = options.latency ?? defaultLatency;
   const prefetchPolicy = options.prefetchPolicy ?? 'lru';
-  for (const p of [...options.policies, prefetchPolicy]) {
-    if (p !== prefetchName && !policies[p]) {
-      throw new ImgscanError('USAGE', `unknown cache policy ${p} (known: ${[...Object.keys(policies), prefetchName].join(', ')})`);
-    }
-  }
-  if (options.policies.length === 0) throw new ImgscanError('USAGE', 'no cache policy to simulate');
+  checkPolicies(options, prefetchPolicy);
   const db = await openTrace(options.dataDir);
   try {
     const [stats] = await db.all(`
@@ -76,16 +105,9 @@ export async function simulateTrace(options: SimulateOptions): Promise<SimulateS
     const sizes = [
       ...new Set(options.sizes ?? defaultSizeFractions.map((f) => Math.max(1, Math.round(footprint * f)))),
     ].sort((a, b) => a - b);
-    const configs: SimConfig[] = [];
-    for (const policy of options.policies) {
-      if (policy === prefetchName) continue;
-      for (const capacity of sizes) configs.push({ policy, capacity });
-    }
-    if (options.policies.includes(prefetchName)) {
-      if (options.prefetchTimeouts.length === 0) throw new ImgscanError('USAGE', 'prefetching needs at least one timeout');
-      for (const timeout of options.prefetchTimeouts) for (const capacity of sizes) configs.push({ policy: prefetchPolicy, capacity, prefetchTimeout: timeout });
-    }
+    const configs = simConfigs(options, prefetchPolicy, sizes);
     const total = num(stats.replayed);
+    const future = await futureFor(db, options, total);
     let done = 0;
     const batches = async function* (): AsyncGenerator<SimRequest[]> {
       for await (const batch of streamRequests(db)) {
@@ -94,7 +116,8 @@ export async function simulateTrace(options: SimulateOptions): Promise<SimulateS
         options.onProgress?.(done, total, batch.reduce((sum, r) => sum + r.size, 0));
       }
     };
-    const replayed = await replay(batches(), configs, { params, latency, prefetchMaxLayers: options.prefetchMaxLayers });
+    const replayed = await replay(batches(), configs, { params, latency, prefetchMaxLayers: options.prefetchMaxLayers, future });
+    const bounds = options.policies.includes(boundName) && future ? pfooLower(future, sizes, latency) : [];
     return {
       dataDir: options.dataDir,
       requests: num(stats.requests),
@@ -111,9 +134,18 @@ export async function simulateTrace(options: SimulateOptions): Promise<SimulateS
       prefetch_max_layers: options.prefetchMaxLayers ?? defaultPrefetchMaxLayers,
       params,
       latency,
-      results: replayed.results,
+      results: orderResults(options.policies, [...replayed.results, ...bounds]),
     };
   } finally {
     db.close();
   }
+}
+
+/** Results in the order the policies were given (prefetching where "prefetch" stands). */
+function orderResults(names: readonly string[], results: SimResult[]): SimResult[] {
+  const rank = (r: SimResult) => {
+    const i = names.indexOf(r.prefetch_timeout === null ? r.policy : prefetchName);
+    return i < 0 ? names.length : i;
+  };
+  return results.map((r, i) => ({ r, i })).sort((a, b) => rank(a.r) - rank(b.r) || a.i - b.i).map((x) => x.r);
 }
