@@ -15,9 +15,12 @@ import type { CachePolicy, PolicyContext } from './policy.js';
  * several small objects to keep one large one. It is a feasible schedule, so its hits are a lower bound on
  * the optimum; `pfoo-l` (./../bounds.ts) gives an upper bound.
  *
- * A miss of `size` bytes with next request at `n`: the held objects requested after `n` (or never again),
- * furthest first, are evicted until the object fits; if those are not enough, nothing is evicted and the
- * object is not admitted. A hit moves the object's next use to its next request. O(log n) per request.
+ * A miss of `size` bytes with next request at `n`: the held objects requested after `n`, furthest first, are
+ * evicted until the object fits; if those are not enough, nothing is evicted and the object is not admitted.
+ * An object never requested again (before an invalidation) is not admitted, and is dropped at its last hit
+ * (reported as an eviction): so every held object has a next request, each at a different position, and the
+ * choice of victims never depends on ties. A hit moves the object's next use to its next request. O(log n)
+ * per request, memory O(objects held) beside the future.
  */
 export class OptPolicy implements CachePolicy {
   private readonly heap = new NextUseHeap();
@@ -42,8 +45,13 @@ export class OptPolicy implements CachePolicy {
     const next = following < 0 ? Infinity : following;
     const held = this.items.get(key);
     if (held) {
-      held.next = next;
-      this.heap.update(held);
+      if (next === Infinity) {
+        this.drop(held);
+        this.context.onEvict?.(held.key, held.size);
+      } else {
+        held.next = next;
+        this.heap.update(held);
+      }
       return true;
     }
     if (size > this.context.capacity || next === Infinity || !this.makeRoom(size, next)) return false;
