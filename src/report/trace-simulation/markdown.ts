@@ -114,15 +114,16 @@ function boundSection(s: SimulateSummary): string[] {
       }),
     );
   const twoLevel = labels.includes('two-level')
-    ? `Two-level holds a disk tier ${s.params.diskRatio} times its cache size beside it, so it can go above the bound of its memory size.`
+    ? ` Two-level holds a disk tier ${s.params.diskRatio} times its cache size beside it, so it can go above the bound of its memory size.`
     : '';
+  const prefetch = s.prefetch_timeouts.length ? ' Prefetching loads layers before they are requested, so it too can go above the bound.' : '';
   return [
     mdHeading(2, 'Distance from the best possible'),
     `\`${boundName}\` is an upper bound: no cache of that size, online or offline, gets a higher hit ratio, byte hit ratio ` +
       'or latency saved on this trace (PFOO-L of Berger et al., SIGMETRICS 2018). `opt` (Belady, furthest in future) is an offline ' +
       'schedule: optimal for objects of one size, and for objects of different sizes the Belady-Size heuristic, at or below the ' +
-      'optimum. The best possible lies between the two. Each cell is how many percentage points a policy is below the bound. ' +
-      twoLevel,
+      'optimum. The best possible lies between the two, for caches that admit an object when it is requested. ' +
+      `Each cell is how many percentage points a policy is below the bound.${twoLevel}${prefetch}`,
     '',
     mdHeading(3, 'Hit ratio: points below the bound'),
     gap((r) => r.hit_ratio),
