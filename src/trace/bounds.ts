@@ -1,5 +1,6 @@
 import type { Future } from './future.js';
 import { type LatencyModel, serveMs } from './latency.js';
+import { sortDescending } from './sort.js';
 import type { SimResult } from './simulate.js';
 
 /**
@@ -17,69 +18,76 @@ import type { SimResult } from './simulate.js';
  *
  * It is not a schedule (it may hold more than C bytes at some instants), so it can be above the true optimum;
  * Belady-Size (`opt`) is a schedule, below or at the optimum: the optimum lies between the two.
- * Cost: one sort of the intervals per metric (three), O(N log N), one walk per capacity, and about 36 bytes
- * per interval while it runs, on top of the future's 12 bytes per request.
+ * Cost: one sort of the intervals per metric (three), O(N log N), one walk over them for all capacities, and
+ * 20 bytes per request while it runs (held sizes, sort keys and order), on top of the future's 12.
  */
 export const boundName = 'pfoo-l';
 export const boundDescription =
   'upper bound (offline, PFOO-L of Berger et al. 2018): no cache of this size gets more hits, hit bytes or latency saved';
 
-interface Intervals {
-  /** Byte-states each interval uses: held size × length. */
-  cost: Float64Array;
-  /** The size the object is held at (the smallest it was requested with so far). */
-  held: Float64Array;
-  /** Size of the request the interval ends with (the hit). */
-  hitSize: Float64Array;
+/** The value of a hit on a request of s bytes: perHit + perByte × s (never below 0). */
+interface Worth {
+  perHit: number;
+  perByte: number;
 }
 
-/** One interval per request that follows an earlier request of its object (no invalidation between). */
-function intervals(future: Future): Intervals {
-  const { next, size, length } = future;
-  const heldAt = Float64Array.from(size);
-  const cost = new Float64Array(length);
-  const held = new Float64Array(length);
-  const hitSize = new Float64Array(length);
-  let count = 0;
+/**
+ * For each request, the size its object is held at if kept from there to its next request: the smallest size
+ * the object was requested with since it was last invalidated. The interval starting at request i ends at
+ * `future.next[i]`: its cost is held[i] × (next[i] - i) byte-states.
+ */
+function heldSizes(future: Future): Float64Array {
+  const { next, length } = future;
+  const held = Float64Array.from(future.size);
   for (let i = 0; i < length; i++) {
     const j = next[i];
-    if (j < 0) continue;
-    if (heldAt[i] < heldAt[j]) heldAt[j] = heldAt[i];
-    held[count] = heldAt[i];
-    cost[count] = heldAt[i] * (j - i);
-    hitSize[count++] = size[j];
+    if (j >= 0 && held[i] < held[j]) held[j] = held[i];
   }
-  return { cost: cost.subarray(0, count), held: held.subarray(0, count), hitSize: hitSize.subarray(0, count) };
+  return held;
 }
 
 /**
  * For each capacity, the most value within the budget capacity × states: the intervals whose object fits, by
- * value per cost (highest first), the last one taken fractionally. One sort, one walk per capacity.
+ * value per cost (highest first), the last one taken fractionally. One sort, one walk for all capacities.
  */
-export function fractionalKnapsack(value: Float64Array, iv: Intervals, capacities: readonly number[], states: number): number[] {
-  const { cost, held } = iv;
-  const n = value.length;
+function fractionalKnapsack(future: Future, held: Float64Array, worth: Worth, capacities: readonly number[], states: number): number[] {
+  const { next, size } = future;
+  const largest = Math.max(...capacities);
+  const value = (i: number) => Math.max(0, worth.perHit + worth.perByte * size[next[i]]);
+  let n = 0;
+  for (let i = 0; i < future.length; i++) if (next[i] >= 0 && held[i] <= largest && value(i) > 0) n++;
   const ratio = new Float64Array(n);
-  for (let k = 0; k < n; k++) ratio[k] = cost[k] > 0 ? value[k] / cost[k] : value[k] > 0 ? Infinity : 0;
   const order = new Uint32Array(n);
-  for (let k = 0; k < n; k++) order[k] = k;
-  order.sort((a, b) => ratio[b] - ratio[a] || a - b);
-  return capacities.map((capacity) => {
-    const budget = capacity * states;
-    let spent = 0;
-    let gained = 0;
-    for (let k = 0; k < n; k++) {
-      const x = order[k];
-      if (held[x] > capacity || value[x] <= 0) continue;
-      if (spent + cost[x] <= budget) {
-        spent += cost[x];
-        gained += value[x];
+  for (let i = 0, k = 0; i < future.length; i++) {
+    if (next[i] < 0 || held[i] > largest || !(value(i) > 0)) continue;
+    const cost = held[i] * (next[i] - i);
+    ratio[k] = cost > 0 ? value(i) / cost : Infinity;
+    order[k++] = i;
+  }
+  sortDescending(ratio, order);
+  // One walk for all capacities: each takes the intervals whose object fits it, until its budget is spent.
+  const budget = capacities.map((c) => c * states);
+  const spent = capacities.map(() => 0);
+  const gained = capacities.map(() => 0);
+  const open = capacities.map(() => true);
+  let left = capacities.length;
+  for (let k = 0; k < n && left > 0; k++) {
+    const i = order[k];
+    const v = value(i);
+    const c = held[i] * (next[i] - i);
+    for (let m = 0; m < capacities.length; m++) {
+      if (!open[m] || held[i] > capacities[m]) continue;
+      if (spent[m] + c <= budget[m]) {
+        spent[m] += c;
+        gained[m] += v;
       } else {
-        return gained + (value[x] * (budget - spent)) / cost[x];
+        gained[m] += (v * (budget[m] - spent[m])) / c;
+        open[m] = false;
+        left--;
       }
     }
-    return gained;
-  });
+  }
+  return gained;
 }
 
 /** The bound at each capacity, as results beside the simulated policies. */
@@ -91,12 +99,14 @@ export function pfooLower(future: Future, capacities: readonly number[], latency
     bytes += future.size[t];
     backendMs += serveMs(latency, undefined, future.size[t]);
   }
-  const iv = intervals(future);
+  if (capacities.length === 0) return [];
+  const held = heldSizes(future);
   const states = Math.max(0, requests - 1);
-  const hits = fractionalKnapsack(new Float64Array(iv.hitSize.length).fill(1), iv, capacities, states);
-  const hitBytes = fractionalKnapsack(iv.hitSize, iv, capacities, states);
-  const saved = iv.hitSize.map((s) => Math.max(0, serveMs(latency, undefined, s) - serveMs(latency, 'memory', s)));
-  const savedMs = fractionalKnapsack(saved, iv, capacities, states);
+  const hits = fractionalKnapsack(future, held, { perHit: 1, perByte: 0 }, capacities, states);
+  const hitBytes = fractionalKnapsack(future, held, { perHit: 0, perByte: 1 }, capacities, states);
+  // Latency saved by a hit served from memory: the backend's cost minus the memory tier's, linear in the size.
+  const saved = { perHit: latency.backendMs - latency.memoryMs, perByte: (latency.backendMsPerMiB - latency.memoryMsPerMiB) / (1 << 20) };
+  const savedMs = fractionalKnapsack(future, held, saved, capacities, states);
   return capacities.map((capacity, c) =>
     boundResult(capacity, requests, bytes, backendMs, Math.floor(hits[c] + 1e-9), Math.floor(hitBytes[c] + 1e-6), savedMs[c]),
   );
