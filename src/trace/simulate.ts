@@ -188,6 +188,9 @@ export async function replay(
       }
     }
   }
+  if (options.future && options.future.length !== summary.cacheable && configs.some((c) => registry[c.policy].offline)) {
+    throw new ImgscanError('INTERNAL', `the future holds ${options.future.length} cacheable requests, the replay saw ${summary.cacheable}`);
+  }
   summary.results = runs.map((r) => r.finish());
   return summary;
 }

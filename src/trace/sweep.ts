@@ -1,7 +1,7 @@
 import { ImgscanError } from '../errors.js';
-import { type Db, num } from '../store/duckdb.js';
+import { num } from '../store/duckdb.js';
 import { boundName, pfooLower } from './bounds.js';
-import { type Future, readFuture } from './future.js';
+import { readFuture } from './future.js';
 import { defaultLatency, type LatencyModel } from './latency.js';
 import { defaultPolicyParams, type PolicyParams, policies } from './policies/index.js';
 import { defaultPrefetchMaxLayers } from './prefetch.js';
@@ -81,10 +81,9 @@ function simConfigs(options: SimulateOptions, prefetchPolicy: string, sizes: num
   return configs;
 }
 
-/** The offline bounds need the future: a first pass over the same requests, when any is asked for. */
-async function futureFor(db: Db, options: SimulateOptions, expected: number): Promise<Future | undefined> {
-  if (!options.policies.some((p) => p === boundName || policies[p]?.offline)) return undefined;
-  return readFuture(streamRequests(db), expected);
+/** True when an offline bound is asked for: it needs the future, a first pass over the requests. */
+function needsFuture(options: SimulateOptions): boolean {
+  return options.policies.some((p) => p === boundName || policies[p]?.offline);
 }
 
 export async function simulateTrace(options: SimulateOptions): Promise<SimulateSummary> {
@@ -106,8 +105,9 @@ export async function simulateTrace(options: SimulateOptions): Promise<SimulateS
       ...new Set(options.sizes ?? defaultSizeFractions.map((f) => Math.max(1, Math.round(footprint * f)))),
     ].sort((a, b) => a - b);
     const configs = simConfigs(options, prefetchPolicy, sizes);
-    const total = num(stats.replayed);
-    const future = await futureFor(db, options, total);
+    // Progress counts the requests read, over both passes when the bounds need the first.
+    const replayedCount = num(stats.replayed);
+    const total = needsFuture(options) ? 2 * replayedCount : replayedCount;
     let done = 0;
     const batches = async function* (): AsyncGenerator<SimRequest[]> {
       for await (const batch of streamRequests(db)) {
@@ -116,6 +116,7 @@ export async function simulateTrace(options: SimulateOptions): Promise<SimulateS
         options.onProgress?.(done, total, batch.reduce((sum, r) => sum + r.size, 0));
       }
     };
+    const future = needsFuture(options) ? await readFuture(batches(), replayedCount) : undefined;
     const replayed = await replay(batches(), configs, { params, latency, prefetchMaxLayers: options.prefetchMaxLayers, future });
     const bounds = options.policies.includes(boundName) && future ? pfooLower(future, sizes, latency) : [];
     return {
