@@ -12,9 +12,10 @@ import type { SimResult } from './simulate.js';
  * requests i and j: j - i states of at least its held size s (the smallest size it was requested with since
  * it was last invalidated, since a cache holds an object at the size it was admitted with). Every cache state
  * holds at most C bytes, so the hits of any cache over N requests use at most C × (N - 1) byte-states. Taking
- * the intervals that give most per byte-state first (for the hit ratio the cheapest, for the byte hit ratio the
- * shortest), and a fraction of the last one that fits, solves this relaxation exactly (a fractional knapsack),
- * so no cache does better. Intervals whose object is larger than C are left out (never admitted).
+ * the intervals that give most per byte-state first (for the hit ratio the cheapest; for the byte hit ratio,
+ * when an object's size does not change, the shortest), and a fraction of the last one that fits, solves this
+ * relaxation exactly (a fractional knapsack), so no cache that admits objects when they are requested does
+ * better (prefetching does not). Intervals whose object is larger than C are left out (never admitted).
  *
  * It is not a schedule (it may hold more than C bytes at some instants), so it can be above the true optimum;
  * Belady-Size (`opt`) is a schedule, below or at the optimum: the optimum lies between the two.
