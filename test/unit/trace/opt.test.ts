@@ -100,9 +100,8 @@ describe("Belady's OPT on traces worked by hand", () => {
     // a (t0), PUT a, a (t1), a (t2): the first a has no next use through the cached copy, so it is not admitted;
     // the second a is admitted for the third: 1 hit.
     const reqs: Req[] = [{ key: 'a', size: 1 }, { key: 'a', size: 0, remove: true }, { key: 'a', size: 1 }, { key: 'a', size: 1 }];
+    expect(opt(1, reqs)).toEqual([false, false, false, true]);
     expect(opt(1, reqs)).toEqual(refBelady(1, reqs));
-    expect(hits(opt(1, reqs))).toBe(1);
-    expect([...futureOf(reqs).next]).toEqual([-1, 2, -1]);
   });
 });
 
