@@ -105,6 +105,24 @@ describe("Belady's OPT on traces worked by hand", () => {
   });
 });
 
+describe('replaying an offline policy', () => {
+  const reqs = random(3, 200, 20, 5, 0.05);
+
+  it('needs the future of the same requests, and takes no prefetches', async () => {
+    await expect(replay([sims(reqs)], [{ policy: 'opt', capacity: 10 }])).rejects.toThrow(/offline: it needs the future/);
+    await expect(replay([sims(reqs)], [{ policy: 'opt', capacity: 10, prefetchTimeout: 60 }], { future: futureOf(reqs) })).rejects.toThrow(/cannot take prefetches/);
+    await expect(replay([sims(reqs.slice(0, 150))], [{ policy: 'opt', capacity: 10 }], { future: futureOf(reqs) })).rejects.toThrow(/the future holds/);
+  });
+
+  it('gives the hits and hit bytes of the reference through the player', async () => {
+    const { results } = await replay([sims(reqs)], [{ policy: 'opt', capacity: 12 }], { future: futureOf(reqs) });
+    const ref = refBelady(12, reqs);
+    expect(results[0].hits).toBe(hits(ref));
+    expect(results[0].hit_bytes).toBe(hitBytes(reqs, ref));
+    expect(results[0].requests).toBe(reqs.filter((r) => !r.remove).length);
+  });
+});
+
 describe("Belady's OPT against brute force and references", () => {
   it('with objects of one size, equals the optimum over all eviction choices', () => {
     let nontrivial = 0;
