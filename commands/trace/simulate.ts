@@ -6,6 +6,7 @@ import { Progress } from '../../src/cli/progress.js';
 import { formatBytes, formatPercent } from '../../src/format/text.js';
 import { traceSimulationReport } from '../../src/report/trace-simulation/index.js';
 import { writeReport } from '../../src/report/write.js';
+import { boundDescription, boundName } from '../../src/trace/bounds.js';
 import { defaultLatency, type LatencyModel } from '../../src/trace/latency.js';
 import { defaultPolicyParams, policies } from '../../src/trace/policies/index.js';
 import { defaultPrefetchMaxLayers } from '../../src/trace/prefetch.js';
@@ -30,7 +31,9 @@ export default class TraceSimulate extends ImgscanCommand {
 
 Policies: ${Object.entries(policies)
     .map(([name, p]) => `${name} (${p.description})`)
-    .join('; ')}; ${prefetchName} (prefetch on manifest GET on top of --prefetch-policy, for each --prefetch-timeouts); ${prefetchMissName} (the same, started by the first layer miss of a pull after a manifest GET).`;
+    .join('; ')}; ${boundName} (${boundDescription}); ${prefetchName} (prefetch on manifest GET on top of --prefetch-policy, for each --prefetch-timeouts); ${prefetchMissName} (the same, started by the first layer miss of a pull after a manifest GET).
+
+The offline bounds (opt, ${boundName}) read the trace twice and keep 12 bytes per cacheable request in memory.`;
   static override examples = [
     '<%= config.bin %> trace simulate',
     '<%= config.bin %> trace simulate --policies lru,arc,two-level --sizes 256MiB,1GiB,4GiB --backend-ms 50',
@@ -40,7 +43,7 @@ Policies: ${Object.entries(policies)
   static override flags = {
     data: Flags.string({ description: 'trace data directory written by `trace ingest`', default: 'imgscan-trace' }),
     out: Flags.string({ description: 'report directory', default: 'imgscan-report/trace' }),
-    policies: Flags.string({ description: 'comma-separated policies', default: [...Object.keys(policies), prefetchName, prefetchMissName].join(',') }),
+    policies: Flags.string({ description: 'comma-separated policies', default: [...Object.keys(policies), boundName, prefetchName, prefetchMissName].join(',') }),
     sizes: Flags.string({ description: 'comma-separated cache sizes, e.g. 64MiB,1GiB (default: 0.1% to 100% of the footprint)' }),
     'prefetch-timeouts': Flags.string({ description: 'comma-separated prefetch timeouts, e.g. 60s,10m,1h', default: '1m,10m,1h' }),
     'prefetch-policy': Flags.string({ description: 'policy of the cache prefetched layers go into', default: 'lru' }),

@@ -1,4 +1,5 @@
 import { ImgscanError } from '../errors.js';
+import type { Future } from './future.js';
 import { defaultLatency, type LatencyModel, serveMs } from './latency.js';
 import { defaultPolicyParams, type PolicyEntry, type PolicyParams, policies as registered } from './policies/index.js';
 import type { CachePolicy } from './policies/policy.js';
@@ -62,6 +63,8 @@ export interface ReplayOptions {
   policies?: Record<string, PolicyEntry>;
   /** Prefetching: layers remembered per repository (the most recently fetched). */
   prefetchMaxLayers?: number;
+  /** The future of the same requests (`readFuture`), for offline policies such as `opt`. */
+  future?: Future;
 }
 
 export interface ReplaySummary {
@@ -188,7 +191,9 @@ export async function replay(
     const entry = registry[config.policy];
     if (!entry) throw new ImgscanError('USAGE', `unknown cache policy ${config.policy} (known: ${Object.keys(registry).join(', ')})`);
     if (!(config.capacity >= 0)) throw new ImgscanError('USAGE', `cache size must be a number of bytes >= 0, got ${config.capacity}`);
-    const policy = entry.create({ capacity: config.capacity, params });
+    if (entry.offline && !options.future) throw new ImgscanError('USAGE', `cache policy ${config.policy} is offline: it needs the future of the trace`);
+    if (entry.offline && config.prefetchTimeout !== undefined) throw new ImgscanError('USAGE', `cache policy ${config.policy} is offline: it cannot take prefetches`);
+    const policy = entry.create({ capacity: config.capacity, params, future: options.future });
     return new Run(policy, config, config.policy === 'two-level' ? config.capacity * params.diskRatio : null, latency);
   });
   const prefetching = runs.filter((r) => r.prefetcher);
@@ -218,6 +223,9 @@ export async function replay(
         for (const run of runs) run.policy.remove(r.key);
       }
     }
+  }
+  if (options.future && options.future.length !== summary.cacheable && configs.some((c) => registry[c.policy].offline)) {
+    throw new ImgscanError('INTERNAL', `the future holds ${options.future.length} cacheable requests, the replay saw ${summary.cacheable}`);
   }
   summary.results = runs.map((r) => r.finish());
   return summary;

@@ -1,5 +1,7 @@
 import { ImgscanError } from '../errors.js';
 import { num } from '../store/duckdb.js';
+import { boundName, pfooLower } from './bounds.js';
+import { readFuture } from './future.js';
 import { defaultLatency, type LatencyModel } from './latency.js';
 import { defaultPolicyParams, type PolicyParams, policies } from './policies/index.js';
 import { defaultPrefetchMaxLayers } from './prefetch.js';
@@ -13,7 +15,7 @@ import { openTrace } from './store.js';
  */
 export interface SimulateOptions {
   dataDir: string;
-  /** Registered policy names, plus "prefetch" for prefetching on top of `prefetchPolicy`. */
+  /** Registered policy names, plus "prefetch" for prefetching on top of `prefetchPolicy` and "pfoo-l" for the upper bound. */
   policies: string[];
   /** Cache sizes in bytes; default fractions of the footprint (`defaultSizeFractions`). */
   sizes?: number[];
@@ -58,16 +60,43 @@ export const prefetchName = 'prefetch';
 export const prefetchMissName = 'prefetch-miss';
 const prefetchNames = [prefetchName, prefetchMissName];
 
+/** Refuses unknown policies and prefetching into an offline policy before anything is read. */
+function checkPolicies(options: SimulateOptions, prefetchPolicy: string): void {
+  for (const p of [...options.policies, prefetchPolicy]) {
+    if (!prefetchNames.includes(p) && p !== boundName && !policies[p]) {
+      throw new ImgscanError('USAGE', `unknown cache policy ${p} (known: ${[...Object.keys(policies), boundName, ...prefetchNames].join(', ')})`);
+    }
+  }
+  if (options.policies.length === 0) throw new ImgscanError('USAGE', 'no cache policy to simulate');
+  if (prefetchNames.some((n) => options.policies.includes(n)) && (policies[prefetchPolicy]?.offline || prefetchPolicy === boundName)) {
+    throw new ImgscanError('USAGE', `prefetching goes into an online policy, not ${prefetchPolicy}`);
+  }
+}
+
+function simConfigs(options: SimulateOptions, prefetchPolicy: string, sizes: number[]): SimConfig[] {
+  const configs: SimConfig[] = [];
+  for (const policy of options.policies) {
+    if (prefetchNames.includes(policy) || policy === boundName) continue;
+    for (const capacity of sizes) configs.push({ policy, capacity });
+  }
+  for (const [name, trigger] of [[prefetchName, 'manifest'], [prefetchMissName, 'layer-miss']] as const) {
+    if (!options.policies.includes(name)) continue;
+    if (options.prefetchTimeouts.length === 0) throw new ImgscanError('USAGE', 'prefetching needs at least one timeout');
+    for (const timeout of options.prefetchTimeouts) for (const capacity of sizes) configs.push({ policy: prefetchPolicy, capacity, prefetchTimeout: timeout, prefetchTrigger: trigger });
+  }
+  return configs;
+}
+
+/** True when an offline bound is asked for: it needs the future, a first pass over the requests. */
+function needsFuture(options: SimulateOptions): boolean {
+  return options.policies.some((p) => p === boundName || policies[p]?.offline);
+}
+
 export async function simulateTrace(options: SimulateOptions): Promise<SimulateSummary> {
   const params = options.params ?? defaultPolicyParams;
   const latency = options.latency ?? defaultLatency;
   const prefetchPolicy = options.prefetchPolicy ?? 'lru';
-  for (const p of [...options.policies, prefetchPolicy]) {
-    if (!prefetchNames.includes(p) && !policies[p]) {
-      throw new ImgscanError('USAGE', `unknown cache policy ${p} (known: ${[...Object.keys(policies), ...prefetchNames].join(', ')})`);
-    }
-  }
-  if (options.policies.length === 0) throw new ImgscanError('USAGE', 'no cache policy to simulate');
+  checkPolicies(options, prefetchPolicy);
   const db = await openTrace(options.dataDir);
   try {
     const [stats] = await db.all(`
@@ -81,17 +110,10 @@ export async function simulateTrace(options: SimulateOptions): Promise<SimulateS
     const sizes = [
       ...new Set(options.sizes ?? defaultSizeFractions.map((f) => Math.max(1, Math.round(footprint * f)))),
     ].sort((a, b) => a - b);
-    const configs: SimConfig[] = [];
-    for (const policy of options.policies) {
-      if (prefetchNames.includes(policy)) continue;
-      for (const capacity of sizes) configs.push({ policy, capacity });
-    }
-    for (const [name, trigger] of [[prefetchName, 'manifest'], [prefetchMissName, 'layer-miss']] as const) {
-      if (!options.policies.includes(name)) continue;
-      if (options.prefetchTimeouts.length === 0) throw new ImgscanError('USAGE', 'prefetching needs at least one timeout');
-      for (const timeout of options.prefetchTimeouts) for (const capacity of sizes) configs.push({ policy: prefetchPolicy, capacity, prefetchTimeout: timeout, prefetchTrigger: trigger });
-    }
-    const total = num(stats.replayed);
+    const configs = simConfigs(options, prefetchPolicy, sizes);
+    // Progress counts the requests read, over both passes when the bounds need the first.
+    const replayedCount = num(stats.replayed);
+    const total = needsFuture(options) ? 2 * replayedCount : replayedCount;
     let done = 0;
     const batches = async function* (): AsyncGenerator<SimRequest[]> {
       for await (const batch of streamRequests(db)) {
@@ -100,7 +122,9 @@ export async function simulateTrace(options: SimulateOptions): Promise<SimulateS
         options.onProgress?.(done, total, batch.reduce((sum, r) => sum + r.size, 0));
       }
     };
-    const replayed = await replay(batches(), configs, { params, latency, prefetchMaxLayers: options.prefetchMaxLayers });
+    const future = needsFuture(options) ? await readFuture(batches(), replayedCount) : undefined;
+    const replayed = await replay(batches(), configs, { params, latency, prefetchMaxLayers: options.prefetchMaxLayers, future });
+    const bounds = options.policies.includes(boundName) && future ? pfooLower(future, sizes, latency) : [];
     return {
       dataDir: options.dataDir,
       requests: num(stats.requests),
@@ -118,9 +142,18 @@ export async function simulateTrace(options: SimulateOptions): Promise<SimulateS
       prefetch_max_layers: options.prefetchMaxLayers ?? defaultPrefetchMaxLayers,
       params,
       latency,
-      results: replayed.results,
+      results: orderResults(options.policies, [...replayed.results, ...bounds]),
     };
   } finally {
     db.close();
   }
+}
+
+/** Results in the order the policies were given (prefetching where "prefetch" stands). */
+function orderResults(names: readonly string[], results: SimResult[]): SimResult[] {
+  const rank = (r: SimResult) => {
+    const i = names.indexOf(r.prefetch_timeout === null ? r.policy : prefetchName);
+    return i < 0 ? names.length : i;
+  };
+  return results.map((r, i) => ({ r, i })).sort((a, b) => rank(a.r) - rank(b.r) || a.i - b.i).map((x) => x.r);
 }

@@ -1,4 +1,5 @@
 import { formatBytes, formatPercent } from '../../format/text.js';
+import { boundDescription, boundName } from '../../trace/bounds.js';
 import { policies } from '../../trace/policies/index.js';
 import type { SimResult } from '../../trace/simulate.js';
 import type { SimulateSummary } from '../../trace/sweep.js';
@@ -14,6 +15,7 @@ export function simulationMarkdown(s: SimulateSummary, policyNames: string[], fi
     ...latencySection(s),
     ...policySection(s, policyNames),
     ...metricSections(s),
+    ...boundSection(s),
     ...prefetchSection(s),
     ...twoLevelSection(s),
     mdHeading(2, 'Files'),
@@ -59,9 +61,13 @@ function policySection(s: SimulateSummary, policyNames: string[]): string[] {
     : [];
   return [
     mdHeading(2, 'Policies'),
-    mdTable(['policy', 'description', 'parameters'], [...policyNames.map((name) => [name, policies[name]?.description ?? '', parameters(name, s)]), ...prefetch]),
+    mdTable(['policy', 'description', 'parameters'], [...policyNames.map((name) => [name, describe(name), parameters(name, s)]), ...prefetch]),
     policyNames.includes('two-level') ? `For two-level, the cache size is the memory tier; the disk tier is ${s.params.diskRatio} times larger.\n` : '',
   ];
+}
+
+function describe(name: string): string {
+  return name === boundName ? boundDescription : (policies[name]?.description ?? '');
 }
 
 function parameters(name: string, s: SimulateSummary): string {
@@ -89,6 +95,45 @@ function metricSections(s: SimulateSummary): string[] {
     '',
     bySize((r) => `${formatPercent(r.latency_saved_ratio)} (${r.latency_saved_s.toFixed(1)} s)`),
   ];
+}
+
+/**
+ * How far each policy is from the best possible: points below the pfoo-l upper bound at the same size, for hit
+ * ratio and byte hit ratio, with what opt (Belady-Size) and the bound guarantee.
+ */
+function boundSection(s: SimulateSummary): string[] {
+  const bound = (size: number) => s.results.find((r) => r.policy === boundName && r.cache_size === size);
+  if (!s.sizes.some(bound)) return [];
+  const labels = [...new Set(s.results.filter((r) => r.policy !== boundName).map((r) => r.label))];
+  const gap = (metric: (r: SimResult) => number) =>
+    mdTable(
+      [{ header: 'cache_size', align: 'right' }, ...labels.map((l) => ({ header: l, align: 'right' as const }))],
+      s.sizes.map((size) => {
+        const b = bound(size);
+        return [formatBytes(size), ...labels.map((l) => cell(s.results.find((r) => r.label === l && r.cache_size === size), (r) => (b ? points(metric(b) - metric(r)) : '')))];
+      }),
+    );
+  const twoLevel = labels.includes('two-level')
+    ? ` Two-level holds a disk tier ${s.params.diskRatio} times its cache size beside it, so it can go above the bound of its memory size.`
+    : '';
+  const prefetch = s.prefetch_timeouts.length ? ' Prefetching loads layers before they are requested, so it too can go above the bound.' : '';
+  return [
+    mdHeading(2, 'Distance from the best possible'),
+    `\`${boundName}\` is an upper bound: no cache of that size, online or offline, gets a higher hit ratio, byte hit ratio ` +
+      'or latency saved on this trace (PFOO-L of Berger et al., SIGMETRICS 2018). `opt` (Belady, furthest in future) is an offline ' +
+      'schedule: optimal for objects of one size, and for objects of different sizes the Belady-Size heuristic, at or below the ' +
+      'optimum. The best possible lies between the two, for caches that admit an object when it is requested. ' +
+      `Each cell is how many percentage points a policy is below the bound.${twoLevel}${prefetch}`,
+    '',
+    mdHeading(3, 'Hit ratio: points below the bound'),
+    gap((r) => r.hit_ratio),
+    mdHeading(3, 'Byte hit ratio: points below the bound'),
+    gap((r) => r.byte_hit_ratio),
+  ];
+}
+
+function points(x: number): string {
+  return `${(x * 100).toFixed(1)} pp`;
 }
 
 function cell(r: SimResult | undefined, metric: (r: SimResult) => string): MdCell {

@@ -3,6 +3,8 @@
  * in bytes; the simulator asks it about each request in timestamp order. To add a policy, write a class with
  * these members in a file of its own and register a factory in ./index.ts (docs/trace.md shows an example).
  */
+import type { Future } from '../future.js';
+
 export type Tier = 'memory' | 'disk';
 
 export interface CachePolicy {
@@ -29,6 +31,8 @@ export interface PolicyContext {
   onEvict?: (key: string, size: number) => void;
   /** Options of the configurable policies. */
   params: PolicyParams;
+  /** The trace's future, for offline policies (`PolicyEntry.offline`); online policies never read it. */
+  future?: Future;
 }
 
 export interface PolicyParams {

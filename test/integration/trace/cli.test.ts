@@ -136,6 +136,26 @@ describe('trace ingest, analyze and simulate', () => {
     expect(readFileSync(join(out, 'simulate.md'), 'utf8')).toContain('Every prefetch ends as used');
   });
 
+  it('simulates the offline bounds beside every policy by default', async () => {
+    const r = await cli(['trace', 'simulate', '--data', data, '--out', join(dir, 'report-bounds'), '--sizes', '16MiB,256MiB,4GiB', '--prefetch-timeouts', '1m', '--json']);
+    expect(r.code, r.stdout).toBe(0);
+    const s = JSON.parse(r.stdout);
+    const labels = [...new Set(s.results.map((x: { label: string }) => x.label))];
+    expect(labels).toEqual(['lru', 'lfu', 'fifo', 'arc', 'rcache', 'two-level', 'opt', 'pfoo-l', 'lru+prefetch 60s', 'lru+prefetch-miss 60s']);
+    type Row = { label: string; cache_size: number; hits: number; hit_bytes: number; requests: number };
+    const rows: Row[] = s.results;
+    for (const size of s.sizes) {
+      const bound = rows.find((x) => x.label === 'pfoo-l' && x.cache_size === size)!;
+      // Every cache that fills on demand within its size is at or below the bound (two-level holds more, prefetching fills ahead).
+      for (const x of rows.filter((y) => y.cache_size === size && !['two-level', 'lru+prefetch 60s', 'lru+prefetch-miss 60s'].includes(y.label))) {
+        expect(bound.hits, x.label).toBeGreaterThanOrEqual(x.hits);
+        expect(bound.hit_bytes, x.label).toBeGreaterThanOrEqual(x.hit_bytes);
+        expect(x.requests).toBe(s.cacheable);
+      }
+    }
+    expect(readFileSync(join(dir, 'report-bounds', 'simulate.md'), 'utf8')).toContain('## Distance from the best possible');
+  });
+
   describe('a record that is not valid', () => {
     let path: string;
     beforeAll(async () => {
@@ -173,6 +193,10 @@ describe('trace ingest, analyze and simulate', () => {
 
     it('simulate with an unknown policy', async () => {
       expect((await cli(['trace', 'simulate', '--data', data, '--out', out, '--policies', 'lru,nope'])).code).toBe(2);
+    });
+
+    it('simulate prefetching into an offline policy', async () => {
+      expect((await cli(['trace', 'simulate', '--data', data, '--out', out, '--policies', 'prefetch', '--prefetch-policy', 'opt'])).code).toBe(2);
     });
 
     it('simulate with a size that is not one', async () => {

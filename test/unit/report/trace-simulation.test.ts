@@ -16,7 +16,7 @@ describe('the simulation report of the real sample', () => {
   let s: SimulateSummary;
   let files: string[];
   const out = join(dir, 'report');
-  const policies = ['lru', 'lfu', 'fifo', 'arc', 'rcache', 'two-level'];
+  const policies = ['lru', 'lfu', 'fifo', 'arc', 'rcache', 'two-level', 'opt', 'pfoo-l'];
 
   beforeAll(async () => {
     await ingestTraces([samplePath], { dataDir: join(dir, 'data') });
@@ -35,6 +35,36 @@ describe('the simulation report of the real sample', () => {
       expect(series.points).toEqual(expected);
     }
     for (const f of ['byte-hit-ratio.svg', 'latency-saved.svg', 'prefetch-timeout.svg']) checkXml(readFileSync(join(out, f), 'utf8'));
+    // The bounds are lines beside the policies, in the order given, prefetching last.
+    expect(data.series.map((x) => x.name).slice(6, 8)).toEqual(['opt', 'pfoo-l']);
+  });
+
+  it('says how far each policy is from the upper bound, in points of hit ratio and byte hit ratio', () => {
+    const md = readFileSync(join(out, 'simulate.md'), 'utf8');
+    const section = md.slice(md.indexOf('## Distance from the best possible'), md.indexOf('## Prefetching'));
+    expect(section).toContain('Belady-Size');
+    const table = (heading: string) =>
+      section
+        .slice(section.indexOf(heading))
+        .split('\n')
+        .filter((l) => l.startsWith('|'))
+        .slice(2, 2 + s.sizes.length)
+        .map((l) => l.split('|').slice(2, -1).map((c) => c.trim()));
+    const labels = [...new Set(s.results.filter((r) => r.policy !== 'pfoo-l').map((r) => r.label))];
+    for (const [heading, metric] of [
+      ['### Hit ratio', (r: { hit_ratio: number }) => r.hit_ratio],
+      ['### Byte hit ratio', (r: { byte_hit_ratio: number }) => r.byte_hit_ratio],
+    ] as const) {
+      const rows = table(heading);
+      for (const [i, size] of s.sizes.entries()) {
+        const bound = s.results.find((r) => r.policy === 'pfoo-l' && r.cache_size === size)!;
+        const expected = labels.map((l) => {
+          const r = s.results.find((x) => x.label === l && x.cache_size === size)!;
+          return `${((metric(bound) - metric(r)) * 100).toFixed(1)} pp`;
+        });
+        expect(rows[i]).toEqual(expected);
+      }
+    }
   });
 
   it('writes the parameters and a table per metric into simulate.md, every result into simulate.csv', () => {
@@ -45,6 +75,7 @@ describe('the simulation report of the real sample', () => {
     expect(md).toContain('## Byte hit ratio');
     expect(md).toContain('## Latency saved');
     expect(md).toContain('## Prefetching');
+    expect(md).toContain('| pfoo-l | upper bound');
     const csv = readFileSync(join(out, 'simulate.csv'), 'utf8').trimEnd().split('\r\n');
     expect(csv).toHaveLength(1 + s.results.length);
     expect(csv[0].split(',')).toContain('byte_hit_ratio');

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { type Future, FutureBuilder } from '../../../src/trace/future.js';
 import { ArcPolicy } from '../../../src/trace/policies/arc.js';
 import { defaultPolicyParams, policies } from '../../../src/trace/policies/index.js';
 import type { CachePolicy, PolicyParams } from '../../../src/trace/policies/policy.js';
@@ -6,8 +7,15 @@ import { TwoLevelPolicy } from '../../../src/trace/policies/two-level.js';
 import { rng } from './gen.js';
 import { refArc, refFifo, refLfu, refLru, type Req, refRCache, refTwoLevel } from './reference.js';
 
-function make(name: string, capacity: number, params: Partial<PolicyParams> = {}, onEvict?: (k: string, s: number) => void): CachePolicy {
-  return policies[name].create({ capacity, onEvict, params: { ...defaultPolicyParams, ...params } });
+function make(name: string, capacity: number, params: Partial<PolicyParams> = {}, onEvict?: (k: string, s: number) => void, future?: Future): CachePolicy {
+  return policies[name].create({ capacity, onEvict, params: { ...defaultPolicyParams, ...params }, future });
+}
+
+/** The future of a request sequence, for offline policies (every entry a cacheable GET). */
+function futureOf(reqs: Req[]): Future {
+  const b = new FutureBuilder();
+  for (const [i, r] of reqs.entries()) b.add({ time: i, method: 'GET', kind: 'blob', key: r.key, size: r.size, status: 200, repository: null, client: null });
+  return b.finish();
 }
 
 function run(policy: CachePolicy, reqs: Req[]): boolean[] {
@@ -156,9 +164,9 @@ describe('every registered policy', () => {
   it.each(names)('%s keeps within its capacity, reports evictions and honours remove', (name) => {
     const capacity = 300;
     let evicted = 0;
-    const p = make(name, capacity, { rcacheMinRequests: 1, rcacheMaxObject: 1000, twoLevelMaxObject: 1000, diskRatio: 1 }, (_, s) => (evicted += s));
-    const limit = name === 'two-level' ? capacity * 2 : capacity;
     const reqs = sequence(51, 5000, 150, 60);
+    const p = make(name, capacity, { rcacheMinRequests: 1, rcacheMaxObject: 1000, twoLevelMaxObject: 1000, diskRatio: 1 }, (_, s) => (evicted += s), futureOf(reqs));
+    const limit = name === 'two-level' ? capacity * 2 : capacity;
     let admitted = 0;
     let removed = 0;
     for (const [i, r] of reqs.entries()) {
@@ -179,8 +187,9 @@ describe('every registered policy', () => {
   });
 
   it.each(names)('%s never admits an object larger than the cache', (name) => {
-    const p = make(name, 100, { rcacheMinRequests: 1, rcacheMaxObject: 1e9, twoLevelMaxObject: 1e9, diskRatio: 1 });
-    for (let i = 0; i < 3; i++) expect(p.access('huge', 201)).toBe(false);
+    const huge = [1, 2, 3].map(() => ({ key: 'huge', size: 201 }));
+    const p = make(name, 100, { rcacheMinRequests: 1, rcacheMaxObject: 1e9, twoLevelMaxObject: 1e9, diskRatio: 1 }, undefined, futureOf(huge));
+    for (const r of huge) expect(p.access(r.key, r.size)).toBe(false);
     expect(p.has('huge')).toBe(false);
     expect(p.used).toBe(0);
   });
