@@ -14,15 +14,15 @@ import { prefetchMissName, prefetchName, simulateTrace, type SimulateSummary } f
 import { parseDuration, parseList, parseNonNegative, parseSize } from '../../src/format/parse.js';
 
 /** The summary, where its report went and the paths written (simulate.md first). */
-export type TraceSimulateResult = SimulateSummary & { outDir: string; files: string[] };
+export type TraceSimulateResult = SimulateSummary & { out_dir: string; files: string[] };
 
 const latencyFlags = {
-  'memory-ms': ['memoryMs', 'memory tier: ms per request'],
-  'memory-ms-per-mib': ['memoryMsPerMiB', 'memory tier: ms per MiB'],
-  'disk-ms': ['diskMs', 'disk tier: ms per request'],
-  'disk-ms-per-mib': ['diskMsPerMiB', 'disk tier: ms per MiB'],
-  'backend-ms': ['backendMs', 'backend storage (a miss): ms per request'],
-  'backend-ms-per-mib': ['backendMsPerMiB', 'backend storage (a miss): ms per MiB'],
+  'memory-ms': ['memory_ms', 'memory tier: ms per request'],
+  'memory-ms-per-mib': ['memory_ms_per_mib', 'memory tier: ms per MiB'],
+  'disk-ms': ['disk_ms', 'disk tier: ms per request'],
+  'disk-ms-per-mib': ['disk_ms_per_mib', 'disk tier: ms per MiB'],
+  'backend-ms': ['backend_ms', 'backend storage (a miss): ms per request'],
+  'backend-ms-per-mib': ['backend_ms_per_mib', 'backend storage (a miss): ms per MiB'],
 } as const;
 
 export default class TraceSimulate extends ImgscanCommand {
@@ -48,10 +48,10 @@ The offline bounds (opt, ${boundName}) read the trace twice and keep 12 bytes pe
     'prefetch-timeouts': Flags.string({ description: 'comma-separated prefetch timeouts, e.g. 60s,10m,1h', default: '1m,10m,1h' }),
     'prefetch-policy': Flags.string({ description: 'policy of the cache prefetched layers go into', default: 'lru' }),
     'prefetch-max-layers': Flags.integer({ description: 'prefetch: layers remembered per repository (the most recently fetched)', default: defaultPrefetchMaxLayers, min: 1 }),
-    'rcache-max-object': Flags.string({ description: 'R-cache: largest object admitted', default: formatSizeFlag(defaultPolicyParams.rcacheMaxObject) }),
-    'rcache-min-requests': Flags.integer({ description: 'R-cache: requests before an object is admitted', default: defaultPolicyParams.rcacheMinRequests, min: 1 }),
-    'two-level-max-object': Flags.string({ description: 'two-level: largest object kept in memory', default: formatSizeFlag(defaultPolicyParams.twoLevelMaxObject) }),
-    'disk-ratio': Flags.integer({ description: 'two-level: disk tier size as a multiple of the memory tier', default: defaultPolicyParams.diskRatio, min: 1 }),
+    'rcache-max-object': Flags.string({ description: 'R-cache: largest object admitted', default: formatSizeFlag(defaultPolicyParams.rcache_max_object) }),
+    'rcache-min-requests': Flags.integer({ description: 'R-cache: requests before an object is admitted', default: defaultPolicyParams.rcache_min_requests, min: 1 }),
+    'two-level-max-object': Flags.string({ description: 'two-level: largest object kept in memory', default: formatSizeFlag(defaultPolicyParams.two_level_max_object) }),
+    'disk-ratio': Flags.integer({ description: 'two-level: disk tier size as a multiple of the memory tier', default: defaultPolicyParams.disk_ratio, min: 1 }),
     ...Object.fromEntries(
       Object.entries(latencyFlags).map(([flag, [key, description]]) => [flag, Flags.string({ description, default: String(defaultLatency[key]) })]),
     ),
@@ -75,18 +75,18 @@ The offline bounds (opt, ${boundName}) read the trace twice and keep 12 bytes pe
         prefetchPolicy: flags['prefetch-policy'],
         prefetchMaxLayers: flags['prefetch-max-layers'],
         params: {
-          rcacheMaxObject: parseSize(flags['rcache-max-object']),
-          rcacheMinRequests: flags['rcache-min-requests'],
-          twoLevelMaxObject: parseSize(flags['two-level-max-object']),
-          diskRatio: flags['disk-ratio'],
+          rcache_max_object: parseSize(flags['rcache-max-object']),
+          rcache_min_requests: flags['rcache-min-requests'],
+          two_level_max_object: parseSize(flags['two-level-max-object']),
+          disk_ratio: flags['disk-ratio'],
         },
         latency,
         onProgress: (done, total) => show().set('requests', done, total),
       });
       progress?.stop();
       const files = writeReport(outDir, traceSimulationReport(simulated, policyList.filter((p) => p !== prefetchName && p !== prefetchMissName)));
-      const { dataDir, ...figures } = simulated;
-      const summary = { dataDir, outDir, ...figures, files };
+      const { data_dir, ...figures } = simulated;
+      const summary = { data_dir, out_dir: outDir, ...figures, files };
       this.log(formatSummary(summary));
       return summary;
     } catch (err) {

@@ -95,10 +95,10 @@ function fractionalKnapsack(future: Future, held: Float64Array, worth: Worth, ca
 export function pfooLower(future: Future, capacities: readonly number[], latency: LatencyModel): SimResult[] {
   const requests = future.length;
   let bytes = 0;
-  let backendMs = 0;
+  let backend_ms = 0;
   for (let t = 0; t < requests; t++) {
     bytes += future.size[t];
-    backendMs += serveMs(latency, undefined, future.size[t]);
+    backend_ms += serveMs(latency, undefined, future.size[t]);
   }
   if (capacities.length === 0) return [];
   const held = heldSizes(future);
@@ -106,15 +106,15 @@ export function pfooLower(future: Future, capacities: readonly number[], latency
   const hits = fractionalKnapsack(future, held, { perHit: 1, perByte: 0 }, capacities, states);
   const hitBytes = fractionalKnapsack(future, held, { perHit: 0, perByte: 1 }, capacities, states);
   // Latency saved by a hit served from memory: the backend's cost minus the memory tier's, linear in the size.
-  const saved = { perHit: latency.backendMs - latency.memoryMs, perByte: (latency.backendMsPerMiB - latency.memoryMsPerMiB) / (1 << 20) };
+  const saved = { perHit: latency.backend_ms - latency.memory_ms, perByte: (latency.backend_ms_per_mib - latency.memory_ms_per_mib) / (1 << 20) };
   const savedMs = fractionalKnapsack(future, held, saved, capacities, states);
   return capacities.map((capacity, c) =>
-    boundResult(capacity, requests, bytes, backendMs, Math.floor(hits[c] + 1e-9), Math.floor(hitBytes[c] + 1e-6), savedMs[c]),
+    boundResult(capacity, requests, bytes, backend_ms, Math.floor(hits[c] + 1e-9), Math.floor(hitBytes[c] + 1e-6), savedMs[c]),
   );
 }
 
-function boundResult(capacity: number, requests: number, bytes: number, backendMs: number, hits: number, hitBytes: number, savedMs: number): SimResult {
-  const backend = backendMs / 1000;
+function boundResult(capacity: number, requests: number, bytes: number, backend_ms: number, hits: number, hitBytes: number, savedMs: number): SimResult {
+  const backend = backend_ms / 1000;
   const saved = Math.min(backend, savedMs / 1000);
   return {
     label: boundName,

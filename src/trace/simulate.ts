@@ -194,7 +194,7 @@ export async function replay(
     if (entry.offline && !options.future) throw new ImgscanError('USAGE', `cache policy ${config.policy} is offline: it needs the future of the trace`);
     if (entry.offline && config.prefetchTimeout !== undefined) throw new ImgscanError('USAGE', `cache policy ${config.policy} is offline: it cannot take prefetches`);
     const policy = entry.create({ capacity: config.capacity, params, future: options.future });
-    return new Run(policy, config, config.policy === 'two-level' ? config.capacity * params.diskRatio : null, latency);
+    return new Run(policy, config, config.policy === 'two-level' ? config.capacity * params.disk_ratio : null, latency);
   });
   const prefetching = runs.filter((r) => r.prefetcher);
   const onManifest = prefetching.filter((r) => r.prefetcher!.trigger === 'manifest');

@@ -31,7 +31,7 @@ export interface SimulateOptions {
 }
 
 export interface SimulateSummary {
-  dataDir: string;
+  data_dir: string;
   /** Requests in the trace, all kinds. */
   requests: number;
   /** Successful GETs of blobs and manifests, the requests a cache serves. */
@@ -126,7 +126,7 @@ export async function simulateTrace(options: SimulateOptions): Promise<SimulateS
     const replayed = await replay(batches(), configs, { params, latency, prefetchMaxLayers: options.prefetchMaxLayers, future });
     const bounds = options.policies.includes(boundName) && future ? pfooLower(future, sizes, latency) : [];
     return {
-      dataDir: options.dataDir,
+      data_dir: options.dataDir,
       requests: num(stats.requests),
       cacheable: replayed.cacheable,
       invalidations: replayed.invalidations,

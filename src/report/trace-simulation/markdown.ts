@@ -27,7 +27,7 @@ export function simulationMarkdown(s: SimulateSummary, policyNames: string[], fi
 function traceSection(s: SimulateSummary): string[] {
   return [
     mdHeading(1, 'Cache simulation of a registry trace'),
-    `Trace in \`${s.dataDir}\`: ${s.requests} requests from ${s.first ?? '-'} to ${s.last ?? '-'} (UTC); ` +
+    `Trace in \`${s.data_dir}\`: ${s.requests} requests from ${s.first ?? '-'} to ${s.last ?? '-'} (UTC); ` +
       `${s.cacheable} cacheable (successful GETs of blobs and manifests), ${s.invalidations} invalidations (manifest PUT/DELETE, blob DELETE).`,
     '',
     `Footprint: ${s.objects} distinct objects, ${formatBytes(s.footprint_bytes)} (${s.footprint_bytes} bytes). ` +
@@ -47,9 +47,9 @@ function latencySection(s: SimulateSummary): string[] {
     mdTable(
       ['tier', { header: 'per request (ms)', align: 'right' }, { header: 'per MiB (ms)', align: 'right' }],
       [
-        ['memory', L.memoryMs, L.memoryMsPerMiB],
-        ['disk', L.diskMs, L.diskMsPerMiB],
-        ['backend', L.backendMs, L.backendMsPerMiB],
+        ['memory', L.memory_ms, L.memory_ms_per_mib],
+        ['disk', L.disk_ms, L.disk_ms_per_mib],
+        ['backend', L.backend_ms, L.backend_ms_per_mib],
       ],
     ),
   ];
@@ -62,7 +62,7 @@ function policySection(s: SimulateSummary, policyNames: string[]): string[] {
   return [
     mdHeading(2, 'Policies'),
     mdTable(['policy', 'description', 'parameters'], [...policyNames.map((name) => [name, describe(name), parameters(name, s)]), ...prefetch]),
-    policyNames.includes('two-level') ? `For two-level, the cache size is the memory tier; the disk tier is ${s.params.diskRatio} times larger.\n` : '',
+    policyNames.includes('two-level') ? `For two-level, the cache size is the memory tier; the disk tier is ${s.params.disk_ratio} times larger.\n` : '',
   ];
 }
 
@@ -72,8 +72,8 @@ function describe(name: string): string {
 
 function parameters(name: string, s: SimulateSummary): string {
   const p = s.params;
-  if (name === 'rcache') return `objects <= ${formatBytes(p.rcacheMaxObject)}, admitted on request ${p.rcacheMinRequests}`;
-  if (name === 'two-level') return `memory for objects <= ${formatBytes(p.twoLevelMaxObject)}, disk ${p.diskRatio}x memory`;
+  if (name === 'rcache') return `objects <= ${formatBytes(p.rcache_max_object)}, admitted on request ${p.rcache_min_requests}`;
+  if (name === 'two-level') return `memory for objects <= ${formatBytes(p.two_level_max_object)}, disk ${p.disk_ratio}x memory`;
   return '';
 }
 
@@ -114,7 +114,7 @@ function boundSection(s: SimulateSummary): string[] {
       }),
     );
   const twoLevel = labels.includes('two-level')
-    ? ` Two-level holds a disk tier ${s.params.diskRatio} times its cache size beside it, so it can go above the bound of its memory size.`
+    ? ` Two-level holds a disk tier ${s.params.disk_ratio} times its cache size beside it, so it can go above the bound of its memory size.`
     : '';
   const prefetch = s.prefetch_timeouts.length ? ' Prefetching loads layers before they are requested, so it too can go above the bound.' : '';
   return [

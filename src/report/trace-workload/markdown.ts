@@ -27,7 +27,7 @@ function mixSections(a: TraceAnalysis): string[] {
   const ov = a.overview;
   return [
     mdHeading(1, 'Registry trace analysis'),
-    `Trace in \`${a.dataDir}\`: ${ov.requests} requests from ${ov.first ?? '-'} to ${ov.last ?? '-'} (UTC, ${(ov.duration_s / 3600).toFixed(2)} h), ` +
+    `Trace in \`${a.data_dir}\`: ${ov.requests} requests from ${ov.first ?? '-'} to ${ov.last ?? '-'} (UTC, ${(ov.duration_s / 3600).toFixed(2)} h), ` +
       `${ov.cacheable} of them cacheable (successful GETs of blobs and manifests). Sources: ${ov.sources.map((s) => `${s.source} (${s.requests})`).join(', ')}.`,
     '',
     mdHeading(2, 'Request mix'),

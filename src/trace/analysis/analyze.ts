@@ -30,7 +30,7 @@ export interface AnalyzeOptions {
 }
 
 export interface TraceAnalysis {
-  dataDir: string;
+  data_dir: string;
   overview: Overview;
   mix: MixRow[];
   endpoints: MixRow[];
@@ -57,7 +57,7 @@ export async function analyzeTrace(options: AnalyzeOptions): Promise<TraceAnalys
     const points = await requestRate(db, bucket);
     const top = options.top ?? 10;
     return {
-      dataDir: options.dataDir,
+      data_dir: options.dataDir,
       overview: ov,
       mix: await requestMix(db, 'kind'),
       endpoints: await requestMix(db, 'endpoint'),

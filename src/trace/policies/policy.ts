@@ -37,20 +37,20 @@ export interface PolicyContext {
 
 export interface PolicyParams {
   /** R-cache: largest object admitted, bytes. */
-  rcacheMaxObject: number;
+  rcache_max_object: number;
   /** R-cache: requests an object needs (this one included) before it is admitted. */
-  rcacheMinRequests: number;
+  rcache_min_requests: number;
   /** Two-level: largest object kept in the memory tier, bytes; larger objects go to disk only. */
-  twoLevelMaxObject: number;
+  two_level_max_object: number;
   /** Two-level: the disk tier is this many times the memory tier's capacity. */
-  diskRatio: number;
+  disk_ratio: number;
 }
 
 export const defaultPolicyParams: PolicyParams = {
-  rcacheMaxObject: 1 << 20,
-  rcacheMinRequests: 2,
-  twoLevelMaxObject: 100 * (1 << 20),
-  diskRatio: 10,
+  rcache_max_object: 1 << 20,
+  rcache_min_requests: 2,
+  two_level_max_object: 100 * (1 << 20),
+  disk_ratio: 10,
 };
 
 export type PolicyFactory = (context: PolicyContext) => CachePolicy;

@@ -2,8 +2,8 @@ import { LruPolicy } from './lru.js';
 import type { CachePolicy, PolicyContext } from './policy.js';
 
 /**
- * R-cache: a memory cache in the registry for small, hot layers. Only objects of at most `rcacheMaxObject`
- * bytes are admitted, and only once they have been requested `rcacheMinRequests` times (counted over the
+ * R-cache: a memory cache in the registry for small, hot layers. Only objects of at most `rcache_max_object`
+ * bytes are admitted, and only once they have been requested `rcache_min_requests` times (counted over the
  * whole trace so far, hits included); admitted objects are replaced in LRU order.
  */
 export class RCachePolicy implements CachePolicy {
@@ -26,7 +26,7 @@ export class RCachePolicy implements CachePolicy {
     const n = (this.requests.get(key) ?? 0) + 1;
     this.requests.set(key, n);
     if (this.lru.has(key)) return this.lru.access(key, size);
-    if (size <= this.context.params.rcacheMaxObject && n >= this.context.params.rcacheMinRequests) this.lru.access(key, size);
+    if (size <= this.context.params.rcache_max_object && n >= this.context.params.rcache_min_requests) this.lru.access(key, size);
     return false;
   }
 

@@ -3,7 +3,7 @@ import type { CachePolicy, PolicyContext, Tier } from './policy.js';
 
 /**
  * The two-level layer cache of the FAST'18 registry study: a memory tier of the given capacity for objects of
- * at most `twoLevelMaxObject` bytes (100 MB there), and a disk (SSD) tier `diskRatio` times larger. Objects
+ * at most `two_level_max_object` bytes (100 MB there), and a disk (SSD) tier `disk_ratio` times larger. Objects
  * evicted from memory spill to disk; larger objects go to disk directly. A disk hit moves a small enough
  * object back to memory. The tiers are exclusive and each is LRU. `used` counts both tiers.
  */
@@ -13,7 +13,7 @@ export class TwoLevelPolicy implements CachePolicy {
   lastHitTier: Tier | undefined;
 
   constructor(private readonly context: PolicyContext) {
-    this.disk = new LruPolicy({ capacity: context.capacity * context.params.diskRatio, onEvict: context.onEvict });
+    this.disk = new LruPolicy({ capacity: context.capacity * context.params.disk_ratio, onEvict: context.onEvict });
     this.memory = new LruPolicy({ capacity: context.capacity, onEvict: (key, size) => this.disk.access(key, size) });
   }
 
@@ -57,6 +57,6 @@ export class TwoLevelPolicy implements CachePolicy {
   }
 
   private fitsMemory(size: number): boolean {
-    return size <= this.context.params.twoLevelMaxObject && size <= this.context.capacity;
+    return size <= this.context.params.two_level_max_object && size <= this.context.capacity;
   }
 }

@@ -55,6 +55,13 @@ function buildIfStale(): void {
 beforeAll(buildIfStale);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+/** Keys of a JSON value that are not snake_case (HTTP methods, all capitals, are data and pass). */
+function camelKeys(v: unknown, path = '$'): string[] {
+  if (Array.isArray(v)) return v.flatMap((x, i) => camelKeys(x, `${path}[${i}]`));
+  if (v === null || typeof v !== 'object') return [];
+  return Object.entries(v).flatMap(([k, x]) => [...(/^[a-z0-9_]+$|^[A-Z]+$/.test(k) ? [] : [`${path}.${k}`]), ...camelKeys(x, `${path}.${k}`)]);
+}
+
 describe('trace ingest, analyze and simulate', () => {
   const data = join(dir, 'data');
   const out = join(dir, 'report');
@@ -90,6 +97,7 @@ describe('trace ingest, analyze and simulate', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const a = JSON.parse(r.stdout);
+    expect(camelKeys(a)).toEqual([]);
     expect(a.overview.requests).toBe(999 + mixed.length);
     expect(a.rate.bucket_s).toBe(300);
     const getBlobs = readSample().length + mixed.filter((m) => m['http.request.method'] === 'GET' && String(m['http.request.uri']).includes('/blobs/')).length;
@@ -111,6 +119,7 @@ describe('trace ingest, analyze and simulate', () => {
     expect(a.code, a.stdout).toBe(0);
     const sa = JSON.parse(a.stdout);
     const sb = JSON.parse(b.stdout);
+    expect(camelKeys(sa)).toEqual([]);
     expect(sa.sizes).toEqual([16 * 2 ** 20, 256 * 2 ** 20, 4 * 2 ** 30]);
     expect(sa.results.map((r: { label: string }) => r.label)).toEqual([
       ...Array(3).fill('lru'),
@@ -126,7 +135,7 @@ describe('trace ingest, analyze and simulate', () => {
       expect(rb.backend_latency_s - ra.backend_latency_s).toBeCloseTo(0.1 * ra.requests, 6);
       expect(rb.latency_s - ra.latency_s).toBeCloseTo(0.1 * (ra.requests - ra.hits), 6);
     }
-    expect(sb.latency.backendMs).toBe(130);
+    expect(sb.latency.backend_ms).toBe(130);
     expect(readFileSync(join(dir, 'report-b', 'simulate.md'), 'utf8')).toContain('| backend | 130 | 10 |');
     // The generated trace has manifest GETs after layer pulls by other clients: prefetching fires, and every
     // prefetch ends one of four ways.

@@ -215,10 +215,10 @@ describe('the pfoo-l upper bound', () => {
       const capacities = [100, 1000, 5000, 20_000];
       const bound = pfooLower(future, capacities, defaultLatency);
       // Two-level holds its disk tier beside the memory tier: compare it with the bound at its total size.
-      const params = { ...defaultPolicyParams, diskRatio: 2, twoLevelMaxObject: 200 };
-      const whole = pfooLower(future, capacities.map((c) => c * (1 + params.diskRatio)), { ...defaultLatency, diskMs: 0.1, diskMsPerMiB: 0.1 });
+      const params = { ...defaultPolicyParams, disk_ratio: 2, two_level_max_object: 200 };
+      const whole = pfooLower(future, capacities.map((c) => c * (1 + params.disk_ratio)), { ...defaultLatency, disk_ms: 0.1, disk_ms_per_mib: 0.1 });
       const configs = names.flatMap((policy) => capacities.map((capacity) => ({ policy, capacity })));
-      const { results } = await replay([sims(reqs)], configs, { future, params, latency: { ...defaultLatency, diskMs: 0.1, diskMsPerMiB: 0.1 } });
+      const { results } = await replay([sims(reqs)], configs, { future, params, latency: { ...defaultLatency, disk_ms: 0.1, disk_ms_per_mib: 0.1 } });
       for (const r of results) {
         const b = (r.policy === 'two-level' ? whole : bound)[capacities.indexOf(r.cache_size)];
         expect(b.hits, `${r.policy} ${r.cache_size}`).toBeGreaterThanOrEqual(r.hits);

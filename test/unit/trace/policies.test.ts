@@ -84,7 +84,7 @@ describe('policies against reference implementations', () => {
       [3, 8],
     ]) {
       const reqs = sequence(21 + minRequests, 3000, 80, 30);
-      const got = run(make('rcache', 200, { rcacheMinRequests: minRequests, rcacheMaxObject: maxObject }), reqs);
+      const got = run(make('rcache', 200, { rcache_min_requests: minRequests, rcache_max_object: maxObject }), reqs);
       expect(got).toEqual(refRCache(200, maxObject, minRequests, reqs));
       // No hit ever on an object above the bound.
       got.forEach((h, i) => {
@@ -100,7 +100,7 @@ describe('policies against reference implementations', () => {
       [33, 30, 2, 30],
     ]) {
       const reqs = sequence(seed, 3000, 120, 50);
-      const policy = new TwoLevelPolicy({ capacity: memCap, params: { ...defaultPolicyParams, diskRatio: ratio, twoLevelMaxObject: maxObject } });
+      const policy = new TwoLevelPolicy({ capacity: memCap, params: { ...defaultPolicyParams, disk_ratio: ratio, two_level_max_object: maxObject } });
       const got = reqs.map((r) => (policy.access(r.key, r.size) ? policy.lastHitTier : false));
       expect(got).toEqual(refTwoLevel(memCap, ratio, maxObject, reqs));
       expect(got).toContain('memory');
@@ -130,7 +130,7 @@ describe('hand-checkable sequences', () => {
       expect(count(run(make(name, footprint), reqs))).toBe(reqs.length - distinct.size);
     }
     // Two-level: the memory tier alone holds everything small enough.
-    expect(count(run(make('two-level', footprint, { twoLevelMaxObject: 100 }), reqs))).toBe(reqs.length - distinct.size);
+    expect(count(run(make('two-level', footprint, { two_level_max_object: 100 }), reqs))).toBe(reqs.length - distinct.size);
   });
 
   it('LRU and LFU differ as the definitions say', () => {
@@ -145,7 +145,7 @@ describe('hand-checkable sequences', () => {
 
   it('two-level: memory evictions spill to disk and come back on a hit', () => {
     // Memory 10 bytes, disk 20, objects of 5: a b c fills memory with b c and spills a.
-    const p = new TwoLevelPolicy({ capacity: 10, params: { ...defaultPolicyParams, diskRatio: 2, twoLevelMaxObject: 6 } });
+    const p = new TwoLevelPolicy({ capacity: 10, params: { ...defaultPolicyParams, disk_ratio: 2, two_level_max_object: 6 } });
     const tier = (key: string, size: number) => (p.access(key, size) ? p.lastHitTier : 'miss');
     expect(['a', 'b', 'c'].map((k) => tier(k, 5))).toEqual(['miss', 'miss', 'miss']);
     expect(p.tiers).toEqual({ memory: 10, disk: 5 });
@@ -165,7 +165,7 @@ describe('every registered policy', () => {
     const capacity = 300;
     let evicted = 0;
     const reqs = sequence(51, 5000, 150, 60);
-    const p = make(name, capacity, { rcacheMinRequests: 1, rcacheMaxObject: 1000, twoLevelMaxObject: 1000, diskRatio: 1 }, (_, s) => (evicted += s), futureOf(reqs));
+    const p = make(name, capacity, { rcache_min_requests: 1, rcache_max_object: 1000, two_level_max_object: 1000, disk_ratio: 1 }, (_, s) => (evicted += s), futureOf(reqs));
     const limit = name === 'two-level' ? capacity * 2 : capacity;
     let admitted = 0;
     let removed = 0;
@@ -188,7 +188,7 @@ describe('every registered policy', () => {
 
   it.each(names)('%s never admits an object larger than the cache', (name) => {
     const huge = [1, 2, 3].map(() => ({ key: 'huge', size: 201 }));
-    const p = make(name, 100, { rcacheMinRequests: 1, rcacheMaxObject: 1e9, twoLevelMaxObject: 1e9, diskRatio: 1 }, undefined, futureOf(huge));
+    const p = make(name, 100, { rcache_min_requests: 1, rcache_max_object: 1e9, two_level_max_object: 1e9, disk_ratio: 1 }, undefined, futureOf(huge));
     for (const r of huge) expect(p.access(r.key, r.size)).toBe(false);
     expect(p.has('huge')).toBe(false);
     expect(p.used).toBe(0);

@@ -43,13 +43,13 @@ function stream(seed: number, n: number): SimRequest[] {
 }
 
 const ms = (l: LatencyModel, tier: 'memory' | 'disk' | 'backend', size: number) =>
-  tier === 'memory' ? l.memoryMs + (size / MiB) * l.memoryMsPerMiB : tier === 'disk' ? l.diskMs + (size / MiB) * l.diskMsPerMiB : l.backendMs + (size / MiB) * l.backendMsPerMiB;
+  tier === 'memory' ? l.memory_ms + (size / MiB) * l.memory_ms_per_mib : tier === 'disk' ? l.disk_ms + (size / MiB) * l.disk_ms_per_mib : l.backend_ms + (size / MiB) * l.backend_ms_per_mib;
 
 describe('trace player', () => {
   it('counts hits, bytes and latency as a separate loop over a reference LRU does, invalidations included', async () => {
     const reqs = stream(5, 6000);
     const capacity = 64 * MiB;
-    const latency: LatencyModel = { memoryMs: 0.2, memoryMsPerMiB: 0.3, diskMs: 2, diskMsPerMiB: 3, backendMs: 40, backendMsPerMiB: 12 };
+    const latency: LatencyModel = { memory_ms: 0.2, memory_ms_per_mib: 0.3, disk_ms: 2, disk_ms_per_mib: 3, backend_ms: 40, backend_ms_per_mib: 12 };
     const { results, requests, cacheable, invalidations } = await replay([reqs.slice(0, 1000), reqs.slice(1000)], [{ policy: 'lru', capacity }], { latency });
     // Reference: the cacheable requests and the invalidations, in order, through the reference LRU.
     const isCacheable = (r: SimRequest) => r.method === 'GET' && r.status !== null && r.status >= 200 && r.status < 300;
@@ -92,7 +92,7 @@ describe('trace player', () => {
 
   it('charges disk hits of the two-level cache at the disk tier cost', async () => {
     const reqs = stream(6, 4000).filter((r) => r.method === 'GET' && r.status === 200);
-    const params = { ...defaultPolicyParams, diskRatio: 4, twoLevelMaxObject: 4 * MiB };
+    const params = { ...defaultPolicyParams, disk_ratio: 4, two_level_max_object: 4 * MiB };
     const capacity = 20 * MiB;
     const { results } = await replay([reqs], [{ policy: 'two-level', capacity }], { params });
     const tiers = refTwoLevel(capacity, 4, 4 * MiB, reqs);
@@ -338,7 +338,7 @@ describe('prefetching on manifest GET', () => {
     const replayed = await replay([reqs], [{ policy: 'lru', capacity: 100, prefetchTimeout: 60 }]);
     expect(replayed.manifest_gets).toBe(0);
     const summary: SimulateSummary = {
-      dataDir: 'd', requests: 2, cacheable: 2, invalidations: 0, out_of_order: 0, manifest_gets: 0, objects: 1, footprint_bytes: 40,
+      data_dir: 'd', requests: 2, cacheable: 2, invalidations: 0, out_of_order: 0, manifest_gets: 0, objects: 1, footprint_bytes: 40,
       first: null, last: null, sizes: [100], prefetch_policy: 'lru', prefetch_timeouts: [60], latency: defaultLatency, results: replayed.results,
     } as SimulateSummary;
     const md = simulationMarkdown(summary, ['prefetch'], []);

@@ -45,7 +45,7 @@ describe('simulating the real sample', () => {
       expect(hits('lru')).toBe(count(refLru(size, reqs)));
       expect(hits('fifo')).toBe(count(refFifo(size, reqs)));
       expect(hits('lfu')).toBe(count(refLfu(size, reqs)));
-      expect(hits('two-level')).toBe(count(refTwoLevel(size, defaultPolicyParams.diskRatio, defaultPolicyParams.twoLevelMaxObject, reqs)));
+      expect(hits('two-level')).toBe(count(refTwoLevel(size, defaultPolicyParams.disk_ratio, defaultPolicyParams.two_level_max_object, reqs)));
       // The sample has no manifest GETs, so prefetching never fires and changes nothing.
       expect(hits('lru+prefetch 60s')).toBe(hits('lru'));
     }
