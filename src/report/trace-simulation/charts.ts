@@ -15,17 +15,21 @@ export function simulationCharts(s: SimulateSummary): Record<string, string> {
   return charts;
 }
 
-/** One line per policy label: the metric at each cache size. */
+/**
+ * One line per policy label: the metric at each total capacity, the bytes the cache holds (for two-level, memory
+ * and disk tiers together: plotted at its memory size it would seem to get more from less).
+ */
 function metricChart(title: string, yLabel: string, metric: (r: SimResult) => number, results: SimResult[]): string {
   const groups = new Map<string, [number, number][]>();
   for (const r of results) {
-    if (!groups.has(r.label)) groups.set(r.label, []);
-    groups.get(r.label)!.push([r.cache_size, metric(r)]);
+    const name = r.disk_size === null ? r.label : `${r.label} (memory + disk)`;
+    if (!groups.has(name)) groups.set(name, []);
+    groups.get(name)!.push([r.cache_size + (r.disk_size ?? 0), metric(r)]);
   }
   const lines: LineSeries[] = [...groups].map(([name, points]) => ({ name, points: points.sort((a, b) => a[0] - b[0]) }));
   return lineChart({
     title,
-    x: { label: 'Cache size', unit: 'bytes, log scale', log: true, format: 'bytes' },
+    x: { label: 'Cache capacity (all tiers)', unit: 'bytes, log scale', log: true, format: 'bytes' },
     y: { label: yLabel, unit: '%', format: 'percent', min: 0, max: 1 },
     series: lines,
   });

@@ -56,9 +56,12 @@ function latencySection(s: SimulateSummary): string[] {
 }
 
 function policySection(s: SimulateSummary, policyNames: string[]): string[] {
-  const prefetch = s.prefetch_timeouts.length
-    ? [[`${s.prefetch_policy}+prefetch`, 'on manifest GET, load the layers seen before for the repository that the client has not pulled', `timeouts ${s.prefetch_timeouts.join(', ')} s; the ${s.prefetch_max_layers} layers last fetched per repository`]]
-    : [];
+  const triggers = new Set(s.results.map((r) => r.prefetch_trigger).filter((t) => t !== null));
+  const params = `timeouts ${s.prefetch_timeouts.join(', ')} s; the ${s.prefetch_max_layers} layers last fetched per repository`;
+  const prefetch = [
+    ...(triggers.has('manifest') ? [[`${s.prefetch_policy}+prefetch`, 'on manifest GET, load the layers seen before for the repository that the client has not pulled', params]] : []),
+    ...(triggers.has('layer-miss') ? [[`${s.prefetch_policy}+prefetch-miss`, 'on the first layer miss of a pull after a manifest GET, load the same layers (none for a manifest GET no layer follows)', params]] : []),
+  ];
   return [
     mdHeading(2, 'Policies'),
     mdTable(['policy', 'description', 'parameters'], [...policyNames.map((name) => [name, describe(name), parameters(name, s)]), ...prefetch]),
@@ -94,6 +97,34 @@ function metricSections(s: SimulateSummary): string[] {
     'Share of the backend latency saved, and seconds saved in parentheses.',
     '',
     bySize((r) => `${formatPercent(r.latency_saved_ratio)} (${r.latency_saved_s.toFixed(1)} s)`),
+    ...dipNotes(s),
+  ];
+}
+
+/**
+ * Where a curve falls as the cache grows. With objects of one size LRU is a stack algorithm (a larger cache
+ * holds what a smaller one holds) and cannot; with sizes in bytes it, like the others, can: a larger cache
+ * admits or keeps a large object that a smaller one refuses or evicts, and loses the small ones it displaces.
+ */
+export function dipNotes(s: SimulateSummary): string[] {
+  const dips: string[] = [];
+  for (const label of new Set(s.results.map((r) => r.label))) {
+    const rows = s.results.filter((r) => r.label === label).sort((a, b) => a.cache_size - b.cache_size);
+    for (const [name, metric] of [['hit ratio', (r: SimResult) => r.hit_ratio], ['byte hit ratio', (r: SimResult) => r.byte_hit_ratio]] as const) {
+      for (let i = 1; i < rows.length; i++) {
+        const [a, b] = [rows[i - 1]!, rows[i]!];
+        if (metric(b) < metric(a)) dips.push(`${label}: ${name} ${formatPercent(metric(a))} at ${formatBytes(a.cache_size)}, ${formatPercent(metric(b))} at ${formatBytes(b.cache_size)}`);
+      }
+    }
+  }
+  if (dips.length === 0) return [];
+  return [
+    '',
+    '**Not monotone in the cache size.** These curves dip as the cache grows: objects have sizes in bytes, so no policy here is a stack ' +
+      'algorithm (a larger cache can admit or keep a large object that a smaller one refuses or evicts, and lose the small ones it displaces).',
+    '',
+    ...dips.map((d) => `- ${d}`),
+    '',
   ];
 }
 

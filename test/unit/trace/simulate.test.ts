@@ -9,7 +9,9 @@ import type { CachePolicy, PolicyContext } from '../../../src/trace/policies/pol
 import type { SimRequest } from '../../../src/trace/requests.js';
 import { replay } from '../../../src/trace/simulate.js';
 import type { SimulateSummary } from '../../../src/trace/sweep.js';
-import { simulationMarkdown } from '../../../src/report/trace-simulation/markdown.js';
+import { dipNotes, simulationMarkdown } from '../../../src/report/trace-simulation/markdown.js';
+import { simulationCharts } from '../../../src/report/trace-simulation/charts.js';
+import { chartData } from '../report/xml-check.js';
 import { rng } from './gen.js';
 import { refLru, refTwoLevel } from './reference.js';
 
@@ -384,5 +386,37 @@ describe('prefetching on manifest GET', () => {
     const [r] = s.results;
     expect(r.prefetches).toBe(0);
     expect(r.hits).toBe(2);
+  });
+});
+
+describe('the simulation report', () => {
+  // LRU over a, b (60 bytes each) and c (30), requested a b c a b c ...: a 40-byte cache never admits a or b and
+  // keeps c, which hits every time; from 70 bytes a or b is admitted and the cycle evicts each object just before
+  // its next request (no hit at all) until 160 bytes hold all three. The curve falls from 40 to 70 bytes.
+  const cyclic = (): SimRequest[] => Array.from({ length: 60 }, (_, i) => req(i * 1000, `blob:${'abc'[i % 3]}`, [60, 60, 30][i % 3]!));
+
+  it('names each curve that falls as the cache grows, and only those', async () => {
+    const sizes = [40, 70, 100, 130, 160];
+    const replayed = await replay([cyclic()], sizes.map((capacity) => ({ policy: 'lru', capacity })));
+    const summary = { sizes, results: replayed.results } as SimulateSummary;
+    const falls = replayed.results.slice(1).flatMap((r, i) => {
+      const a = replayed.results[i]!;
+      return [...(r.hit_ratio < a.hit_ratio ? [`hit ratio at ${a.cache_size}`] : []), ...(r.byte_hit_ratio < a.byte_hit_ratio ? [`byte hit ratio at ${a.cache_size}`] : [])];
+    });
+    expect(falls.length).toBeGreaterThan(0);
+    const notes = dipNotes(summary).filter((l) => l.startsWith('- '));
+    expect(notes.length).toBe(falls.length);
+    const monotone = { sizes, results: replayed.results.map((r, i) => ({ ...r, hit_ratio: i / 10, byte_hit_ratio: i / 10 })) } as SimulateSummary;
+    expect(dipNotes(monotone)).toEqual([]);
+  });
+
+  it('plots two-level at its total capacity, memory and disk together', async () => {
+    const replayed = await replay([cyclic()], [{ policy: 'two-level', capacity: 50 }, { policy: 'lru', capacity: 50 }]);
+    const summary = { sizes: [50], prefetch_timeouts: [], results: replayed.results } as unknown as SimulateSummary;
+    const chart = chartData<{ series: { name: string; points: [number, number][] }[] }>(simulationCharts(summary)['hit-ratio.svg']!);
+    const two = chart.series.find((x) => x.name.startsWith('two-level'))!;
+    expect(two.name).toBe('two-level (memory + disk)');
+    expect(two.points[0]![0]).toBe(50 + replayed.results[0]!.disk_size!);
+    expect(chart.series.find((x) => x.name === 'lru')!.points[0]![0]).toBe(50);
   });
 });
