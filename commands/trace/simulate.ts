@@ -10,7 +10,10 @@ import { boundDescription, boundName } from '../../src/trace/bounds.js';
 import { defaultLatency, type LatencyModel } from '../../src/trace/latency.js';
 import { defaultPolicyParams, policies } from '../../src/trace/policies/index.js';
 import { defaultPrefetchMaxLayers } from '../../src/trace/prefetch.js';
-import { prefetchMissName, prefetchName, simulateTrace, type SimulateSummary } from '../../src/trace/sweep.js';
+import { prefetchMissName, prefetchName, simulateTrace, sweepSizes, type SimulateSummary } from '../../src/trace/sweep.js';
+import { simulateFast18 } from '../../src/trace/fast18.js';
+import { openTrace } from '../../src/trace/store.js';
+import { fast18Report, type Fast18Report } from '../../src/report/trace-simulation/fast18.js';
 import { parseDuration, parseList, parseNonNegative, parseSize } from '../../src/format/parse.js';
 
 /** The summary, where its report went and the paths written (simulate.md first). */
@@ -43,6 +46,7 @@ The offline bounds (opt, ${boundName}) read the trace twice and keep 12 bytes pe
   static override flags = {
     data: Flags.string({ description: 'trace data directory written by `trace ingest`', default: 'imgscan-trace' }),
     out: Flags.string({ description: 'report directory', default: 'imgscan-report/trace' }),
+    model: Flags.string({ description: "simulation model: imgscan's (every policy, bounds and prefetching), or fast18 (the FAST'18 trace player's two-level cache, its counts reproduced; docs/trace.md)", options: ['imgscan', 'fast18'], default: 'imgscan' }),
     policies: Flags.string({ description: 'comma-separated policies', default: [...Object.keys(policies), boundName, prefetchName, prefetchMissName].join(',') }),
     sizes: Flags.string({ description: 'comma-separated cache sizes, e.g. 64MiB,1GiB (default: 0.1% to 100% of the footprint)' }),
     'prefetch-timeouts': Flags.string({ description: 'comma-separated prefetch timeouts, e.g. 60s,10m,1h', default: '1m,10m,1h' }),
@@ -57,8 +61,9 @@ The offline bounds (opt, ${boundName}) read the trace twice and keep 12 bytes pe
     ),
   };
 
-  async run(): Promise<TraceSimulateResult> {
+  async run(): Promise<TraceSimulateResult | TraceFast18Result> {
     const { flags } = await this.parse(TraceSimulate);
+    if (flags.model === 'fast18') return this.fast18(resolve(flags.data), resolve(flags.out), flags.sizes);
     let progress: Progress | undefined;
     // Measured in requests replayed: the simulated response bytes are no rate of this machine's work.
     const show = () => (progress ??= new Progress({ enabled: !this.jsonEnabled(), measure: 'requests' }));
@@ -94,7 +99,28 @@ The offline bounds (opt, ${boundName}) read the trace twice and keep 12 bytes pe
       return fail(this, err);
     }
   }
+
+  /** `--model fast18`: the FAST'18 player's cache simulation, its counts and the corrected ones. */
+  private async fast18(dataDir: string, outDir: string, sizesFlag: string | undefined): Promise<TraceFast18Result> {
+    try {
+      const db = await openTrace(dataDir);
+      try {
+        const { sizes } = await sweepSizes(db, sizesFlag === undefined ? undefined : parseList(sizesFlag, parseSize));
+        const report: Fast18Report = { data_dir: dataDir, sizes, rows: await simulateFast18(db, sizes) };
+        const files = writeReport(outDir, fast18Report(report));
+        const best = report.rows.filter((r) => r.faithful && r.disk_ratio === 10).map((r) => `${formatBytes(r.memory_size)}: h_hits ${r.h_hits}`);
+        this.log(`fast18 model, disk 10x: ${best.join(', ')}; report in ${outDir}`);
+        return { model: 'fast18', ...report, out_dir: outDir, files };
+      } finally {
+        db.close();
+      }
+    } catch (err) {
+      return fail(this, err);
+    }
+  }
 }
+
+export type TraceFast18Result = Fast18Report & { model: 'fast18'; out_dir: string; files: string[] };
 
 function formatSizeFlag(n: number): string {
   return n % (1 << 20) === 0 ? `${n / (1 << 20)}MiB` : String(n);

@@ -1,5 +1,5 @@
 import { ImgscanError } from '../errors.js';
-import { num } from '../store/duckdb.js';
+import { type Db, num } from '../store/duckdb.js';
 import { boundName, pfooLower } from './bounds.js';
 import { readFuture } from './future.js';
 import { defaultLatency, type LatencyModel } from './latency.js';
@@ -92,6 +92,16 @@ function needsFuture(options: SimulateOptions): boolean {
   return options.policies.some((p) => p === boundName || policies[p]?.offline);
 }
 
+/** The footprint of the trace (distinct cacheable objects, their largest sizes summed) and the cache sizes to sweep. */
+export async function sweepSizes(db: Db, sizes?: number[]): Promise<{ objects: number; footprint: number; sizes: number[] }> {
+  const [fp] = await db.all(`
+    SELECT count(*) AS objects, coalesce(sum(size), 0) AS footprint
+    FROM (SELECT object_key, max(coalesce(response_size, 0)) AS size FROM trace_requests WHERE ${cacheableSql} GROUP BY object_key)`);
+  const footprint = num(fp.footprint);
+  const swept = [...new Set(sizes ?? defaultSizeFractions.map((f) => Math.max(1, Math.round(footprint * f))))].sort((a, b) => a - b);
+  return { objects: num(fp.objects), footprint, sizes: swept };
+}
+
 export async function simulateTrace(options: SimulateOptions): Promise<SimulateSummary> {
   const params = options.params ?? defaultPolicyParams;
   const latency = options.latency ?? defaultLatency;
@@ -103,13 +113,7 @@ export async function simulateTrace(options: SimulateOptions): Promise<SimulateS
       SELECT count(*) AS requests, count(*) FILTER (WHERE ${replayedSql}) AS replayed,
              strftime(min(timestamp), '%Y-%m-%d %H:%M:%S.%g') AS first, strftime(max(timestamp), '%Y-%m-%d %H:%M:%S.%g') AS last
       FROM trace_requests`);
-    const [fp] = await db.all(`
-      SELECT count(*) AS objects, coalesce(sum(size), 0) AS footprint
-      FROM (SELECT object_key, max(coalesce(response_size, 0)) AS size FROM trace_requests WHERE ${cacheableSql} GROUP BY object_key)`);
-    const footprint = num(fp.footprint);
-    const sizes = [
-      ...new Set(options.sizes ?? defaultSizeFractions.map((f) => Math.max(1, Math.round(footprint * f)))),
-    ].sort((a, b) => a - b);
+    const { objects, footprint, sizes } = await sweepSizes(db, options.sizes);
     const configs = simConfigs(options, prefetchPolicy, sizes);
     // Progress counts the requests read, over both passes when the bounds need the first.
     const replayedCount = num(stats.replayed);
@@ -132,7 +136,7 @@ export async function simulateTrace(options: SimulateOptions): Promise<SimulateS
       invalidations: replayed.invalidations,
       out_of_order: replayed.out_of_order,
       manifest_gets: replayed.manifest_gets,
-      objects: num(fp.objects),
+      objects,
       footprint_bytes: footprint,
       first: (stats.first as string | null) ?? null,
       last: (stats.last as string | null) ?? null,

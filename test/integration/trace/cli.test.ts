@@ -165,6 +165,20 @@ describe('trace ingest, analyze and simulate', () => {
     expect(readFileSync(join(dir, 'report-bounds', 'simulate.md'), 'utf8')).toContain('## Distance from the best possible');
   });
 
+  it("reproduces the FAST'18 player's cache simulation with --model fast18, its counts and the corrected ones", async () => {
+    const r = await cli(['trace', 'simulate', '--data', data, '--out', join(dir, 'report-fast18'), '--model', 'fast18', '--sizes', '16MiB,256MiB', '--json']);
+    expect(r.code, r.stdout).toBe(0);
+    const s = JSON.parse(r.stdout);
+    expect(camelKeys(s)).toEqual([]);
+    expect(s.model).toBe('fast18');
+    expect(s.rows.map((x: { memory_size: number; disk_ratio: number; faithful: boolean }) => [x.memory_size, x.disk_ratio, x.faithful])).toEqual(
+      [16, 256].flatMap((m) => [10, 15, 20].flatMap((ratio) => [[m * 2 ** 20, ratio, true], [m * 2 ** 20, ratio, false]])),
+    );
+    // Every blob request that wrote bytes is one memory hit or miss, in every run.
+    for (const x of s.rows) expect(x.counts.memory_hits + x.counts.memory_misses).toBe(s.rows[0].counts.memory_hits + s.rows[0].counts.memory_misses);
+    expect(readFileSync(join(dir, 'report-fast18', 'fast18.md'), 'utf8')).toContain("The FAST'18 trace player's cache simulation");
+  });
+
   describe('a record that is not valid', () => {
     let path: string;
     beforeAll(async () => {
