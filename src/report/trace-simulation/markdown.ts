@@ -28,7 +28,7 @@ function traceSection(s: SimulateSummary): string[] {
   return [
     mdHeading(1, 'Cache simulation of a registry trace'),
     `Trace in \`${s.data_dir}\`: ${s.requests} requests from ${s.first ?? '-'} to ${s.last ?? '-'} (UTC); ` +
-      `${s.cacheable} cacheable (successful GETs of blobs and manifests), ${s.invalidations} invalidations (manifest PUT/DELETE, blob DELETE).`,
+      `${s.cacheable} cacheable (successful GETs of blobs and manifests), ${s.invalidations} invalidations (successful manifest PUT or DELETE; a blob DELETE unlinks the blob from one repository and invalidates nothing).`,
     '',
     `Footprint: ${s.objects} distinct objects, ${formatBytes(s.footprint_bytes)} (${s.footprint_bytes} bytes). ` +
       'Blobs are keyed by digest, so a layer pulled through several repositories is one object. Cache sizes swept: ' +

@@ -345,6 +345,8 @@ describe('prefetching on manifest GET', () => {
     } as SimulateSummary;
     const md = simulationMarkdown(summary, ['prefetch'], []);
     expect(md).toContain('no successful manifest GET: prefetching on manifest GET is never triggered');
+    // The report says what invalidates, as the replay does it (a blob DELETE does not: see the test above).
+    expect(md).toContain('invalidations (successful manifest PUT or DELETE; a blob DELETE unlinks the blob from one repository and invalidates nothing)');
   });
 
   it('drops prefetched layers not requested within the timeout', async () => {
