@@ -49,6 +49,7 @@ The offline bounds (opt, ${boundName}) read the trace twice and keep 12 bytes pe
     model: Flags.string({ description: "simulation model: imgscan's (every policy, bounds and prefetching), or fast18 (the FAST'18 trace player's two-level cache, its counts reproduced; docs/trace.md)", options: ['imgscan', 'fast18'], default: 'imgscan' }),
     policies: Flags.string({ description: 'comma-separated policies', default: [...Object.keys(policies), boundName, prefetchName, prefetchMissName].join(',') }),
     sizes: Flags.string({ description: 'comma-separated cache sizes, e.g. 64MiB,1GiB (default: 0.1% to 100% of the footprint)' }),
+    warmup: Flags.string({ description: 'warm-up: the first DURATION of the trace (e.g. 1h) goes through every cache but is not counted', default: '0s' }),
     'prefetch-timeouts': Flags.string({ description: 'comma-separated prefetch timeouts, e.g. 60s,10m,1h', default: '1m,10m,1h' }),
     'prefetch-policy': Flags.string({ description: 'policy of the cache prefetched layers go into', default: 'lru' }),
     'prefetch-max-layers': Flags.integer({ description: 'prefetch: layers remembered per repository (the most recently fetched)', default: defaultPrefetchMaxLayers, min: 1 }),
@@ -86,6 +87,7 @@ The offline bounds (opt, ${boundName}) read the trace twice and keep 12 bytes pe
           disk_ratio: flags['disk-ratio'],
         },
         latency,
+        warmup: parseDuration(flags.warmup),
         onProgress: (done, total) => show().set('requests', done, total),
       });
       progress?.stop();

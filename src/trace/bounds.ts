@@ -51,10 +51,11 @@ function heldSizes(future: Future): Float64Array {
  * For each capacity, the most value within the budget capacity × states: the intervals whose object fits, by
  * value per cost (highest first), the last one taken fractionally. One sort, one walk for all capacities.
  */
-function fractionalKnapsack(future: Future, held: Float64Array, worth: Worth, capacities: readonly number[], states: number): number[] {
+function fractionalKnapsack(future: Future, held: Float64Array, worth: Worth, capacities: readonly number[], states: number, from = 0): number[] {
   const { next, size } = future;
   const largest = Math.max(...capacities);
-  const value = (i: number) => Math.max(0, worth.perHit + worth.perByte * size[next[i]]);
+  // An interval is worth its hit only when the hit is counted (at or after `from`).
+  const value = (i: number) => (next[i] < from ? 0 : Math.max(0, worth.perHit + worth.perByte * size[next[i]]));
   let n = 0;
   for (let i = 0; i < future.length; i++) if (next[i] >= 0 && held[i] <= largest && value(i) > 0) n++;
   const ratio = new Float64Array(n);
@@ -92,22 +93,24 @@ function fractionalKnapsack(future: Future, held: Float64Array, worth: Worth, ca
 }
 
 /** The bound at each capacity, as results beside the simulated policies. */
-export function pfooLower(future: Future, capacities: readonly number[], latency: LatencyModel): SimResult[] {
-  const requests = future.length;
+export function pfooLower(future: Future, capacities: readonly number[], latency: LatencyModel, from = 0): SimResult[] {
+  // With a warm-up, only the requests from position `from` on count (hits among them, their bytes), while the
+  // byte-states of the whole trace stay the budget: still no cache does better on the requests counted.
+  const requests = future.length - from;
   let bytes = 0;
   let backend_ms = 0;
-  for (let t = 0; t < requests; t++) {
+  for (let t = from; t < future.length; t++) {
     bytes += future.size[t];
     backend_ms += serveMs(latency, undefined, future.size[t]);
   }
   if (capacities.length === 0) return [];
   const held = heldSizes(future);
-  const states = Math.max(0, requests - 1);
-  const hits = fractionalKnapsack(future, held, { perHit: 1, perByte: 0 }, capacities, states);
-  const hitBytes = fractionalKnapsack(future, held, { perHit: 0, perByte: 1 }, capacities, states);
+  const states = Math.max(0, future.length - 1);
+  const hits = fractionalKnapsack(future, held, { perHit: 1, perByte: 0 }, capacities, states, from);
+  const hitBytes = fractionalKnapsack(future, held, { perHit: 0, perByte: 1 }, capacities, states, from);
   // Latency saved by a hit served from memory: the backend's cost minus the memory tier's, linear in the size.
   const saved = { perHit: latency.backend_ms - latency.memory_ms, perByte: (latency.backend_ms_per_mib - latency.memory_ms_per_mib) / (1 << 20) };
-  const savedMs = fractionalKnapsack(future, held, saved, capacities, states);
+  const savedMs = fractionalKnapsack(future, held, saved, capacities, states, from);
   return capacities.map((capacity, c) =>
     boundResult(capacity, requests, bytes, backend_ms, Math.floor(hits[c] + 1e-9), Math.floor(hitBytes[c] + 1e-6), savedMs[c]),
   );

@@ -65,6 +65,11 @@ export interface ReplayOptions {
   prefetchMaxLayers?: number;
   /** The future of the same requests (`readFuture`), for offline policies such as `opt`. */
   future?: Future;
+  /**
+   * Warm-up: requests before this time (ms, as SimRequest.time) go through every cache but are not counted in
+   * its hits, misses, bytes or latency (prefetch counters count every prefetch).
+   */
+  warmupUntil?: number;
 }
 
 export interface ReplaySummary {
@@ -123,11 +128,13 @@ class Run {
   /** Whether the last request served was a hit. */
   lastHit = false;
 
-  serve(r: SimRequest): void {
+  /** Serves a cacheable request; `counted` false for a request of the warm-up (the cache changes, the figures do not). */
+  serve(r: SimRequest, counted = true): void {
     this.prefetcher?.expire(r.time);
     const hit = this.policy.access(r.key, r.size);
     this.lastHit = hit;
     this.prefetcher?.requested(r.key, hit);
+    if (!counted) return;
     const res = this.result;
     res.requests++;
     res.bytes += r.size;
@@ -210,7 +217,8 @@ export async function replay(
       if (isCacheable(r)) {
         summary.cacheable++;
         if (r.kind === 'manifest') summary.manifest_gets++;
-        for (const run of runs) run.serve(r);
+        const counted = options.warmupUntil === undefined || r.time >= options.warmupUntil;
+        for (const run of runs) run.serve(r, counted);
         if (history) {
           if (r.kind === 'manifest') {
             const candidates = history.candidates(r);

@@ -5,7 +5,7 @@ import { readFuture } from './future.js';
 import { defaultLatency, type LatencyModel } from './latency.js';
 import { defaultPolicyParams, type PolicyParams, policies } from './policies/index.js';
 import { defaultPrefetchMaxLayers } from './prefetch.js';
-import { cacheableSql, replayedSql, type SimRequest, streamRequests } from './requests.js';
+import { cacheableSql, isCacheable, replayedSql, type SimRequest, streamRequests } from './requests.js';
 import { replay, type SimConfig, type SimResult } from './simulate.js';
 import { openTrace } from './store.js';
 
@@ -26,6 +26,8 @@ export interface SimulateOptions {
   prefetchMaxLayers?: number;
   params?: PolicyParams;
   latency?: LatencyModel;
+  /** Warm-up in seconds from the trace's first request: replayed through every cache, not counted. */
+  warmup?: number;
   /** After each batch: requests read so far and in all (cacheable and invalidating), response bytes of the batch. */
   onProgress?: (requestsDone: number, requestsTotal: number, bytes: number) => void;
 }
@@ -49,6 +51,8 @@ export interface SimulateSummary {
   prefetch_policy: string;
   prefetch_timeouts: number[];
   prefetch_max_layers: number;
+  /** Seconds from the first request replayed but not counted (0: none). */
+  warmup_s: number;
   params: PolicyParams;
   latency: LatencyModel;
   results: SimResult[];
@@ -110,7 +114,7 @@ export async function simulateTrace(options: SimulateOptions): Promise<SimulateS
   const db = await openTrace(options.dataDir);
   try {
     const [stats] = await db.all(`
-      SELECT count(*) AS requests, count(*) FILTER (WHERE ${replayedSql}) AS replayed,
+      SELECT count(*) AS requests, count(*) FILTER (WHERE ${replayedSql}) AS replayed, epoch_us(min(timestamp)) / 1000.0 AS first_ms,
              strftime(min(timestamp), '%Y-%m-%d %H:%M:%S.%g') AS first, strftime(max(timestamp), '%Y-%m-%d %H:%M:%S.%g') AS last
       FROM trace_requests`);
     const { objects, footprint, sizes } = await sweepSizes(db, options.sizes);
@@ -126,9 +130,18 @@ export async function simulateTrace(options: SimulateOptions): Promise<SimulateS
         options.onProgress?.(done, total, batch.reduce((sum, r) => sum + r.size, 0));
       }
     };
-    const future = needsFuture(options) ? await readFuture(batches(), replayedCount) : undefined;
-    const replayed = await replay(batches(), configs, { params, latency, prefetchMaxLayers: options.prefetchMaxLayers, future });
-    const bounds = options.policies.includes(boundName) && future ? pfooLower(future, sizes, latency) : [];
+    const warmupUntil = options.warmup ? Number(stats.first_ms) + options.warmup * 1000 : undefined;
+    // The cacheable requests of the warm-up, in replay order: the bound counts the hits after them.
+    let warming = 0;
+    const counting = async function* (): AsyncGenerator<SimRequest[]> {
+      for await (const batch of batches()) {
+        if (warmupUntil !== undefined) for (const r of batch) if (isCacheable(r) && r.time < warmupUntil) warming++;
+        yield batch;
+      }
+    };
+    const future = needsFuture(options) ? await readFuture(counting(), replayedCount) : undefined;
+    const replayed = await replay(batches(), configs, { params, latency, prefetchMaxLayers: options.prefetchMaxLayers, future, warmupUntil });
+    const bounds = options.policies.includes(boundName) && future ? pfooLower(future, sizes, latency, warming) : [];
     return {
       data_dir: options.dataDir,
       requests: num(stats.requests),
@@ -144,6 +157,7 @@ export async function simulateTrace(options: SimulateOptions): Promise<SimulateS
       prefetch_policy: prefetchPolicy,
       prefetch_timeouts: prefetchNames.some((n) => options.policies.includes(n)) ? options.prefetchTimeouts : [],
       prefetch_max_layers: options.prefetchMaxLayers ?? defaultPrefetchMaxLayers,
+      warmup_s: options.warmup ?? 0,
       params,
       latency,
       results: orderResults(options.policies, [...replayed.results, ...bounds]),

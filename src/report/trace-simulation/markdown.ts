@@ -34,6 +34,7 @@ function traceSection(s: SimulateSummary): string[] {
       'Blobs are keyed by digest, so a layer pulled through several repositories is one object. Cache sizes swept: ' +
       `${s.sizes.map(formatBytes).join(', ')}.`,
     s.out_of_order ? `\nWarning: ${s.out_of_order} requests were out of timestamp order.\n` : '',
+    s.warmup_s ? `\nWarm-up: the first ${s.warmup_s} s of the trace went through every cache but are not counted in any figure below (prefetch counters aside).\n` : '',
   ];
 }
 

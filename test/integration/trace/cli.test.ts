@@ -165,6 +165,20 @@ describe('trace ingest, analyze and simulate', () => {
     expect(readFileSync(join(dir, 'report-bounds', 'simulate.md'), 'utf8')).toContain('## Distance from the best possible');
   });
 
+  it('leaves a warm-up out of every figure, the bound included', async () => {
+    const all = JSON.parse((await cli(['trace', 'simulate', '--data', data, '--out', join(dir, 'report-all'), '--policies', 'lru,pfoo-l', '--sizes', '64MiB', '--json'])).stdout);
+    const r = await cli(['trace', 'simulate', '--data', data, '--out', join(dir, 'report-warm'), '--policies', 'lru,pfoo-l', '--sizes', '64MiB', '--warmup', '10m', '--json']);
+    expect(r.code, r.stdout).toBe(0);
+    const s = JSON.parse(r.stdout);
+    expect(s.warmup_s).toBe(600);
+    const [lru, bound] = s.results;
+    expect(lru.requests).toBeGreaterThan(0);
+    expect(lru.requests).toBeLessThan(all.results[0].requests);
+    expect(bound.requests).toBe(lru.requests);
+    expect(bound.hits).toBeGreaterThanOrEqual(lru.hits);
+    expect(readFileSync(join(dir, 'report-warm', 'simulate.md'), 'utf8')).toContain('Warm-up: the first 600 s');
+  });
+
   it("reproduces the FAST'18 player's cache simulation with --model fast18, its counts and the corrected ones", async () => {
     const r = await cli(['trace', 'simulate', '--data', data, '--out', join(dir, 'report-fast18'), '--model', 'fast18', '--sizes', '16MiB,256MiB', '--json']);
     expect(r.code, r.stdout).toBe(0);

@@ -229,4 +229,26 @@ describe('the pfoo-l upper bound', () => {
       }
     }
   });
+
+  it('with a warm-up, bounds every policy on the requests counted after it', async () => {
+    const names = Object.keys(policies).filter((n) => n !== 'two-level');
+    for (const seed of [8, 9]) {
+      const reqs = random(seed, 3000, 200, 500, 0.02);
+      const future = futureOf(reqs);
+      const capacities = [100, 1000, 5000];
+      // sims() times request i at i ms: a warm-up until 1000 ms leaves out the first 1000 requests, of which
+      // the cacheable ones (removals are not) are the bound's first positions.
+      const from = reqs.slice(0, 1000).filter((r) => !r.remove).length;
+      const bound = pfooLower(future, capacities, defaultLatency, from);
+      const configs = names.flatMap((policy) => capacities.map((capacity) => ({ policy, capacity })));
+      const { results } = await replay([sims(reqs)], configs, { future, warmupUntil: 1000 });
+      for (const r of results) {
+        const b = bound[capacities.indexOf(r.cache_size)]!;
+        expect(r.requests, r.policy).toBe(reqs.slice(1000).filter((x) => !x.remove).length);
+        expect(b.requests).toBe(r.requests);
+        expect(b.hits, `${r.policy} ${r.cache_size}`).toBeGreaterThanOrEqual(r.hits);
+        expect(b.hit_bytes, `${r.policy} ${r.cache_size}`).toBeGreaterThanOrEqual(r.hit_bytes);
+      }
+    }
+  });
 });

@@ -422,3 +422,14 @@ describe('the simulation report', () => {
     expect(chart.series.find((x) => x.name === 'lru')!.points[0]![0]).toBe(50);
   });
 });
+
+describe('a warm-up', () => {
+  it('goes through every cache but is not counted', async () => {
+    // x at 0, 10 s and 20 s: with a 15 s warm-up only the third request counts, and it hits (the warm-up loaded x).
+    const reqs = [req(0, 'blob:x', 10), req(10_000, 'blob:x', 10), req(20_000, 'blob:x', 10)];
+    const [all] = (await replay([reqs], [{ policy: 'lru', capacity: 100 }])).results;
+    const [warm] = (await replay([reqs], [{ policy: 'lru', capacity: 100 }], { warmupUntil: 15_000 })).results;
+    expect([all.requests, all.hits, all.bytes]).toEqual([3, 2, 30]);
+    expect([warm.requests, warm.hits, warm.bytes, warm.hit_ratio]).toEqual([1, 1, 10, 1]);
+  });
+});
