@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { tmpdir } from 'node:os';
 import { type DuckDBAppender, DuckDBTimestampValue } from '@duckdb/node-api';
 import { ImgscanError } from '../errors.js';
 import { packageRoot } from '../paths.js';
@@ -156,12 +157,17 @@ export class TraceWriter {
 }
 
 /** Opens a database with a `trace_requests` view over the committed parts of DATA. */
+/** DuckDB's memory for reading a trace back (sorts spill past it). */
+export const traceMemoryLimit = '512MiB';
+
 export async function openTrace(dataDir: string): Promise<Db> {
   const parts = existsSync(dataDir) ? listParts(dataDir, traceTable) : [];
   if (parts.length === 0) {
     throw new ImgscanError('USAGE', 'no trace data: run `imgscan trace ingest FILE...` first, or pass --data', { path: dataDir });
   }
-  const db = await Db.open(':memory:');
+  // The replay sorts every request by time: past this much memory DuckDB spills the sort to disk, so the memory
+  // of a replay does not grow with the length of the trace.
+  const db = await Db.open(':memory:', { memory_limit: traceMemoryLimit, temp_directory: join(tmpdir(), 'imgscan-trace-spill') });
   try {
     await db.run(`CREATE VIEW ${traceTable} AS SELECT * FROM read_parquet([${parts.map(sqlString).join(', ')}], union_by_name = true)`);
   } catch (err) {
