@@ -157,6 +157,20 @@ export class TraceWriter {
 }
 
 /** Opens a database with a `trace_requests` view over the committed parts of DATA. */
+/** The view over every source's requests; `trace_requests` is it, or one source of it (`selectSource`). */
+const allSources = 'trace_requests_all';
+
+/** Points the `trace_requests` view of an open trace at one source's requests, or (null) at every source's. */
+export async function selectSource(db: Db, source: string | null): Promise<void> {
+  const where = source === null ? '' : ` WHERE source = ${sqlString(source)}`;
+  await db.run(`CREATE OR REPLACE TEMP VIEW ${traceTable} AS SELECT * FROM ${allSources}${where}`);
+}
+
+/** The sources of an open trace, in name order. */
+export async function traceSources(db: Db): Promise<string[]> {
+  return (await db.all<{ source: string }>(`SELECT DISTINCT source FROM ${allSources} ORDER BY source`)).map((r) => r.source);
+}
+
 /** DuckDB's memory for reading a trace back (sorts spill past it). */
 export const traceMemoryLimit = '512MiB';
 
@@ -169,7 +183,8 @@ export async function openTrace(dataDir: string): Promise<Db> {
   // of a replay does not grow with the length of the trace.
   const db = await Db.open(':memory:', { memory_limit: traceMemoryLimit, temp_directory: join(tmpdir(), 'imgscan-trace-spill') });
   try {
-    await db.run(`CREATE VIEW ${traceTable} AS SELECT * FROM read_parquet([${parts.map(sqlString).join(', ')}], union_by_name = true)`);
+    await db.run(`CREATE VIEW ${allSources} AS SELECT * FROM read_parquet([${parts.map(sqlString).join(', ')}], union_by_name = true)`);
+    await selectSource(db, null);
   } catch (err) {
     db.close();
     throw new ImgscanError('STORE', `cannot read the trace parts in ${dataDir}: ${(err as Error).message}`, { path: dataDir }, { cause: err });

@@ -10,6 +10,7 @@ const at = (q: number[], p: number) => q[Math.round(p * 200)];
 export function workloadMarkdown(a: TraceAnalysis, files: readonly string[]): string {
   return [
     ...mixSections(a),
+    ...sourcesSection(a),
     ...sizeSection(a),
     ...rateSection(a),
     ...popularitySection(a),
@@ -20,6 +21,29 @@ export function workloadMarkdown(a: TraceAnalysis, files: readonly string[]): st
     ...files.map((f) => (f.endsWith('.svg') ? `- ![${f}](${f})` : `- [${f}](${f})`)),
     '',
   ].join('\n');
+}
+
+/** The sources (availability zones) side by side, when the trace has several: every figure is also per source in the JSON. */
+function sourcesSection(a: TraceAnalysis): string[] {
+  if (a.per_source.length < 2) return [];
+  const row = (name: string, x: Omit<TraceAnalysis, 'data_dir' | 'per_source'>) => {
+    const blobGets = x.mix.filter((m) => m.method === 'GET' && m.kind === 'blob').reduce((n, m) => n + m.requests, 0);
+    return [
+      name, x.overview.requests, x.overview.cacheable, (x.overview.duration_s / 3600).toFixed(2), x.rate.mean_rps.toFixed(2), x.rate.peak_rps.toFixed(2),
+      formatPercent(x.overview.requests ? blobGets / x.overview.requests : 0), x.popularity.objects, formatPercent(x.popularity.top1_share),
+      x.popularity.zipf_alpha.toFixed(3), formatPercent(x.popularity.max_hit_ratio), at(x.reaccess.seconds, 0.5) ?? '',
+    ];
+  };
+  return [
+    mdHeading(2, 'Sources side by side'),
+    'Each source (availability zone) alone, and all together; every other section is over all sources, and summary JSON has each figure per source (`per_source`).',
+    '',
+    mdTable(
+      ['source', 'requests', 'cacheable', 'hours', 'mean_rps', 'peak_rps', 'blob_get_share', 'objects', 'top1_share', 'zipf_alpha', 'max_hit_ratio', 'reaccess_median_s'],
+      [...a.per_source.map((x) => row(x.source, x)), row('all', a)],
+    ),
+    '',
+  ];
 }
 
 /** The title, the overview and the request mix by kind, endpoint and status. */

@@ -110,6 +110,25 @@ describe('trace ingest, analyze and simulate', () => {
     expect(cdf.series[0].points).toEqual(a.sizes[0].quantiles.map((v: number, k: number) => [v, k / 200]));
   });
 
+  it('analyzes each source alone beside all together, as if each had been ingested alone', async () => {
+    const r = await cli(['trace', 'analyze', '--data', data, '--out', join(dir, 'report-sources'), '--json', '--bucket', '5m']);
+    expect(r.code, r.stdout).toBe(0);
+    const a = JSON.parse(r.stdout);
+    expect(a.per_source.length).toBe(2);
+    expect(a.per_source.reduce((n: number, x: { overview: { requests: number } }) => n + x.overview.requests, 0)).toBe(a.overview.requests);
+    for (const [i, file] of [samplePath, mixedPath].entries()) {
+      const alone = join(dir, `alone-${i}`);
+      expect((await cli(['trace', 'ingest', file, '--data', alone, '--json'])).code).toBe(0);
+      const one = JSON.parse((await cli(['trace', 'analyze', '--data', alone, '--out', join(dir, `report-alone-${i}`), '--json', '--bucket', '5m'])).stdout);
+      const { data_dir: _d, per_source: _p, out_dir: _o, files: _f, ...figures } = one;
+      const mine = a.per_source.find((x: { overview: { requests: number; first: string } }) => x.overview.first === one.overview.first && x.overview.requests === one.overview.requests);
+      expect(mine, file).toBeDefined();
+      const { source: _s, ...theirs } = mine;
+      expect(theirs).toEqual(figures);
+    }
+    expect(readFileSync(join(dir, 'report-sources', 'analyze.md'), 'utf8')).toContain('## Sources side by side');
+  });
+
   it('simulates with the latency model given by flags, and reports it', async () => {
     const base = ['trace', 'simulate', '--data', data, '--policies', 'lru,arc,two-level,prefetch', '--sizes', '16MiB,256MiB,4GiB', '--prefetch-timeouts', '1m,1h', '--json'];
     const a = await cli([...base, '--out', out]);
