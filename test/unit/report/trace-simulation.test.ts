@@ -28,10 +28,12 @@ describe('the simulation report of the real sample', () => {
     const svg = readFileSync(join(out, 'hit-ratio.svg'), 'utf8');
     checkXml(svg);
     const data = chartData<{ series: { name: string; points: [number, number][] }[] }>(svg);
-    const labels = [...new Set(s.results.map((r) => r.label))];
+    // Two-level is drawn at its total capacity, memory and disk tiers together.
+    const name = (r: (typeof s.results)[number]) => (r.disk_size === null ? r.label : `${r.label} (memory + disk)`);
+    const labels = [...new Set(s.results.map(name))];
     expect(data.series.map((x) => x.name)).toEqual(labels);
     for (const series of data.series) {
-      const expected = s.results.filter((r) => r.label === series.name).map((r) => [r.cache_size, r.hit_ratio]);
+      const expected = s.results.filter((r) => name(r) === series.name).map((r) => [r.cache_size + (r.disk_size ?? 0), r.hit_ratio]);
       expect(series.points).toEqual(expected);
     }
     for (const f of ['byte-hit-ratio.svg', 'latency-saved.svg', 'prefetch-timeout.svg']) checkXml(readFileSync(join(out, f), 'utf8'));
