@@ -7,7 +7,7 @@ import { defaultPolicyParams, type PolicyParams, policies } from './policies/ind
 import { defaultPrefetchMaxLayers } from './prefetch.js';
 import { cacheableSql, isCacheable, replayedSql, type SimRequest, streamRequests } from './requests.js';
 import { replay, type SimConfig, type SimResult } from './simulate.js';
-import { openTrace } from './store.js';
+import { openTrace, selectSource, traceSources } from './store.js';
 
 /**
  * `trace simulate`: reads the stored trace once, replays it through every policy at every cache size (and
@@ -56,6 +56,8 @@ export interface SimulateSummary {
   params: PolicyParams;
   latency: LatencyModel;
   results: SimResult[];
+  /** With several sources (availability zones): each replayed alone, at the same sizes, in source order. */
+  per_source: SourcePass[];
 }
 
 export const defaultSizeFractions = [0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1];
@@ -106,6 +108,52 @@ export async function sweepSizes(db: Db, sizes?: number[]): Promise<{ objects: n
   return { objects: num(fp.objects), footprint, sizes: swept };
 }
 
+/** What one replay of the requests the `trace_requests` view holds gives (every source, or one). */
+interface Pass {
+  cacheable: number;
+  invalidations: number;
+  out_of_order: number;
+  manifest_gets: number;
+  results: SimResult[];
+}
+
+interface PassContext {
+  options: SimulateOptions;
+  sizes: number[];
+  prefetchPolicy: string;
+  params: PolicyParams;
+  latency: LatencyModel;
+  warmupUntil: number | undefined;
+  /** Requests read so far and in all the passes, for progress. */
+  progress: { done: number; total: number };
+}
+
+/** Replays the requests of the `trace_requests` view through every config, and the bounds when asked for. */
+async function replayPass(db: Db, c: PassContext): Promise<Pass> {
+  const { options, sizes, latency, warmupUntil, progress } = c;
+  const batches = async function* (): AsyncGenerator<SimRequest[]> {
+    for await (const batch of streamRequests(db)) {
+      yield batch;
+      progress.done += batch.length;
+      options.onProgress?.(progress.done, progress.total, batch.reduce((sum, r) => sum + r.size, 0));
+    }
+  };
+  // The cacheable requests of the warm-up, in replay order: the bound counts the hits after them.
+  let warming = 0;
+  const counting = async function* (): AsyncGenerator<SimRequest[]> {
+    for await (const batch of batches()) {
+      if (warmupUntil !== undefined) for (const r of batch) if (isCacheable(r) && r.time < warmupUntil) warming++;
+      yield batch;
+    }
+  };
+  const future = needsFuture(options) ? await readFuture(counting()) : undefined;
+  const configs = simConfigs(options, c.prefetchPolicy, sizes);
+  const replayed = await replay(batches(), configs, { params: c.params, latency, prefetchMaxLayers: options.prefetchMaxLayers, future, warmupUntil });
+  const bounds = options.policies.includes(boundName) && future ? pfooLower(future, sizes, latency, warming) : [];
+  const { requests: _r, results, ...counts } = replayed;
+  return { ...counts, results: orderResults(options.policies, [...results, ...bounds]) };
+}
+
 export async function simulateTrace(options: SimulateOptions): Promise<SimulateSummary> {
   const params = options.params ?? defaultPolicyParams;
   const latency = options.latency ?? defaultLatency;
@@ -118,37 +166,23 @@ export async function simulateTrace(options: SimulateOptions): Promise<SimulateS
              strftime(min(timestamp), '%Y-%m-%d %H:%M:%S.%g') AS first, strftime(max(timestamp), '%Y-%m-%d %H:%M:%S.%g') AS last
       FROM trace_requests`);
     const { objects, footprint, sizes } = await sweepSizes(db, options.sizes);
-    const configs = simConfigs(options, prefetchPolicy, sizes);
-    // Progress counts the requests read, over both passes when the bounds need the first.
-    const replayedCount = num(stats.replayed);
-    const total = needsFuture(options) ? 2 * replayedCount : replayedCount;
-    let done = 0;
-    const batches = async function* (): AsyncGenerator<SimRequest[]> {
-      for await (const batch of streamRequests(db)) {
-        yield batch;
-        done += batch.length;
-        options.onProgress?.(done, total, batch.reduce((sum, r) => sum + r.size, 0));
-      }
-    };
+    const sources = await traceSources(db);
+    // Progress counts the requests read: over both passes when the bounds need the first, and again per source.
+    const total = num(stats.replayed) * (needsFuture(options) ? 2 : 1) * (sources.length > 1 ? 2 : 1);
     const warmupUntil = options.warmup ? Number(stats.first_ms) + options.warmup * 1000 : undefined;
-    // The cacheable requests of the warm-up, in replay order: the bound counts the hits after them.
-    let warming = 0;
-    const counting = async function* (): AsyncGenerator<SimRequest[]> {
-      for await (const batch of batches()) {
-        if (warmupUntil !== undefined) for (const r of batch) if (isCacheable(r) && r.time < warmupUntil) warming++;
-        yield batch;
+    const context: PassContext = { options, sizes, prefetchPolicy, params, latency, warmupUntil, progress: { done: 0, total } };
+    const all = await replayPass(db, context);
+    const per_source: SourcePass[] = [];
+    if (sources.length > 1) {
+      for (const source of sources) {
+        await selectSource(db, source);
+        per_source.push({ source, ...(await replayPass(db, context)) });
       }
-    };
-    const future = needsFuture(options) ? await readFuture(counting(), replayedCount) : undefined;
-    const replayed = await replay(batches(), configs, { params, latency, prefetchMaxLayers: options.prefetchMaxLayers, future, warmupUntil });
-    const bounds = options.policies.includes(boundName) && future ? pfooLower(future, sizes, latency, warming) : [];
+    }
     return {
       data_dir: options.dataDir,
       requests: num(stats.requests),
-      cacheable: replayed.cacheable,
-      invalidations: replayed.invalidations,
-      out_of_order: replayed.out_of_order,
-      manifest_gets: replayed.manifest_gets,
+      ...all,
       objects,
       footprint_bytes: footprint,
       first: (stats.first as string | null) ?? null,
@@ -160,12 +194,15 @@ export async function simulateTrace(options: SimulateOptions): Promise<SimulateS
       warmup_s: options.warmup ?? 0,
       params,
       latency,
-      results: orderResults(options.policies, [...replayed.results, ...bounds]),
+      per_source,
     };
   } finally {
     db.close();
   }
 }
+
+/** One source replayed alone: its counts and results at the same sizes as the whole trace. */
+export type SourcePass = Pass & { source: string };
 
 /** Results in the order the policies were given (prefetching where "prefetch" stands). */
 function orderResults(names: readonly string[], results: SimResult[]): SimResult[] {

@@ -15,6 +15,7 @@ export function simulationMarkdown(s: SimulateSummary, policyNames: string[], fi
     ...latencySection(s),
     ...policySection(s, policyNames),
     ...metricSections(s),
+    ...sourceSection(s),
     ...boundSection(s),
     ...prefetchSection(s),
     ...twoLevelSection(s),
@@ -99,6 +100,28 @@ function metricSections(s: SimulateSummary): string[] {
     '',
     bySize((r) => `${formatPercent(r.latency_saved_ratio)} (${r.latency_saved_s.toFixed(1)} s)`),
     ...dipNotes(s),
+  ];
+}
+
+/** With several sources: each replayed alone, its hit ratio and byte hit ratio per size and policy. */
+function sourceSection(s: SimulateSummary): string[] {
+  if (s.per_source.length < 2) return [];
+  const labels = [...new Set(s.results.map((r) => r.label))];
+  const table = (metric: (r: SimResult) => number) =>
+    mdTable(
+      ['source', { header: 'cache_size', align: 'right' }, ...labels.map((l) => ({ header: l, align: 'right' as const }))],
+      [...s.per_source, { source: 'all', results: s.results }].flatMap((p) =>
+        s.sizes.map((size) => [p.source, formatBytes(size), ...labels.map((l) => cell(p.results.find((r) => r.label === l && r.cache_size === size), (r) => formatPercent(metric(r))))]),
+      ),
+    );
+  return [
+    mdHeading(2, 'Sources side by side'),
+    `Each source (availability zone) replayed alone through caches of the same sizes, and all together (${s.per_source.map((p) => `${p.source}: ${p.cacheable} cacheable`).join(', ')}).`,
+    '',
+    mdHeading(3, 'Hit ratio'),
+    table((r) => r.hit_ratio),
+    mdHeading(3, 'Byte hit ratio'),
+    table((r) => r.byte_hit_ratio),
   ];
 }
 

@@ -129,6 +129,25 @@ describe('trace ingest, analyze and simulate', () => {
     expect(readFileSync(join(dir, 'report-sources', 'analyze.md'), 'utf8')).toContain('## Sources side by side');
   });
 
+  it('simulates each source alone beside all together, as if each had been ingested alone', async () => {
+    const args = ['--policies', 'lru,two-level,opt,pfoo-l,prefetch', '--sizes', '16MiB,256MiB', '--prefetch-timeouts', '1m', '--json'];
+    const r = await cli(['trace', 'simulate', '--data', data, '--out', join(dir, 'sim-sources'), ...args]);
+    expect(r.code, r.stdout).toBe(0);
+    const s = JSON.parse(r.stdout);
+    expect(s.per_source.length).toBe(2);
+    expect(s.per_source.reduce((n: number, x: { cacheable: number }) => n + x.cacheable, 0)).toBe(s.cacheable);
+    for (const [i, file] of [samplePath, mixedPath].entries()) {
+      const alone = join(dir, `sim-alone-${i}`);
+      expect((await cli(['trace', 'ingest', file, '--data', alone, '--json'])).code).toBe(0);
+      const one = JSON.parse((await cli(['trace', 'simulate', '--data', alone, '--out', join(dir, `sim-alone-report-${i}`), ...args])).stdout);
+      const mine = s.per_source.find((x: { cacheable: number; results: unknown[] }) => x.cacheable === one.cacheable);
+      expect(mine, file).toBeDefined();
+      expect(mine.results).toEqual(one.results);
+      expect(one.per_source).toEqual([]);
+    }
+    expect(readFileSync(join(dir, 'sim-sources', 'simulate.md'), 'utf8')).toContain('## Sources side by side');
+  });
+
   it('simulates with the latency model given by flags, and reports it', async () => {
     const base = ['trace', 'simulate', '--data', data, '--policies', 'lru,arc,two-level,prefetch', '--sizes', '16MiB,256MiB,4GiB', '--prefetch-timeouts', '1m,1h', '--json'];
     const a = await cli([...base, '--out', out]);
