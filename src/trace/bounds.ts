@@ -1,7 +1,7 @@
 import type { Future } from './future.js';
 import { type LatencyModel, serveMs } from './latency.js';
 import { sortDescending } from './sort.js';
-import type { SimResult } from './simulate.js';
+import { noPrefetches, type SimResult } from './simulate.js';
 
 /**
  * `pfoo-l`: an upper bound on the hit ratio, the byte hit ratio and the latency saved of any cache of a given
@@ -138,11 +138,6 @@ function boundResult(capacity: number, requests: number, bytes: number, backend_
     latency_s: backend - saved,
     latency_saved_s: saved,
     latency_saved_ratio: backend ? saved / backend : 0,
-    prefetches: 0,
-    prefetch_bytes: 0,
-    prefetch_hits: 0,
-    prefetch_expired: 0,
-    prefetch_evicted: 0,
-    prefetch_pending: 0,
+    ...noPrefetches,
   };
 }

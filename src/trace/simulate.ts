@@ -84,6 +84,9 @@ export interface ReplaySummary {
   results: SimResult[];
 }
 
+/** The prefetch counters of a run that prefetches nothing (or before it has). */
+export const noPrefetches = { prefetches: 0, prefetch_bytes: 0, prefetch_hits: 0, prefetch_expired: 0, prefetch_evicted: 0, prefetch_pending: 0 } as const;
+
 class Run {
   readonly result: SimResult;
   readonly prefetcher: Prefetcher | undefined;
@@ -116,12 +119,7 @@ class Run {
       latency_s: 0,
       latency_saved_s: 0,
       latency_saved_ratio: 0,
-      prefetches: 0,
-      prefetch_bytes: 0,
-      prefetch_hits: 0,
-      prefetch_expired: 0,
-      prefetch_evicted: 0,
-      prefetch_pending: 0,
+      ...noPrefetches,
     };
   }
 
