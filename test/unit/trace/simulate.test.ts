@@ -341,7 +341,7 @@ describe('prefetching on manifest GET', () => {
     expect(replayed.manifest_gets).toBe(0);
     const summary: SimulateSummary = {
       data_dir: 'd', requests: 2, cacheable: 2, invalidations: 0, out_of_order: 0, manifest_gets: 0, objects: 1, footprint_bytes: 40,
-      first: null, last: null, sizes: [100], prefetch_policy: 'lru', prefetch_timeouts: [60], latency: defaultLatency, results: replayed.results, per_source: [],
+      first: null, last: null, sizes: [100], prefetch_policy: 'lru', prefetch_timeouts: [60], latency: defaultLatency, results: replayed.results, per_source: [], prefetch_max_layers: 32, warmup_s: 0, params: defaultPolicyParams,
     } as SimulateSummary;
     const md = simulationMarkdown(summary, ['prefetch'], []);
     expect(md).toContain('no successful manifest GET: prefetching on manifest GET is never triggered');
