@@ -12,6 +12,7 @@ import { defaultPolicyParams, policies } from '../../src/trace/policies/index.js
 import { defaultPrefetchMaxLayers } from '../../src/trace/prefetch.js';
 import { prefetchMissName, prefetchName, simulateTrace, sweepSizes, type SimulateSummary } from '../../src/trace/sweep.js';
 import { simulateFast18 } from '../../src/trace/fast18.js';
+import { simulateFast18Prefetch } from '../../src/trace/fast18-prefetch.js';
 import { openTrace } from '../../src/trace/store.js';
 import { fast18Report, type Fast18Report } from '../../src/report/trace-simulation/fast18.js';
 import { parseDuration, parseList, parseNonNegative, parseSize } from '../../src/format/parse.js';
@@ -108,7 +109,7 @@ The offline bounds (opt, ${boundName}) read the trace twice and keep 12 bytes pe
       const db = await openTrace(dataDir);
       try {
         const { sizes } = await sweepSizes(db, sizesFlag === undefined ? undefined : parseList(sizesFlag, parseSize));
-        const report: Fast18Report = { data_dir: dataDir, sizes, rows: await simulateFast18(db, sizes) };
+        const report: Fast18Report = { data_dir: dataDir, sizes, rows: await simulateFast18(db, sizes), prefetch: await simulateFast18Prefetch(db) };
         const files = writeReport(outDir, fast18Report(report));
         const best = report.rows.filter((r) => r.faithful && r.disk_ratio === 10).map((r) => `${formatBytes(r.memory_size)}: h_hits ${r.h_hits}`);
         this.log(`fast18 model, disk 10x: ${best.join(', ')}; report in ${outDir}`);

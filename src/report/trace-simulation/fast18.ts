@@ -1,5 +1,6 @@
 import { formatBytes } from '../../format/text.js';
 import type { Fast18Row } from '../../trace/fast18.js';
+import type { Fast18PrefetchCounts } from '../../trace/fast18-prefetch.js';
 import { toCsvObjects } from '../csv.js';
 import { mdHeading, mdTable } from '../markdown.js';
 
@@ -8,6 +9,8 @@ export interface Fast18Report {
   data_dir: string;
   sizes: number[];
   rows: Fast18Row[];
+  /** Its prefetching simulation (prefetch.py), whose timeouts are off: one result. */
+  prefetch: Fast18PrefetchCounts;
 }
 
 /** fast18.md and fast18.csv: per memory size and disk ratio, the player's figures and the corrected ones. */
@@ -23,6 +26,16 @@ export function fast18Report(r: Fast18Report): Record<string, string> {
     mdTable(
       ['memory_size', { header: 'disk_ratio', align: 'right' }, 'run', { header: 'lmu_hits', align: 'right' }, { header: 'lmu_misses', align: 'right' }, { header: 'h_hits', align: 'right' }, { header: 'h_misses', align: 'right' }],
       r.rows.map((x) => [formatBytes(x.memory_size), x.disk_ratio, x.faithful ? 'player' : 'corrected', x.lmu_hits, x.lmu_misses, x.h_hits, x.h_misses]),
+    ),
+    '',
+    mdHeading(2, 'Its prefetching'),
+    "As the player's prefetch.py runs (its timeouts are off, so its sixteen timeout pairs give one result): layers recorded from PUTs, " +
+      "prefetched on a manifest GET of the repository (its first two URI segments) for a client that has not had them, and a layer GET " +
+      'counting a hit for every prefetched layer within 1000 bytes of its size. hits_per_prefetch is its printed ratio, hits / (good + bad).',
+    '',
+    mdTable(
+      ['hits', 'misses', 'good_prefetches', 'bad_prefetches', 'hits_per_prefetch', 'max_prefetched_bytes', 'puts', 'manifest_gets', 'layer_gets'].map((h) => ({ header: h, align: 'right' as const })),
+      [[r.prefetch.hits, r.prefetch.misses, r.prefetch.good_prefetches, r.prefetch.bad_prefetches, r.prefetch.hits_per_prefetch === null ? '' : r.prefetch.hits_per_prefetch.toFixed(3), formatBytes(r.prefetch.max_prefetched_bytes), r.prefetch.puts, r.prefetch.manifest_gets, r.prefetch.layer_gets]],
     ),
     '',
   ].join('\n');

@@ -229,6 +229,11 @@ describe('trace ingest, analyze and simulate', () => {
     // Every blob request that wrote bytes is one memory hit or miss, in every run.
     for (const x of s.rows) expect(x.counts.memory_hits + x.counts.memory_misses).toBe(s.rows[0].counts.memory_hits + s.rows[0].counts.memory_misses);
     expect(readFileSync(join(dir, 'report-fast18', 'fast18.md'), 'utf8')).toContain("The FAST'18 trace player's cache simulation");
+    // Its prefetching: every layer GET is a hit, a miss or neither, and every prefetch ends good or bad.
+    expect(s.prefetch.layer_gets).toBeGreaterThanOrEqual(s.prefetch.misses);
+    // Its layer GETs are among the blob requests its cache replays (those and the blob PUTs).
+    expect(s.prefetch.layer_gets).toBeGreaterThan(0);
+    expect(s.prefetch.layer_gets).toBeLessThanOrEqual(s.rows[0].counts.memory_hits + s.rows[0].counts.memory_misses);
   });
 
   describe('a record that is not valid', () => {

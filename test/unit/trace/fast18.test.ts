@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Fast18Cache, fast18Key } from '../../../src/trace/fast18.js';
+import { Fast18Prefetch, fast18Repository } from '../../../src/trace/fast18-prefetch.js';
 
 /**
  * The FAST'18 player's cache (its cache.py), on a trace reasoned out by hand from its rules: a 10-byte memory
@@ -54,5 +55,46 @@ describe("the FAST'18 player's cache model", () => {
 
   it('keys an object by the last segment of its URI', () => {
     expect(fast18Key('/v2/library/ubuntu/blobs/sha256:abc')).toBe('sha256:abc');
+  });
+});
+
+describe("the FAST'18 player's prefetching model", () => {
+  it('counts as its rules say, on a trace worked by hand', () => {
+    const p = new Fast18Prefetch();
+    // A pushes layers of 5000 and 9000 bytes and a 300-byte manifest to v2/lib (PUTs record every size).
+    p.put('PUT', false, 'v2/lib', 'A', 5000);
+    p.put('PUT', false, 'v2/lib', 'A', 9000);
+    p.put('PUT', true, 'v2/lib', 'A', 300);
+    // A layer GET of a repository with nothing prefetched: a miss.
+    p.put('GET', false, 'v2/lib', 'B', 5000);
+    // B's manifest GET prefetches the three sizes (B had none): 14300 bytes held.
+    p.put('GET', true, 'v2/lib', 'B', 300);
+    // C's manifest GET renews them (same sizes): nothing added.
+    p.put('GET', true, 'v2/lib', 'C', 300);
+    // A layer GET of 5500 bytes is within 1000 bytes of 5000 only: one hit; of 9999, of 9000 only (8999 < 9000 <
+    // 10999): one hit; of 700, of 300 only: one hit. All three prefetched sizes are then good.
+    p.put('GET', false, 'v2/lib', 'B', 5500);
+    p.put('GET', false, 'v2/lib', 'B', 9999);
+    p.put('GET', false, 'v2/lib', 'B', 700);
+    // Of 20000 in the repository: matches nothing, neither hit nor miss. Another namespace: a miss.
+    p.put('GET', false, 'v2/lib', 'B', 20000);
+    p.put('GET', false, 'v2/other', 'B', 5000);
+    expect(p.finish()).toEqual({
+      hits: 3, misses: 2, good_prefetches: 3, bad_prefetches: 0, max_prefetched_bytes: 14300,
+      puts: 3, layer_gets: 6, manifest_gets: 2, hits_per_prefetch: 1,
+    });
+  });
+
+  it('counts a layer once per prefetched size it is near, so hits can outnumber prefetches', () => {
+    const p = new Fast18Prefetch();
+    p.put('PUT', false, 'v2/x', 'A', 1000);
+    p.put('PUT', false, 'v2/x', 'A', 1500);
+    p.put('GET', true, 'v2/x', 'B', 10);
+    p.put('GET', false, 'v2/x', 'B', 1200);
+    expect(p.finish()).toMatchObject({ hits: 2, good_prefetches: 2, bad_prefetches: 0, hits_per_prefetch: 1 });
+  });
+
+  it("takes a URI's first two segments as the repository, as the player splits it", () => {
+    expect(fast18Repository('/v2/library/ubuntu/blobs/sha256:abc')).toBe('v2/library');
   });
 });
