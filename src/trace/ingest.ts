@@ -154,7 +154,7 @@ async function ingestFile(
     const job: FileJob = { db, path, form, rejected: [] };
     const rowSql = `SELECT ${rowColumnsSql(sqlString(out.source), sqlString(name))} FROM checked`;
     const copy = (where: string) =>
-      `COPY (${checkedSql(job)} ${rowSql} WHERE ${where}) TO ${sqlString(temp)} (FORMAT parquet, COMPRESSION zstd, ${partOptions(options.partRows)})`;
+      `COPY (${checkedSql(job)} ${rowSql} WHERE ${where}) TO ${sqlString(temp)} (FORMAT parquet, COMPRESSION zstd, OVERWRITE true, ${partOptions(options.partRows)})`;
     const stop = watchProgress(db, bytes, (b) => progress(0, b));
     try {
       out.records = options.skipInvalid ? await copySkipping(job, copy, out, problems) : await copyChecked(job, copy);

@@ -97,7 +97,10 @@ export async function* recordPlaces(path: string, form: TraceForm): AsyncGenerat
     yield* jsonLines(text, path);
   } else {
     let index = -1;
-    for await (const r of readCsv(text, path)) if (index++ >= 0) yield { index, line: r.line, width: r.fields.length };
+    for await (const r of readCsv(text, path)) {
+      if (index >= 0) yield { index, line: r.line, width: r.fields.length };
+      index++;
+    }
   }
 }
 

@@ -92,12 +92,12 @@ CREATE OR REPLACE TEMP MACRO trace_ts_valid(p) AS coalesce(p.y <> ''
   AND NOT (trace_int(p.s) = 60 AND trace_int(p.h) = 23 AND trace_int(p.mi) = 59), false);
 CREATE OR REPLACE TEMP MACRO trace_ts_offset_min(zone) AS CASE WHEN zone = '' OR upper(zone) = 'Z' THEN 0 ELSE
   (CASE WHEN zone[1] = '-' THEN -1 ELSE 1 END)
-  * (replace(zone[2:], ':', '')[1:2]::INT * 60 + coalesce(TRY_CAST(replace(zone[2:], ':', '')[3:4] AS INT), 0)) END;
-CREATE OR REPLACE TEMP MACRO trace_ts_micros(p) AS
+  * (trace_int(replace(zone[2:], ':', '')[1:2]) * 60 + coalesce(trace_int(replace(zone[2:], ':', '')[3:4]), 0)) END;
+CREATE OR REPLACE TEMP MACRO trace_ts_micros(p) AS CASE WHEN trace_ts_valid(p) THEN
   epoch_us(make_date(trace_year(p), trace_int(p.mo), trace_int(p.d))::TIMESTAMP)
-  + ((p.h::BIGINT * 60 + p.mi::BIGINT) * 60 + p.s::BIGINT) * 1000000
-  + CASE WHEN p.frac = '' THEN 0 ELSE rpad(p.frac, 6, '0')[1:6]::BIGINT END
-  - trace_ts_offset_min(p.zone)::BIGINT * 60000000;
+  + ((trace_int(p.h)::BIGINT * 60 + trace_int(p.mi)) * 60 + trace_int(p.s)) * 1000000
+  + CASE WHEN p.frac = '' THEN 0 ELSE TRY_CAST(rpad(p.frac, 6, '0')[1:6] AS BIGINT) END
+  - trace_ts_offset_min(p.zone)::BIGINT * 60000000 END;
 CREATE OR REPLACE TEMP MACRO trace_ts_bad(v, p) AS CASE
   WHEN p.y = '' THEN 'timestamp ' || to_json(v ->> '$')::VARCHAR || ' is not of the form YYYY-MM-DD[T ]HH:MM:SS[.fff][Z]'
   WHEN NOT trace_ts_valid(p) THEN 'timestamp ' || to_json(v ->> '$')::VARCHAR || ' is not a valid date and time'
@@ -130,8 +130,8 @@ export function rowColumnsSql(source: string, file: string): string {
     upper(trace_text(j_method)) AS method,
     trace_text(j_uri) AS uri,
     u.endpoint, u.kind, u.repository, u.reference, u.object_key,
-    trace_number_raw(j_status)::INTEGER AS status,
-    trace_number_raw(j_response_size)::BIGINT AS response_size,
+    TRY_CAST(trace_number_raw(j_status) AS INTEGER) AS status,
+    TRY_CAST(trace_number_raw(j_response_size) AS BIGINT) AS response_size,
     trace_number_raw(j_duration) AS duration,
     trace_text(j_host) AS host,
     trace_text(j_client) AS client,
