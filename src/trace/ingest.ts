@@ -3,7 +3,7 @@ import { basename, resolve } from 'node:path';
 import { ImgscanError, withContext } from '../errors.js';
 import { Db, num, sqlString } from '../store/duckdb.js';
 import { csvWidthProblems, type InvalidRecord, linesOf, placeName, recordPlaces, sniffTrace, type TraceForm, type TraceFormat } from './read.js';
-import { type FieldColumn, problemSql, recordMacros, rowColumnsSql, traceFields } from './record.js';
+import { type FieldColumn, numberColumnsSql, problemSql, recordMacros, rowColumnsSql, traceFields } from './record.js';
 import { TraceParts } from './store.js';
 import { uriMacros } from './uri.js';
 
@@ -255,30 +255,33 @@ async function readError(job: FileJob, err: unknown): Promise<unknown> {
 /** The JSON columns j_<column> a reader's row gives, by the field names of the records. */
 const columns = Object.entries(traceFields) as [FieldColumn, string][];
 
-/** The reader of a file: `record_index` and the j_<column> values, as DuckDB's read_json or read_csv gives them. */
+/** The reader of a file: `record_index`, and t_<column> and s_<column> (record.ts) from DuckDB's read_json or read_csv. */
 function inputSql(job: FileJob): string {
   const compression = job.form.gzip ? 'gzip' : 'uncompressed';
   const path = sqlString(job.path);
-  const shift = job.rejected.length ? ` + len(list_filter([${job.rejected.map((r, k) => r - k).join(', ')}], a -> a <= ordinality - 1))` : '';
   if (job.form.format !== 'csv') {
     const format = job.form.format === 'json' ? 'array' : 'newline_delimited';
     const spec = columns.map(([, f]) => `${sqlString(f)}: 'JSON'`).join(', ');
-    const cols = columns.map(([c, f]) => `"${f}" AS j_${c}`).join(', ');
+    const cols = columns.map(([c, f]) => `trace_jkind("${f}") AS t_${c}, trace_jstr("${f}") AS s_${c}`).join(', ');
     return `SELECT ordinality - 1 AS record_index, ${cols} FROM read_json(${path}, format = '${format}', records = true, compression = '${compression}', columns = {${spec}}) WITH ORDINALITY`;
   }
   const header = job.form.header!;
   const spec = header.map((_, i) => `c${i}: 'VARCHAR'`).join(', ');
-  const cols = columns.map(([c, f]) => (header.includes(f) ? `to_json(c${header.indexOf(f)}) AS j_${c}` : `NULL::JSON AS j_${c}`)).join(', ');
+  const field = (c: FieldColumn, f: string) => {
+    const i = header.indexOf(f);
+    return i < 0 ? `'NULL' AS t_${c}, NULL::VARCHAR AS s_${c}` : `CASE WHEN c${i} IS NULL THEN 'NULL' ELSE 'VARCHAR' END AS t_${c}, c${i} AS s_${c}`;
+  };
+  const shift = job.rejected.length ? ` + len(list_filter([${job.rejected.map((r, k) => r - k).join(', ')}], a -> a <= ordinality - 1))` : '';
   const options = `auto_detect = false, header = true, delim = ',', quote = '"', escape = '"', compression = '${compression}'${job.rejected.length ? ', ignore_errors = true' : ''}`;
-  return `SELECT ordinality - 1${shift} AS record_index, ${cols} FROM read_csv(${path}, ${options}, columns = {${spec}}) WITH ORDINALITY`;
+  return `SELECT ordinality - 1${shift} AS record_index, ${columns.map(([c, f]) => field(c, f)).join(', ')} FROM read_csv(${path}, ${options}, columns = {${spec}}) WITH ORDINALITY`;
 }
 
-/** `WITH ... checked AS (...)`: each record with its parsed timestamp (`ts`), URI (`u`) and first problem. */
+/** `WITH ... checked AS (...)`: each record with its numbers, parsed timestamp (`ts`), URI (`u`) and first problem. */
 function checkedSql(job: FileJob): string {
   return `WITH input AS (${inputSql(job)}),
-  parts AS (SELECT *,
-    trace_ts_parts(CASE WHEN trace_jtype(j_timestamp) = 'VARCHAR' THEN j_timestamp ->> '$' ELSE '' END) AS ts,
-    trace_uri_path(coalesce(trace_text(j_uri), '')) AS upath, trace_uri_query(coalesce(trace_text(j_uri), '')) AS uquery
+  parts AS (SELECT *, ${numberColumnsSql},
+    trace_ts_parts(CASE WHEN t_timestamp = 'VARCHAR' THEN s_timestamp ELSE '' END) AS ts,
+    trace_uri_path(coalesce(trace_text(t_uri, s_uri), '')) AS upath, trace_uri_query(coalesce(trace_text(t_uri, s_uri), '')) AS uquery
     FROM input),
   checked AS (SELECT *, trace_uri_of(upath, uquery, trace_uri_endpoint(upath)) AS u, ${problemSql} AS problem FROM parts)`;
 }

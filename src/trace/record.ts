@@ -44,9 +44,10 @@ export type FieldColumn = keyof typeof traceFields;
 export const requiredFields = [traceFields.timestamp, traceFields.method, traceFields.uri] as const;
 
 /**
- * The record checks and conversions, in SQL. The input relation has `record_index` and, for each field, a JSON
- * column `j_<column>` holding the field's value as the record gives it (NULL when the record lacks it; CSV fields
- * are JSON strings). The macros below read those values with these rules:
+ * The record checks and conversions, in SQL. The reader's relation gives, for each field, `t_<column>`, the kind
+ * of value the record holds ('NULL' when it lacks the field, 'VARCHAR', 'NUMBER', 'BOOLEAN', 'OBJECT', 'ARRAY';
+ * CSV fields are all strings) and `s_<column>`, the value as text (a string's characters, else its JSON text).
+ * The macros below read those values with these rules:
  *
  * - text: a string (empty means missing), or a number or boolean written as text; an object or array is refused.
  * - number: a JSON number, or a string holding one ("72626.0"); an empty string, "NaN", "null", "None" mean
@@ -55,28 +56,33 @@ export const requiredFields = [traceFields.timestamp, traceFields.method, traceF
  *   with an optional zone offset ("+02:00", "-0130"), read to the microsecond (further digits are dropped).
  */
 export const recordMacros = `
-CREATE OR REPLACE TEMP MACRO trace_jtype(v) AS CASE WHEN v IS NULL THEN 'NULL' ELSE json_type(v) END;
-CREATE OR REPLACE TEMP MACRO trace_present(v) AS trace_jtype(v) <> 'NULL' AND NOT (trace_jtype(v) = 'VARCHAR' AND (v ->> '$') = '');
-CREATE OR REPLACE TEMP MACRO trace_text(v) AS CASE WHEN trace_jtype(v) NOT IN ('NULL', 'OBJECT', 'ARRAY') THEN nullif(v ->> '$', '') END;
-CREATE OR REPLACE TEMP MACRO trace_text_bad(v, name) AS
-  CASE WHEN trace_jtype(v) IN ('OBJECT', 'ARRAY') THEN name || ' should be a string, found ' || v::VARCHAR END;
-CREATE OR REPLACE TEMP MACRO trace_number_missing(v) AS trace_jtype(v) = 'NULL'
-  OR (trace_jtype(v) = 'VARCHAR' AND ((v ->> '$') = '' OR lower(trace_trim(v ->> '$')) IN ('nan', 'null', 'none')));
-CREATE OR REPLACE TEMP MACRO trace_number_raw(v) AS CASE
-  WHEN trace_number_missing(v) THEN NULL
-  WHEN trace_jtype(v) IN ('BIGINT', 'UBIGINT', 'DOUBLE') THEN TRY_CAST(v ->> '$' AS DOUBLE)
-  WHEN trace_jtype(v) = 'VARCHAR' THEN CASE WHEN trace_trim(v ->> '$') = '' THEN 0 ELSE TRY_CAST(trace_trim(v ->> '$') AS DOUBLE) END
+CREATE OR REPLACE TEMP MACRO trace_jkind(j) AS CASE WHEN j IS NULL THEN 'NULL' ELSE CASE left(j::VARCHAR, 1)
+  WHEN '"' THEN 'VARCHAR' WHEN '{' THEN 'OBJECT' WHEN '[' THEN 'ARRAY' WHEN 't' THEN 'BOOLEAN' WHEN 'f' THEN 'BOOLEAN'
+  WHEN 'n' THEN 'NULL' ELSE 'NUMBER' END END;
+CREATE OR REPLACE TEMP MACRO trace_jstr(j) AS CASE WHEN left(j::VARCHAR, 1) <> '"' THEN j::VARCHAR
+  WHEN strpos(j::VARCHAR, '\\') > 0 THEN j ->> '$' ELSE substr(j::VARCHAR, 2, length(j::VARCHAR) - 2) END;
+CREATE OR REPLACE TEMP MACRO trace_shown(t, s) AS CASE WHEN t = 'VARCHAR' THEN to_json(s)::VARCHAR ELSE s END;
+CREATE OR REPLACE TEMP MACRO trace_present(t, s) AS t <> 'NULL' AND NOT (t = 'VARCHAR' AND s = '');
+CREATE OR REPLACE TEMP MACRO trace_text(t, s) AS CASE WHEN t NOT IN ('NULL', 'OBJECT', 'ARRAY') THEN nullif(s, '') END;
+CREATE OR REPLACE TEMP MACRO trace_text_bad(t, s, name) AS
+  CASE WHEN t IN ('OBJECT', 'ARRAY') THEN name || ' should be a string, found ' || s END;
+CREATE OR REPLACE TEMP MACRO trace_number_missing(t, s) AS t = 'NULL'
+  OR (t = 'VARCHAR' AND (s = '' OR lower(trace_trim(s)) IN ('nan', 'null', 'none')));
+CREATE OR REPLACE TEMP MACRO trace_number(t, s) AS CASE
+  WHEN trace_number_missing(t, s) THEN NULL
+  WHEN t = 'NUMBER' THEN TRY_CAST(s AS DOUBLE)
+  WHEN t = 'VARCHAR' THEN CASE WHEN trace_trim(s) = '' THEN 0 ELSE TRY_CAST(trace_trim(s) AS DOUBLE) END
   END;
-CREATE OR REPLACE TEMP MACRO trace_number_bad(v, name) AS CASE
-  WHEN trace_number_missing(v) THEN NULL
-  WHEN trace_number_raw(v) IS NULL OR NOT isfinite(trace_number_raw(v)) THEN name || ' should be a number, found ' || v::VARCHAR
+CREATE OR REPLACE TEMP MACRO trace_number_bad(t, s, n, name) AS CASE
+  WHEN trace_number_missing(t, s) THEN NULL
+  WHEN n IS NULL OR NOT isfinite(n) THEN name || ' should be a number, found ' || trace_shown(t, s)
   END;
-CREATE OR REPLACE TEMP MACRO trace_integer_bad(v, name, maximum) AS CASE
-  WHEN trace_number_bad(v, name) IS NOT NULL THEN trace_number_bad(v, name)
-  WHEN trace_number_raw(v) IS NULL THEN NULL
-  WHEN trace_number_raw(v) <> trunc(trace_number_raw(v)) THEN name || ' should be a whole number, found ' || v::VARCHAR
-  WHEN trace_number_raw(v) < 0 THEN name || ' should not be negative, found ' || v::VARCHAR
-  WHEN trace_number_raw(v) > maximum THEN name || ' is too large, found ' || v::VARCHAR
+CREATE OR REPLACE TEMP MACRO trace_integer_bad(t, s, n, name, maximum) AS CASE
+  WHEN trace_number_missing(t, s) THEN NULL
+  WHEN n IS NULL OR NOT isfinite(n) THEN name || ' should be a number, found ' || trace_shown(t, s)
+  WHEN n <> trunc(n) THEN name || ' should be a whole number, found ' || trace_shown(t, s)
+  WHEN n < 0 THEN name || ' should not be negative, found ' || trace_shown(t, s)
+  WHEN n > maximum THEN name || ' is too large, found ' || trace_shown(t, s)
   END;
 CREATE OR REPLACE TEMP MACRO trace_ts_parts(s) AS regexp_extract(trace_trim(s),
   '(?i)^(\\d{4})-(\\d{2})-(\\d{2})[T ](\\d{2}):(\\d{2}):(\\d{2})(?:[.,](\\d{1,9}))?\\s*(Z|[+-]\\d{2}(?::?\\d{2})?)?$',
@@ -98,14 +104,17 @@ CREATE OR REPLACE TEMP MACRO trace_ts_micros(p) AS CASE WHEN trace_ts_valid(p) T
   + ((trace_int(p.h)::BIGINT * 60 + trace_int(p.mi)) * 60 + trace_int(p.s)) * 1000000
   + CASE WHEN p.frac = '' THEN 0 ELSE TRY_CAST(rpad(p.frac, 6, '0')[1:6] AS BIGINT) END
   - trace_ts_offset_min(p.zone)::BIGINT * 60000000 END;
-CREATE OR REPLACE TEMP MACRO trace_ts_bad(v, p) AS CASE
-  WHEN p.y = '' THEN 'timestamp ' || to_json(v ->> '$')::VARCHAR || ' is not of the form YYYY-MM-DD[T ]HH:MM:SS[.fff][Z]'
-  WHEN NOT trace_ts_valid(p) THEN 'timestamp ' || to_json(v ->> '$')::VARCHAR || ' is not a valid date and time'
+CREATE OR REPLACE TEMP MACRO trace_ts_bad(s, p) AS CASE
+  WHEN p.y = '' THEN 'timestamp ' || to_json(s)::VARCHAR || ' is not of the form YYYY-MM-DD[T ]HH:MM:SS[.fff][Z]'
+  WHEN NOT trace_ts_valid(p) THEN 'timestamp ' || to_json(s)::VARCHAR || ' is not a valid date and time'
   END;
 `;
 
-const req = (c: FieldColumn) => `WHEN NOT trace_present(j_${c}) THEN 'missing ${traceFields[c]}'`;
-const text = (c: FieldColumn) => `trace_text_bad(j_${c}, '${traceFields[c]}')`;
+const req = (c: FieldColumn) => `WHEN NOT trace_present(t_${c}, s_${c}) THEN 'missing ${traceFields[c]}'`;
+const text = (c: FieldColumn) => `trace_text_bad(t_${c}, s_${c}, '${traceFields[c]}')`;
+
+/** The numbers of a record, each parsed once: the columns `n_<column>` of `numberColumnsSql`. */
+export const numberColumnsSql = (['status', 'response_size', 'duration'] as const).map((c) => `trace_number(t_${c}, s_${c}) AS n_${c}`).join(', ');
 
 /**
  * The first problem of a record, in the order the checks run (NULL when it has none): a missing required field,
@@ -115,26 +124,24 @@ export const problemSql = `CASE
   ${req('timestamp')}
   ${req('method')}
   ${req('uri')}
-  WHEN trace_jtype(j_timestamp) <> 'VARCHAR' THEN 'timestamp should be a string, found ' || j_timestamp::VARCHAR
-  ELSE coalesce(${text('uri')}, trace_ts_bad(j_timestamp, ts), ${text('method')},
-    trace_integer_bad(j_status, '${traceFields.status}', 2147483647),
-    trace_integer_bad(j_response_size, '${traceFields.response_size}', 9.2e18),
-    trace_number_bad(j_duration, '${traceFields.duration}'),
+  WHEN t_timestamp <> 'VARCHAR' THEN 'timestamp should be a string, found ' || s_timestamp
+  ELSE coalesce(${text('uri')}, trace_ts_bad(s_timestamp, ts), ${text('method')},
+    trace_integer_bad(t_status, s_status, n_status, '${traceFields.status}', 2147483647),
+    trace_integer_bad(t_response_size, s_response_size, n_response_size, '${traceFields.response_size}', 9.2e18),
+    trace_number_bad(t_duration, s_duration, n_duration, '${traceFields.duration}'),
     ${text('host')}, ${text('client')}, ${text('user_agent')}, ${text('request_id')})
   END`;
 
-/** The row's columns, in the order of schemas/trace.sql, from a checked record (`ts`, `upath`, `uquery`, `u` columns). */
+/** The row's columns, in the order of schemas/trace.sql, from a checked record (`ts`, `n_*` and `u` columns). */
 export function rowColumnsSql(source: string, file: string): string {
+  const t = (c: FieldColumn) => `trace_text(t_${c}, s_${c})`;
   return `${source} AS source, ${file} AS file, record_index,
     make_timestamp(trace_ts_micros(ts)) AS timestamp,
-    upper(trace_text(j_method)) AS method,
-    trace_text(j_uri) AS uri,
+    upper(${t('method')}) AS method,
+    ${t('uri')} AS uri,
     u.endpoint, u.kind, u.repository, u.reference, u.object_key,
-    TRY_CAST(trace_number_raw(j_status) AS INTEGER) AS status,
-    TRY_CAST(trace_number_raw(j_response_size) AS BIGINT) AS response_size,
-    trace_number_raw(j_duration) AS duration,
-    trace_text(j_host) AS host,
-    trace_text(j_client) AS client,
-    trace_text(j_user_agent) AS user_agent,
-    trace_text(j_request_id) AS request_id`;
+    TRY_CAST(n_status AS INTEGER) AS status,
+    TRY_CAST(n_response_size AS BIGINT) AS response_size,
+    n_duration AS duration,
+    ${t('host')} AS host, ${t('client')} AS client, ${t('user_agent')} AS user_agent, ${t('request_id')} AS request_id`;
 }
