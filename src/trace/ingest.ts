@@ -94,9 +94,12 @@ function checkFiles(paths: string[]): number[] {
   });
 }
 
-/** Opens the in-memory database ingest runs in, with the record and URI macros. */
+/**
+ * Opens the in-memory database ingest runs in, with the record and URI macros. Rows need not keep their file
+ * order in the parts (each carries its record_index), so DuckDB may write them as its threads finish them.
+ */
 async function openIngestDb(): Promise<Db> {
-  const db = await Db.open(':memory:', { memory_limit: '1GB', preserve_insertion_order: 'true' });
+  const db = await Db.open(':memory:', { memory_limit: '1GB', preserve_insertion_order: 'false' });
   await db.run(uriMacros);
   await db.run(recordMacros);
   return db;
@@ -276,12 +279,17 @@ function inputSql(job: FileJob): string {
   return `SELECT ordinality - 1${shift} AS record_index, ${columns.map(([c, f]) => field(c, f)).join(', ')} FROM read_csv(${path}, ${options}, columns = {${spec}}) WITH ORDINALITY`;
 }
 
-/** `WITH ... checked AS (...)`: each record with its numbers, parsed timestamp (`ts`), URI (`u`) and first problem. */
+/**
+ * `WITH ... checked AS (...)`: each record with its numbers, parsed timestamp (`ts`), URI (`u`) and first problem.
+ * Each step computes what the next ones use, once per record.
+ */
 function checkedSql(job: FileJob): string {
   return `WITH input AS (${inputSql(job)}),
-  parts AS (SELECT *, ${numberColumnsSql},
+  s1 AS (SELECT *, ${numberColumnsSql},
     trace_ts_parts(CASE WHEN t_timestamp = 'VARCHAR' THEN s_timestamp ELSE '' END) AS ts,
-    trace_uri_path(coalesce(trace_text(t_uri, s_uri), '')) AS upath, trace_uri_query(coalesce(trace_text(t_uri, s_uri), '')) AS uquery
-    FROM input),
-  checked AS (SELECT *, trace_uri_of(upath, uquery, trace_uri_endpoint(upath)) AS u, ${problemSql} AS problem FROM parts)`;
+    trace_uri_bare(coalesce(trace_text(t_uri, s_uri), '')) AS ubare FROM input),
+  s2 AS (SELECT *, trace_uri_path(ubare) AS upath, trace_uri_query(ubare) AS uquery FROM s1),
+  s3 AS (SELECT *, trace_uri_split(upath) AS usplit FROM s2),
+  s4 AS (SELECT *, trace_uri_endpoint(upath, usplit) AS uendpoint FROM s3),
+  checked AS (SELECT *, trace_uri_of(usplit, uquery, uendpoint) AS u, ${problemSql} AS problem FROM s4)`;
 }

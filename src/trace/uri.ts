@@ -28,48 +28,42 @@ export interface ParsedUri {
   object_key: string | null;
 }
 
-/** The patterns of the named endpoints, tried in this order; group 1 is the repository, group 2 the reference. */
-const patterns: [Endpoint, string][] = [
-  ['manifest', '^v2/(.+)/manifests/([^/]+)$'],
-  ['blob_upload', '^v2/(.+)/blobs/uploads(?:/([^/]*))?$'],
-  ['blob', '^v2/(.+)/blobs/([^/]+)$'],
-  ['tags_list', '^v2/(.+)/tags/list$'],
-];
-
-const pattern = (e: Endpoint) => patterns.find(([p]) => p === e)![1];
-
 /** JavaScript's String.prototype.trim: spaces, tabs, line ends, no-break space and the byte order mark. */
 const trimChars = `' ' || chr(9) || chr(10) || chr(11) || chr(12) || chr(13) || chr(160) || chr(65279)`;
 
 /**
- * DuckDB macros: `trace_trim(s)`; `trace_uri_path(uri)` and `trace_uri_query(uri)` (the path without scheme, host,
- * leading slashes, fragment and query; the query); `trace_uri(path, query)`, a struct of the ParsedUri fields.
+ * DuckDB macros, each meant to be computed once per record in its own step (ingest does; `trace_uri(uri)` chains
+ * them for one URI):
+ *
+ * - `trace_uri_bare(uri)`: the URI trimmed, without scheme and host, and without fragment.
+ * - `trace_uri_path(bare)`, `trace_uri_query(bare)`: the path without leading slashes; the query string.
+ * - `trace_uri_split(path)`: for `v2/<r>/<mid>/<tail>`, the struct {r, mid, tail}: `r` takes all it can (the
+ *   last marker decides) and holds at least one character, no line break; empty strings when the path is not so.
+ * - `trace_uri_endpoint(path, split)`: the endpoint, the first of manifest, blob_upload, blob, tags_list whose
+ *   form the path has (`v2/<name>/manifests/<ref>`; `v2/<name>/blobs/uploads[/<uuid>]`; `v2/<name>/blobs/<digest>`;
+ *   `v2/<name>/tags/list`), else base, catalog or other.
+ * - `trace_uri_of(split, query, endpoint)`: the struct of the ParsedUri fields.
  */
 export const uriMacros = `
 CREATE OR REPLACE TEMP MACRO trace_trim(s) AS trim(s, ${trimChars});
 CREATE OR REPLACE TEMP MACRO trace_uri_bare(uri) AS
   split_part(regexp_replace(trace_trim(uri), '^[a-zA-Z][a-zA-Z0-9+.-]*://[^/]*', ''), '#', 1);
-CREATE OR REPLACE TEMP MACRO trace_uri_path(uri) AS ltrim(split_part(trace_uri_bare(uri), '?', 1), '/');
-CREATE OR REPLACE TEMP MACRO trace_uri_query(uri) AS
-  CASE WHEN strpos(trace_uri_bare(uri), '?') > 0 THEN substr(trace_uri_bare(uri), strpos(trace_uri_bare(uri), '?') + 1) ELSE '' END;
+CREATE OR REPLACE TEMP MACRO trace_uri_path(bare) AS ltrim(split_part(bare, '?', 1), '/');
+CREATE OR REPLACE TEMP MACRO trace_uri_query(bare) AS CASE WHEN strpos(bare, '?') > 0 THEN substr(bare, strpos(bare, '?') + 1) ELSE '' END;
+CREATE OR REPLACE TEMP MACRO trace_uri_split(path) AS regexp_extract(path, '^v2/(.+)/([^/]+)/([^/]*)$', ['r', 'mid', 'tail']);
+CREATE OR REPLACE TEMP MACRO trace_uri_endpoint(path, m) AS CASE
+  WHEN path IN ('v2', 'v2/') THEN 'base'
+  WHEN path = 'v2/_catalog' THEN 'catalog'
+  WHEN m.mid = 'manifests' AND m.tail <> '' THEN 'manifest'
+  WHEN (m.mid = 'blobs' AND m.tail = 'uploads') OR (m.mid = 'uploads' AND m.r LIKE '_%/blobs') THEN 'blob_upload'
+  WHEN m.mid = 'blobs' AND m.tail <> '' THEN 'blob'
+  WHEN m.mid = 'tags' AND m.tail = 'list' THEN 'tags_list'
+  ELSE 'other' END;
 CREATE OR REPLACE TEMP MACRO trace_url_part(s) AS url_decode(replace(s, '+', ' '));
 CREATE OR REPLACE TEMP MACRO trace_query_param(query, name) AS
   list_transform(
     list_filter(string_split(query, '&'), x -> trace_url_part(split_part(x, '=', 1)) = name),
     x -> CASE WHEN strpos(x, '=') > 0 THEN trace_url_part(substr(x, strpos(x, '=') + 1)) ELSE '' END)[1];
-CREATE OR REPLACE TEMP MACRO trace_uri_endpoint(path) AS CASE
-  WHEN path IN ('v2', 'v2/') THEN 'base'
-  WHEN path = 'v2/_catalog' THEN 'catalog'
-  ${patterns.map(([e, p]) => `WHEN regexp_matches(path, '${p}') THEN '${e}'`).join('\n  ')}
-  ELSE 'other' END;
-CREATE OR REPLACE TEMP MACRO trace_uri_repository(path, endpoint) AS CASE endpoint
-  ${patterns.map(([e, p]) => `WHEN '${e}' THEN rtrim(regexp_extract(path, '${p}', 1), '/')`).join('\n  ')}
-  END;
-CREATE OR REPLACE TEMP MACRO trace_uri_reference(path, query, endpoint) AS CASE endpoint
-  WHEN 'manifest' THEN regexp_extract(path, '${pattern('manifest')}', 2)
-  WHEN 'blob' THEN regexp_extract(path, '${pattern('blob')}', 2)
-  WHEN 'blob_upload' THEN trace_query_param(query, 'digest')
-  END;
 CREATE OR REPLACE TEMP MACRO trace_uri_parts(endpoint, repository, reference) AS {
   endpoint: endpoint,
   kind: CASE endpoint WHEN 'manifest' THEN 'manifest' WHEN 'blob' THEN 'blob' WHEN 'blob_upload' THEN 'blob' ELSE 'other' END,
@@ -80,8 +74,12 @@ CREATE OR REPLACE TEMP MACRO trace_uri_parts(endpoint, repository, reference) AS
     WHEN endpoint IN ('blob', 'blob_upload') AND reference <> '' THEN 'blob:' || reference
     END
 };
-CREATE OR REPLACE TEMP MACRO trace_uri_of(path, query, endpoint) AS
-  trace_uri_parts(endpoint, trace_uri_repository(path, endpoint), trace_uri_reference(path, query, endpoint));
-CREATE OR REPLACE TEMP MACRO trace_uri(uri) AS
-  trace_uri_of(trace_uri_path(uri), trace_uri_query(uri), trace_uri_endpoint(trace_uri_path(uri)));
+CREATE OR REPLACE TEMP MACRO trace_uri_of(m, query, endpoint) AS trace_uri_parts(endpoint,
+  CASE WHEN endpoint IN ('manifest', 'blob', 'tags_list') OR (endpoint = 'blob_upload' AND m.mid = 'blobs') THEN rtrim(m.r, '/')
+       WHEN endpoint = 'blob_upload' THEN rtrim(left(m.r, length(m.r) - 6), '/') END,
+  CASE WHEN endpoint IN ('manifest', 'blob') THEN m.tail WHEN endpoint = 'blob_upload' THEN trace_query_param(query, 'digest') END);
+CREATE OR REPLACE TEMP MACRO trace_uri(uri) AS trace_uri_of(
+  trace_uri_split(trace_uri_path(trace_uri_bare(uri))),
+  trace_uri_query(trace_uri_bare(uri)),
+  trace_uri_endpoint(trace_uri_path(trace_uri_bare(uri)), trace_uri_split(trace_uri_path(trace_uri_bare(uri)))));
 `;
