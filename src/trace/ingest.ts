@@ -137,7 +137,15 @@ interface FileJob {
   form: TraceForm;
   /** CSV records of the wrong width, skipped: their indexes, in order. */
   rejected: number[];
+  /**
+   * JSON read with each value's kind (slower): needed to tell a string from an object in a text field, and for
+   * the exact words of a problem. The fast reading takes every value as text, and gives up (`suspect`) on a text
+   * field that looks like an object or array.
+   */
+  exact: boolean;
 }
+
+const suspect = 'imgscan-suspect-record';
 
 async function ingestFile(
   db: Db,
@@ -154,9 +162,9 @@ async function ingestFile(
   try {
     const form = await sniffTrace(path);
     out.format = form.format;
-    const job: FileJob = { db, path, form, rejected: [] };
+    const job: FileJob = { db, path, form, rejected: [], exact: form.format === 'csv' };
     const rowSql = `SELECT ${rowColumnsSql(sqlString(out.source), sqlString(name))} FROM checked`;
-    const copy = (where: string) =>
+    const copy = (where: string): string =>
       `COPY (${checkedSql(job)} ${rowSql} WHERE ${where}) TO ${sqlString(temp)} (FORMAT parquet, COMPRESSION zstd, OVERWRITE true, ${partOptions(options.partRows)})`;
     const stop = watchProgress(db, bytes, (b) => progress(0, b));
     try {
@@ -195,30 +203,38 @@ async function copyChecked(job: FileJob, copy: (where: string) => string): Promi
     return await copyRows(job, copy(`CASE WHEN problem IS NULL THEN true ELSE error('${marker}') END`));
   } catch (err) {
     if (!(err instanceof Error) || err instanceof ImgscanError || !err.message.includes(marker)) throw await readError(job, err);
-    const [first] = await job.db.all<{ i: bigint; problem: string }>(`${checkedSql(job)} SELECT record_index AS i, problem FROM checked WHERE problem IS NOT NULL ORDER BY record_index LIMIT 1`);
-    const index = num(first.i);
-    const lines = await linesOf(job.path, job.form, [index]);
-    throw new ImgscanError('TRACE_INVALID', `${placeName(job.form.format, index, lines.get(index))}: ${first.problem}`, { path: job.path });
   }
+  job.exact = true;
+  const [first] = await job.db.all<{ i: bigint; problem: string }>(`${checkedSql(job)} SELECT record_index AS i, problem FROM checked WHERE problem IS NOT NULL ORDER BY record_index LIMIT 1`);
+  if (!first) return copyChecked(job, copy);
+  const index = num(first.i);
+  const lines = await linesOf(job.path, job.form, [index]);
+  throw new ImgscanError('TRACE_INVALID', `${placeName(job.form.format, index, lines.get(index))}: ${first.problem}`, { path: job.path });
 }
 
 /** Copies the good rows; counts the bad ones and keeps the first few. Returns the rows written. */
 async function copySkipping(job: FileJob, copy: (where: string) => string, out: IngestedFile, problems: InvalidRecord[]): Promise<number> {
   let width: Awaited<ReturnType<typeof csvWidthProblems>> = [];
   let rows: number;
+  const good = () => copy(`CASE WHEN problem IS NULL THEN true WHEN problem = '${suspect}' THEN error('${suspect}') ELSE false END`);
   try {
-    rows = await copyRows(job, copy('problem IS NULL'));
+    rows = await copyRows(job, good());
   } catch (err) {
+    if (err instanceof Error && !(err instanceof ImgscanError) && err.message.includes(suspect)) {
+      job.exact = true;
+      return copySkipping(job, copy, out, problems);
+    }
     if (job.form.format !== 'csv' || err instanceof ImgscanError) throw await readError(job, err);
     width = await csvWidthProblems(job.path, job.form);
     if (width.length === 0) throw await readError(job, err);
     job.rejected = width.map((w) => w.index);
-    rows = await copyRows(job, copy('problem IS NULL'));
+    rows = await copyRows(job, good());
   }
   const [count] = await job.db.all<{ n: bigint }>(`${checkedSql(job)} SELECT count(*) AS n FROM checked WHERE problem IS NOT NULL`);
   out.invalid = num(count.n) + width.length;
   const room = keepProblems - problems.length;
   if (room <= 0 || out.invalid === 0) return rows;
+  job.exact = true;
   const bad = await job.db.all<{ i: bigint; problem: string }>(
     `${checkedSql(job)} SELECT record_index AS i, problem FROM checked WHERE problem IS NOT NULL ORDER BY record_index LIMIT ${room}`,
   );
@@ -264,8 +280,10 @@ function inputSql(job: FileJob): string {
   const path = sqlString(job.path);
   if (job.form.format !== 'csv') {
     const format = job.form.format === 'json' ? 'array' : 'newline_delimited';
-    const spec = columns.map(([, f]) => `${sqlString(f)}: 'JSON'`).join(', ');
-    const cols = columns.map(([c, f]) => `trace_jkind("${f}") AS t_${c}, trace_jstr("${f}") AS s_${c}`).join(', ');
+    const spec = columns.map(([, f]) => `${sqlString(f)}: '${job.exact ? 'JSON' : 'VARCHAR'}'`).join(', ');
+    const value = (c: FieldColumn, f: string) =>
+      job.exact ? `trace_jkind("${f}") AS t_${c}, trace_jstr("${f}") AS s_${c}` : `CASE WHEN "${f}" IS NULL THEN 'NULL' ELSE 'VARCHAR' END AS t_${c}, "${f}" AS s_${c}`;
+    const cols = columns.map(([c, f]) => value(c, f)).join(', ');
     return `SELECT ordinality - 1 AS record_index, ${cols} FROM read_json(${path}, format = '${format}', records = true, compression = '${compression}', columns = {${spec}}) WITH ORDINALITY`;
   }
   const header = job.form.header!;
@@ -279,6 +297,10 @@ function inputSql(job: FileJob): string {
   return `SELECT ordinality - 1${shift} AS record_index, ${columns.map(([c, f]) => field(c, f)).join(', ')} FROM read_csv(${path}, ${options}, columns = {${spec}}) WITH ORDINALITY`;
 }
 
+/** Text fields read as text by the fast reading: a value that opens like an object or array may be one. */
+const textColumns: FieldColumn[] = ['uri', 'method', 'host', 'client', 'user_agent', 'request_id'];
+const suspectSql = `CASE WHEN ${textColumns.map((c) => `left(s_${c}, 1) IN ('{', '[')`).join(' OR ')} THEN '${suspect}' ELSE ${problemSql} END`;
+
 /**
  * `WITH ... checked AS (...)`: each record with its numbers, parsed timestamp (`ts`), URI (`u`) and first problem.
  * Each step computes what the next ones use, once per record.
@@ -291,5 +313,5 @@ function checkedSql(job: FileJob): string {
   s2 AS (SELECT *, trace_uri_path(ubare) AS upath, trace_uri_query(ubare) AS uquery FROM s1),
   s3 AS (SELECT *, trace_uri_split(upath) AS usplit FROM s2),
   s4 AS (SELECT *, trace_uri_endpoint(upath, usplit) AS uendpoint FROM s3),
-  checked AS (SELECT *, trace_uri_of(usplit, uquery, uendpoint) AS u, ${problemSql} AS problem FROM s4)`;
+  checked AS (SELECT *, trace_uri_of(usplit, uquery, uendpoint) AS u, ${job.exact ? problemSql : suspectSql} AS problem FROM s4)`;
 }

@@ -89,6 +89,13 @@ describe('records to rows', () => {
     expect([rows[1].response_size, rows[1].host, rows[1].duration, rows[1].request_id]).toEqual([null, null, null, null]);
   });
 
+  it('keeps a text field that is a string opening like an object, and refuses one that is an object', async () => {
+    const { rows } = await ingestText(lines([{ ...base, host: '{not an object', id: '[1]' }, base]));
+    expect(rows.map((r) => [r.host, r.request_id])).toEqual([['{not an object', '[1]'], ['dc118836', 'ed29d65dbd']]);
+    const err = await ingestText(lines([base, { ...base, id: [1] }])).catch((e: unknown) => e);
+    expect((err as Error).message).toBe('record 2 (line 2): id should be a string, found [1]');
+  });
+
   const rejected: [Record<string, unknown>, RegExp][] = [
     [{ timestamp: undefined }, /^missing timestamp$/],
     [{ 'http.request.uri': '' }, /^missing http.request.uri$/],
