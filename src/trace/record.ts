@@ -68,18 +68,21 @@ CREATE OR REPLACE TEMP MACRO trace_text_bad(t, s, name) AS
   CASE WHEN t IN ('OBJECT', 'ARRAY') THEN name || ' should be a string, found ' || s END;
 CREATE OR REPLACE TEMP MACRO trace_number_missing(t, s) AS t = 'NULL'
   OR (t = 'VARCHAR' AND (s = '' OR lower(trace_trim(s)) IN ('nan', 'null', 'none')));
-CREATE OR REPLACE TEMP MACRO trace_number(t, s) AS CASE
+CREATE OR REPLACE TEMP MACRO trace_number_slow(t, s) AS CASE
   WHEN trace_number_missing(t, s) THEN NULL
   WHEN t = 'NUMBER' THEN TRY_CAST(s AS DOUBLE)
   WHEN t = 'VARCHAR' THEN CASE WHEN trace_trim(s) = '' THEN 0 ELSE TRY_CAST(trace_trim(s) AS DOUBLE) END
   END;
+CREATE OR REPLACE TEMP MACRO trace_number(t, s) AS CASE
+  WHEN t IN ('VARCHAR', 'NUMBER') AND isfinite(TRY_CAST(s AS DOUBLE)) THEN TRY_CAST(s AS DOUBLE)
+  ELSE trace_number_slow(t, s) END;
 CREATE OR REPLACE TEMP MACRO trace_number_bad(t, s, n, name) AS CASE
+  WHEN isfinite(n) THEN NULL
   WHEN trace_number_missing(t, s) THEN NULL
-  WHEN n IS NULL OR NOT isfinite(n) THEN name || ' should be a number, found ' || trace_shown(t, s)
+  ELSE name || ' should be a number, found ' || trace_shown(t, s)
   END;
 CREATE OR REPLACE TEMP MACRO trace_integer_bad(t, s, n, name, maximum) AS CASE
-  WHEN trace_number_missing(t, s) THEN NULL
-  WHEN n IS NULL OR NOT isfinite(n) THEN name || ' should be a number, found ' || trace_shown(t, s)
+  WHEN NOT coalesce(isfinite(n), false) THEN trace_number_bad(t, s, n, name)
   WHEN n <> trunc(n) THEN name || ' should be a whole number, found ' || trace_shown(t, s)
   WHEN n < 0 THEN name || ' should not be negative, found ' || trace_shown(t, s)
   WHEN n > maximum THEN name || ' is too large, found ' || trace_shown(t, s)
