@@ -313,5 +313,6 @@ function checkedSql(job: FileJob): string {
   s2 AS (SELECT *, trace_uri_path(ubare) AS upath, trace_uri_query(ubare) AS uquery FROM s1),
   s3 AS (SELECT *, trace_uri_split(upath) AS usplit FROM s2),
   s4 AS (SELECT *, trace_uri_endpoint(upath, usplit) AS uendpoint FROM s3),
-  checked AS (SELECT *, trace_uri_of(usplit, uquery, uendpoint) AS u, ${job.exact ? problemSql : suspectSql} AS problem FROM s4)`;
+  s5 AS (SELECT *, trace_uri_repository(usplit, uendpoint) AS urepository, trace_uri_reference(usplit, uquery, uendpoint) AS ureference FROM s4),
+  checked AS (SELECT *, trace_uri_parts(uendpoint, urepository, ureference) AS u, ${job.exact ? problemSql : suspectSql} AS problem FROM s5)`;
 }

@@ -42,7 +42,8 @@ const trimChars = `' ' || chr(9) || chr(10) || chr(11) || chr(12) || chr(13) || 
  * - `trace_uri_endpoint(path, split)`: the endpoint, the first of manifest, blob_upload, blob, tags_list whose
  *   form the path has (`v2/<name>/manifests/<ref>`; `v2/<name>/blobs/uploads[/<uuid>]`; `v2/<name>/blobs/<digest>`;
  *   `v2/<name>/tags/list`), else base, catalog or other.
- * - `trace_uri_of(split, query, endpoint)`: the struct of the ParsedUri fields.
+ * - `trace_uri_repository(split, endpoint)`, `trace_uri_reference(split, query, endpoint)`, then
+ *   `trace_uri_parts(endpoint, repository, reference)`: the struct of the ParsedUri fields (`trace_uri_of` in one).
  */
 export const uriMacros = `
 CREATE OR REPLACE TEMP MACRO trace_trim(s) AS trim(s, ${trimChars});
@@ -74,10 +75,13 @@ CREATE OR REPLACE TEMP MACRO trace_uri_parts(endpoint, repository, reference) AS
     WHEN endpoint IN ('blob', 'blob_upload') AND reference <> '' THEN 'blob:' || reference
     END
 };
-CREATE OR REPLACE TEMP MACRO trace_uri_of(m, query, endpoint) AS trace_uri_parts(endpoint,
+CREATE OR REPLACE TEMP MACRO trace_uri_repository(m, endpoint) AS
   CASE WHEN endpoint IN ('manifest', 'blob', 'tags_list') OR (endpoint = 'blob_upload' AND m.mid = 'blobs') THEN rtrim(m.r, '/')
-       WHEN endpoint = 'blob_upload' THEN rtrim(left(m.r, length(m.r) - 6), '/') END,
-  CASE WHEN endpoint IN ('manifest', 'blob') THEN m.tail WHEN endpoint = 'blob_upload' THEN trace_query_param(query, 'digest') END);
+       WHEN endpoint = 'blob_upload' THEN rtrim(left(m.r, length(m.r) - 6), '/') END;
+CREATE OR REPLACE TEMP MACRO trace_uri_reference(m, query, endpoint) AS
+  CASE WHEN endpoint IN ('manifest', 'blob') THEN m.tail WHEN endpoint = 'blob_upload' THEN trace_query_param(query, 'digest') END;
+CREATE OR REPLACE TEMP MACRO trace_uri_of(m, query, endpoint) AS
+  trace_uri_parts(endpoint, trace_uri_repository(m, endpoint), trace_uri_reference(m, query, endpoint));
 CREATE OR REPLACE TEMP MACRO trace_uri(uri) AS trace_uri_of(
   trace_uri_split(trace_uri_path(trace_uri_bare(uri))),
   trace_uri_query(trace_uri_bare(uri)),
