@@ -289,7 +289,7 @@ function inputSql(job: FileJob): string {
   const header = job.form.header!;
   const spec = header.map((_, i) => `c${i}: 'VARCHAR'`).join(', ');
   const field = (c: FieldColumn, f: string) => {
-    const i = header.indexOf(f);
+    const i = header.lastIndexOf(f); // a name given twice: the last column, as a lookup by name finds it
     return i < 0 ? `'NULL' AS t_${c}, NULL::VARCHAR AS s_${c}` : `CASE WHEN c${i} IS NULL THEN 'NULL' ELSE 'VARCHAR' END AS t_${c}, c${i} AS s_${c}`;
   };
   const shift = job.rejected.length ? ` + len(list_filter([${job.rejected.map((r, k) => r - k).join(', ')}], a -> a <= ordinality - 1))` : '';
