@@ -1,5 +1,5 @@
-import { statSync } from 'node:fs';
-import { basename, resolve } from 'node:path';
+import { rmSync, statSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
 import { ImgscanError, withContext } from '../errors.js';
 import { Db, num, sqlString } from '../store/duckdb.js';
 import { csvWidthProblems, type InvalidRecord, linesOf, placeName, recordPlaces, sniffTrace, type TraceForm, type TraceFormat } from './read.js';
@@ -57,6 +57,7 @@ export interface IngestSummary {
 }
 
 const keepProblems = 20;
+const spillDir = '.ingest-spill';
 const zoneNames = /(?:^|[^a-z0-9])((?:prod|prestage|stage|dev)-[a-z]{3}\d{2})(?![a-z0-9])/;
 const bareZone = /(?:^|[-_.])([a-z]{3}\d{2})(?=$|[-_.])/;
 
@@ -98,8 +99,9 @@ function checkFiles(paths: string[]): number[] {
  * Opens the in-memory database ingest runs in, with the record and URI macros. Rows need not keep their file
  * order in the parts (each carries its record_index), so DuckDB may write them as its threads finish them.
  */
-async function openIngestDb(): Promise<Db> {
-  const db = await Db.open(':memory:', { memory_limit: '1GB', preserve_insertion_order: 'false' });
+async function openIngestDb(dataDir: string): Promise<Db> {
+  // Spills beyond the memory limit go under the data directory, not into the working directory.
+  const db = await Db.open(':memory:', { memory_limit: '1GB', preserve_insertion_order: 'false', temp_directory: join(dataDir, spillDir) });
   await db.run(uriMacros);
   await db.run(recordMacros);
   return db;
@@ -111,7 +113,7 @@ export async function ingestTraces(paths: string[], options: IngestOptions): Pro
   const started = Date.now();
   const summary: IngestSummary = { dataDir: options.dataDir, files: [], records: 0, invalid: 0, bytes: 0, seconds: 0, problems: [] };
   const parts = new TraceParts(options.dataDir);
-  const db = await openIngestDb();
+  const db = await openIngestDb(options.dataDir);
   try {
     for (const [i, path] of paths.entries()) {
       const progress = (records: number, bytes: number) =>
@@ -125,6 +127,7 @@ export async function ingestTraces(paths: string[], options: IngestOptions): Pro
     }
   } finally {
     db.close();
+    rmSync(join(options.dataDir, spillDir), { recursive: true, force: true });
   }
   summary.seconds = (Date.now() - started) / 1000;
   options.onProgress?.({ file: '', filesDone: paths.length, files: paths.length, records: summary.records, bytes: summary.bytes, totalBytes });
