@@ -4,8 +4,9 @@
 
 -- One request of a registry trace.
 CREATE TABLE trace_requests (
-  source            VARCHAR NOT NULL,  -- base name of the trace file the record came from
-  record_index      BIGINT NOT NULL,   -- position of the record in its file, from 0
+  source            VARCHAR NOT NULL,  -- the trace the record belongs to: its availability zone (e.g. prod-dal09), from --source or the file name
+  file              VARCHAR NOT NULL,  -- base name of the trace file the record came from
+  record_index      BIGINT NOT NULL,   -- position of the record in its file, from 0 (records skipped as invalid keep theirs)
   timestamp         TIMESTAMP NOT NULL, -- timestamp, UTC, microseconds
   method            VARCHAR NOT NULL,  -- http.request.method, upper case
   uri               VARCHAR NOT NULL,  -- http.request.uri as recorded

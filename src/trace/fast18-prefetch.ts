@@ -108,7 +108,7 @@ const requestsSql = `
   FROM trace_requests
   WHERE method IN ('GET', 'PUT') AND (contains(uri, 'manifest') OR contains(uri, 'blobs')) AND response_size > 0
     AND (contains(uri, 'blobs') OR contains(uri, 'manifests'))
-  ORDER BY timestamp, source, record_index`;
+  ORDER BY timestamp, source, file, record_index`;
 
 /** Replays the trace through the player's prefetching. */
 export async function simulateFast18Prefetch(db: Db): Promise<Fast18PrefetchCounts> {

@@ -192,7 +192,7 @@ export const fast18RequestsSql = `
   FROM trace_requests
   WHERE method IN ('GET', 'PUT') AND (contains(uri, 'manifest') OR contains(uri, 'blobs')) AND response_size > 0
     AND NOT contains(uri, 'manifest')
-  ORDER BY timestamp, source, record_index`;
+  ORDER BY timestamp, source, file, record_index`;
 
 /** The last segment of a URI, as the player keys objects. */
 export function fast18Key(uri: string): string {

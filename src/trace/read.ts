@@ -1,5 +1,4 @@
 import { createReadStream } from 'node:fs';
-import { basename } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { StringDecoder } from 'node:string_decoder';
@@ -7,112 +6,167 @@ import { createGunzip } from 'node:zlib';
 import { ImgscanError } from '../errors.js';
 import { readCsv } from './csv-parse.js';
 import { readJsonArray } from './json-array.js';
-import { FieldError, requiredFields, toTraceRow, type TraceRow } from './record.js';
+import { requiredFields } from './record.js';
 
 /**
- * Reads one trace file in either published form, streamed: a JSON array of records (the full traces) or a
- * pandas CSV export with a header row (leading index columns are ignored; fields are found by header name).
- * The form is sniffed from the first character (`[` means JSON); gzip-compressed files are accepted.
+ * What a trace file is, and where its records lie. DuckDB reads the records (src/trace/ingest.ts); this module
+ * tells the form from the first significant character (`[` a JSON array, `{` JSON lines, anything else CSV with
+ * a header row), reads the CSV header, and, only when something is wrong, walks the file with the streaming
+ * readers to name the record and line at fault.
  */
-export type TraceFormat = 'json' | 'csv';
+export type TraceFormat = 'json' | 'jsonl' | 'csv';
+
+export interface TraceForm {
+  format: TraceFormat;
+  gzip: boolean;
+  /** CSV: the header's field names (BOM and spaces trimmed), by position. */
+  header?: string[];
+}
 
 export interface InvalidRecord {
   path: string;
-  /** e.g. "record 12 (line 13)" or "line 13". */
+  /** e.g. "record 12 (line 13)" or "line 13 (record 12)". */
   location: string;
   message: string;
 }
 
-export interface ReadTraceOptions {
-  /** Source name stored with each row; default the file's base name. */
-  source?: string;
-  /** Called with the size of each chunk read from disk (compressed bytes for gzip files). */
-  onBytes?: (n: number) => void;
-  /** Called once the form is known. */
-  onFormat?: (format: TraceFormat) => void;
-  /** When given, a record with bad fields is reported here and skipped; otherwise reading stops with an error. */
-  onInvalid?: (problem: InvalidRecord) => void;
-  /** Read size; default 1 MiB. */
-  chunkSize?: number;
+/** One record's place in its file: index from 0, line from 1; a CSV record's number of fields. */
+export interface RecordPlace {
+  index: number;
+  line: number;
+  width?: number;
 }
 
-/** Yields the rows of one trace file. Throws ImgscanError TRACE_INVALID naming the file and record on bad input. */
-export async function* readTraceFile(path: string, options: ReadTraceOptions = {}): AsyncGenerator<TraceRow> {
-  const source = options.source ?? basename(path);
-  const { format, chunks } = await sniff(textChunks(path, options), path);
-  options.onFormat?.(format);
-  const bad = (location: string, err: unknown): void => {
-    if (!(err instanceof FieldError)) throw err;
-    if (!options.onInvalid) throw new ImgscanError('TRACE_INVALID', `${location}: ${err.message}`, { path });
-    options.onInvalid({ path, location, message: err.message });
-  };
-  if (format === 'json') {
-    for await (const rec of readJsonArray(chunks, path)) {
-      let row: TraceRow;
-      try {
-        row = toTraceRow((f) => rec.value[f], source, rec.index);
-      } catch (err) {
-        bad(`record ${rec.index + 1} (line ${rec.line})`, err);
-        continue;
+const fail = (path: string, message: string): never => {
+  throw new ImgscanError('TRACE_INVALID', message, { path });
+};
+
+/** The form of a trace file. Throws TRACE_INVALID on an empty file or a CSV header without the required fields. */
+export async function sniffTrace(path: string): Promise<TraceForm> {
+  const chunks = textChunks(path);
+  const seen: string[] = [];
+  let format: TraceFormat | undefined;
+  let gzip = false;
+  try {
+    for (;;) {
+      const next = await chunks.next();
+      if (next.done) break;
+      gzip ||= next.value.gzip;
+      seen.push(next.value.text);
+      const m = /[^\s\ufeff]/.exec(next.value.text);
+      if (m) {
+        format = m[0] === '[' ? 'json' : m[0] === '{' ? 'jsonl' : 'csv';
+        break;
       }
-      yield row;
     }
-    return;
+    if (format === undefined) return fail(path, 'empty file: no CSV header and no JSON records');
+    if (format !== 'csv') return { format, gzip };
+    const rest = (async function* () {
+      yield* seen;
+      for await (const c of chunks) yield c.text;
+    })();
+    for await (const rec of readCsv(rest, path)) return { format, gzip, header: csvHeader(path, rec.fields, rec.line) };
+    return fail(path, 'empty file: no CSV header and no JSON records');
+  } finally {
+    await chunks.return(undefined);
   }
-  let header: Map<string, number> | undefined;
-  let width = 0;
+}
+
+function csvHeader(path: string, fields: string[], line: number): string[] {
+  const header = fields.map((name) => name.replace(/^\ufeff/, '').trim());
+  const missing = requiredFields.filter((f) => !header.includes(f));
+  if (missing.length) {
+    fail(path, `line ${line}: the CSV header lacks ${missing.join(', ')} (found: ${fields.filter(Boolean).join(', ') || 'no names'})`);
+  }
+  return header;
+}
+
+/**
+ * The records of a file in order, with their lines, read by the streaming readers (a few times slower than
+ * DuckDB: used to locate problems, never to ingest). Throws TRACE_INVALID, naming the record and line, where the
+ * file is not well formed: JSON that does not parse, a record that is not an object, a truncated file, an
+ * unclosed CSV quote.
+ */
+export async function* recordPlaces(path: string, form: TraceForm): AsyncGenerator<RecordPlace> {
+  const text = (async function* () {
+    for await (const c of textChunks(path)) yield c.text;
+  })();
+  if (form.format === 'json') {
+    for await (const r of readJsonArray(text, path)) yield { index: r.index, line: r.line };
+  } else if (form.format === 'jsonl') {
+    yield* jsonLines(text, path);
+  } else {
+    let index = -1;
+    for await (const r of readCsv(text, path)) {
+      if (index >= 0) yield { index, line: r.line, width: r.fields.length };
+      index++;
+    }
+  }
+}
+
+async function* jsonLines(text: AsyncIterable<string>, path: string): AsyncGenerator<RecordPlace> {
+  let line = 0;
   let index = 0;
-  for await (const rec of readCsv(chunks, path)) {
-    if (!header) {
-      header = new Map(rec.fields.map((name, i) => [name.replace(/^\ufeff/, '').trim(), i]));
-      width = rec.fields.length;
-      const missing = requiredFields.filter((f) => !header!.has(f));
-      if (missing.length) {
-        throw new ImgscanError(
-          'TRACE_INVALID',
-          `line ${rec.line}: the CSV header lacks ${missing.join(', ')} (found: ${rec.fields.filter(Boolean).join(', ') || 'no names'})`,
-          { path },
-        );
-      }
-      continue;
-    }
-    if (rec.fields.length !== width) {
-      const problem = new FieldError(`expected ${width} fields as in the header, found ${rec.fields.length}`);
-      bad(`line ${rec.line} (record ${index + 1})`, problem);
-      index++;
-      continue;
-    }
-    const cols = header;
-    let row: TraceRow;
+  let rest = '';
+  const one = (s: string): RecordPlace | undefined => {
+    line++;
+    if (/^[\s\ufeff]*$/.test(s)) return undefined;
+    let value: unknown;
     try {
-      row = toTraceRow(
-        (f) => {
-          const i = cols.get(f);
-          return i === undefined ? undefined : rec.fields[i];
-        },
-        source,
-        index,
-      );
+      value = JSON.parse(s.replace(/^\ufeff/, ''));
     } catch (err) {
-      bad(`line ${rec.line} (record ${index + 1})`, err);
-      index++;
-      continue;
+      return fail(path, `record ${index + 1} (line ${line}): invalid JSON: ${(err as Error).message}`);
     }
-    index++;
-    yield row;
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) fail(path, `record ${index + 1} (line ${line}): expected an object ('{')`);
+    return { index: index++, line };
+  };
+  for await (const chunk of text) {
+    const lines = (rest + chunk).split('\n');
+    rest = lines.pop()!;
+    for (const s of lines) {
+      const p = one(s);
+      if (p) yield p;
+    }
   }
-  if (!header) throw new ImgscanError('TRACE_INVALID', 'empty file: no CSV header and no JSON array', { path });
+  const p = one(rest);
+  if (p) yield p;
+}
+
+/** The lines of the records at the given indexes (those not found are left out). */
+export async function linesOf(path: string, form: TraceForm, indexes: number[]): Promise<Map<number, number>> {
+  const wanted = new Set(indexes);
+  const last = Math.max(-1, ...indexes);
+  const found = new Map<number, number>();
+  if (last < 0) return found;
+  for await (const p of recordPlaces(path, form)) {
+    if (wanted.has(p.index)) found.set(p.index, p.line);
+    if (p.index >= last) break;
+  }
+  return found;
+}
+
+/** The CSV records whose number of fields differs from the header's. */
+export async function csvWidthProblems(path: string, form: TraceForm): Promise<(RecordPlace & { message: string })[]> {
+  const width = form.header?.length ?? 0;
+  const out: (RecordPlace & { message: string })[] = [];
+  for await (const p of recordPlaces(path, form)) {
+    if (p.width !== undefined && p.width !== width) out.push({ ...p, message: `expected ${width} fields as in the header, found ${p.width}` });
+  }
+  return out;
+}
+
+/** Where a record is, as messages name it: `record 7 (line 8)` for JSON, `line 8 (record 7)` for CSV (from 1). */
+export function placeName(format: TraceFormat, index: number, line: number | undefined): string {
+  if (line === undefined) return `record ${index + 1}`;
+  return format === 'csv' ? `line ${line} (record ${index + 1})` : `record ${index + 1} (line ${line})`;
 }
 
 /** UTF-8 text of a file in chunks, gunzipped when it starts with the gzip magic bytes. */
-async function* textChunks(path: string, options: ReadTraceOptions): AsyncGenerator<string> {
-  const raw = createReadStream(path, { highWaterMark: options.chunkSize ?? 1 << 20 });
+async function* textChunks(path: string): AsyncGenerator<{ text: string; gzip: boolean }> {
+  const raw = createReadStream(path, { highWaterMark: 1 << 20 });
   const counted = (async function* () {
     try {
-      for await (const b of raw) {
-        options.onBytes?.((b as Buffer).length);
-        yield b as Buffer;
-      }
+      for await (const b of raw) yield b as Buffer;
     } catch (err) {
       throw new ImgscanError('TRACE_INVALID', `cannot read: ${(err as Error).message}`, { path }, { cause: err });
     }
@@ -124,9 +178,10 @@ async function* textChunks(path: string, options: ReadTraceOptions): AsyncGenera
     yield head;
     yield* counted;
   })();
+  const gzip = head[0] === 0x1f && head[1] === 0x8b;
   let bytes: AsyncIterable<Buffer> = all;
   let done: Promise<void> | undefined;
-  if (head[0] === 0x1f && head[1] === 0x8b) {
+  if (gzip) {
     const gunzip = createGunzip();
     done = pipeline(Readable.from(all), gunzip).catch(() => undefined);
     bytes = gunzip;
@@ -135,7 +190,7 @@ async function* textChunks(path: string, options: ReadTraceOptions): AsyncGenera
   try {
     for await (const b of bytes) {
       const s = decoder.write(b);
-      if (s) yield s;
+      if (s) yield { text: s, gzip };
     }
   } catch (err) {
     if (err instanceof ImgscanError) throw err;
@@ -145,26 +200,5 @@ async function* textChunks(path: string, options: ReadTraceOptions): AsyncGenera
   }
   await done;
   const rest = decoder.end();
-  if (rest) yield rest;
-}
-
-/** Finds the first significant character to tell the form, and gives back every chunk. */
-async function sniff(chunks: AsyncGenerator<string>, path: string): Promise<{ format: TraceFormat; chunks: AsyncIterable<string> }> {
-  const seen: string[] = [];
-  let format: TraceFormat | undefined;
-  while (format === undefined) {
-    const next = await chunks.next();
-    if (next.done) break;
-    seen.push(next.value);
-    const m = /[^\s\ufeff]/.exec(next.value);
-    if (m) format = m[0] === '[' ? 'json' : 'csv';
-  }
-  if (format === undefined) throw new ImgscanError('TRACE_INVALID', 'empty file: no CSV header and no JSON array', { path });
-  return {
-    format,
-    chunks: (async function* () {
-      yield* seen;
-      yield* chunks;
-    })(),
-  };
+  if (rest) yield { text: rest, gzip };
 }

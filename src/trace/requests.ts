@@ -48,7 +48,7 @@ export async function* streamRequests(db: Db): AsyncGenerator<SimRequest[]> {
            status, repository, client
     FROM trace_requests
     WHERE ${replayedSql}
-    ORDER BY timestamp, source, record_index`);
+    ORDER BY timestamp, source, file, record_index`);
   for await (const chunk of result) {
     const cols = chunk.getColumns();
     const n = chunk.rowCount;

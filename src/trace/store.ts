@@ -2,17 +2,15 @@ import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { type DuckDBAppender, DuckDBTimestampValue } from '@duckdb/node-api';
 import { ImgscanError } from '../errors.js';
 import { packageRoot } from '../paths.js';
 import { Db, sqlString } from '../store/duckdb.js';
 import { listParts } from '../store/parts.js';
 import { parseSchema, type TableSchema } from '../model/schema.js';
-import type { TraceRow } from './record.js';
 
 /**
  * Trace storage: `trace_requests` rows as Parquet parts under DATA/trace_requests/, one or more parts per
- * source file. Ingesting a file again replaces the parts of the same source name. A part is written under a
+ * trace file. Ingesting a file again replaces the parts of the file of the same base name. A part is written under a
  * temporary name and renamed into place, so readers (which glob `*.parquet`) never see half a file.
  */
 export const traceTable = 'trace_requests';
@@ -26,134 +24,57 @@ export function traceSchema(): TableSchema {
   return cached;
 }
 
-type Append = (a: DuckDBAppender, v: unknown) => void;
-
-function appendFor(type: string): Append {
-  switch (type) {
-    case 'VARCHAR':
-      return (a, v) => a.appendVarchar(v as string);
-    case 'INTEGER':
-      return (a, v) => a.appendInteger(v as number);
-    case 'BIGINT':
-      return (a, v) => a.appendBigInt(BigInt(v as number));
-    case 'DOUBLE':
-      return (a, v) => a.appendDouble(v as number);
-    case 'TIMESTAMP':
-      return (a, v) => a.appendTimestamp(new DuckDBTimestampValue(BigInt(v as number)));
-    default:
-      throw new ImgscanError('INTERNAL', `schemas/trace.sql: unsupported column type ${type}`);
-  }
+/** The file-name prefix shared by every part of one trace file (named by its base name). */
+export function sourcePrefix(file: string): string {
+  const slug = file.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 80);
+  return `${slug}-${createHash('sha1').update(file).digest('hex').slice(0, 10)}-`;
 }
 
-/** The file-name prefix shared by every part of one source. */
-export function sourcePrefix(source: string): string {
-  const slug = source.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 80);
-  return `${slug}-${createHash('sha1').update(source).digest('hex').slice(0, 10)}-`;
-}
-
-export class TraceWriter {
-  private appender: DuckDBAppender | undefined;
-  private staged = 0;
-  private source: string | undefined;
-  private written: string[] = [];
-  private seq = 0;
-  private readonly columns: { name: keyof TraceRow; nullable: boolean; append: Append }[];
+/**
+ * The parts of trace files under DATA/trace_requests/. DuckDB writes a file's parts into a temporary directory
+ * (`tempDir`); `publish` renames them into place and removes the file's parts of earlier runs, `abort` drops them.
+ */
+export class TraceParts {
+  readonly dir: string;
   private readonly runId = `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
 
-  private constructor(
-    readonly dataDir: string,
-    private readonly staging: Db,
-    private readonly partRows: number,
-  ) {
-    this.columns = traceSchema().columns.map((c) => ({ name: c.name as keyof TraceRow, nullable: c.nullable, append: appendFor(c.type) }));
-  }
-
-  static async open(dataDir: string, options: { partRows?: number } = {}): Promise<TraceWriter> {
-    const dir = join(dataDir, traceTable);
+  constructor(readonly dataDir: string) {
+    this.dir = join(dataDir, traceTable);
     try {
-      mkdirSync(dir, { recursive: true });
+      mkdirSync(this.dir, { recursive: true });
     } catch (err) {
-      throw new ImgscanError('STORE', `cannot create ${dir}: ${(err as Error).message}`, { path: dataDir }, { cause: err });
+      throw new ImgscanError('STORE', `cannot create ${this.dir}: ${(err as Error).message}`, { path: dataDir }, { cause: err });
     }
-    const staging = await Db.open(':memory:');
-    await staging.run(traceSchema().ddl.replace(`CREATE TABLE ${traceTable}`, 'CREATE TABLE stage'));
-    return new TraceWriter(dataDir, staging, options.partRows ?? 500_000);
   }
 
-  /** Starts the rows of one source; leftovers of an interrupted earlier run for it are removed. */
-  beginSource(source: string): void {
-    this.source = source;
-    this.written = [];
-    const dir = join(this.dataDir, traceTable);
-    const prefix = sourcePrefix(source);
-    for (const f of readdirSync(dir)) if (f.startsWith(prefix) && f.endsWith('.tmp')) rmSync(join(dir, f), { force: true });
+  /** A fresh temporary directory for the parts of one file; leftovers of interrupted runs for it are removed. */
+  tempDir(file: string): string {
+    const prefix = sourcePrefix(file);
+    for (const f of readdirSync(this.dir)) if (f.startsWith(prefix) && f.endsWith('.tmp')) rmSync(join(this.dir, f), { recursive: true, force: true });
+    return join(this.dir, `${prefix}${this.runId}.tmp`);
   }
 
-  async add(row: TraceRow): Promise<void> {
-    this.appender ??= await this.staging.connection.createAppender('stage');
-    const a = this.appender;
-    for (const c of this.columns) {
-      const v = row[c.name];
-      if (v === null || v === undefined) {
-        if (!c.nullable) throw new ImgscanError('INTERNAL', `column ${c.name} may not be null`);
-        a.appendNull();
-      } else c.append(a, v);
-    }
-    a.endRow();
-    if (++this.staged >= this.partRows) await this.flush();
+  /** Publishes the parts written into `temp` (none when `rows` is 0) and removes the file's earlier parts. */
+  publish(file: string, temp: string, rows: number): string[] {
+    const prefix = sourcePrefix(file);
+    const written = rows > 0 && existsSync(temp) ? readdirSync(temp).filter((f) => f.endsWith('.parquet')).sort(byNumber) : [];
+    const names = written.map((_, i) => `${prefix}${this.runId}-${String(i).padStart(5, '0')}.parquet`);
+    written.forEach((f, i) => renameSync(join(temp, f), join(this.dir, names[i])));
+    const fresh = new Set(names);
+    for (const f of readdirSync(this.dir)) if (f.startsWith(prefix) && f.endsWith('.parquet') && !fresh.has(f)) rmSync(join(this.dir, f), { force: true });
+    rmSync(temp, { recursive: true, force: true });
+    return names.map((n) => join(this.dir, n));
   }
 
-  /** Writes the staged rows as one Parquet part under a temporary name. */
-  private async flush(): Promise<void> {
-    if (this.appender) {
-      this.appender.closeSync();
-      this.appender = undefined;
-    }
-    if (this.staged === 0 || !this.source) return;
-    const name = `${sourcePrefix(this.source)}${this.runId}-${String(this.seq++).padStart(5, '0')}.parquet`;
-    const tmp = join(this.dataDir, traceTable, `${name}.tmp`);
-    try {
-      await this.staging.run(`COPY stage TO ${sqlString(tmp)} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)`);
-      await this.staging.run('DELETE FROM stage');
-    } catch (err) {
-      throw new ImgscanError('STORE', `cannot write ${tmp}: ${(err as Error).message}`, { path: this.dataDir }, { cause: err });
-    }
-    this.staged = 0;
-    this.written.push(name);
+  abort(temp: string): void {
+    rmSync(temp, { recursive: true, force: true });
   }
+}
 
-  /** Publishes the source's new parts and removes its parts from earlier runs. Returns the part paths. */
-  async endSource(): Promise<string[]> {
-    await this.flush();
-    const dir = join(this.dataDir, traceTable);
-    const prefix = sourcePrefix(this.source!);
-    const fresh = new Set(this.written);
-    for (const name of this.written) renameSync(join(dir, `${name}.tmp`), join(dir, name));
-    for (const f of readdirSync(dir)) if (f.startsWith(prefix) && f.endsWith('.parquet') && !fresh.has(f)) rmSync(join(dir, f), { force: true });
-    this.source = undefined;
-    return this.written.map((n) => join(dir, n));
-  }
-
-  /** Drops the staged rows and temporary parts of the current source; its earlier parts stay as they were. */
-  abortSource(): void {
-    if (this.appender) {
-      try {
-        this.appender.closeSync();
-      } catch {
-        // The staged rows are dropped below.
-      }
-      this.appender = undefined;
-    }
-    this.staged = 0;
-    for (const name of this.written) rmSync(join(this.dataDir, traceTable, `${name}.tmp`), { force: true });
-    this.written = [];
-    this.source = undefined;
-  }
-
-  close(): void {
-    this.abortSource();
-    this.staging.close();
-  }
+/** data_2.parquet before data_10.parquet. */
+function byNumber(a: string, b: string): number {
+  const n = (s: string) => Number(/(\d+)\.parquet$/.exec(s)?.[1] ?? 0);
+  return n(a) - n(b) || a.localeCompare(b);
 }
 
 /** Opens a database with a `trace_requests` view over the committed parts of DATA. */

@@ -1,6 +1,6 @@
 /**
  * Parses the request URI of a registry trace record (OCI distribution / Docker registry v2 API) into the
- * repository, the kind of object and its reference.
+ * repository, the kind of object and its reference, in SQL: ingest runs these DuckDB macros over every record.
  *
  *   v2/<name>/manifests/<reference>        endpoint manifest     kind manifest   reference = tag or digest
  *   v2/<name>/blobs/<digest>               endpoint blob         kind blob       reference = digest
@@ -10,7 +10,8 @@
  *   v2/                                    endpoint base         kind other
  *
  * A repository name may have several components (`v2/64431afe/eec8974d/blobs/793c8a2b` is repository
- * `64431afe/eec8974d`). A leading `/`, a scheme and host, and a query string are accepted.
+ * `64431afe/eec8974d`): the last marker decides. A leading `/`, a scheme and host, a fragment and a query string
+ * are accepted.
  */
 export type Endpoint = 'manifest' | 'blob' | 'blob_upload' | 'tags_list' | 'catalog' | 'base' | 'other';
 export type Kind = 'manifest' | 'blob' | 'other';
@@ -27,46 +28,62 @@ export interface ParsedUri {
   object_key: string | null;
 }
 
-const patterns: [RegExp, Endpoint][] = [
-  [/^v2\/(.+)\/manifests\/([^/]+)$/, 'manifest'],
-  [/^v2\/(.+)\/blobs\/uploads(?:\/([^/]*))?$/, 'blob_upload'],
-  [/^v2\/(.+)\/blobs\/([^/]+)$/, 'blob'],
-  [/^v2\/(.+)\/tags\/list$/, 'tags_list'],
-];
+/** JavaScript's String.prototype.trim: spaces, tabs, line ends, no-break space and the byte order mark. */
+const trimChars = `' ' || chr(9) || chr(10) || chr(11) || chr(12) || chr(13) || chr(160) || chr(65279)`;
 
-export function parseUri(uri: string): ParsedUri {
-  let path = uri.trim().replace(/^[a-z][a-z0-9+.-]*:\/\/[^/]*/i, '');
-  let query = '';
-  const hash = path.indexOf('#');
-  if (hash !== -1) path = path.slice(0, hash);
-  const q = path.indexOf('?');
-  if (q !== -1) {
-    query = path.slice(q + 1);
-    path = path.slice(0, q);
-  }
-  path = path.replace(/^\/+/, '');
-  if (path === 'v2' || path === 'v2/') return other('base');
-  if (path === 'v2/_catalog') return other('catalog');
-  for (const [re, endpoint] of patterns) {
-    const m = re.exec(path);
-    if (!m) continue;
-    const repository = m[1].replace(/\/+$/, '');
-    switch (endpoint) {
-      case 'manifest':
-        return { endpoint, kind: 'manifest', repository, reference: m[2], object_key: `manifest:${repository}:${m[2]}` };
-      case 'blob':
-        return { endpoint, kind: 'blob', repository, reference: m[2], object_key: `blob:${m[2]}` };
-      case 'blob_upload': {
-        const digest = new URLSearchParams(query).get('digest');
-        return { endpoint, kind: 'blob', repository, reference: digest, object_key: digest ? `blob:${digest}` : null };
-      }
-      default:
-        return { endpoint, kind: 'other', repository, reference: null, object_key: null };
-    }
-  }
-  return other('other');
-}
-
-function other(endpoint: Endpoint): ParsedUri {
-  return { endpoint, kind: 'other', repository: null, reference: null, object_key: null };
-}
+/**
+ * DuckDB macros, each meant to be computed once per record in its own step (ingest does; `trace_uri(uri)` chains
+ * them for one URI):
+ *
+ * - `trace_uri_bare(uri)`: the URI trimmed, without scheme and host, and without fragment.
+ * - `trace_uri_path(bare)`, `trace_uri_query(bare)`: the path without leading slashes; the query string.
+ * - `trace_uri_split(path)`: for `v2/<r>/<mid>/<tail>`, the struct {r, mid, tail}: `r` takes all it can (the
+ *   last marker decides) and holds at least one character, no line break; empty strings when the path is not so.
+ * - `trace_uri_endpoint(path, split)`: the endpoint, the first of manifest, blob_upload, blob, tags_list whose
+ *   form the path has (`v2/<name>/manifests/<ref>`; `v2/<name>/blobs/uploads[/<uuid>]`; `v2/<name>/blobs/<digest>`;
+ *   `v2/<name>/tags/list`), else base, catalog or other.
+ * - `trace_uri_repository(split, endpoint)`, `trace_uri_reference(split, query, endpoint)`, then
+ *   `trace_uri_parts(endpoint, repository, reference)`: the struct of the ParsedUri fields (`trace_uri_of` in one).
+ */
+export const uriMacros = `
+CREATE OR REPLACE TEMP MACRO trace_trim(s) AS trim(s, ${trimChars});
+CREATE OR REPLACE TEMP MACRO trace_uri_bare(uri) AS
+  split_part(regexp_replace(trace_trim(uri), '^[a-zA-Z][a-zA-Z0-9+.-]*://[^/]*', ''), '#', 1);
+CREATE OR REPLACE TEMP MACRO trace_uri_path(bare) AS ltrim(split_part(bare, '?', 1), '/');
+CREATE OR REPLACE TEMP MACRO trace_uri_query(bare) AS CASE WHEN strpos(bare, '?') > 0 THEN substr(bare, strpos(bare, '?') + 1) ELSE '' END;
+CREATE OR REPLACE TEMP MACRO trace_uri_split(path) AS regexp_extract(path, '^v2/(.+)/([^/]+)/([^/]*)$', ['r', 'mid', 'tail']);
+CREATE OR REPLACE TEMP MACRO trace_uri_endpoint(path, m) AS CASE
+  WHEN path IN ('v2', 'v2/') THEN 'base'
+  WHEN path = 'v2/_catalog' THEN 'catalog'
+  WHEN m.mid = 'manifests' AND m.tail <> '' THEN 'manifest'
+  WHEN (m.mid = 'blobs' AND m.tail = 'uploads') OR (m.mid = 'uploads' AND m.r LIKE '_%/blobs') THEN 'blob_upload'
+  WHEN m.mid = 'blobs' AND m.tail <> '' THEN 'blob'
+  WHEN m.mid = 'tags' AND m.tail = 'list' THEN 'tags_list'
+  ELSE 'other' END;
+CREATE OR REPLACE TEMP MACRO trace_url_part(s) AS url_decode(replace(s, '+', ' '));
+CREATE OR REPLACE TEMP MACRO trace_query_param(query, name) AS
+  list_transform(
+    list_filter(string_split(query, '&'), x -> trace_url_part(split_part(x, '=', 1)) = name),
+    x -> CASE WHEN strpos(x, '=') > 0 THEN trace_url_part(substr(x, strpos(x, '=') + 1)) ELSE '' END)[1];
+CREATE OR REPLACE TEMP MACRO trace_uri_parts(endpoint, repository, reference) AS {
+  endpoint: endpoint,
+  kind: CASE endpoint WHEN 'manifest' THEN 'manifest' WHEN 'blob' THEN 'blob' WHEN 'blob_upload' THEN 'blob' ELSE 'other' END,
+  repository: repository,
+  reference: reference,
+  object_key: CASE
+    WHEN endpoint = 'manifest' THEN 'manifest:' || repository || ':' || reference
+    WHEN endpoint IN ('blob', 'blob_upload') AND reference <> '' THEN 'blob:' || reference
+    END
+};
+CREATE OR REPLACE TEMP MACRO trace_uri_repository(m, endpoint) AS
+  CASE WHEN endpoint IN ('manifest', 'blob', 'tags_list') OR (endpoint = 'blob_upload' AND m.mid = 'blobs') THEN rtrim(m.r, '/')
+       WHEN endpoint = 'blob_upload' THEN rtrim(left(m.r, length(m.r) - 6), '/') END;
+CREATE OR REPLACE TEMP MACRO trace_uri_reference(m, query, endpoint) AS
+  CASE WHEN endpoint IN ('manifest', 'blob') THEN m.tail WHEN endpoint = 'blob_upload' THEN trace_query_param(query, 'digest') END;
+CREATE OR REPLACE TEMP MACRO trace_uri_of(m, query, endpoint) AS
+  trace_uri_parts(endpoint, trace_uri_repository(m, endpoint), trace_uri_reference(m, query, endpoint));
+CREATE OR REPLACE TEMP MACRO trace_uri(uri) AS trace_uri_of(
+  trace_uri_split(trace_uri_path(trace_uri_bare(uri))),
+  trace_uri_query(trace_uri_bare(uri)),
+  trace_uri_endpoint(trace_uri_path(trace_uri_bare(uri)), trace_uri_split(trace_uri_path(trace_uri_bare(uri)))));
+`;

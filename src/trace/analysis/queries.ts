@@ -216,7 +216,7 @@ export interface Reaccess {
 export async function reaccess(db: Db): Promise<Reaccess> {
   const gaps = `(
     SELECT (epoch_us(timestamp) - lag(epoch_us(timestamp)) OVER w) / 1e6 AS gap_s, seq - lag(seq) OVER w AS gap_n
-    FROM (SELECT object_key, timestamp, row_number() OVER (ORDER BY timestamp, source, record_index) AS seq FROM ${cacheable})
+    FROM (SELECT object_key, timestamp, row_number() OVER (ORDER BY timestamp, source, file, record_index) AS seq FROM ${cacheable})
     WINDOW w AS (PARTITION BY object_key ORDER BY seq))`;
   const [c] = await db.all(`SELECT count(gap_n) AS n FROM ${gaps}`);
   const s = await quantiles(db, gaps, 'gap_s');

@@ -23,7 +23,7 @@ describe('ingest', () => {
 
   it('declares its columns in schemas/trace.sql with the names of TraceRow', () => {
     const row: Record<keyof TraceRow, true> = {
-      source: true, record_index: true, timestamp: true, method: true, uri: true, endpoint: true, kind: true, repository: true,
+      source: true, file: true, record_index: true, timestamp: true, method: true, uri: true, endpoint: true, kind: true, repository: true,
       reference: true, object_key: true, status: true, response_size: true, duration: true, host: true, client: true,
       user_agent: true, request_id: true,
     };
@@ -41,7 +41,8 @@ describe('ingest', () => {
 
     it('reads every record of the file into parts, and reports progress up to the last', () => {
       expect(first.records).toBe(sample.length);
-      expect(first.files[0]).toMatchObject({ format: 'csv', records: 999, invalid: 0, parts: 10, bytes: readFileSync(samplePath).length });
+      expect(first.files[0]).toMatchObject({ format: 'csv', records: 999, invalid: 0, bytes: readFileSync(samplePath).length });
+      expect(first.files[0].parts).toBeGreaterThan(1);
       expect(progress[progress.length - 1]).toBe(999);
     });
 
@@ -108,7 +109,7 @@ describe('ingest', () => {
 
   it('refuses two files of the same name', async () => {
     const other = join(dir, 'x', 'ibm-dal09-blobs-sample.csv');
-    await expect(ingestTraces([samplePath, other], { dataDir: data })).rejects.toThrow(/share the source name/);
+    await expect(ingestTraces([samplePath, other], { dataDir: data })).rejects.toThrow(/share the file name/);
   });
 
   it('refuses to read a directory without data', async () => {

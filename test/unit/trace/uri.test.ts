@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { parseUri } from '../../../src/trace/uri.js';
+import { parseUris } from './ingested.js';
 
-describe('request URI parser', () => {
+const parseUri = async (uri: string) => (await parseUris([uri]))[0];
+
+describe('request URI parser (the SQL macro ingest runs)', () => {
   it.each([
     // uri, endpoint, kind, repository, reference, object_key
     ['v2/64431afe/eec8974d/blobs/793c8a2b', 'blob', 'blob', '64431afe/eec8974d', '793c8a2b', 'blob:793c8a2b'],
@@ -22,12 +24,13 @@ describe('request URI parser', () => {
     // A repository component may itself be called "blobs" or "manifests": the last marker decides.
     ['v2/team/blobs/app/blobs/d1', 'blob', 'blob', 'team/blobs/app', 'd1', 'blob:d1'],
     ['v2/manifests/x/manifests/t', 'manifest', 'manifest', 'manifests/x', 't', 'manifest:manifests/x:t'],
-  ])('%s', (uri, endpoint, kind, repository, reference, objectKey) => {
-    expect(parseUri(uri)).toEqual({ endpoint, kind, repository, reference, object_key: objectKey });
+  ])('%s', async (uri, endpoint, kind, repository, reference, objectKey) => {
+    expect(await parseUri(uri)).toEqual({ endpoint, kind, repository, reference, object_key: objectKey });
   });
 
-  it('gives a blob the same cache key in every repository, and manifests a per-repository key', () => {
-    expect(parseUri('v2/a/x/blobs/d').object_key).toBe(parseUri('v2/b/y/blobs/d').object_key);
-    expect(parseUri('v2/a/x/manifests/t').object_key).not.toBe(parseUri('v2/b/y/manifests/t').object_key);
+  it('gives a blob the same cache key in every repository, and manifests a per-repository key', async () => {
+    const [a, b, c, d] = await parseUris(['v2/a/x/blobs/d', 'v2/b/y/blobs/d', 'v2/a/x/manifests/t', 'v2/b/y/manifests/t']);
+    expect(a.object_key).toBe(b.object_key);
+    expect(c.object_key).not.toBe(d.object_key);
   });
 });
