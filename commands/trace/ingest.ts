@@ -59,7 +59,7 @@ Accepted forms: a JSON array of records, or JSON lines (one record per line), wi
 function formatSummary(s: IngestSummary): string {
   const lines = s.files.map((f) => `${f.path}: ${f.format}, source ${f.source}, ${f.records} records${f.invalid ? `, ${f.invalid} skipped as invalid` : ''}, ${formatBytes(f.bytes)}`);
   const rate = s.seconds > 0 ? `, ${Math.round(s.records / s.seconds)} records/s` : '';
-  lines.push(`${s.records} records in ${s.seconds.toFixed(1)} s${rate}; data: ${s.dataDir}`);
+  lines.push(`${s.records} records in ${s.seconds.toFixed(1)} s${rate}; data: ${s.data_dir}`);
   for (const p of s.problems) lines.push(`skipped ${p.path} ${p.location}: ${p.message}`);
   if (s.invalid > s.problems.length) lines.push(`... and ${s.invalid - s.problems.length} more skipped records`);
   return lines.join('\n');

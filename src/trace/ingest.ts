@@ -46,7 +46,7 @@ export interface IngestedFile {
 }
 
 export interface IngestSummary {
-  dataDir: string;
+  data_dir: string;
   files: IngestedFile[];
   records: number;
   invalid: number;
@@ -111,7 +111,7 @@ export async function ingestTraces(paths: string[], options: IngestOptions): Pro
   const sizes = checkFiles(paths);
   const totalBytes = sizes.reduce((a, b) => a + b, 0);
   const started = Date.now();
-  const summary: IngestSummary = { dataDir: options.dataDir, files: [], records: 0, invalid: 0, bytes: 0, seconds: 0, problems: [] };
+  const summary: IngestSummary = { data_dir: options.dataDir, files: [], records: 0, invalid: 0, bytes: 0, seconds: 0, problems: [] };
   const parts = new TraceParts(options.dataDir);
   const db = await openIngestDb(options.dataDir);
   try {

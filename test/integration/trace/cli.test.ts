@@ -77,6 +77,7 @@ describe('trace ingest, analyze and simulate', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const s = JSON.parse(r.stdout);
+    expect(camelKeys(s)).toEqual([]);
     expect(s.records).toBe(999 + mixed.length);
     expect(s.files.map((f: { format: string; records: number }) => [f.format, f.records])).toEqual([
       ['csv', 999],
