@@ -27,6 +27,12 @@ const ledgers = new WeakMap<DatasetWriter, Ledger>();
 export class Ledger extends EventEmitter<LedgerEvents> {
   private readonly claims: Claims;
   private readonly timer: NodeJS.Timeout;
+  /**
+   * Image leases in progress here, per image: a claim is this writer's, so two tasks of it may hold one image at
+   * once (two names of one image). The claim must outlive both: released by a commit while the second has not
+   * staged its refs yet, another writer would take it, miss those refs and add them too.
+   */
+  private readonly imageLeases = new Map<string, number>();
 
   private constructor(readonly writer: DatasetWriter) {
     super();
@@ -73,7 +79,13 @@ export class Ledger extends EventEmitter<LedgerEvents> {
    */
   async acquireImage(digest: string, refs: ImageRefRow[]): Promise<ImageLease> {
     while (!this.claims.tryClaim(claimName('image', digest))) await this.waitFor({ kind: 'image', digest });
-    await this.writer.refresh();
+    this.imageLeases.set(digest, (this.imageLeases.get(digest) ?? 0) + 1);
+    try {
+      await this.writer.refresh();
+    } catch (err) {
+      this.endImageLease(digest);
+      throw err;
+    }
     const newRefs = refs.filter((r) => !this.writer.hasRef(r));
     return new ImageLease(this, digest, this.writer.hasImage(digest) ? 'stored' : 'yours', newRefs);
   }
@@ -86,7 +98,19 @@ export class Ledger extends EventEmitter<LedgerEvents> {
 
   /** Gives up a claim: not while rows it covers are staged here (the commit that publishes them ends it). */
   release(key: StagedKey): void {
-    if (!this.writer.isStaged(key.kind, key.digest)) this.claims.release(claimName(key.kind, key.digest));
+    if (!this.writer.isStaged(key.kind, key.digest) && !this.leased(key)) this.claims.release(claimName(key.kind, key.digest));
+  }
+
+  /** Ends one image lease of this writer; the claim goes when none is left and nothing of it is staged. */
+  endImageLease(digest: string): void {
+    const n = (this.imageLeases.get(digest) ?? 1) - 1;
+    if (n > 0) this.imageLeases.set(digest, n);
+    else this.imageLeases.delete(digest);
+    this.release({ kind: 'image', digest });
+  }
+
+  private leased(key: StagedKey): boolean {
+    return key.kind === 'image' && this.imageLeases.has(key.digest);
   }
 
   /** Gives up a claim whose work was dropped (its rows, if any, are gone from the staging). */
@@ -105,7 +129,7 @@ export class Ledger extends EventEmitter<LedgerEvents> {
   }
 
   private readonly onCommitted = (keys: StagedKey[]): void => {
-    for (const key of keys) this.claims.release(claimName(key.kind, key.digest));
+    for (const key of keys) if (!this.leased(key)) this.claims.release(claimName(key.kind, key.digest));
   };
 
   /** Releases every claim still held (rows not committed are dropped with the writer). */
@@ -165,12 +189,12 @@ export class ImageLease {
       }
       writer.add('image_refs', this.newRefs);
     } finally {
-      this.ledger.release({ kind: 'image', digest: this.digest });
+      this.ledger.endImageLease(this.digest);
     }
   }
 
   /** Gives the claim up without storing anything. */
   abort(): void {
-    this.ledger.release({ kind: 'image', digest: this.digest });
+    this.ledger.endImageLease(this.digest);
   }
 }

@@ -141,6 +141,25 @@ describe('Ledger: layers', () => {
 });
 
 describe('Ledger: images and their refs', () => {
+  it('holds an image for two names of it taken at once by one writer until both are stored, past a commit between', async () => {
+    const { dir, w, l } = await writers(2);
+    // Writer 0 takes the image for two of its names; the first is stored and committed while the second is not yet.
+    const first = await l[0].acquireImage('sha256:i9', [ref('sha256:i9', 'a')]);
+    const second = await l[0].acquireImage('sha256:i9', [ref('sha256:i9', 'b')]);
+    first.store({ images: imageRow('sha256:i9'), image_layers: [], image_history: [] });
+    await w[0].commit();
+    // The claim outlives that commit: writer 1, wanting the second name too, waits instead of adding it as well.
+    expect(claimed(dir, 'image', 'sha256:i9')).toBe(true);
+    const theirs = l[1].acquireImage('sha256:i9', [ref('sha256:i9', 'b')]);
+    expect(await pendingAfter(theirs, 300)).toBe(true);
+    second.store();
+    await w[0].commit();
+    const lease = await theirs;
+    expect([lease.state, lease.newRefs]).toEqual(['stored', []]);
+    lease.abort();
+    expect(claimed(dir, 'image', 'sha256:i9')).toBe(false);
+  });
+
   it('an image claim covers its refs: refs staged for a stored image keep it until committed, then a racing writer sees them', async () => {
     const { w, l } = await writers(2);
     const image = 'sha256:i1';
