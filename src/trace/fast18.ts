@@ -57,7 +57,7 @@ export class Fast18Cache {
   private readonly restrict: number;
   private generation = 0;
 
-  constructor(memoryBytes: number, readonly ratio: number, readonly faithful: boolean, restrictBytes = 100 * 2 ** 20) {
+  constructor(readonly memoryBytes: number, readonly ratio: number, readonly faithful: boolean, restrictBytes = 100 * 2 ** 20) {
     this.mem = tier(memoryBytes);
     this.disk = tier(memoryBytes * ratio);
     this.restrict = Math.min(restrictBytes, memoryBytes);
@@ -108,17 +108,21 @@ export class Fast18Cache {
 
   /** A memory miss looks in the disk tier; a hit there leaves it (a promotion), its list entries left behind. */
   private diskCheck(key: string): void {
-    const c = this.counts;
     const d = this.disk.held.get(key);
-    if (d !== undefined) {
-      this.disk.size -= d.size;
-      this.disk.held.delete(key);
-      c.disk_hits++;
-      if (this.disk.warm) c.initial_disk_hits++;
-    } else {
-      c.disk_misses++;
-      if (this.disk.warm) c.initial_disk_misses++;
-    }
+    if (d === undefined) return this.diskMiss();
+    this.disk.size -= d.size;
+    this.disk.held.delete(key);
+    this.diskHit();
+  }
+
+  private diskHit(): void {
+    this.counts.disk_hits++;
+    if (this.disk.warm) this.counts.initial_disk_hits++;
+  }
+
+  private diskMiss(): void {
+    this.counts.disk_misses++;
+    if (this.disk.warm) this.counts.initial_disk_misses++;
   }
 
   private diskPlace(key: string, size: number, ejected: boolean): void {
@@ -126,14 +130,9 @@ export class Fast18Cache {
     const d = this.disk.held.get(key);
     if (d !== undefined) {
       this.append(this.disk, key, d);
-      c.disk_hits++;
-      if (this.disk.warm) c.initial_disk_hits++;
-      return;
+      return this.diskHit();
     }
-    if (!ejected) {
-      c.disk_misses++;
-      if (this.disk.warm) c.initial_disk_misses++;
-    }
+    if (!ejected) this.diskMiss();
     if (size + this.disk.size > this.disk.capacity) {
       if (this.disk.capacity < size) return;
       this.disk.warm = false;
@@ -226,5 +225,5 @@ export async function simulateFast18(db: Db, sizes: number[]): Promise<Fast18Row
       for (const c of caches) c.place(key, bytes[i]!);
     }
   }
-  return caches.map((c, k) => ({ memory_size: sizes[Math.floor(k / (2 * fast18Ratios.length))]!, disk_ratio: c.ratio, faithful: c.faithful, ...c.figures(), counts: c.counts }));
+  return caches.map((c) => ({ memory_size: c.memoryBytes, disk_ratio: c.ratio, faithful: c.faithful, ...c.figures(), counts: c.counts }));
 }
