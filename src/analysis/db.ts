@@ -5,6 +5,7 @@ import { attachDataset } from '../store/views.js';
 import { Db, sqlString } from '../store/duckdb.js';
 import { ImgscanError } from '../errors.js';
 import { type SqlParams, sqlFile } from './sql.js';
+import { EntryWalks } from './walks.js';
 
 /**
  * Memory DuckDB may hold for an analysis before it spills to disk (its own default is 80% of the machine). At
@@ -20,6 +21,8 @@ export const defaultAnalysisMemory = 1.5 * 2 ** 30;
 export class AnalysisDb {
   /** Seconds spent per SQL file, in the order run (a file run twice adds up). */
   readonly timings = new Map<string, number>();
+  /** The entries by layer, for the per-image walks (src/analysis/walks.ts); set once open. */
+  walks!: EntryWalks;
 
   private constructor(
     readonly db: Db,
@@ -43,6 +46,7 @@ export class AnalysisDb {
       const [twice] = await a.rows<{ n: number }>('SELECT count(*) AS n FROM a_layers_twice');
       if (twice.n > 0) await a.run('once');
       await a.run('entries', twice.n > 0 ? { files: 'a_files_once', chunks: 'a_chunks_once' } : { files: 'files', chunks: 'chunks' });
+      a.walks = await a.timed('walks', () => EntryWalks.load(db));
       return a;
     } catch (err) {
       db.close();
@@ -72,6 +76,14 @@ export class AnalysisDb {
     const rows = await this.rows<T>(sqlFile(name, params));
     this.time(name, started);
     return rows;
+  }
+
+  /** Runs a step that is not a SQL file (a walk of src/analysis/walks.ts), timed under `name`. */
+  async timed<T>(name: string, step: () => Promise<T>): Promise<T> {
+    const started = performance.now();
+    const result = await step();
+    this.time(name, started);
+    return result;
   }
 
   private time(name: string, started: number): void {

@@ -1,10 +1,11 @@
 import type { AnalysisDb } from './db.js';
+import { ensureImageWaste } from './image-waste.js';
 import { fraction, quantile } from './figures.js';
 import type { ImageFigures, ImageWaste } from './types.js';
 
-/** Section 4: computes a_image_waste (image_waste.sql) and returns every image, least efficient first. */
+/** Section 4: computes a_image_waste (src/analysis/image-waste.ts) and returns every image, least efficient first. */
 export async function imageWaste(a: AnalysisDb): Promise<ImageWaste[]> {
-  await a.run('image_waste');
+  await ensureImageWaste(a);
   return a.query<ImageWaste>('images');
 }
 

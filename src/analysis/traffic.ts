@@ -48,6 +48,8 @@ export interface TrafficFigures {
 export async function trafficFigures(a: AnalysisDb, ratios: CompressedShare[] = []): Promise<TrafficFigures> {
   await ensureImageWaste(a);
   await a.run('traffic');
+  await a.timed('update_files', () => a.walks.writeUpdateFiles(a.db));
+  await a.run('traffic_updates');
   const measured = (await a.query<Omit<TrafficRow, 'compressed' | 'estimated'>>('traffic_figures')).map((d) => ({ ...d, compressed: d.design === 'layer_dedup', estimated: false }));
   const restore = await a.query<RestoreRow>('traffic_restore');
   const designs = measured.flatMap((d) => {

@@ -39,12 +39,8 @@ SELECT layer_id, entry_index, h, h2, size, file_class FROM a_items WHERE entry_t
 CREATE OR REPLACE TEMP VIEW a_keys AS
 SELECT layer_id, entry_index, entry_type, hp FROM a_items WHERE entry_type <> 'opaque';
 
--- One row per distinct content: its size and class (both follow from the bytes), its copies c and the
--- number k of layers holding it (docs/metrics.md "where duplicates live").
-CREATE OR REPLACE TEMP TABLE a_digests AS
-SELECT h, h2, any_value(size) AS size, any_value(file_class) AS file_class, sum(n)::BIGINT AS copies, count(*)::BIGINT AS layers
-FROM (SELECT h, h2, layer_id, count(*) AS n, any_value(size) AS size, any_value(file_class) AS file_class FROM a_files GROUP BY h, h2, layer_id)
-GROUP BY h, h2;
+-- a_digests, one row per distinct content with its size, class, copies and layers, is made from a_items by
+-- src/analysis/walks.ts (docs/metrics.md "where duplicates live").
 
 -- The upper end 2^k of the power-of-two bucket (2^(k-1), 2^k] that holds x; 0 for x <= 0.
 CREATE OR REPLACE TEMP MACRO a_bucket(x) AS

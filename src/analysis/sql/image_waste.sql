@@ -9,34 +9,17 @@
 -- cardinality a sort costs less than a hash table with one group per (image, content). Partitioned by image,
 -- the sorts run in parallel and hold less at once (with one global ORDER BY: 25% slower, 45% more memory).
 
--- Per layer ref, so that build steps can name the layer a copy repeats in: the first copy of a content, by
--- layer then tar order, is not waste; every later one is waste in its own layer.
-CREATE OR REPLACE TEMP TABLE a_content_waste_layers AS
-SELECT image_id, position, coalesce(sum(size) FILTER (WHERE again), 0)::BIGINT AS content_waste,
-  count(*) FILTER (WHERE again)::BIGINT AS content_waste_copies
-FROM (
-  SELECT il.image_id, il.position, f.size,
-    f.h = lag(f.h) OVER w AND f.h2 = lag(f.h2) OVER w AS again
-  FROM a_image_layers il JOIN a_files f USING (layer_id)
-  WINDOW w AS (PARTITION BY il.image_id ORDER BY f.h, f.h2, il.position, f.entry_index)
-)
-GROUP BY image_id, position;
+-- Made before this script by src/analysis/walks.ts, one pass over each image's layers:
+--   a_content_waste_layers (image_id, position, content_waste, content_waste_copies): per layer ref, so that build
+--     steps can name the layer a copy repeats in: the first copy of a content, by layer then tar order, is not
+--     waste; every later one is waste in its own layer.
+--   a_path_candidates (image_id, position, layer_id, entry_index): entries whose path key another entry of the same
+--     image shares (a superset of the paths touched twice).
 
 CREATE OR REPLACE TEMP TABLE a_content_waste AS
 SELECT image_id, sum(content_waste)::BIGINT AS content_waste, sum(content_waste_copies)::BIGINT AS content_waste_copies
 FROM a_content_waste_layers
 GROUP BY image_id;
-
--- Entries whose path key another entry of the same image shares (a superset of the paths touched twice).
-CREATE OR REPLACE TEMP TABLE a_path_candidates AS
-SELECT image_id, position, layer_id, entry_index
-FROM (
-  SELECT il.image_id, il.position, k.layer_id, k.entry_index,
-    k.hp = lag(k.hp) OVER w OR k.hp = lead(k.hp) OVER w AS shared
-  FROM a_image_layers il JOIN a_keys k USING (layer_id)
-  WINDOW w AS (PARTITION BY il.image_id ORDER BY k.hp)
-)
-WHERE shared;
 
 -- The entries at the candidate paths, each with its path (the one a whiteout deletes) and its order in the image.
 CREATE OR REPLACE TEMP TABLE a_path_touched AS

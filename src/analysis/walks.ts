@@ -1,0 +1,307 @@
+import { type ColumnArray, readColumns, scanColumns, writeColumns } from '../store/columns.js';
+import { type Db, sqlString } from '../store/duckdb.js';
+import { KeyTable } from './key-table.js';
+
+/**
+ * The per-image walks of an analysis, over typed arrays instead of SQL sorts. An image's figures need its
+ * layers' entries side by side (10 M file rows make 20 M or more rows once every image lists its layers); in
+ * SQL that is a sort of every (image, entry) pair, here one pass over each image's layers with a stamp per
+ * content or path. Entries are read once from a_items (entries.sql), each content (the 128-bit key h, h2 of
+ * its digest) and each path key (hp) given a dense id, and kept grouped by layer:
+ * - a_digests: one row per distinct content, its size, class, copies and layers;
+ * - a_content_waste_layers: content waste per layer ref (image_waste.sql);
+ * - a_path_candidates: the entries whose path key another entry of the same image shares (image_waste.sql);
+ * - a_update_files: what an update moves under file dedup (traffic.sql).
+ * Each table is the one the SQL it replaces made, row for row (test/unit/analysis/walks.test.ts).
+ */
+export class EntryWalks {
+  private constructor(
+    /** Files of layer L: fileCid[fileStart[L] .. fileStart[L + 1]). */
+    private readonly fileStart: Int32Array,
+    private readonly fileCid: Int32Array,
+    /** Path keys (entries but opaque ones) of layer L: keyPid and keyEntry over keyStart[L] .. keyStart[L + 1]. */
+    private readonly keyStart: Int32Array,
+    private readonly keyPid: Int32Array,
+    private readonly keyEntry: Int32Array,
+    private readonly contents: Contents,
+    private readonly paths: number,
+  ) {}
+
+  /** Reads the entries of a_items and writes a_digests. */
+  static async load(db: Db): Promise<EntryWalks> {
+    const [{ n }] = await db.all<{ n: number }>('SELECT coalesce(max(layer_id), 0)::INTEGER AS n FROM a_layers');
+    const layers = Number(n) + 1;
+    const contents = await readContents(db);
+    const files = byLayer(contents.fileLayer, [contents.fileCid], layers);
+    const keys = await readKeys(db, layers);
+    const walks = new EntryWalks(files.start, files.values[0], keys.start, keys.values[0], keys.values[1], contents, keys.paths);
+    await walks.writeDigests(db);
+    return walks;
+  }
+
+  private async writeDigests(db: Db): Promise<void> {
+    const c = this.contents;
+    const copies = new Float64Array(c.count);
+    const layerCount = new Float64Array(c.count);
+    const last = new Int32Array(c.count);
+    for (let layer = 1; layer < this.fileStart.length - 1; layer++) {
+      for (let i = this.fileStart[layer]; i < this.fileStart[layer + 1]; i++) {
+        const cid = this.fileCid[i];
+        copies[cid]++;
+        if (last[cid] !== layer) {
+          last[cid] = layer;
+          layerCount[cid]++;
+        }
+      }
+    }
+    const names = ['h', 'h2', 'size', 'class', 'copies', 'layers'];
+    await writeColumns(db, 'a_digests_raw', names, ['u64', 'u64', 'f64', 'u8', 'f64', 'f64'], [c.keys.h, c.keys.h2, c.size, c.fileClass, copies, layerCount], c.count);
+    const classes = c.classes.length > 0 ? `[${c.classes.map(sqlString).join(', ')}]` : '[]::VARCHAR[]';
+    await db.run(`CREATE OR REPLACE TEMP TABLE a_digests AS
+      SELECT h, h2, size::BIGINT AS size, CASE WHEN class > 0 THEN (${classes})[class] END AS file_class, copies::BIGINT AS copies, layers::BIGINT AS layers
+      FROM a_digests_raw`);
+    await db.run('DROP TABLE a_digests_raw');
+  }
+
+  /**
+   * Content waste per layer ref: walking an image's layers bottom up, a content seen before (lower, or earlier
+   * in the same layer) is waste, every copy of it. Rows only for layer refs with files, as the SQL made them.
+   */
+  async writeContentWaste(db: Db): Promise<void> {
+    const refs = await imageLayers(db);
+    const stamp = new Int32Array(this.contents.count);
+    const out = { image: new Int32Array(refs.rows), position: new Int32Array(refs.rows), bytes: new Float64Array(refs.rows), copies: new Float64Array(refs.rows) };
+    let rows = 0;
+    for (let r = 0; r < refs.rows; r++) {
+      const [image, layer] = [refs.image[r], refs.layer[r]];
+      if (this.fileStart[layer + 1] === this.fileStart[layer]) continue;
+      let bytes = 0;
+      let copies = 0;
+      for (let i = this.fileStart[layer]; i < this.fileStart[layer + 1]; i++) {
+        const cid = this.fileCid[i];
+        if (stamp[cid] === image) {
+          bytes += this.contents.size[cid];
+          copies++;
+        } else stamp[cid] = image;
+      }
+      [out.image[rows], out.position[rows], out.bytes[rows], out.copies[rows]] = [image, refs.position[r], bytes, copies];
+      rows++;
+    }
+    await writeColumns(db, 'a_cw_raw', ['image_id', 'position', 'bytes', 'copies'], ['i32', 'i32', 'f64', 'f64'], [out.image, out.position, out.bytes, out.copies], rows);
+    await db.run(`CREATE OR REPLACE TEMP TABLE a_content_waste_layers AS
+      SELECT image_id, position, bytes::BIGINT AS content_waste, copies::BIGINT AS content_waste_copies FROM a_cw_raw`);
+    await db.run('DROP TABLE a_cw_raw');
+  }
+
+  /** The entries whose path key some other entry of the same image shares: a count per path, then the entries. */
+  async writePathCandidates(db: Db): Promise<void> {
+    const refs = await imageLayers(db);
+    const stamp = new Int32Array(this.paths);
+    const count = new Int32Array(this.paths);
+    const out = new Int32Columns(4);
+    for (let first = 0; first < refs.rows; ) {
+      const image = refs.image[first];
+      let end = first;
+      while (end < refs.rows && refs.image[end] === image) end++;
+      for (let r = first; r < end; r++) {
+        const layer = refs.layer[r];
+        for (let i = this.keyStart[layer]; i < this.keyStart[layer + 1]; i++) {
+          const pid = this.keyPid[i];
+          if (stamp[pid] === image) count[pid]++;
+          else {
+            stamp[pid] = image;
+            count[pid] = 1;
+          }
+        }
+      }
+      for (let r = first; r < end; r++) {
+        const layer = refs.layer[r];
+        for (let i = this.keyStart[layer]; i < this.keyStart[layer + 1]; i++) {
+          if (count[this.keyPid[i]] > 1) out.push4(image, refs.position[r], layer, this.keyEntry[i]);
+        }
+      }
+      first = end;
+    }
+    await writeColumns(db, 'a_path_candidates', ['image_id', 'position', 'layer_id', 'entry_index'], ['i32', 'i32', 'i32', 'i32'], out.columns(), out.length);
+  }
+
+  /**
+   * Under file dedup an update moves the distinct contents of the new image's new layers (a_update_blobs) that
+   * no layer of the previous version holds: the old side's contents are stamped first, then the new side's
+   * unstamped ones counted once each. Rows only for updates that move something, as the SQL made them.
+   */
+  async writeUpdateFiles(db: Db): Promise<void> {
+    const sides = await readColumns(db, `
+      WITH fresh AS (SELECT DISTINCT prev_id, image_id FROM a_update_blobs WHERE layer_id IS NOT NULL)
+      SELECT p.prev_id, p.image_id, b.layer_id, 1::UTINYINT AS held FROM fresh p JOIN a_image_blobs b ON b.image_id = p.prev_id WHERE b.layer_id IS NOT NULL
+      UNION ALL
+      SELECT prev_id, image_id, layer_id, 0::UTINYINT FROM a_update_blobs WHERE layer_id IS NOT NULL
+      ORDER BY prev_id, image_id, held DESC`, ['i32', 'i32', 'i32', 'u8']);
+    const [prev, image, layer, held] = sides.columns as [Int32Array, Int32Array, Int32Array, Uint8Array];
+    const stamp = new Int32Array(this.contents.count);
+    const out = { prev: new Int32Array(sides.rows), image: new Int32Array(sides.rows), units: new Float64Array(sides.rows), bytes: new Float64Array(sides.rows) };
+    let rows = 0;
+    let pair = 0;
+    for (let first = 0; first < sides.rows; ) {
+      pair++;
+      let end = first;
+      let units = 0;
+      let bytes = 0;
+      while (end < sides.rows && prev[end] === prev[first] && image[end] === image[first]) {
+        for (let i = this.fileStart[layer[end]]; i < this.fileStart[layer[end] + 1]; i++) {
+          const cid = this.fileCid[i];
+          if (stamp[cid] === pair) continue;
+          stamp[cid] = pair;
+          if (held[end] === 0) {
+            units++;
+            bytes += this.contents.size[cid];
+          }
+        }
+        end++;
+      }
+      if (units > 0) [out.prev[rows], out.image[rows], out.units[rows], out.bytes[rows], rows] = [prev[first], image[first], units, bytes, rows + 1];
+      first = end;
+    }
+    await writeColumns(db, 'a_uf_raw', ['prev_id', 'image_id', 'units', 'bytes'], ['i32', 'i32', 'f64', 'f64'], [out.prev, out.image, out.units, out.bytes], rows);
+    await db.run('CREATE OR REPLACE TEMP TABLE a_update_files AS SELECT prev_id, image_id, units::BIGINT AS units, bytes::BIGINT AS bytes FROM a_uf_raw');
+    await db.run('DROP TABLE a_uf_raw');
+  }
+}
+
+/** Every distinct content: its key, size and class (both follow from the bytes: the first file's), and each file's content and layer. */
+interface Contents {
+  count: number;
+  keys: { h: Uint32Array; h2: Uint32Array };
+  size: Float64Array;
+  fileClass: Uint8Array;
+  /** file_class names; a class code c > 0 names classes[c - 1]. */
+  classes: string[];
+  fileLayer: Int32Array;
+  fileCid: Int32Array;
+}
+
+async function readContents(db: Db): Promise<Contents> {
+  const classes = (await db.all<{ c: string }>("SELECT DISTINCT file_class AS c FROM a_items WHERE entry_type = 'file' AND file_class IS NOT NULL ORDER BY c")).map((r) => r.c);
+  const code = classes.length > 0 ? `coalesce(list_position([${classes.map(sqlString).join(', ')}], file_class), 0)` : '0';
+  const table = new KeyTable(4, 1 << 20);
+  let size = new Float64Array(1 << 20);
+  let fileClass = new Uint8Array(1 << 20);
+  const files = new Int32Columns(2);
+  const key = new Uint32Array(4 * 2048);
+  await scanColumns(db, `SELECT layer_id, h, h2, coalesce(size, 0)::DOUBLE, ${code}::UTINYINT FROM a_items WHERE entry_type = 'file'`, ['i32', 'u64', 'u64', 'f64', 'u8'], (c, n) => {
+    const [layer, h, h2, sz, cls] = c as [Int32Array, Uint32Array, Uint32Array, Float64Array, Uint8Array];
+    for (let i = 0; i < n; i++) {
+      key[4 * i] = h[2 * i];
+      key[4 * i + 1] = h[2 * i + 1];
+      key[4 * i + 2] = h2[2 * i];
+      key[4 * i + 3] = h2[2 * i + 1];
+    }
+    for (let i = 0; i < n; i++) {
+      const before = table.size;
+      const cid = table.id(key, 4 * i);
+      if (cid === before) {
+        if (cid >= size.length) [size, fileClass] = [grown(size, cid), grown(fileClass, cid)];
+        size[cid] = sz[i];
+        fileClass[cid] = cls[i];
+      }
+      files.push2(layer[i], cid);
+    }
+  });
+  table.seal();
+  const [fileLayer, fileCid] = files.columns();
+  const split = splitKeys(table.keys, table.size);
+  return { count: table.size, keys: split, size: size.subarray(0, table.size), fileClass: fileClass.subarray(0, table.size), classes, fileLayer, fileCid };
+}
+
+/** Path keys of every entry but opaque ones (they write no path), by layer, with dense path ids. */
+async function readKeys(db: Db, layers: number): Promise<{ start: Int32Array; values: Int32Array[]; paths: number }> {
+  const table = new KeyTable(2, 1 << 20);
+  const keys = new Int32Columns(3);
+  await scanColumns(db, "SELECT layer_id, entry_index, hp FROM a_items WHERE entry_type <> 'opaque'", ['i32', 'i32', 'u64'], (c, n) => {
+    const [layer, entry, hp] = c as [Int32Array, Int32Array, Uint32Array];
+    for (let i = 0; i < n; i++) keys.push3(layer[i], table.id(hp, 2 * i), entry[i]);
+  });
+  const [layer, pid, entry] = keys.columns();
+  const grouped = byLayer(layer, [pid, entry], layers);
+  return { ...grouped, paths: table.size };
+}
+
+/** The (image, position, layer) of every layer ref in image then position order; layer 0 for a layer not read. */
+async function imageLayers(db: Db): Promise<{ rows: number; image: Int32Array; position: Int32Array; layer: Int32Array }> {
+  const r = await readColumns(db, 'SELECT image_id, position, coalesce(layer_id, 0) FROM a_image_layers ORDER BY image_id, position', ['i32', 'i32', 'i32']);
+  const [image, position, layer] = r.columns as Int32Array[];
+  return { rows: r.rows, image, position, layer };
+}
+
+/** A counting sort by layer id: start offsets per layer (start[L] .. start[L + 1]) and the values in that order. */
+function byLayer(layer: Int32Array, values: Int32Array[], layers: number): { start: Int32Array; values: Int32Array[] } {
+  const start = new Int32Array(layers + 1);
+  for (let i = 0; i < layer.length; i++) start[layer[i] + 1]++;
+  for (let l = 1; l <= layers; l++) start[l] += start[l - 1];
+  const next = start.slice(0, layers);
+  const order = new Int32Array(layer.length);
+  for (let i = 0; i < layer.length; i++) order[next[layer[i]]++] = i;
+  return { start, values: values.map((v) => order.map((i) => v[i])) };
+}
+
+function splitKeys(keys: Uint32Array, count: number): { h: Uint32Array; h2: Uint32Array } {
+  const h = new Uint32Array(count * 2);
+  const h2 = new Uint32Array(count * 2);
+  for (let i = 0; i < count; i++) [h[2 * i], h[2 * i + 1], h2[2 * i], h2[2 * i + 1]] = [keys[4 * i], keys[4 * i + 1], keys[4 * i + 2], keys[4 * i + 3]];
+  return { h, h2 };
+}
+
+function grown<T extends Float64Array | Uint8Array>(array: T, index: number): T {
+  const bigger = new (array.constructor as new (n: number) => T)(Math.max(array.length * 2, index + 1));
+  bigger.set(array);
+  return bigger;
+}
+
+/** Rows of `width` int32 columns, appended one row at a time. */
+class Int32Columns {
+  private data: Int32Array;
+  length = 0;
+
+  constructor(private readonly width: number) {
+    this.data = new Int32Array(width << 16);
+  }
+
+  private room(): number {
+    if ((this.length + 1) * this.width > this.data.length) {
+      const bigger = new Int32Array(this.data.length * 2);
+      bigger.set(this.data);
+      this.data = bigger;
+    }
+    return this.length++ * this.width;
+  }
+
+  push2(a: number, b: number): void {
+    const at = this.room();
+    this.data[at] = a;
+    this.data[at + 1] = b;
+  }
+
+  push3(a: number, b: number, c: number): void {
+    const at = this.room();
+    this.data[at] = a;
+    this.data[at + 1] = b;
+    this.data[at + 2] = c;
+  }
+
+  push4(a: number, b: number, c: number, d: number): void {
+    const at = this.room();
+    this.data[at] = a;
+    this.data[at + 1] = b;
+    this.data[at + 2] = c;
+    this.data[at + 3] = d;
+  }
+
+  /** The columns, each its own array. */
+  columns(): Int32Array[] {
+    return Array.from({ length: this.width }, (_, c) => {
+      const col = new Int32Array(this.length);
+      for (let i = 0; i < this.length; i++) col[i] = this.data[i * this.width + c];
+      return col;
+    });
+  }
+}

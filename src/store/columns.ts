@@ -1,0 +1,108 @@
+import { DuckDBDataChunk, type DuckDBType, DOUBLE, INTEGER, UBIGINT, UTINYINT } from '@duckdb/node-api';
+import { ImgscanError } from '../errors.js';
+import type { Db } from './duckdb.js';
+
+/**
+ * Whole columns between DuckDB and typed arrays, a vector (2,048 values) at a time, without a JS value per row:
+ * what the typed-array kernels of src/analysis read and write. A column is one of four kinds:
+ * - `i32`: INTEGER, as an Int32Array;
+ * - `u8`: UTINYINT, as a Uint8Array;
+ * - `f64`: DOUBLE, as a Float64Array (a BIGINT byte count cast to DOUBLE in the query stays exact below 2^53);
+ * - `u64`: UBIGINT, as a Uint32Array of two words per value, low word first (no BigInt per value).
+ * Values must not be NULL: the query says what a missing value is (coalesce).
+ */
+export type ColumnKind = 'i32' | 'u8' | 'f64' | 'u64';
+
+export type ColumnArray = Int32Array | Uint8Array | Float64Array | Uint32Array;
+
+export interface Columns {
+  rows: number;
+  columns: ColumnArray[];
+}
+
+const words: Record<ColumnKind, number> = { i32: 1, u8: 1, f64: 1, u64: 2 };
+
+function allocate(kind: ColumnKind, length: number): ColumnArray {
+  const n = length * words[kind];
+  if (kind === 'i32') return new Int32Array(n);
+  if (kind === 'u8') return new Uint8Array(n);
+  if (kind === 'f64') return new Float64Array(n);
+  return new Uint32Array(n);
+}
+
+function grow(kind: ColumnKind, array: ColumnArray, rows: number): ColumnArray {
+  const bigger = allocate(kind, rows);
+  bigger.set(array as never);
+  return bigger;
+}
+
+/** The values of a vector as the typed array of its kind: the data DuckDB hands over, not a copy per value. */
+function vectorItems(vector: unknown, kind: ColumnKind, rows: number): ColumnArray {
+  const items = (vector as { items?: unknown }).items;
+  const view = (items instanceof BigUint64Array && kind === 'u64') ? new Uint32Array(items.buffer, items.byteOffset, rows * 2)
+    : (kind === 'i32' && items instanceof Int32Array) || (kind === 'u8' && items instanceof Uint8Array) || (kind === 'f64' && items instanceof Float64Array) ? items
+    : undefined;
+  if (!view) throw new ImgscanError('INTERNAL', `a ${kind} column came back as ${Object.prototype.toString.call(items)}`);
+  return view as ColumnArray;
+}
+
+/**
+ * Runs a query and hands its result to `each` a vector at a time: one typed array per column (views valid only
+ * during the call) and the number of rows.
+ */
+export async function scanColumns(db: Db, sql: string, kinds: readonly ColumnKind[], each: (columns: ColumnArray[], rows: number) => void): Promise<void> {
+  const result = await db.connection.stream(sql);
+  if (result.columnCount !== kinds.length) throw new ImgscanError('INTERNAL', `query gives ${result.columnCount} columns, ${kinds.length} expected`);
+  for (;;) {
+    const chunk = await result.fetchChunk();
+    if (!chunk || chunk.rowCount === 0) break;
+    const n = chunk.rowCount;
+    each(kinds.map((kind, i) => vectorItems(chunk.getColumnVector(i), kind, n)), n);
+  }
+}
+
+/** Runs a query and reads its whole result into one typed array per column, in result order. */
+export async function readColumns(db: Db, sql: string, kinds: readonly ColumnKind[]): Promise<Columns> {
+  let capacity = 1 << 12;
+  let columns = kinds.map((k) => allocate(k, capacity));
+  let rows = 0;
+  await scanColumns(db, sql, kinds, (chunk, n) => {
+    if (rows + n > capacity) {
+      capacity = Math.max(capacity * 2, rows + n);
+      columns = columns.map((c, i) => grow(kinds[i], c, capacity));
+    }
+    chunk.forEach((values, i) => (columns[i] as Uint8Array).set(values as Uint8Array, rows * words[kinds[i]]));
+    rows += n;
+  });
+  return { rows, columns: columns.map((c, i) => c.subarray(0, rows * words[kinds[i]])) };
+}
+
+const types: Record<ColumnKind, DuckDBType> = { i32: INTEGER, u8: UTINYINT, f64: DOUBLE, u64: UBIGINT };
+const sqlTypes: Record<ColumnKind, string> = { i32: 'INTEGER', u8: 'UTINYINT', f64: 'DOUBLE', u64: 'UBIGINT' };
+
+/**
+ * Creates (or replaces) a temporary table of the named columns and appends the typed arrays to it, a vector at
+ * a time. `rows` values are taken from each array.
+ */
+export async function writeColumns(db: Db, table: string, names: readonly string[], kinds: readonly ColumnKind[], columns: readonly ColumnArray[], rows: number): Promise<void> {
+  await db.run(`CREATE OR REPLACE TEMP TABLE ${table} (${names.map((n, i) => `${n} ${sqlTypes[kinds[i]]}`).join(', ')})`);
+  const appender = await db.connection.createAppender(table, 'main', 'temp');
+  try {
+    const size = 2048;
+    for (let start = 0; start < rows; start += size) {
+      const n = Math.min(size, rows - start);
+      const chunk = DuckDBDataChunk.create(kinds.map((k) => types[k]), n);
+      kinds.forEach((kind, i) => {
+        const vector = chunk.getColumnVector(i) as unknown as { flush(): void };
+        const w = words[kind];
+        (vectorItems(vector, kind, n) as Uint8Array).set((columns[i] as Uint8Array).subarray(start * w, (start + n) * w));
+        vector.flush();
+      });
+      chunk.rowCount = n;
+      appender.appendDataChunk(chunk);
+    }
+    appender.flushSync();
+  } finally {
+    appender.closeSync();
+  }
+}
