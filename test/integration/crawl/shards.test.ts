@@ -4,30 +4,17 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli, type CliRun, datasetRows, type DatasetRows } from '../../support/dataset.js';
-import { push } from '../../support/registry.js';
 import { tableNames } from '../../../src/model/schema.js';
-import { expectedCrawl, missingTools, startWorld, type Expected, type World } from './setup.js';
+import { expectedCrawl, missingTools, pushOnePerShard, startWorld, type Expected, type World } from './setup.js';
 
 const missing = await missingTools();
-
-/** FNV-1a 32 over UTF-8, written out here to pick repository names for each shard. */
-function fnv(text: string): number {
-  let h = 0x811c9dc5;
-  for (const b of Buffer.from(text, 'utf8')) h = Math.imul(h ^ b, 0x01000193) >>> 0;
-  return h;
-}
 
 describe.skipIf(missing.length > 0)('imgscan crawl --shard', () => {
   let world: World;
 
   beforeAll(async () => {
     world = await startWorld();
-    // Make sure every shard has a repository: copies of lib/base under names that hash to each shard.
-    for (let shard = 0; shard < 3; shard++) {
-      const name = Array.from({ length: 50 }, (_, i) => `extra/base${i}`).find((n) => fnv(n) % 3 === shard)!;
-      await push(`oci:${world.fx.layouts.main.path}:base`, `${world.registry.host}/${name}:latest`, { format: 'oci' });
-      world.pushed.push({ repository: name, tag: 'latest' });
-    }
+    await pushOnePerShard(world, 3);
   });
   afterAll(async () => {
     await world?.stop();
