@@ -1,13 +1,13 @@
 /**
- * Dense ids for hash keys: an open-addressing table (linear probing) from a key of `words` 32-bit words to the
+ * Dense ids for hash keys: an open-addressing table (linear probing) from a key of `width` 32-bit words to the
  * id 0, 1, 2, ... given in order of first sight. The keys are already hashes (DuckDB's 64-bit `hash()` of a
- * digest or a path), so their low word spreads them over the slots. The table doubles at half full.
+ * digest or a path), so their low words spread them over the slots. A slot holds its id + 1 (0: empty) and the
+ * key's words side by side, so that a lookup reads one cache line. The table doubles at half full.
  */
 export class KeyTable {
-  private slots: Int32Array;
+  private slots: Uint32Array;
   private mask: number;
-  /** Key words by id: the key of id i is words[i * width .. (i + 1) * width). */
-  keys: Uint32Array;
+  private readonly stride: number;
   size = 0;
 
   constructor(
@@ -16,58 +16,67 @@ export class KeyTable {
   ) {
     let capacity = 1 << 10;
     while (capacity < expected * 2) capacity *= 2;
-    this.slots = new Int32Array(capacity).fill(-1);
+    this.stride = width + 1;
+    this.slots = new Uint32Array(capacity * this.stride);
     this.mask = capacity - 1;
-    this.keys = new Uint32Array(Math.max(1024, expected) * width);
   }
 
   /** The id of the key at words[at .. at + width), given a new id when first seen. */
   id(words: Uint32Array, at: number): number {
-    const w = this.width;
+    const { stride, width, slots } = this;
     let slot = (words[at] ^ Math.imul(words[at + 1], 0x9e3779b1)) & this.mask;
     for (;;) {
-      const id = this.slots[slot];
-      if (id < 0) return this.insert(slot, words, at);
-      if (this.equal(id, words, at, w)) return id;
+      const base = slot * stride;
+      const id = slots[base];
+      if (id === 0) return this.insert(base, words, at);
+      let same = true;
+      for (let i = 0; i < width; i++) {
+        if (slots[base + 1 + i] !== words[at + i]) {
+          same = false;
+          break;
+        }
+      }
+      if (same) return id - 1;
       slot = (slot + 1) & this.mask;
     }
   }
 
-  private equal(id: number, words: Uint32Array, at: number, w: number): boolean {
-    const base = id * w;
-    for (let i = 0; i < w; i++) if (this.keys[base + i] !== words[at + i]) return false;
-    return true;
-  }
-
-  private insert(slot: number, words: Uint32Array, at: number): number {
+  private insert(base: number, words: Uint32Array, at: number): number {
     const id = this.size++;
-    const w = this.width;
-    if ((id + 1) * w > this.keys.length) {
-      const bigger = new Uint32Array(this.keys.length * 2);
-      bigger.set(this.keys);
-      this.keys = bigger;
-    }
-    for (let i = 0; i < w; i++) this.keys[id * w + i] = words[at + i];
-    this.slots[slot] = id;
-    if (this.size * 2 > this.slots.length) this.rehash();
+    this.slots[base] = id + 1;
+    for (let i = 0; i < this.width; i++) this.slots[base + 1 + i] = words[at + i];
+    if (this.size * 2 > this.mask + 1) this.grow();
     return id;
   }
 
-  private rehash(): void {
-    const capacity = this.slots.length * 2;
-    this.slots = new Int32Array(capacity).fill(-1);
+  private grow(): void {
+    const old = this.slots;
+    const { stride } = this;
+    const capacity = (this.mask + 1) * 2;
+    this.slots = new Uint32Array(capacity * stride);
     this.mask = capacity - 1;
-    const w = this.width;
-    for (let id = 0; id < this.size; id++) {
-      let slot = (this.keys[id * w] ^ Math.imul(this.keys[id * w + 1], 0x9e3779b1)) & this.mask;
-      while (this.slots[slot] >= 0) slot = (slot + 1) & this.mask;
-      this.slots[slot] = id;
+    for (let base = 0; base < old.length; base += stride) {
+      if (old[base] === 0) continue;
+      let slot = (old[base + 1] ^ Math.imul(old[base + 2], 0x9e3779b1)) & this.mask;
+      while (this.slots[slot * stride] !== 0) slot = (slot + 1) & this.mask;
+      this.slots.set(old.subarray(base, base + stride), slot * stride);
     }
   }
 
-  /** Frees the slots; the ids and their keys stay. */
-  seal(): void {
-    this.slots = new Int32Array(0);
-    this.keys = this.keys.slice(0, this.size * this.width);
+  /** Frees the table; the ids given stay valid. */
+  release(): void {
+    this.slots = new Uint32Array(0);
+  }
+
+  /** The key words by id (the key of id i at [i * width, (i + 1) * width)), and the table freed. */
+  seal(): Uint32Array {
+    const { stride, width } = this;
+    const keys = new Uint32Array(this.size * width);
+    for (let base = 0; base < this.slots.length; base += stride) {
+      const id = this.slots[base];
+      if (id !== 0) keys.set(this.slots.subarray(base + 1, base + stride), (id - 1) * width);
+    }
+    this.slots = new Uint32Array(0);
+    return keys;
   }
 }

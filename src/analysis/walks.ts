@@ -1,4 +1,4 @@
-import { type ColumnArray, readColumns, scanColumns, writeColumns } from '../store/columns.js';
+import { readColumns, scanColumns, writeColumns } from '../store/columns.js';
 import { type Db, sqlString } from '../store/duckdb.js';
 import { KeyTable } from './key-table.js';
 
@@ -27,14 +27,15 @@ export class EntryWalks {
     private readonly paths: number,
   ) {}
 
-  /** Reads the entries of a_items and writes a_digests. */
+  /** Reads the entries of a_items (entries.sql) in one pass and writes a_digests. */
   static async load(db: Db): Promise<EntryWalks> {
-    const [{ n }] = await db.all<{ n: number }>('SELECT coalesce(max(layer_id), 0)::INTEGER AS n FROM a_layers');
-    const layers = Number(n) + 1;
-    const contents = await readContents(db);
-    const files = byLayer(contents.fileLayer, [contents.fileCid], layers);
-    const keys = await readKeys(db, layers);
-    const walks = new EntryWalks(files.start, files.values[0], keys.start, keys.values[0], keys.values[1], contents, keys.paths);
+    const [sizes] = await db.all<{ layers: number; files: number; entries: number }>(
+      'SELECT coalesce(max(layer_id), 0)::INTEGER AS layers, coalesce(sum(file_count), 0)::DOUBLE AS files, coalesce(sum(entry_count), 0)::DOUBLE AS entries FROM a_layers');
+    const layers = Number(sizes.layers) + 1;
+    const read = await readEntries(db, Number(sizes.files), Number(sizes.entries));
+    const files = byLayer(read.files.column(0), [read.files.column(1)], layers);
+    const keys = byLayer(read.keys.column(0), [read.keys.column(1), read.keys.column(2)], layers);
+    const walks = new EntryWalks(files.start, files.values[0], keys.start, keys.values[0], keys.values[1], read.contents, read.paths);
     await walks.writeDigests(db);
     return walks;
   }
@@ -98,7 +99,7 @@ export class EntryWalks {
     const refs = await imageLayers(db);
     const stamp = new Int32Array(this.paths);
     const count = new Int32Array(this.paths);
-    const out = new Int32Columns(4);
+    const out = new IntColumns(4);
     for (let first = 0; first < refs.rows; ) {
       const image = refs.image[first];
       let end = first;
@@ -168,7 +169,7 @@ export class EntryWalks {
   }
 }
 
-/** Every distinct content: its key, size and class (both follow from the bytes: the first file's), and each file's content and layer. */
+/** Every distinct content: its key, size and class (both follow from the bytes: the first file's). */
 interface Contents {
   count: number;
   keys: { h: Uint32Array; h2: Uint32Array };
@@ -176,54 +177,77 @@ interface Contents {
   fileClass: Uint8Array;
   /** file_class names; a class code c > 0 names classes[c - 1]. */
   classes: string[];
-  fileLayer: Int32Array;
-  fileCid: Int32Array;
 }
 
-async function readContents(db: Db): Promise<Contents> {
+interface Read {
+  contents: Contents;
+  /** Files: layer, content id. */
+  files: IntColumns;
+  /** Path keys of every entry but opaque ones (they write no path): layer, path id, entry index. */
+  keys: IntColumns;
+  paths: number;
+}
+
+/**
+ * One pass over a_items: each file's content and each entry's path key given a dense id (the content by its
+ * 128-bit key h, h2; the path by hp). `files` and `entries` size the arrays (they grow if need be).
+ */
+async function readEntries(db: Db, files: number, entries: number): Promise<Read> {
   const classes = (await db.all<{ c: string }>("SELECT DISTINCT file_class AS c FROM a_items WHERE entry_type = 'file' AND file_class IS NOT NULL ORDER BY c")).map((r) => r.c);
   const code = classes.length > 0 ? `coalesce(list_position([${classes.map(sqlString).join(', ')}], file_class), 0)` : '0';
-  const table = new KeyTable(4, 1 << 20);
-  let size = new Float64Array(1 << 20);
-  let fileClass = new Uint8Array(1 << 20);
-  const files = new Int32Columns(2);
-  const key = new Uint32Array(4 * 2048);
-  await scanColumns(db, `SELECT layer_id, h, h2, coalesce(size, 0)::DOUBLE, ${code}::UTINYINT FROM a_items WHERE entry_type = 'file'`, ['i32', 'u64', 'u64', 'f64', 'u8'], (c, n) => {
-    const [layer, h, h2, sz, cls] = c as [Int32Array, Uint32Array, Uint32Array, Float64Array, Uint8Array];
+  const contents = new ContentTable(files);
+  const paths = new KeyTable(2, Math.max(1 << 16, entries >> 2));
+  const read = { files: new IntColumns(2, files), keys: new IntColumns(3, entries) };
+  const sql = `SELECT layer_id, entry_index, (CASE entry_type WHEN 'file' THEN 1 WHEN 'opaque' THEN 2 ELSE 0 END)::UTINYINT,
+    coalesce(hp, 0), coalesce(h, 0), coalesce(h2, 0), coalesce(size, 0)::DOUBLE, ${code}::UTINYINT FROM a_items`;
+  await scanColumns(db, sql, ['i32', 'i32', 'u8', 'u64', 'u64', 'u64', 'f64', 'u8'], (c, n) => {
+    const [layer, entry, kind, hp, h, h2, size, cls] = c as [Int32Array, Int32Array, Uint8Array, Uint32Array, Uint32Array, Uint32Array, Float64Array, Uint8Array];
     for (let i = 0; i < n; i++) {
-      key[4 * i] = h[2 * i];
-      key[4 * i + 1] = h[2 * i + 1];
-      key[4 * i + 2] = h2[2 * i];
-      key[4 * i + 3] = h2[2 * i + 1];
-    }
-    for (let i = 0; i < n; i++) {
-      const before = table.size;
-      const cid = table.id(key, 4 * i);
-      if (cid === before) {
-        if (cid >= size.length) [size, fileClass] = [grown(size, cid), grown(fileClass, cid)];
-        size[cid] = sz[i];
-        fileClass[cid] = cls[i];
-      }
-      files.push2(layer[i], cid);
+      if (kind[i] !== 2) read.keys.push3(layer[i], paths.id(hp, 2 * i), entry[i]);
+      if (kind[i] === 1) read.files.push2(layer[i], contents.id(h, h2, i, size[i], cls[i]));
     }
   });
-  table.seal();
-  const [fileLayer, fileCid] = files.columns();
-  const split = splitKeys(table.keys, table.size);
-  return { count: table.size, keys: split, size: size.subarray(0, table.size), fileClass: fileClass.subarray(0, table.size), classes, fileLayer, fileCid };
+  paths.release();
+  return { contents: contents.done(classes), ...read, paths: paths.size };
 }
 
-/** Path keys of every entry but opaque ones (they write no path), by layer, with dense path ids. */
-async function readKeys(db: Db, layers: number): Promise<{ start: Int32Array; values: Int32Array[]; paths: number }> {
-  const table = new KeyTable(2, 1 << 20);
-  const keys = new Int32Columns(3);
-  await scanColumns(db, "SELECT layer_id, entry_index, hp FROM a_items WHERE entry_type <> 'opaque'", ['i32', 'i32', 'u64'], (c, n) => {
-    const [layer, entry, hp] = c as [Int32Array, Int32Array, Uint32Array];
-    for (let i = 0; i < n; i++) keys.push3(layer[i], table.id(hp, 2 * i), entry[i]);
-  });
-  const [layer, pid, entry] = keys.columns();
-  const grouped = byLayer(layer, [pid, entry], layers);
-  return { ...grouped, paths: table.size };
+/** The content ids: a key table over (h, h2) and each content's size and class. */
+class ContentTable {
+  private readonly table: KeyTable;
+  private readonly key = new Uint32Array(4);
+  private size: Float64Array;
+  private fileClass: Uint8Array;
+
+  constructor(files: number) {
+    const expected = Math.max(1 << 16, files >> 2);
+    this.table = new KeyTable(4, expected);
+    this.size = new Float64Array(expected);
+    this.fileClass = new Uint8Array(expected);
+  }
+
+  id(h: Uint32Array, h2: Uint32Array, i: number, size: number, fileClass: number): number {
+    const key = this.key;
+    key[0] = h[2 * i];
+    key[1] = h[2 * i + 1];
+    key[2] = h2[2 * i];
+    key[3] = h2[2 * i + 1];
+    const before = this.table.size;
+    const cid = this.table.id(key, 0);
+    if (cid === before) {
+      if (cid >= this.size.length) {
+        this.size = grown(this.size, cid);
+        this.fileClass = grown(this.fileClass, cid);
+      }
+      this.size[cid] = size;
+      this.fileClass[cid] = fileClass;
+    }
+    return cid;
+  }
+
+  done(classes: string[]): Contents {
+    const count = this.table.size;
+    return { count, keys: splitKeys(this.table.seal(), count), size: this.size.subarray(0, count), fileClass: this.fileClass.subarray(0, count), classes };
+  }
 }
 
 /** The (image, position, layer) of every layer ref in image then position order; layer 0 for a layer not read. */
@@ -257,51 +281,55 @@ function grown<T extends Float64Array | Uint8Array>(array: T, index: number): T 
   return bigger;
 }
 
-/** Rows of `width` int32 columns, appended one row at a time. */
-class Int32Columns {
-  private data: Int32Array;
+/** Rows of `width` int32 columns, appended one row at a time, each column its own array. */
+class IntColumns {
+  private data: Int32Array[];
+  private capacity: number;
   length = 0;
 
-  constructor(private readonly width: number) {
-    this.data = new Int32Array(width << 16);
+  constructor(width: number, expected = 1 << 16) {
+    this.capacity = Math.max(1024, expected);
+    this.data = Array.from({ length: width }, () => new Int32Array(this.capacity));
   }
 
   private room(): number {
-    if ((this.length + 1) * this.width > this.data.length) {
-      const bigger = new Int32Array(this.data.length * 2);
-      bigger.set(this.data);
-      this.data = bigger;
+    if (this.length === this.capacity) {
+      this.capacity *= 2;
+      this.data = this.data.map((d) => {
+        const bigger = new Int32Array(this.capacity);
+        bigger.set(d);
+        return bigger;
+      });
     }
-    return this.length++ * this.width;
+    return this.length++;
   }
 
   push2(a: number, b: number): void {
     const at = this.room();
-    this.data[at] = a;
-    this.data[at + 1] = b;
+    this.data[0][at] = a;
+    this.data[1][at] = b;
   }
 
   push3(a: number, b: number, c: number): void {
     const at = this.room();
-    this.data[at] = a;
-    this.data[at + 1] = b;
-    this.data[at + 2] = c;
+    this.data[0][at] = a;
+    this.data[1][at] = b;
+    this.data[2][at] = c;
   }
 
   push4(a: number, b: number, c: number, d: number): void {
     const at = this.room();
-    this.data[at] = a;
-    this.data[at + 1] = b;
-    this.data[at + 2] = c;
-    this.data[at + 3] = d;
+    this.data[0][at] = a;
+    this.data[1][at] = b;
+    this.data[2][at] = c;
+    this.data[3][at] = d;
   }
 
-  /** The columns, each its own array. */
+  column(c: number): Int32Array {
+    return this.data[c].subarray(0, this.length);
+  }
+
   columns(): Int32Array[] {
-    return Array.from({ length: this.width }, (_, c) => {
-      const col = new Int32Array(this.length);
-      for (let i = 0; i < this.length; i++) col[i] = this.data[i * this.width + c];
-      return col;
-    });
+    return this.data.map((d) => d.subarray(0, this.length));
   }
 }

@@ -22,10 +22,11 @@ CREATE OR REPLACE TEMP MACRO a_target(entry_type, path) AS
   END;
 
 -- Every entry once, with 64-bit keys: hp of the path it writes or deletes (not for opaque entries), and for a
--- file its content as a 128-bit key (h, h2: hashes of the whole digest and of its second half). Sorting and
--- grouping on integers is much cheaper than on 64-character strings; path keys only find candidates (path
--- waste is decided on the exact paths).
-CREATE OR REPLACE TEMP TABLE a_items AS
+-- file its content as a 128-bit key (h, h2: hashes of the whole digest and of its second half). Grouping and
+-- joining on integers is much cheaper than on 64-character strings; path keys only find candidates (path
+-- waste is decided on the exact paths). A view: src/analysis/walks.ts reads it once into typed arrays, and the
+-- few queries over it after that read only the columns they need.
+CREATE OR REPLACE TEMP VIEW a_items AS
 SELECT layer_id, entry_index, entry_type,
   CASE WHEN entry_type <> 'opaque' THEN hash(a_target(entry_type, path)) END AS hp,
   CASE WHEN entry_type = 'file' THEN hash(digest) END AS h,
