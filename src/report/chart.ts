@@ -97,8 +97,11 @@ export function axisFor(a: AxisSpec, values: readonly number[]): { scale: VlSpec
       const values = Array.from({ length: 11 }, (_, i) => Number((from + (i * (1 - from)) / 10).toFixed(digits + 3)));
       return { scale: { domain: [from, 1], nice: false }, axis: { title: a.title, format: `.${digits}%`, values } };
     }
-    case 'time':
-      return { scale: { type: 'utc' }, axis: { title: a.title, labelOverlap: true } };
+    case 'time': {
+      const span = (hi - lo) / 1000;
+      const format = span > 86400 ? '%m-%d %H:%M' : span > 600 ? '%H:%M' : '%H:%M:%S';
+      return { scale: { type: 'utc' }, axis: { title: a.title, format, formatType: 'utc', labelOverlap: true } };
+    }
     case 'count-log': {
       const top = Math.max(hi, Math.floor(plo) + 1);
       const ticks = logCountTicks(plo, top).filter((t) => t <= top);

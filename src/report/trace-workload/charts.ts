@@ -43,7 +43,7 @@ export function requestRateChart(a: TraceAnalysis): Chart | null {
   ]);
   const names = [...rateKinds, 'all requests'];
   const channels = seriesChannels(names, [palette[0], palette[1], palette[5], '#222222']);
-  const x = { field: 'time', type: 'temporal', title: 'Time (UTC)', ...axisFor({ title: 'Time (UTC)', kind: 'time' }, []) };
+  const x = { field: 'time', type: 'temporal', title: 'Time (UTC)', ...axisFor({ title: 'Time (UTC)', kind: 'time' }, a.rate.points.map((p) => p.time)) };
   const y = { field: 'rate', type: 'quantitative', title: 'Requests per second', axis: { title: 'Requests per second' } };
   const title = `Request rate (${a.rate.bucket_s} s buckets)`;
   const spec = frame(title, {
@@ -64,22 +64,15 @@ export function requestRateChart(a: TraceAnalysis): Chart | null {
   return { file: 'request-rate.svg', title, spec, zoom: true };
 }
 
-/** Least squares of ln(requests) + alpha ln(rank) over the plotted points: the fit line's height at rank 1. */
-export function zipfIntercept(points: readonly Point[], alpha: number): number {
-  const ok = points.filter(([r, n]) => r > 0 && n > 0);
-  if (ok.length === 0) return 0;
-  return ok.reduce((s, [r, n]) => s + Math.log(n) + alpha * Math.log(r), 0) / ok.length;
-}
-
 /**
  * Requests per object against rank, log-log, with the Zipf fit the title names: the line requests =
- * e^c * rank^-alpha, alpha as the analysis fits it over all objects, c placed through the plotted points.
+ * e^c * rank^-alpha, alpha and c as the analysis fits them over all objects.
  */
 export function popularityChart(a: TraceAnalysis): Chart | null {
   const pts = a.popularity.rank_frequency;
   if (pts.length === 0) return null;
   const alpha = a.popularity.zipf_alpha;
-  const c = zipfIntercept(pts, alpha);
+  const c = a.popularity.zipf_c;
   const maxRank = Math.max(...pts.map((p) => p[0]));
   const fit = [1, maxRank].map((r) => ({ series: `Zipf fit, alpha = ${alpha.toFixed(2)}`, x: r, y: Math.exp(c - alpha * Math.log(r)) }));
   const values = pts.map(([x, y]) => ({ series: 'requests per object', x, y }));
@@ -101,10 +94,10 @@ export function popularityChart(a: TraceAnalysis): Chart | null {
   return { file: 'popularity.svg', title, spec, zoom: true };
 }
 
-/** The share of requests and the share of bytes of each endpoint, side by side. */
+/** The share of requests and the share of bytes of each endpoint, side by side; none for a single endpoint. */
 export function requestMixChart(a: TraceAnalysis): Chart | null {
   const eps = a.endpoints.slice(0, 16);
-  if (eps.length === 0) return null;
+  if (eps.length < 2) return null;
   const requests = a.endpoints.reduce((n, m) => n + m.requests, 0);
   const bytes = a.endpoints.reduce((n, m) => n + m.bytes, 0);
   return barChart({

@@ -58,7 +58,9 @@ function mixSections(a: TraceAnalysis, charts: readonly Chart[]): string[] {
       `${ov.cacheable} of them cacheable (successful GETs of blobs and manifests). Sources: ${ov.sources.map((s) => `${s.source} (${s.requests})`).join(', ')}.`,
     '',
     mdHeading(2, 'Request mix'),
-    chartLink(charts, 'request-mix.svg'),
+    a.endpoints.length === 1
+      ? `Every request is ${a.endpoints[0].method} ${a.endpoints[0].kind}: a single endpoint, no mix to chart.\n`
+      : chartLink(charts, 'request-mix.svg'),
     mdTable(
       ['method', 'kind', 'requests', 'share', 'bytes'],
       a.mix.map((m) => [m.method, m.kind, m.requests, formatPercent(m.share), formatBytes(m.bytes)]),
@@ -120,8 +122,7 @@ function popularitySection(a: TraceAnalysis, charts: readonly Chart[]): string[]
     ),
     'top1_share / top10_share: share of requests to the most requested 1% / 10% of objects. zipf_alpha: least-squares slope of ' +
       'ln(requests) against ln(rank), negated. max_hit_ratio: the hit ratio of an unbounded cache (1 - objects / requests). ' +
-      'Blobs are keyed by digest across repositories. The chart draws the fit as requests = e^c rank^-zipf_alpha, with c placed ' +
-      'through the plotted ranks.',
+      'Blobs are keyed by digest across repositories. The chart draws the fit as requests = e^zipf_c * rank^-zipf_alpha.',
     '',
     chartLink(charts, 'popularity.svg'),
   ];
