@@ -100,7 +100,7 @@ export function axisFor(a: AxisSpec, values: readonly number[]): { scale: VlSpec
     case 'time': {
       const span = (hi - lo) / 1000;
       const format = span > 86400 ? '%m-%d %H:%M' : span > 600 ? '%H:%M' : '%H:%M:%S';
-      return { scale: { type: 'utc' }, axis: { title: a.title, format, formatType: 'utc', labelOverlap: true } };
+      return { scale: { type: 'utc' }, axis: { title: a.title, format, labelOverlap: true } };
     }
     case 'count-log': {
       const top = Math.max(hi, Math.floor(plo) + 1);

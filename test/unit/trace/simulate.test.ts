@@ -11,7 +11,7 @@ import { replay } from '../../../src/trace/simulate.js';
 import type { SimulateSummary } from '../../../src/trace/sweep.js';
 import { dipNotes, simulationMarkdown } from '../../../src/report/trace-simulation/markdown.js';
 import { simulationCharts } from '../../../src/report/trace-simulation/charts.js';
-import { chartData } from '../report/xml-check.js';
+import { drawn, seriesOf } from '../report/chart-data.js';
 import { rng } from './gen.js';
 import { refLru, refTwoLevel } from './reference.js';
 
@@ -415,11 +415,11 @@ describe('the simulation report', () => {
   it('plots two-level at its total capacity, memory and disk together', async () => {
     const replayed = await replay([cyclic()], [{ policy: 'two-level', capacity: 50 }, { policy: 'lru', capacity: 50 }]);
     const summary = { sizes: [50], prefetch_timeouts: [], results: replayed.results } as unknown as SimulateSummary;
-    const chart = chartData<{ series: { name: string; points: [number, number][] }[] }>(simulationCharts(summary)['hit-ratio.svg']!);
-    const two = chart.series.find((x) => x.name.startsWith('two-level'))!;
-    expect(two.name).toBe('two-level (memory + disk)');
-    expect(two.points[0]![0]).toBe(50 + replayed.results[0]!.disk_size!);
-    expect(chart.series.find((x) => x.name === 'lru')!.points[0]![0]).toBe(50);
+    const chart = simulationCharts(summary).find((c) => c.file === 'hit-ratio.svg')!;
+    const series = seriesOf((await drawn(chart.spec)).sets.points);
+    expect([...series.keys()]).toEqual(['two-level (memory + disk)', 'lru']);
+    expect(series.get('two-level (memory + disk)')![0]![0]).toBe(50 + replayed.results[0]!.disk_size!);
+    expect(series.get('lru')![0]![0]).toBe(50);
   });
 });
 
