@@ -129,7 +129,7 @@ const pageScript = `(function () {
     var spec = specs[Number(el.getAttribute('data-chart'))];
     vegaEmbed(el, spec, { actions: false, renderer: 'svg' })
       .then(function () { el.setAttribute('data-drawn', 'true'); })
-      .catch(function (e) { el.setAttribute('data-error', String(e)); console.error(e); });
+      .catch(function (e) { el.setAttribute('data-error', String(e)); el.textContent = 'This chart could not be drawn: ' + e; });
   });
   function key(td) { return td.hasAttribute('data-v') ? Number(td.getAttribute('data-v')) : null; }
   function sortBy(table, col, th) {

@@ -343,7 +343,7 @@ describe('prefetching on manifest GET', () => {
       data_dir: 'd', requests: 2, cacheable: 2, invalidations: 0, out_of_order: 0, manifest_gets: 0, objects: 1, footprint_bytes: 40,
       first: null, last: null, sizes: [100], prefetch_policy: 'lru', prefetch_timeouts: [60], latency: defaultLatency, results: replayed.results, per_source: [], prefetch_max_layers: 32, warmup_s: 0, params: defaultPolicyParams,
     } as SimulateSummary;
-    const md = simulationMarkdown(summary, ['prefetch'], []);
+    const md = simulationMarkdown(summary, ['prefetch'], [], []);
     expect(md).toContain('no successful manifest GET: prefetching on manifest GET is never triggered');
     // The report says what invalidates, as the replay does it (a blob DELETE does not: see the test above).
     expect(md).toContain('invalidations (successful manifest PUT or DELETE; a blob DELETE unlinks the blob from one repository and invalidates nothing)');
