@@ -134,6 +134,27 @@ describe.skipIf(missing.length > 0)('the HTML reports in chromium', () => {
     expect(page.errors).toEqual([]);
   });
 
+  it('analyze: the wheel zooms a CDF (its scales bound to an interval), a bar chart stays put', async () => {
+    const page = await load('analyze');
+    const chart = (title: string) =>
+      `document.querySelector('div.chart[data-chart="' + JSON.parse(document.getElementById('chart-specs').textContent).findIndex((s) => s.title.text.startsWith(${JSON.stringify(title)})) + '"]')`;
+    const labels = (title: string) => `[...${chart(title)}.querySelectorAll('.role-axis-label text')].map((t) => t.textContent).join(' ')`;
+    const wheel = async (title: string) => {
+      const r = await page.evaluate<{ x: number; y: number }>(`(() => { const el = ${chart(title)}; el.scrollIntoView({ block: 'center' }); const b = el.querySelector('svg').getBoundingClientRect(); return { x: b.x + b.width / 2, y: b.y + b.height / 2 }; })()`);
+      await page.send('Input.dispatchMouseEvent', { type: 'mouseWheel', x: r.x, y: r.y, deltaX: 0, deltaY: -600 });
+      await new Promise((done) => setTimeout(done, 500));
+    };
+    const cdf = 'File sizes';
+    const before = await page.evaluate<string>(labels(cdf));
+    await wheel(cdf);
+    expect(await page.evaluate<string>(labels(cdf))).not.toBe(before);
+    const bars = 'Bytes kept by each storage design';
+    const barsBefore = await page.evaluate<string>(labels(bars));
+    await wheel(bars);
+    expect(await page.evaluate<string>(labels(bars))).toBe(barsBefore);
+    expect(page.errors).toEqual([]);
+  });
+
   it('trace: typing in a table\'s filter box leaves the rows holding the text', async () => {
     const page = await load('trace');
     const table = `[...document.querySelectorAll('table.data')].find((t) => t.tHead.rows[0].cells[0].textContent === 'client')`;
