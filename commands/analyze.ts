@@ -10,7 +10,7 @@ import { parseThresholds } from '../src/analysis/thresholds.js';
 import { parseFormats } from '../src/report/redundancy/formats.js';
 import { redundancyReport } from '../src/report/redundancy/index.js';
 import { formatAnalysis, formatImageCheck } from '../src/report/redundancy/text.js';
-import { writeReport } from '../src/report/write.js';
+import { chartScripts, writeReport } from '../src/report/write.js';
 import type { Summary } from '../src/analysis/types.js';
 import type { ImageCheck } from '../src/analysis/image-check.js';
 
@@ -18,7 +18,7 @@ export type AnalyzeResult = { summary: Summary; files: string[]; seconds: { quer
 
 export default class Analyze extends ImgscanCommand {
   static override summary = 'Measure redundancy in a scanned dataset: layers, files, chunks, images, storage designs.';
-  static override description = `Reads every Parquet part under --data (runs and shards) and writes into --out report.md with SVG charts beside it, csv/ (one file per table) and summary.json. Every figure is defined in docs/analyze.md.
+  static override description = `Reads every Parquet part under --data (runs and shards) and writes into --out report.md with SVG charts beside it, report.html (the same report with interactive charts and sortable tables, one self-contained file), csv/ (one file per table) and summary.json. Every figure is defined in docs/analyze.md.
 
 With --image REF, prints one image's content waste, path waste (as dive) and image_efficiency instead; the threshold flags then make it a CI gate: the command exits with ${ExitStatus.gateFailed} when an image crosses one.`;
   static override examples = [
@@ -30,7 +30,7 @@ With --image REF, prints one image's content waste, path waste (as dive) and ima
   static override flags = {
     data: Flags.string({ description: 'dataset directory (repeat for shards)', default: ['imgscan-data'], multiple: true }),
     out: Flags.string({ description: 'report directory', default: 'imgscan-report' }),
-    format: Flags.string({ description: 'report files to write: md (report.md and SVG charts), csv, json (summary.json)', default: 'md,csv,json' }),
+    format: Flags.string({ description: 'report files to write: md (report.md and SVG charts), html (report.html), csv, json (summary.json)', default: 'md,html,csv,json' }),
     memory: Flags.string({ description: 'memory the database may use before it spills to a temporary directory (e.g. 1.5GiB, 4GB)', default: '1.5GiB' }),
     top: Flags.integer({ description: 'rows in the top-N tables (and wasted paths listed with --image)', default: 20, min: 0 }),
     image: Flags.string({ description: 'analyze one image: a manifest digest, a ref as the report prints it, or a scan reference' }),
@@ -55,7 +55,7 @@ With --image REF, prints one image's content waste, path waste (as dive) and ima
       const formats = parseFormats(flags.format);
       const a = await analyzeDataset({ dataDirs, top: flags.top, memory: parseSize(flags.memory) });
       const queried = performance.now();
-      const files = writeReport(outDir, redundancyReport(a.summary, a.images, formats));
+      const files = writeReport(outDir, await redundancyReport(a.summary, a.images, formats, chartScripts()));
       const seconds = { queries: a.seconds.queries, report: (performance.now() - queried) / 1000, steps: a.seconds.steps };
       if (!this.jsonEnabled()) this.log(formatAnalysis(a.summary, files, outDir));
       return { summary: a.summary, files, seconds };

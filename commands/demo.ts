@@ -8,7 +8,7 @@ import { analyzeDataset } from '../src/analysis/analyze.js';
 import { buildDemoLayout } from '../src/demo/demo.js';
 import { reportFormats } from '../src/report/redundancy/formats.js';
 import { redundancyReport } from '../src/report/redundancy/index.js';
-import { writeReport } from '../src/report/write.js';
+import { chartScripts, writeReport } from '../src/report/write.js';
 import { scanSources, type ScanSummary } from '../src/pipeline/scan.js';
 import { OciLayoutSource } from '../src/sources/oci-layout.js';
 import { DatasetWriter } from '../src/store/writer.js';
@@ -53,11 +53,11 @@ export default class Demo extends ImgscanCommand {
       writer = undefined;
       if (!this.jsonEnabled()) this.log(`scanned ${scan.images} images, ${scan.layers_read} layers, ${scan.files} files into ${data}`);
       const analysis = await analyzeDataset({ dataDirs: [data] });
-      writeReport(report, redundancyReport(analysis.summary, analysis.images, reportFormats));
+      writeReport(report, await redundancyReport(analysis.summary, analysis.images, reportFormats, chartScripts()));
       if (!this.jsonEnabled()) {
         const f = analysis.summary.file;
         this.log(`file_dedup_ratio ${f.file_dedup_ratio.toFixed(2)}, layer_dedup_ratio ${analysis.summary.layer.layer_dedup_ratio.toFixed(2)}`);
-        this.log(`report: ${join(report, 'report.md')} (charts, csv/ and summary.json beside it)`);
+        this.log(`report: ${join(report, 'report.md')} (charts, report.html, csv/ and summary.json beside it)`);
       }
       return { layout, data, report, scan };
     } catch (err) {

@@ -6,14 +6,14 @@ import { analyzeTrace, type TraceAnalysis } from '../../src/trace/analysis/analy
 import { parseDuration } from '../../src/format/parse.js';
 import { formatPercent } from '../../src/format/text.js';
 import { traceWorkloadReport } from '../../src/report/trace-workload/index.js';
-import { writeReport } from '../../src/report/write.js';
+import { chartScripts, writeReport } from '../../src/report/write.js';
 
 /** The analysis, where its report went and the paths written (analyze.md first). */
 export type TraceAnalyzeResult = TraceAnalysis & { out_dir: string; files: string[] };
 
 export default class TraceAnalyze extends ImgscanCommand {
   static override summary = 'Characterize an ingested registry trace: request mix, sizes, rate, popularity, re-access, clients.';
-  static override description = `Reads the trace_requests table under --data and writes analyze.md, one CSV per table and SVG charts into --out:
+  static override description = `Reads the trace_requests table under --data and writes analyze.md with SVG charts, analyze.html (the same report, interactive) and one CSV per table into --out:
 request mix (method x kind, endpoints, status codes), response size CDF, request rate over time, popularity skew (share of requests to the top 1% / 10% of objects, Zipf exponent fit), re-access distance, and the activity of clients and repositories.`;
   static override examples = ['<%= config.bin %> trace analyze', '<%= config.bin %> trace analyze --data ./imgscan-trace --out ./report --bucket 1m --json'];
   static override enableJsonFlag = true;
@@ -33,7 +33,7 @@ request mix (method x kind, endpoints, status codes), response size CDF, request
         bucketSeconds: flags.bucket === undefined ? undefined : parseDuration(flags.bucket),
         top: flags.top,
       });
-      const files = writeReport(outDir, traceWorkloadReport(analysis));
+      const files = writeReport(outDir, await traceWorkloadReport(analysis, chartScripts()));
       const { data_dir, ...figures } = analysis;
       const a = { data_dir, out_dir: outDir, ...figures, files };
       this.log(formatSummary(a));

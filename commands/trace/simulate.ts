@@ -5,7 +5,7 @@ import { fail } from '../_fail.js';
 import { Progress } from '../../src/cli/progress.js';
 import { formatBytes, formatPercent } from '../../src/format/text.js';
 import { traceSimulationReport } from '../../src/report/trace-simulation/index.js';
-import { writeReport } from '../../src/report/write.js';
+import { chartScripts, writeReport } from '../../src/report/write.js';
 import { boundDescription, boundName } from '../../src/trace/bounds.js';
 import { defaultLatency, type LatencyModel } from '../../src/trace/latency.js';
 import { defaultPolicyParams, policies } from '../../src/trace/policies/index.js';
@@ -31,7 +31,7 @@ const latencyFlags = {
 
 export default class TraceSimulate extends ImgscanCommand {
   static override summary = 'Replay an ingested trace through cache policies and sweep cache sizes.';
-  static override description = `Replays the successful blob and manifest GETs in timestamp order through every policy at every cache size (manifest PUT/DELETE invalidate) and writes simulate.md, simulate.csv and charts of hit ratio, byte hit ratio and latency saved vs cache size into --out.
+  static override description = `Replays the successful blob and manifest GETs in timestamp order through every policy at every cache size (manifest PUT/DELETE invalidate) and writes simulate.md, simulate.html (the same report, interactive), simulate.csv and charts of hit ratio, byte hit ratio and latency saved vs cache size into --out.
 
 Policies: ${Object.entries(policies)
     .map(([name, p]) => `${name} (${p.description})`)
@@ -92,7 +92,7 @@ The offline bounds (opt, ${boundName}) read the trace twice and keep 12 bytes pe
         onProgress: (done, total) => show().set('requests', done, total),
       });
       progress?.stop();
-      const files = writeReport(outDir, traceSimulationReport(simulated, policyList.filter((p) => p !== prefetchName && p !== prefetchMissName)));
+      const files = writeReport(outDir, await traceSimulationReport(simulated, policyList.filter((p) => p !== prefetchName && p !== prefetchMissName), chartScripts()));
       const { data_dir, ...figures } = simulated;
       const summary = { data_dir, out_dir: outDir, ...figures, files };
       this.log(formatSummary(summary));

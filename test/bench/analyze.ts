@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { analyzeDataset } from '../../src/analysis/analyze.js';
 import { reportFormats } from '../../src/report/redundancy/formats.js';
 import { redundancyReport } from '../../src/report/redundancy/index.js';
-import { writeReport } from '../../src/report/write.js';
+import { chartScripts, writeReport } from '../../src/report/write.js';
 import { Db, sqlString } from '../../src/store/duckdb.js';
 
 export interface SyntheticOptions {
@@ -144,7 +144,7 @@ async function main(): Promise<void> {
     const t = performance.now();
     const a = await analyzeDataset({ dataDirs: [dir] });
     const queried = performance.now();
-    writeReport(out, redundancyReport(a.summary, a.images, reportFormats));
+    writeReport(out, await redundancyReport(a.summary, a.images, reportFormats, chartScripts()));
     const report = (performance.now() - queried) / 1000;
     const seconds = (performance.now() - t) / 1000;
     const d = a.summary.dataset;

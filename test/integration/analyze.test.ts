@@ -13,7 +13,7 @@ import { run, runText } from '../support/exec.js';
 import { expectedContentWaste, expectedFileMetrics, expectedImageLayers, expectedLayer, expectedLayerMetrics, type ExpectedImage, type ExpectedLayer } from '../support/expected.js';
 import { buildFixtures, FIXTURE_PATHS as P, type Fixtures } from '../support/fixtures.js';
 import { differences, referenceSummary, type RefChunk, type RefDataset } from '../unit/analysis/reference.js';
-import { checkXml } from '../unit/report/xml-check.js';
+import { readChart, seriesOf } from '../unit/report/chart-data.js';
 import { bucketOf } from '../unit/analysis/reference.js';
 import { validate } from '../unit/analysis/schema-check.js';
 
@@ -214,13 +214,14 @@ describe('analyze on scanned fixture images', () => {
     const md = await readFile(join(out, 'report.md'), 'utf8');
     const links = [...md.matchAll(/!\[[^\]]+\]\(([^)]+\.svg)\)/g)].map((m) => m[1]);
     expect(links.length).toBe(7);
-    for (const l of links) expect(checkXml(await readFile(join(out, l), 'utf8'))[0]).toBe('svg');
-    const svg = await readFile(join(out, 'file-sizes.svg'), 'utf8');
-    const data = JSON.parse(/<metadata id="chart-data">([\s\S]*?)<\/metadata>/.exec(svg)![1].replace(/&quot;/g, '"').replace(/&amp;/g, '&'));
+    for (const l of links) await readChart(await readFile(join(out, l), 'utf8'));
+    const drawnFiles = seriesOf((await readChart(await readFile(join(out, 'file-sizes.svg'), 'utf8'))).sets.points).get('files')!;
     const sizes = layers.flatMap((l) => l.entries.filter((e) => e.entry_type === 'file').map((e) => bucketOf(e.size))).sort((a, b) => a - b);
     const xs = [...new Set(sizes)];
     const expected = xs.map((x) => [x, sizes.filter((s) => s <= x).length / sizes.length]);
-    const plotted = data.series.find((x: { name: string }) => x.name === 'files').points;
+    // A step CDF starts with a rise from 0 at the smallest value.
+    expect(drawnFiles[0]).toEqual([xs[0], 0]);
+    const plotted = drawnFiles.slice(1);
     expect(plotted.map((p: number[]) => p[0])).toEqual(xs);
     plotted.forEach((p: number[], i: number) => expect(p[1]).toBeCloseTo(expected[i][1], 12));
   });

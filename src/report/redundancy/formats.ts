@@ -1,9 +1,9 @@
 import { ImgscanError } from '../../errors.js';
 
-export type ReportFormat = 'md' | 'csv' | 'json';
-export const reportFormats: readonly ReportFormat[] = ['md', 'csv', 'json'];
+export type ReportFormat = 'md' | 'html' | 'csv' | 'json';
+export const reportFormats: readonly ReportFormat[] = ['md', 'html', 'csv', 'json'];
 
-/** "md,csv,json" to the report formats, each known. */
+/** "md,html,csv,json" to the report formats, each known. */
 export function parseFormats(text: string): ReportFormat[] {
   const items = text.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
   for (const i of items) if (!reportFormats.includes(i as ReportFormat)) throw new ImgscanError('USAGE', `unknown report format ${JSON.stringify(i)}; use ${reportFormats.join(', ')}`);

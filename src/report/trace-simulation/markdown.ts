@@ -4,20 +4,22 @@ import { policies } from '../../trace/policies/index.js';
 import type { SimResult } from '../../trace/simulate.js';
 import type { SimulateSummary } from '../../trace/sweep.js';
 import { type MdCell, mdHeading, mdTable } from '../markdown.js';
+import { type Chart, chartLink } from '../chart.js';
 
 /**
  * simulate.md: parameters, tables of hit ratio, byte hit ratio and latency saved per cache size and policy
- * (POLICYNAMES, prefetching aside), prefetching and two-level tiers when simulated, and the list of FILES.
+ * (POLICYNAMES, prefetching aside), each with its chart of CHARTS, prefetching and two-level tiers when simulated,
+ * and the list of the other FILES.
  */
-export function simulationMarkdown(s: SimulateSummary, policyNames: string[], files: readonly string[]): string {
+export function simulationMarkdown(s: SimulateSummary, policyNames: string[], charts: readonly Chart[], files: readonly string[]): string {
   return [
     ...traceSection(s),
     ...latencySection(s),
     ...policySection(s, policyNames),
-    ...metricSections(s),
+    ...metricSections(s, charts),
     ...sourceSection(s),
     ...boundSection(s),
-    ...prefetchSection(s),
+    ...prefetchSection(s, charts),
     ...twoLevelSection(s),
     mdHeading(2, 'Files'),
     ...files.map((f) => `- [${f}](${f})`),
@@ -83,7 +85,7 @@ function parameters(name: string, s: SimulateSummary): string {
 }
 
 /** Hit ratio, byte hit ratio and latency saved: one row per cache size, one column per policy label. */
-function metricSections(s: SimulateSummary): string[] {
+function metricSections(s: SimulateSummary, charts: readonly Chart[]): string[] {
   const labels = [...new Set(s.results.map((r) => r.label))];
   const bySize = (metric: (r: SimResult) => string) =>
     mdTable(
@@ -92,12 +94,15 @@ function metricSections(s: SimulateSummary): string[] {
     );
   return [
     mdHeading(2, 'Hit ratio'),
+    chartLink(charts, 'hit-ratio.svg'),
     bySize((r) => formatPercent(r.hit_ratio)),
     mdHeading(2, 'Byte hit ratio'),
+    chartLink(charts, 'byte-hit-ratio.svg'),
     bySize((r) => formatPercent(r.byte_hit_ratio)),
     mdHeading(2, 'Latency saved'),
     'Share of the backend latency saved, and seconds saved in parentheses.',
     '',
+    chartLink(charts, 'latency-saved.svg'),
     bySize((r) => `${formatPercent(r.latency_saved_ratio)} (${r.latency_saved_s.toFixed(1)} s)`),
     ...dipNotes(s),
   ];
@@ -195,7 +200,7 @@ function cell(r: SimResult | undefined, metric: (r: SimResult) => string): MdCel
   return r ? metric(r) : '';
 }
 
-function prefetchSection(s: SimulateSummary): string[] {
+function prefetchSection(s: SimulateSummary, charts: readonly Chart[]): string[] {
   const prefetched = s.results.filter((r) => r.prefetch_timeout !== null);
   if (!prefetched.length) return [];
   return [
@@ -203,6 +208,7 @@ function prefetchSection(s: SimulateSummary): string[] {
     s.manifest_gets === 0
       ? 'The trace has no successful manifest GET: prefetching on manifest GET is never triggered, so every prefetch figure below is 0.\n'
       : 'Every prefetch ends as used (`prefetch_hits`), dropped at its timeout (`prefetch_expired`), evicted by the cache before its first request (`prefetch_evicted`), or still waiting when the trace ends (`prefetch_pending`).\n',
+    chartLink(charts, 'prefetch-timeout.svg'),
     mdTable(
       ['cache_size', 'prefetch_trigger', 'prefetch_timeout', 'hit_ratio', 'prefetches', 'prefetch_hits', 'accuracy', 'prefetch_bytes', 'prefetch_expired', 'prefetch_evicted', 'prefetch_pending'],
       prefetched.map((r) => [

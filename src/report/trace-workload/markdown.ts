@@ -2,23 +2,26 @@ import { formatBytes, formatPercent } from '../../format/text.js';
 import type { TraceAnalysis } from '../../trace/analysis/analyze.js';
 import type { Activity } from '../../trace/analysis/queries.js';
 import { mdHeading, mdTable } from '../markdown.js';
+import { type Chart, chartLink } from '../chart.js';
 
 /** Quantile index for p = k/200. */
 const at = (q: number[], p: number) => q[Math.round(p * 200)];
 
-/** analyze.md: one section per table, and the list of the other files (FILES) at the end. */
-export function workloadMarkdown(a: TraceAnalysis, files: readonly string[]): string {
+/** analyze.md: one section per table, each chart of CHARTS in its section, and the CSV files (FILES) at the end. */
+export function workloadMarkdown(a: TraceAnalysis, charts: readonly Chart[], files: readonly string[]): string {
   return [
-    ...mixSections(a),
+    ...mixSections(a, charts),
     ...sourcesSection(a),
-    ...sizeSection(a),
-    ...rateSection(a),
-    ...popularitySection(a),
-    ...reaccessSection(a),
-    ...activitySection('Clients', 'client', 'repositories', a.clients),
-    ...activitySection('Repositories', 'repository', 'clients', a.repositories),
+    ...sizeSection(a, charts),
+    ...rateSection(a, charts),
+    ...popularitySection(a, charts),
+    ...reaccessSection(a, charts),
+    ...activitySection('Clients', 'client', 'repositories', a.clients, chartLink(charts, 'top-clients.svg')),
+    ...activitySection('Repositories', 'repository', 'clients', a.repositories, chartLink(charts, 'top-repositories.svg')),
     mdHeading(2, 'Files'),
-    ...files.map((f) => (f.endsWith('.svg') ? `- ![${f}](${f})` : `- [${f}](${f})`)),
+    'Exact figures of every table, as CSV:',
+    '',
+    ...files.map((f) => `- [${f}](${f})`),
     '',
   ].join('\n');
 }
@@ -47,7 +50,7 @@ function sourcesSection(a: TraceAnalysis): string[] {
 }
 
 /** The title, the overview and the request mix by kind, endpoint and status. */
-function mixSections(a: TraceAnalysis): string[] {
+function mixSections(a: TraceAnalysis, charts: readonly Chart[]): string[] {
   const ov = a.overview;
   return [
     mdHeading(1, 'Registry trace analysis'),
@@ -55,6 +58,9 @@ function mixSections(a: TraceAnalysis): string[] {
       `${ov.cacheable} of them cacheable (successful GETs of blobs and manifests). Sources: ${ov.sources.map((s) => `${s.source} (${s.requests})`).join(', ')}.`,
     '',
     mdHeading(2, 'Request mix'),
+    a.endpoints.length === 1
+      ? `Every request is ${a.endpoints[0].method} ${a.endpoints[0].kind}: a single endpoint, no mix to chart.\n`
+      : chartLink(charts, 'request-mix.svg'),
     mdTable(
       ['method', 'kind', 'requests', 'share', 'bytes'],
       a.mix.map((m) => [m.method, m.kind, m.requests, formatPercent(m.share), formatBytes(m.bytes)]),
@@ -74,11 +80,12 @@ function mixSections(a: TraceAnalysis): string[] {
   ];
 }
 
-function sizeSection(a: TraceAnalysis): string[] {
+function sizeSection(a: TraceAnalysis, charts: readonly Chart[]): string[] {
   return [
     mdHeading(2, 'Response sizes'),
     'Cacheable requests; the p-quantile is the ceil(p*n)-th smallest size.',
     '',
+    chartLink(charts, 'response-size-cdf.svg'),
     mdTable(
       ['kind', 'requests', 'mean', 'min', 'p50', 'p90', 'p99', 'max', 'bytes'],
       a.sizes.map((s) => [
@@ -96,15 +103,16 @@ function sizeSection(a: TraceAnalysis): string[] {
   ];
 }
 
-function rateSection(a: TraceAnalysis): string[] {
+function rateSection(a: TraceAnalysis, charts: readonly Chart[]): string[] {
   return [
     mdHeading(2, 'Request rate'),
     `Buckets of ${a.rate.bucket_s} s: mean ${a.rate.mean_rps.toFixed(3)} requests/s over the trace, peak ${a.rate.peak_rps.toFixed(3)} requests/s in one bucket.`,
     '',
+    chartLink(charts, 'request-rate.svg'),
   ];
 }
 
-function popularitySection(a: TraceAnalysis): string[] {
+function popularitySection(a: TraceAnalysis, charts: readonly Chart[]): string[] {
   const pop = a.popularity;
   return [
     mdHeading(2, 'Popularity'),
@@ -114,17 +122,19 @@ function popularitySection(a: TraceAnalysis): string[] {
     ),
     'top1_share / top10_share: share of requests to the most requested 1% / 10% of objects. zipf_alpha: least-squares slope of ' +
       'ln(requests) against ln(rank), negated. max_hit_ratio: the hit ratio of an unbounded cache (1 - objects / requests). ' +
-      'Blobs are keyed by digest across repositories.',
+      'Blobs are keyed by digest across repositories. The chart draws the fit as requests = e^zipf_c * rank^-zipf_alpha.',
     '',
+    chartLink(charts, 'popularity.svg'),
   ];
 }
 
-function reaccessSection(a: TraceAnalysis): string[] {
+function reaccessSection(a: TraceAnalysis, charts: readonly Chart[]): string[] {
   const re = a.reaccess;
   return [
     mdHeading(2, 'Re-access distance'),
     `${re.reaccesses} cacheable requests were for an object requested before.`,
     '',
+    chartLink(charts, 'reaccess-cdf.svg'),
     mdTable(
       ['measure', 'p10', 'p50', 'p90', 'p99'],
       re.reaccesses
@@ -137,12 +147,13 @@ function reaccessSection(a: TraceAnalysis): string[] {
   ];
 }
 
-function activitySection(title: string, column: string, peers: string, act: Activity): string[] {
+function activitySection(title: string, column: string, peers: string, act: Activity, chart: string): string[] {
   return [
     mdHeading(2, title),
     `${act.count} ${title.toLowerCase()}; the most active 1% send ${formatPercent(act.top1_share)} of the requests, the most active 10% ${formatPercent(act.top10_share)}. ` +
       `Requests per ${column}: median ${at(act.per_entity, 0.5) ?? 0}, p90 ${at(act.per_entity, 0.9) ?? 0}, max ${at(act.per_entity, 1) ?? 0}.`,
     '',
+    chart,
     mdTable(
       [column, 'requests', 'bytes', 'objects', peers],
       act.top.map((r) => [r.name, r.requests, formatBytes(r.bytes), r.objects, r.peers]),

@@ -159,6 +159,8 @@ export interface Popularity {
   top10_share: number;
   /** Least-squares fit of ln(requests) = c - zipf_alpha * ln(rank) over all objects. */
   zipf_alpha: number;
+  /** The fit's c: ln(requests) at rank 1 on the fitted line (the report draws the line from it). */
+  zipf_c: number;
   zipf_r2: number;
   /** The hit ratio of an infinite cache: 1 - objects / requests. */
   max_hit_ratio: number;
@@ -183,7 +185,7 @@ export async function popularity(db: Db): Promise<Popularity> {
     SELECT count(*) AS objects, coalesce(sum(n), 0) AS requests, count(*) FILTER (WHERE n = 1) AS singles,
            coalesce(sum(n) FILTER (WHERE rank <= (objects + 99) // 100), 0) AS top1,
            coalesce(sum(n) FILTER (WHERE rank <= (objects + 9) // 10), 0) AS top10,
-           regr_slope(ln(n), ln(rank)) AS slope, regr_r2(ln(n), ln(rank)) AS r2
+           regr_slope(ln(n), ln(rank)) AS slope, regr_intercept(ln(n), ln(rank)) AS intercept, regr_r2(ln(n), ln(rank)) AS r2
     FROM ${ranked}`);
   const objects = num(r.objects);
   const requests = num(r.requests);
@@ -198,6 +200,7 @@ export async function popularity(db: Db): Promise<Popularity> {
     top1_share: requests ? num(r.top1) / requests : 0,
     top10_share: requests ? num(r.top10) / requests : 0,
     zipf_alpha: r.slope === null ? 0 : -num(r.slope),
+    zipf_c: r.intercept === null ? 0 : num(r.intercept),
     zipf_r2: r.r2 === null ? 0 : num(r.r2),
     max_hit_ratio: requests ? 1 - objects / requests : 0,
     rank_frequency: points.map((p) => [num(p.rank), num(p.n)]),

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chartData, checkXml } from '../../unit/report/xml-check.js';
+import { readChart, seriesOf } from '../../unit/report/chart-data.js';
 import { makeRecords, type TraceRecord, writeJsonArray } from '../../unit/trace/gen.js';
 import { readSample, samplePath } from '../../unit/trace/sample.js';
 
@@ -93,7 +93,7 @@ describe('trace ingest, analyze and simulate', () => {
     expect(r.stderr).toMatch(/files 1\/1 {2}records 999 {2}256\.5 KiB\/256\.5 KiB/);
   });
 
-  it('analyzes: typed summary, Markdown, CSV and well-formed SVG charts holding the data', async () => {
+  it('analyzes: typed summary, Markdown, HTML, CSV and SVG charts holding the data', async () => {
     const r = await cli(['trace', 'analyze', '--data', data, '--out', out, '--json', '--bucket', '5m']);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
@@ -105,10 +105,20 @@ describe('trace ingest, analyze and simulate', () => {
     expect(a.mix.find((m: { method: string; kind: string }) => m.method === 'GET' && m.kind === 'blob').requests).toBe(getBlobs);
     const md = readFileSync(join(out, 'analyze.md'), 'utf8');
     for (const h of ['## Request mix', '## Response sizes', '## Request rate', '## Popularity', '## Re-access distance', '## Clients', '## Repositories']) expect(md).toContain(h);
-    for (const f of a.files.filter((p: string) => p.endsWith('.svg'))) checkXml(readFileSync(f, 'utf8'));
-    const cdf = chartData<{ series: { name: string; points: [number, number][] }[] }>(readFileSync(join(out, 'response-size-cdf.svg'), 'utf8'));
-    expect(cdf.series.map((s) => s.name)).toEqual(['blob', 'manifest']);
-    expect(cdf.series[0].points).toEqual(a.sizes[0].quantiles.map((v: number, k: number) => [v, k / 200]));
+    for (const f of a.files.filter((p: string) => p.endsWith('.svg'))) await readChart(readFileSync(f, 'utf8'));
+    expect(a.files).toContain(join(out, 'analyze.html'));
+    const cdf = seriesOf((await readChart(readFileSync(join(out, 'response-size-cdf.svg'), 'utf8'))).sets.points);
+    expect([...cdf.keys()]).toEqual(['blob', 'manifest']);
+    expect(cdf.get('blob')).toEqual([[a.sizes[0].quantiles[0], 0], ...a.sizes[0].quantiles.map((v: number, k: number) => [v, k / 200])]);
+    // The mixed trace has several endpoints: the mix chart holds each endpoint's share of requests and of bytes.
+    const eps = a.endpoints as { method: string; kind: string; requests: number; bytes: number }[];
+    expect(eps.length).toBeGreaterThan(1);
+    const requests = eps.reduce((n, m) => n + m.requests, 0);
+    const bytes = eps.reduce((n, m) => n + m.bytes, 0);
+    const mixRows = (await readChart(readFileSync(join(out, 'request-mix.svg'), 'utf8'))).sets.points;
+    expect(mixRows.filter((r) => r.series === 'share of requests').map((r) => [r.category, r.value])).toEqual(eps.slice(0, 16).map((m) => [`${m.method} ${m.kind}`, m.requests / requests]));
+    expect(mixRows.filter((r) => r.series === 'share of bytes').map((r) => [r.category, r.value])).toEqual(eps.slice(0, 16).map((m) => [`${m.method} ${m.kind}`, m.bytes / bytes]));
+    expect([...new Set(mixRows.map((r) => r.series))]).toEqual(['share of requests', 'share of bytes']);
   });
 
   it('analyzes each source alone beside all together, as if each had been ingested alone', async () => {

@@ -5,11 +5,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { analyzeDataset, type Analysis } from '../../../src/analysis/analyze.js';
 import { reportFormats } from '../../../src/report/redundancy/formats.js';
 import { redundancyReport } from '../../../src/report/redundancy/index.js';
-import { writeReport } from '../../../src/report/write.js';
+import { chartScripts, writeReport } from '../../../src/report/write.js';
 import { file, image, layer, randomDataset, writeRows } from '../analysis/build.js';
 import { bucketOf, referenceSummary, type RefDataset } from '../analysis/reference.js';
 import { validate } from '../analysis/schema-check.js';
-import { checkXml } from './xml-check.js';
+import { readChart, seriesOf } from './chart-data.js';
 
 const root = mkdtempSync(join(tmpdir(), 'imgscan-analyze-report-'));
 const out = join(root, 'report');
@@ -20,21 +20,19 @@ let ds: RefDataset;
 beforeAll(async () => {
   const random = randomDataset(42, 20, 16);
   const chunker = 'fastcdc-16384-4096-65536';
-  const big = layer('chunked', [file('big', 'big', 70000, 'other'), file('small', 'small', 10)], { chunker });
+  // A hostile path: it must reach report.md and report.html as text, never as markup.
+  const big = layer('chunked', [file('big', 'big', 70000, 'other'), file('small', 'small', 10), file('</script><img src=x onerror=alert(1)>|a', 'big', 70000, 'other')], { chunker });
   ds = { ...random, layers: [...random.layers, big], images: [...random.images, image('chunked', [big])] };
   const dir = join(root, 'data');
   await writeRows(dir, { layers: ds.layers, images: ds.images });
   analysis = await analyzeDataset({ dataDirs: [dir], top: 5 });
-  writeReport(out, redundancyReport(analysis.summary, analysis.images, reportFormats));
+  writeReport(out, await redundancyReport(analysis.summary, analysis.images, reportFormats, chartScripts()));
 });
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-/** The unescaped text of `<metadata id="chart-data">` as JSON. */
-function chartData(svg: string): { chart: string; title: string; categories?: string[]; series: { name: string; points?: number[][]; values?: number[] }[] } {
-  const m = /<metadata id="chart-data">([\s\S]*?)<\/metadata>/.exec(svg);
-  if (!m) throw new Error('no chart data');
-  const text = m[1].replace(/&(lt|gt|quot|apos|amp);/g, (_, e: string) => ({ lt: '<', gt: '>', quot: '"', apos: "'", amp: '&' })[e]!);
-  return JSON.parse(text);
+/** A chart file of the report read back through Vega: its spec and the rows it draws. */
+async function chart(f: string) {
+  return readChart(readFileSync(join(out, f), 'utf8'));
 }
 
 /** Cumulative fractions at each distinct x, from (x, weight) pairs, computed here independently. */
@@ -44,7 +42,9 @@ function cdf(pairs: [number, number][]): number[][] {
   const xs = [...m.keys()].sort((a, b) => a - b);
   const total = xs.reduce((s, x) => s + m.get(x)!, 0);
   let run = 0;
-  return total > 0 ? xs.map((x) => [x, (run += m.get(x)!) / total]) : [];
+  const points = total > 0 ? xs.map((x) => [x, (run += m.get(x)!) / total]) : [];
+  // As a step CDF draws it: a rise from 0 at the smallest value first.
+  return points.length ? [[points[0][0], 0], ...points] : [];
 }
 
 function parseCsv(text: string): string[][] {
@@ -114,50 +114,85 @@ describe('the written report', () => {
     for (const l of links) expect(existsSync(join(out, l)), l).toBe(true);
   });
 
-  it('every SVG parses, has a title and labelled axes, and holds the plotted series', () => {
+  it('every SVG parses, has a title and titled axes, draws its marks and holds the plotted series', async () => {
     const svgs = readdirSync(out).filter((f) => f.endsWith('.svg'));
     expect(svgs.sort()).toEqual(['file-classes.svg', 'file-sizes.svg', 'image-efficiency.svg', 'layer-ref-counts.svg', 'layer-sizes.svg', 'layers-per-image.svg', 'storage-designs.svg']);
     for (const f of svgs) {
+      const c = await chart(f);
       const svg = readFileSync(join(out, f), 'utf8');
-      expect(checkXml(svg)[0]).toBe('svg');
-      expect(svg).toMatch(/<title>[^<]+<\/title>/);
-      expect(svg).toMatch(/class="x-label"[^>]*>[^<]+\(/); // an axis label with its unit
+      expect(svg).toContain(`>${(c.spec.title as { text: string }).text}</text>`);
+      expect((svg.match(/<g class="mark-text role-axis-title"/g) ?? []).length, f).toBe(2);
+      expect(c.sets.points.length, f).toBeGreaterThan(0);
     }
   });
 
-  it('the series are the distributions of the data, computed here from the rows', () => {
+  it('the series are the distributions of the data, computed here from the rows', async () => {
     const ref = referenceSummary(ds, 5);
     const read = ds.layers;
-    const data = (f: string) => chartData(readFileSync(join(out, f), 'utf8'));
-    const series = (f: string, name: string) => data(f).series.find((s) => s.name === name)!;
+    const series = async (f: string, name: string) => seriesOf((await chart(f)).sets.points).get(name);
     const files = read.flatMap((l) => l.entries.filter((e) => e.entry_type === 'file'));
     const distinct = new Map(files.map((e) => [e.digest!, e.size]));
-    expect(series('file-sizes.svg', 'files').points).toEqual(cdf(files.map((e) => [bucketOf(e.size), 1])));
-    expect(series('file-sizes.svg', 'distinct contents').points).toEqual(cdf([...distinct.values()].map((s) => [bucketOf(s), 1])));
-    expect(series('file-sizes.svg', 'bytes of all files').points).toEqual(cdf(files.map((e) => [bucketOf(e.size), e.size])));
-    expect(series('layer-sizes.svg', 'tar_size').points).toEqual(cdf(read.map((l) => [bucketOf(l.tar_size), 1])));
-    expect(series('layer-sizes.svg', 'compressed_size').points).toEqual(cdf(read.map((l) => [bucketOf(l.compressed_size), 1])));
-    expect(series('layers-per-image.svg', 'images').points).toEqual(cdf(ds.images.map((i) => [i.layers.length, 1])));
+    expect(await series('file-sizes.svg', 'files')).toEqual(cdf(files.map((e) => [bucketOf(e.size), 1])));
+    expect(await series('file-sizes.svg', 'distinct contents')).toEqual(cdf([...distinct.values()].map((s) => [bucketOf(s), 1])));
+    expect(await series('file-sizes.svg', 'bytes of all files')).toEqual(cdf(files.map((e) => [bucketOf(e.size), e.size])));
+    expect(await series('layer-sizes.svg', 'tar_size')).toEqual(cdf(read.map((l) => [bucketOf(l.tar_size), 1])));
+    expect(await series('layer-sizes.svg', 'compressed_size')).toEqual(cdf(read.map((l) => [bucketOf(l.compressed_size), 1])));
+    expect(await series('layers-per-image.svg', 'images')).toEqual(cdf(ds.images.map((i) => [i.layers.length, 1])));
     const refs = new Map<string, number>();
     for (const i of ds.images) for (const l of i.layers) refs.set(l.layer_digest, (refs.get(l.layer_digest) ?? 0) + 1);
-    expect(series('layer-ref-counts.svg', 'layers').points).toEqual(cdf([...refs.values()].map((n) => [n, 1])));
+    expect(await series('layer-ref-counts.svg', 'layers')).toEqual(cdf([...refs.values()].map((n) => [n, 1])));
     // Fractions come out of the analysis to 15 significant digits (src/analysis/db.ts, plain).
-    expect(series('image-efficiency.svg', 'image_efficiency (path-based)').points).toEqual(cdf(ref.allImages.map((i) => [Number(i.image_efficiency.toPrecision(15)), 1])));
-    const classes = data('file-classes.svg');
+    expect(await series('image-efficiency.svg', 'image_efficiency (path-based)')).toEqual(cdf(ref.allImages.map((i) => [Number(i.image_efficiency.toPrecision(15)), 1])));
+    const bars = async (f: string) => {
+      const rows = (await chart(f)).sets.points;
+      const names = [...new Set(rows.map((r) => String(r.series)))];
+      return { categories: [...new Set(rows.map((r) => r.category))], series: names.map((n) => rows.filter((r) => r.series === n).map((r) => r.value)) };
+    };
+    const classes = await bars('file-classes.svg');
     expect(classes.categories).toEqual(ref.file.by_class.map((c) => c.file_class));
-    expect(classes.series.map((s) => s.values)).toEqual([ref.file.by_class.map((c) => c.file_bytes_total), ref.file.by_class.map((c) => c.file_bytes_distinct)]);
-    const designs = data('storage-designs.svg');
+    expect(classes.series).toEqual([ref.file.by_class.map((c) => c.file_bytes_total), ref.file.by_class.map((c) => c.file_bytes_distinct)]);
+    const designs = await bars('storage-designs.svg');
     expect(designs.categories).toEqual(ref.storage.designs.map((d) => d.design));
-    expect(designs.series[0].values).toEqual(ref.storage.designs.map((d) => d.uncompressed_bytes));
+    expect(designs.series[0]).toEqual(ref.storage.designs.map((d) => d.uncompressed_bytes));
   });
 
-  it('section 7 says a dataset of fewer than 100 repositories is too small to compare with Docker Hub', () => {
-    const md = (repositories: number) => redundancyReport({ ...analysis.summary, dataset: { ...analysis.summary.dataset, repositories } }, analysis.images, ['md'])['report.md'];
-    expect(md(99)).toContain('**Too small to compare:** 99 repositories, fewer than 100.');
+  it('the count and size axes: layers per image ends at the most layers an image has, ticking at integers', async () => {
+    const c = await chart('layers-per-image.svg');
+    const most = Math.max(...ds.images.map((i) => i.layers.length));
+    const fewest = Math.min(...ds.images.map((i) => i.layers.length));
+    const x = (c.spec.layer as { encoding: { x: { scale: { domain: number[] }; axis: { values: number[] } } } }[])[0].encoding.x;
+    expect(x.scale.domain).toEqual([fewest, most]);
+    for (const t of x.axis.values) expect(Number.isInteger(t)).toBe(true);
   });
 
-  it('section 7 sets a dataset of 100 repositories or more beside Docker Hub without that warning', () => {
-    const md = redundancyReport({ ...analysis.summary, dataset: { ...analysis.summary.dataset, repositories: 100 } }, analysis.images, ['md'])['report.md'];
+  it('report.html holds the sections of report.md, a chart for each chart link, and escapes the hostile path', () => {
+    const md = readFileSync(join(out, 'report.md'), 'utf8');
+    const html = readFileSync(join(out, 'report.html'), 'utf8');
+    const headings = [...md.matchAll(/^#{1,6} (.*)$/gm)].map((m) => m[1]);
+    const htmlHeadings = [...html.matchAll(/<h[1-6] id="[^"]*">(.*?)<\/h[1-6]>/g)].map((m) => m[1].replace(/&amp;/g, '&'));
+    expect(htmlHeadings).toEqual(headings);
+    const links = [...md.matchAll(/^!\[[^\]]+\]\(([^)]+)\)$/gm)].length;
+    expect((html.match(/<div class="chart" data-chart=/g) ?? []).length).toBe(links);
+    expect(md).toContain('</script><img src=x onerror=alert(1)>\\|a');
+    expect(html).toContain('&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt;|a');
+    // Outside the scripts no markup comes from the data; inside, the chart specs (JSON) hold no '<' at all.
+    const scripts = [...html.matchAll(/<script([^>]*)>([\s\S]*?)<\/script>/g)];
+    expect(scripts.length).toBe(5);
+    expect(html.replace(/<script[\s\S]*?<\/script>/g, '').includes('<img')).toBe(false);
+    const specs = scripts.find((m) => m[1].includes('chart-specs'))!;
+    expect(specs[2].includes('<')).toBe(false);
+    expect(JSON.parse(specs[2]).length).toBe(links);
+    // Nothing is loaded from elsewhere: no script src, no stylesheet link.
+    expect(/<script[^>]+src=|<link[^>]+href=|<iframe/i.test(html)).toBe(false);
+  });
+
+  it('section 7 says a dataset of fewer than 100 repositories is too small to compare with Docker Hub', async () => {
+    const md = async (repositories: number) => (await redundancyReport({ ...analysis.summary, dataset: { ...analysis.summary.dataset, repositories } }, analysis.images, ['md'], chartScripts()))['report.md'];
+    expect(await md(99)).toContain('**Too small to compare:** 99 repositories, fewer than 100.');
+  });
+
+  it('section 7 sets a dataset of 100 repositories or more beside Docker Hub without that warning', async () => {
+    const md = (await redundancyReport({ ...analysis.summary, dataset: { ...analysis.summary.dataset, repositories: 100 } }, analysis.images, ['md'], chartScripts()))['report.md'];
     expect(md).toContain('## 7. Published Docker Hub figures beside ours');
     expect(md).not.toContain('Too small to compare');
   });
@@ -196,7 +231,7 @@ describe('the written report', () => {
     const dir = join(root, 'three-chunkers');
     await writeRows(dir, { layers: [x, y], images: [image('three', [x, y])], chunks });
     const a = await analyzeDataset({ dataDirs: [dir] });
-    const files = redundancyReport(a.summary, a.images, ['md', 'csv', 'json']);
+    const files = await redundancyReport(a.summary, a.images, ['md', 'csv', 'json'], chartScripts());
     const rows = a.summary.storage.designs.filter((d) => d.design === 'chunk_dedup');
     expect(rows.map((d) => d.chunker)).toEqual(names);
     const md = files['report.md']!;
@@ -211,7 +246,7 @@ describe('the written report', () => {
   it('writes only the formats asked for', async () => {
     const only = join(root, 'only-json');
     const a = await analyzeDataset({ dataDirs: [join(root, 'data')] });
-    const files = writeReport(only, redundancyReport(a.summary, a.images, ['json']));
+    const files = writeReport(only, await redundancyReport(a.summary, a.images, ['json'], chartScripts()));
     expect(files).toEqual([join(only, 'summary.json')]);
     expect(readdirSync(only)).toEqual(['summary.json']);
   });

@@ -51,10 +51,3 @@ function checkText(text: string, inside: boolean): void {
 export function unescapeXml(text: string): string {
   return text.replace(/&(amp|lt|gt|quot|apos);/g, (_, e: string) => ({ amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" })[e]!);
 }
-
-/** The JSON data embedded in a chart's <metadata id="chart-data">. */
-export function chartData<T = Record<string, unknown>>(svg: string): T {
-  const m = /<metadata id="chart-data">([\s\S]*?)<\/metadata>/.exec(svg);
-  if (!m) throw new Error('no chart-data metadata');
-  return JSON.parse(unescapeXml(m[1])) as T;
-}

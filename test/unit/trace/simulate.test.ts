@@ -11,7 +11,7 @@ import { replay } from '../../../src/trace/simulate.js';
 import type { SimulateSummary } from '../../../src/trace/sweep.js';
 import { dipNotes, simulationMarkdown } from '../../../src/report/trace-simulation/markdown.js';
 import { simulationCharts } from '../../../src/report/trace-simulation/charts.js';
-import { chartData } from '../report/xml-check.js';
+import { drawn, seriesOf } from '../report/chart-data.js';
 import { rng } from './gen.js';
 import { refLru, refTwoLevel } from './reference.js';
 
@@ -343,7 +343,7 @@ describe('prefetching on manifest GET', () => {
       data_dir: 'd', requests: 2, cacheable: 2, invalidations: 0, out_of_order: 0, manifest_gets: 0, objects: 1, footprint_bytes: 40,
       first: null, last: null, sizes: [100], prefetch_policy: 'lru', prefetch_timeouts: [60], latency: defaultLatency, results: replayed.results, per_source: [], prefetch_max_layers: 32, warmup_s: 0, params: defaultPolicyParams,
     } as SimulateSummary;
-    const md = simulationMarkdown(summary, ['prefetch'], []);
+    const md = simulationMarkdown(summary, ['prefetch'], [], []);
     expect(md).toContain('no successful manifest GET: prefetching on manifest GET is never triggered');
     // The report says what invalidates, as the replay does it (a blob DELETE does not: see the test above).
     expect(md).toContain('invalidations (successful manifest PUT or DELETE; a blob DELETE unlinks the blob from one repository and invalidates nothing)');
@@ -415,11 +415,11 @@ describe('the simulation report', () => {
   it('plots two-level at its total capacity, memory and disk together', async () => {
     const replayed = await replay([cyclic()], [{ policy: 'two-level', capacity: 50 }, { policy: 'lru', capacity: 50 }]);
     const summary = { sizes: [50], prefetch_timeouts: [], results: replayed.results } as unknown as SimulateSummary;
-    const chart = chartData<{ series: { name: string; points: [number, number][] }[] }>(simulationCharts(summary)['hit-ratio.svg']!);
-    const two = chart.series.find((x) => x.name.startsWith('two-level'))!;
-    expect(two.name).toBe('two-level (memory + disk)');
-    expect(two.points[0]![0]).toBe(50 + replayed.results[0]!.disk_size!);
-    expect(chart.series.find((x) => x.name === 'lru')!.points[0]![0]).toBe(50);
+    const chart = simulationCharts(summary).find((c) => c.file === 'hit-ratio.svg')!;
+    const series = seriesOf((await drawn(chart.spec)).sets.points);
+    expect([...series.keys()]).toEqual(['two-level (memory + disk)', 'lru']);
+    expect(series.get('two-level (memory + disk)')![0]![0]).toBe(50 + replayed.results[0]!.disk_size!);
+    expect(series.get('lru')![0]![0]).toBe(50);
   });
 });
 

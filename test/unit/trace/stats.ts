@@ -22,7 +22,7 @@ export function topShare(counts: number[], fraction: number): number {
 }
 
 /** Least squares of ln(count) on ln(rank), ranks by descending count: { alpha: -slope, r2 }. */
-export function zipfFit(counts: number[]): { alpha: number; r2: number } {
+export function zipfFit(counts: number[]): { alpha: number; c: number; r2: number } {
   const ys = [...counts].sort((a, b) => b - a).map(Math.log);
   const xs = ys.map((_, i) => Math.log(i + 1));
   const n = xs.length;
@@ -36,5 +36,5 @@ export function zipfFit(counts: number[]): { alpha: number; r2: number } {
     sxx += (xs[i] - mx) ** 2;
     syy += (ys[i] - my) ** 2;
   }
-  return { alpha: -sxy / sxx, r2: (sxy * sxy) / (sxx * syy) };
+  return { alpha: -sxy / sxx, c: my + (sxy / sxx) * -mx, r2: (sxy * sxy) / (sxx * syy) };
 }

@@ -146,6 +146,7 @@ describe('analysis of the real sample', () => {
     expect(p.top10_share).toBeCloseTo(topShare(counts, 0.1), 12);
     expect(p.zipf_alpha).toBeCloseTo(fit.alpha, 9);
     expect(p.zipf_r2).toBeCloseTo(fit.r2, 9);
+    expect(p.zipf_c).toBeCloseTo(fit.c, 9);
     expect(p.max_hit_ratio).toBeCloseTo(1 - counts.length / 999, 12);
     const sorted = [...counts].sort((x, y) => y - x);
     for (const [rank, n] of p.rank_frequency) expect(n).toBe(sorted[rank - 1]);
