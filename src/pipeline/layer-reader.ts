@@ -90,7 +90,7 @@ export class LayerReader {
     try {
       if (this.failures.fatal) throw this.failures.fatal;
       if (this.imageLayers.unwanted(digest)) throw this.imageLayers.notRead(digest);
-      const row = await this.pool.scan({ layerDigest: digest, expectedSize: layer.descriptor.size, chunking: options.chunking, sampleRate: options.sampleRate }, layer, {
+      const row = await this.pool.scan({ layerDigest: digest, expectedSize: layer.descriptor.size, chunking: options.chunking, sampleRate: options.sampleRate, inflater: options.inflater }, layer, {
         files: (rows) => {
           writer.add('files', rows);
           summary.files += rows.filter((r) => r.entry_type === 'file').length;
