@@ -5,6 +5,7 @@ import { delimiter, join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { ImgscanError } from '../errors.js';
+import { youngCollector } from './young-gc.js';
 
 /**
  * gzip inflated by ISA-L's `igzip -d -c` in a child process: the compressed bytes go to its stdin, the tar
@@ -47,7 +48,13 @@ const nonce = randomBytes(32);
 const marker = gzipSync(nonce);
 
 /** Compressed bytes written to igzip and not yet taken by the pipe, past which `write` waits. */
-const IN_FLIGHT = 2 << 20;
+const IN_FLIGHT = 1 << 20;
+
+/** Output handed on in pieces of this size, as zlib's (src/layers/decompress.ts OUT_SIZE). */
+const OUT_SIZE = 1 << 20;
+
+/** The buffers of the pipes are garbage once used: collected every few MiB, or they pile up (see young-gc.ts). */
+const collect = youngCollector(4 << 20);
 
 /** How long igzip may go without taking input or giving output before it is killed as hung. */
 export const DEFAULT_STALL_MS = 120_000;
@@ -81,8 +88,9 @@ export class IgzipDecompressor {
   private readonly exited: Promise<void>;
   private exit: { code: number | null; signal: NodeJS.Signals | null } | null = null;
   private stderr = '';
-  /** The last bytes of output, held back until more comes: the marker when the stream ends. */
-  private tail: Buffer = Buffer.alloc(0);
+  /** igzip's output not yet handed on (see output()). */
+  private readonly gathered = Buffer.allocUnsafe(OUT_SIZE);
+  private filled = 0;
   /** Whether the last byte of the blob so far is zero (padding after the last member). */
   private endsInZero = false;
   private inFlight = 0;
@@ -132,6 +140,7 @@ export class IgzipDecompressor {
     if (this.ended) throw new ImgscanError('DECOMPRESS_FAILED', 'gzip: write after end');
     if (chunk.length === 0) return;
     this.endsInZero = chunk[chunk.length - 1] === 0;
+    collect(chunk.length);
     this.send(Buffer.from(chunk));
     if (this.inFlight <= IN_FLIGHT) return;
     return new Promise<void>((resolve) => {
@@ -149,6 +158,8 @@ export class IgzipDecompressor {
     await this.exited;
     this.check();
     const { code, signal } = this.exit!;
+    this.flushBeforeTail();
+    this.check();
     if (code !== 0 || signal !== null) this.fail(igzipFailure(code, signal, this.stderr));
     else if (!this.tail.equals(nonce)) {
       // igzip stopped at a member's end before the marker: zero padding (kept output, as zlib) or garbage.
@@ -173,26 +184,41 @@ export class IgzipDecompressor {
     });
   }
 
-  /** Hands on all but the last `nonce.length` bytes seen so far. An error of the handler stops igzip. */
+  /**
+   * Gathers igzip's output (pipe reads of up to 64 KiB) into one reused buffer, handed on in pieces of about 1
+   * MiB as zlib's are, less the last `nonce.length` bytes seen so far: the marker when the stream ends. An error
+   * of the handler stops igzip.
+   */
   private output(chunk: Buffer): void {
     if (this.error !== null) return;
     this.armStall();
+    collect(chunk.length);
     const keep = nonce.length;
-    try {
-      const total = this.tail.length + chunk.length;
-      if (total <= keep) {
-        this.tail = Buffer.concat([this.tail, chunk]);
-        return;
+    const out = this.gathered;
+    let at = 0;
+    while (at < chunk.length) {
+      if (this.filled === out.length) {
+        this.deliver(out.subarray(0, this.filled - keep));
+        if (this.error !== null) return;
+        out.copy(out, 0, this.filled - keep, this.filled);
+        this.filled = keep;
       }
-      let give = total - keep;
-      const fromTail = Math.min(give, this.tail.length);
-      if (fromTail > 0) this.onOutput(this.tail.subarray(0, fromTail));
-      give -= fromTail;
-      if (give > 0) this.onOutput(chunk.subarray(0, give));
-      this.tail = Buffer.concat([this.tail.subarray(fromTail), chunk.subarray(give)]);
-    } catch (err) {
-      this.fail(err);
+      const n = Math.min(chunk.length - at, out.length - this.filled);
+      chunk.copy(out, this.filled, at, at + n);
+      this.filled += n;
+      at += n;
     }
+  }
+
+  /** What is gathered and not handed on: all of it once igzip has exited, but the last `nonce.length` bytes. */
+  private get tail(): Buffer {
+    return this.gathered.subarray(Math.max(0, this.filled - nonce.length), this.filled);
+  }
+
+  /** Hands on what is gathered before the tail. */
+  private flushBeforeTail(): void {
+    const cut = Math.max(0, this.filled - nonce.length);
+    if (cut > 0) this.deliver(this.gathered.subarray(0, cut));
   }
 
   private deliver(out: Buffer): void {
