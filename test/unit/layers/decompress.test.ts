@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -226,14 +226,19 @@ describe.skipIf(!haveIgzip)('IgzipDecompressor and its child', () => {
     expect(await gone(d.pid)).toBe(true);
   });
 
-  it('destroy kills the child at once, mid-stream, without a zombie', async () => {
+  it('destroy kills the child at once, mid-stream, without a zombie or an open descriptor', async () => {
+    const fds = () => readdirSync('/proc/self/fd').length;
+    const fdsBefore = fds();
     const blob = readFileSync(join(dir, 'plain.gz'));
     let outBytes = 0;
     const d = new IgzipDecompressor((out) => void (outBytes += out.length));
     await d.write(blob.subarray(0, blob.length >> 1));
     expect(exists(d.pid)).toBe(true);
+    expect(fds()).toBeGreaterThan(fdsBefore);
     d.destroy();
     expect(await gone(d.pid)).toBe(true);
+    for (let i = 0; i < 50 && fds() > fdsBefore; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(fds()).toBe(fdsBefore);
     const later = await (async () => d.write(blob.subarray(0, 10)))().catch((e: unknown) => e);
     expect((later as ImgscanError).code).toBe('DECOMPRESS_FAILED');
   });
