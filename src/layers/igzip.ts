@@ -110,6 +110,8 @@ export class IgzipDecompressor {
     const done = (code: number | null, signal: NodeJS.Signals | null): void => {
       if (this.exit !== null) return;
       this.exit = { code, signal };
+      // A failed igzip fails the writes still to come, not only `end`.
+      if (code !== 0 || signal !== null) this.error ??= igzipFailure(code, signal, this.stderr);
       this.clearStall();
       closed();
       this.wakeWriter();
@@ -157,11 +159,9 @@ export class IgzipDecompressor {
     this.child.stdin.end();
     await this.exited;
     this.check();
-    const { code, signal } = this.exit!;
     this.flushBeforeTail();
     this.check();
-    if (code !== 0 || signal !== null) this.fail(igzipFailure(code, signal, this.stderr));
-    else if (!this.tail.equals(nonce)) {
+    if (!this.tail.equals(nonce)) {
       // igzip stopped at a member's end before the marker: zero padding (kept output, as zlib) or garbage.
       if (!this.endsInZero) this.fail(new ImgscanError('DECOMPRESS_FAILED', 'gzip: incorrect header check (bytes after the last member)'));
       else if (this.tail.length > 0) this.deliver(this.tail);
