@@ -15,7 +15,7 @@ export const CONTENDED_CORES = 0.1;
 
 const ticksPerSecond = 100; // USER_HZ on Linux
 
-interface ProcStat {
+export interface ProcStat {
   ppid: number;
   /** utime + stime, in clock ticks. */
   ticks: number;
@@ -24,7 +24,7 @@ interface ProcStat {
 }
 
 /** Every process's parent and CPU ticks, from /proc/[pid]/stat; {} where there is no /proc. */
-function snapshot(): Map<number, ProcStat> {
+export function snapshot(): Map<number, ProcStat> {
   const out = new Map<number, ProcStat>();
   let pids: string[];
   try {
@@ -57,8 +57,8 @@ function ourTree(snap: Map<number, ProcStat>, root = process.pid): Set<number> {
 }
 
 /** CPU-seconds other processes used between two snapshots (processes that began and ended between them are not seen). */
-function otherCpuSeconds(before: Map<number, ProcStat>, after: Map<number, ProcStat>): number {
-  const ours = new Set([...ourTree(before), ...ourTree(after)]);
+export function otherCpuSeconds(before: Map<number, ProcStat>, after: Map<number, ProcStat>, root = process.pid): number {
+  const ours = new Set([...ourTree(before, root), ...ourTree(after, root)]);
   let ticks = 0;
   for (const [pid, s] of after) {
     if (ours.has(pid)) continue;
