@@ -62,6 +62,18 @@ export function resolveInflater(choice: InflaterChoice = 'auto'): GzipInflater {
   throw new ImgscanError('USAGE', '--inflater igzip: igzip is not installed (Debian/Ubuntu: apt-get install isal), or not on PATH');
 }
 
+/**
+ * Compressed size under which a gzip layer is inflated by zlib even where igzip is chosen: starting a process
+ * (measured at tens of milliseconds from a busy scan process) costs more than igzip saves on a small layer.
+ */
+export const IGZIP_MIN_BYTES = 1 << 20;
+
+/** The inflater of one layer of `compressedSize` bytes (unknown: as chosen). */
+export function inflaterForLayer(inflater: GzipInflater | undefined, compressedSize: number | undefined): GzipInflater | undefined {
+  if (inflater === 'igzip' && compressedSize !== undefined && compressedSize < IGZIP_MIN_BYTES) return zlibInflater();
+  return inflater;
+}
+
 export function createDecompressor(compression: Compression, onOutput: OutputHandler, gzip: GzipInflater = zlibInflater()): Decompressor {
   switch (compression) {
     case 'gzip':

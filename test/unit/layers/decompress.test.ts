@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDecompressor, sniffCompression, type GzipInflater } from '../../../src/layers/decompress.js';
+import { createDecompressor, IGZIP_MIN_BYTES, inflaterForLayer, sniffCompression, zlibInflater, type GzipInflater } from '../../../src/layers/decompress.js';
 import { IgzipDecompressor } from '../../../src/layers/igzip.js';
 import { ImgscanError } from '../../../src/errors.js';
 import type { Compression } from '../../../src/model/rows.js';
@@ -250,5 +250,15 @@ describe.skipIf(!haveIgzip)('IgzipDecompressor and its child', () => {
       await d.end();
     })().catch((e: unknown) => e);
     expect((err as ImgscanError).code).toBe('DECOMPRESS_FAILED');
+  });
+});
+
+describe('inflaterForLayer', () => {
+  it('keeps small layers on zlib, where a process would cost more than it saves', () => {
+    expect(inflaterForLayer('igzip', IGZIP_MIN_BYTES - 1)).toBe(zlibInflater());
+    expect(inflaterForLayer('igzip', IGZIP_MIN_BYTES)).toBe('igzip');
+    expect(inflaterForLayer('igzip', undefined)).toBe('igzip');
+    expect(inflaterForLayer('stream', 10)).toBe('stream');
+    expect(inflaterForLayer(undefined, 10)).toBeUndefined();
   });
 });
