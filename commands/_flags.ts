@@ -1,5 +1,6 @@
 import { Flags } from '@oclif/core';
 import { DEFAULT_SAMPLE_RATE } from '../src/cli/sample-rate.js';
+import { INFLATER_CHOICES } from '../src/layers/decompress.js';
 
 /** Chunking flags, shared by scan and crawl (see src/cli/chunking.ts). */
 export const chunkingFlags = {
@@ -18,5 +19,15 @@ export const sampleFlags = {
   'sample-rate': Flags.string({
     description: 'fraction of distinct file contents (and chunks) compressed with gzip -6 and zstd -3 to estimate the compressed size of file and chunk dedup; 0 turns it off, 1 compresses everything',
     default: String(DEFAULT_SAMPLE_RATE),
+  }),
+};
+
+/** How gzip layers are inflated, shared by scan and crawl (see src/layers/decompress.ts resolveInflater). */
+export const inflaterFlags = {
+  inflater: Flags.string({
+    description: 'how gzip layers are inflated: igzip (ISA-L, Debian package isal, in a child process per layer), zlib (Node, on the worker thread), or auto: igzip where installed, else zlib',
+    options: [...INFLATER_CHOICES],
+    default: 'auto',
+    env: 'IMGSCAN_INFLATER',
   }),
 };

@@ -17,7 +17,8 @@ import { parseDuration, parsePlatforms, parseShard, parseTagSelection, shardTag 
 import { DatasetWriter } from '../src/store/writer.js';
 import { fail } from './_fail.js';
 import { ExitStatus, exitCodeFor } from '../src/cli/exit-status.js';
-import { chunkingFlags, sampleFlags } from './_flags.js';
+import { chunkingFlags, inflaterFlags, sampleFlags } from './_flags.js';
+import { resolveInflater, type InflaterChoice } from '../src/layers/decompress.js';
 import { parseRef } from '../src/ref/ref.js';
 
 export default class Crawl extends ImgscanCommand {
@@ -52,6 +53,7 @@ export default class Crawl extends ImgscanCommand {
     'commit-seconds': Flags.integer({ description: 'publish a batch this many seconds after the last one', default: 30, min: 0, hidden: true }),
     ...chunkingFlags,
     ...sampleFlags,
+    ...inflaterFlags,
   };
 
 
@@ -72,6 +74,7 @@ export default class Crawl extends ImgscanCommand {
       const credentials = await credentialsFrom({ username: flags.username, passwordStdin: flags['password-stdin'] });
       const chunking = chunkingFrom(flags);
       const sampleRate = sampleRateFrom(flags);
+      const inflater = resolveInflater(flags.inflater as InflaterChoice);
       for (const target of targets) parseRef(target);
       // Started once the flags and targets are known to be good: a usage error prints no progress line.
       const display = scanProgress(!json);
@@ -93,6 +96,7 @@ export default class Crawl extends ImgscanCommand {
         layerConcurrency: flags['blob-concurrency'],
         chunking,
         sampleRate,
+        inflater,
         commitRows: flags['commit-rows'],
         commitSeconds: flags['commit-seconds'],
         progress: { ...display.hooks, image: (image: Image) => (failures.flush(), display.hooks.image?.(image)) },

@@ -11,7 +11,8 @@ import { openLocalSource } from '../src/sources/open.js';
 import { DatasetWriter } from '../src/store/writer.js';
 import { chunkingFrom } from '../src/cli/chunking.js';
 import { sampleRateFrom } from '../src/cli/sample-rate.js';
-import { chunkingFlags, sampleFlags } from './_flags.js';
+import { chunkingFlags, inflaterFlags, sampleFlags } from './_flags.js';
+import { resolveInflater, type InflaterChoice } from '../src/layers/decompress.js';
 import { ExitStatus } from '../src/cli/exit-status.js';
 
 export default class Scan extends ImgscanCommand {
@@ -29,6 +30,7 @@ export default class Scan extends ImgscanCommand {
     'staging-memory': Flags.string({ description: 'memory staged rows may take before they spill under --data (a DuckDB size, e.g. 48MB)', hidden: true }),
     ...chunkingFlags,
     ...sampleFlags,
+    ...inflaterFlags,
   };
 
   async run(): Promise<ScanSummary> {
@@ -40,10 +42,11 @@ export default class Scan extends ImgscanCommand {
       const sources = (argv as string[]).map((a) => openLocalSource(a));
       const chunking = chunkingFrom(flags);
       const sampleRate = sampleRateFrom(flags);
+      const inflater = resolveInflater(flags.inflater as InflaterChoice);
       // Started once sources and flags are known to be good: a usage error prints no progress line.
       progress = scanProgress(!this.jsonEnabled());
       writer = await DatasetWriter.open(resolve(flags.data), { stagingMemory: flags['staging-memory'] });
-      const summary = await scanSources(sources, writer, { workers: flags.workers, keepGoing: flags['keep-going'], chunking, sampleRate, commitRows: flags['commit-rows'], progress: progress.hooks });
+      const summary = await scanSources(sources, writer, { workers: flags.workers, keepGoing: flags['keep-going'], chunking, sampleRate, inflater, commitRows: flags['commit-rows'], progress: progress.hooks });
       progress.stop();
       if (!this.jsonEnabled()) this.log(formatScanSummary(summary, resolve(flags.data)));
       if (summary.failures > 0) process.exitCode = ExitStatus.partial;

@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { constants as zlibConstants, createGunzip, type Gunzip, type ZlibOptions } from 'node:zlib';
 import { ImgscanError } from '../errors.js';
+import { IgzipDecompressor, igzipCommand } from './igzip.js';
 import type { Compression } from '../model/rows.js';
 
 /** Compression from the magic bytes (never from the media type): gzip 1f8b, zstd 28b52ffd, else none. */
@@ -38,14 +39,45 @@ export interface Decompressor {
 }
 
 /**
- * How gzip is inflated: 'sync' on the calling thread through the zlib handle (the default where this Node
- * has it, see SyncGunzip), or 'stream', Node's zlib stream, which inflates on the libuv pool.
+ * How gzip is inflated: 'igzip', ISA-L's igzip in a child process (src/layers/igzip.ts); 'sync' on the calling
+ * thread through the zlib handle (see SyncGunzip), or 'stream', Node's zlib stream, which inflates on the libuv
+ * pool.
  */
-export type GzipInflater = 'sync' | 'stream';
+export type GzipInflater = 'igzip' | 'sync' | 'stream';
 
-export function createDecompressor(compression: Compression, onOutput: OutputHandler, gzip: GzipInflater = SyncGunzip.supported() ? 'sync' : 'stream'): Decompressor {
+/** The inflater a user chooses (`--inflater`): igzip where installed, else zlib ('auto'), or one of the two. */
+export type InflaterChoice = 'auto' | 'igzip' | 'zlib';
+export const INFLATER_CHOICES: readonly InflaterChoice[] = ['auto', 'igzip', 'zlib'];
+
+/** zlib's best way on this Node. */
+export function zlibInflater(): GzipInflater {
+  return SyncGunzip.supported() ? 'sync' : 'stream';
+}
+
+/** The inflater of a choice: USAGE when igzip is asked for and not installed. */
+export function resolveInflater(choice: InflaterChoice = 'auto'): GzipInflater {
+  if (choice === 'zlib') return zlibInflater();
+  if (igzipCommand() !== null) return 'igzip';
+  if (choice === 'auto') return zlibInflater();
+  throw new ImgscanError('USAGE', '--inflater igzip: igzip is not installed (Debian/Ubuntu: apt-get install isal), or not on PATH');
+}
+
+/**
+ * Compressed size under which a gzip layer is inflated by zlib even where igzip is chosen: starting a process
+ * (measured at tens of milliseconds from a busy scan process) costs more than igzip saves on a small layer.
+ */
+export const IGZIP_MIN_BYTES = 1 << 20;
+
+/** The inflater of one layer of `compressedSize` bytes (unknown: as chosen). */
+export function inflaterForLayer(inflater: GzipInflater | undefined, compressedSize: number | undefined): GzipInflater | undefined {
+  if (inflater === 'igzip' && compressedSize !== undefined && compressedSize < IGZIP_MIN_BYTES) return zlibInflater();
+  return inflater;
+}
+
+export function createDecompressor(compression: Compression, onOutput: OutputHandler, gzip: GzipInflater = zlibInflater()): Decompressor {
   switch (compression) {
     case 'gzip':
+      if (gzip === 'igzip') return new IgzipDecompressor(onOutput);
       return gzip === 'sync' ? new SyncGunzip(onOutput) : new GzipDecompressor(onOutput);
     case 'zstd':
       return new ZstdDecompressor(onOutput);

@@ -1,5 +1,6 @@
 import type { ChunkRow, FileRow } from '../model/rows.js';
 import type { ChunkerSpec } from './chunker.js';
+import type { GzipInflater } from './decompress.js';
 
 /** What a layer scan needs besides the bytes: the blob it must be, and how file contents are chunked. */
 export interface LayerJob {
@@ -11,6 +12,8 @@ export interface LayerJob {
   chunking?: ChunkerSpec[];
   /** Rate of the compression sample of file contents (src/layers/sample.ts); none when absent or 0. */
   sampleRate?: number;
+  /** How gzip layers are inflated (resolved from --inflater); zlib on this thread when absent. */
+  inflater?: GzipInflater;
 }
 
 /** Receives a layer's rows in batches, in entry order, and the compressed bytes taken in. */

@@ -103,7 +103,7 @@ export class LayerScanner {
     this.head = [];
     this.compression = sniffCompression(head);
     this.hashTar = !(this.compression === 'none' && digestAlgorithm(this.options.layerDigest) === 'sha256');
-    this.decompressor = createDecompressor(this.compression, this.onOutput);
+    this.decompressor = createDecompressor(this.compression, this.onOutput, this.options.inflater);
     return head.length > 0 ? this.decompressor.write(head) : undefined;
   }
 

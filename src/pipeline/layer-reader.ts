@@ -9,6 +9,7 @@ import type { FailureRecorder } from './failure-recorder.js';
 import { defaultMaxLayerFailures, ImageLayerReads } from './layer-failures.js';
 import { LayerPool } from './pool.js';
 import type { ScanOptions, ScanSummary } from './scan-types.js';
+import { inflaterForLayer } from '../layers/decompress.js';
 
 /**
  * Reads each layer once into the writer, resolving to its diff_id: a layer stored already (here or by another
@@ -90,7 +91,7 @@ export class LayerReader {
     try {
       if (this.failures.fatal) throw this.failures.fatal;
       if (this.imageLayers.unwanted(digest)) throw this.imageLayers.notRead(digest);
-      const row = await this.pool.scan({ layerDigest: digest, expectedSize: layer.descriptor.size, chunking: options.chunking, sampleRate: options.sampleRate }, layer, {
+      const row = await this.pool.scan({ layerDigest: digest, expectedSize: layer.descriptor.size, chunking: options.chunking, sampleRate: options.sampleRate, inflater: inflaterForLayer(options.inflater, layer.descriptor.size) }, layer, {
         files: (rows) => {
           writer.add('files', rows);
           summary.files += rows.filter((r) => r.entry_type === 'file').length;

@@ -1,4 +1,5 @@
 import type { ChunkerSpec } from '../layers/chunker.js';
+import type { GzipInflater } from '../layers/decompress.js';
 import type { Failure } from '../model/failure.js';
 import type { LayerRow } from '../model/rows.js';
 import type { Image, Layer } from '../sources/types.js';
@@ -14,6 +15,8 @@ export interface ScanOptions {
   chunking?: ChunkerSpec[];
   /** Rate of the compression sample of file contents, none when absent or 0. */
   sampleRate?: number;
+  /** How gzip layers are inflated (src/layers/decompress.ts resolveInflater); zlib when absent. */
+  inflater?: GzipInflater;
   /** Commit a batch once this many rows are staged (default 250k) ... */
   commitRows?: number;
   /** ... or this many seconds after the last commit (default 30). */

@@ -5,7 +5,7 @@ import { scanLayer } from '../layers/scan-layer.js';
 import type { FromWorker, ToWorker } from './messages.js';
 import { encodeChunks, encodeFiles, transferables } from './row-codec.js';
 import { fileBytes, PostedBytes } from './worker-bytes.js';
-import { youngCollector } from './young-gc.js';
+import { youngCollector } from '../layers/young-gc.js';
 
 /** A worker thread that scans the layers it is sent, each from its byte source, several jobs at once. */
 const port = parentPort!;

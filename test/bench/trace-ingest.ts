@@ -8,6 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync } f
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { CONTENTION_RULE, figure, interleave, shown } from './measure.js';
 import { Db, num, sqlString } from '../../src/store/duckdb.js';
 import { ingestTraces } from '../../src/trace/ingest.js';
 
@@ -84,7 +85,7 @@ function measure(mode: string, file: string): Run {
 /** The run of median time, with the highest peak RSS of all. */
 function median(runs: Run[]): Run {
   const sorted = [...runs].sort((a, b) => a.seconds - b.seconds);
-  return { ...sorted[Math.floor(sorted.length / 2)], maxRssBytes: Math.max(...runs.map((r) => r.maxRssBytes)) };
+  return { ...sorted[Math.floor((sorted.length - 1) / 2)]!, maxRssBytes: Math.max(...runs.map((r) => r.maxRssBytes)) };
 }
 
 async function main(): Promise<void> {
@@ -98,21 +99,18 @@ async function main(): Promise<void> {
   }
   // Interleaved rounds, the median of each: a machine shared with other work slows one run, not all of them.
   const rounds = Number(process.env.IMGSCAN_BENCH_ROUNDS ?? 3);
-  const runs = { duckdb: [] as Run[], imgscan: [] as Run[] };
-  for (let i = 0; i < rounds; i++) {
-    runs.duckdb.push(measure('duckdb', file));
-    runs.imgscan.push(measure('imgscan', file));
-  }
-  const duck = median(runs.duckdb);
-  const ours = median(runs.imgscan);
+  const measured = await interleave(rounds, { duckdb: () => measure('duckdb', file), imgscan: () => measure('imgscan', file) });
+  const duck = median(measured.duckdb.map((r) => r.value));
+  const ours = median(measured.imgscan.map((r) => r.value));
+  const [duckFigure, ourFigure] = [figure(measured.duckdb), figure(measured.imgscan)];
   if (ours.records !== requests || duck.records !== requests) throw new Error(`expected ${requests} records, imgscan read ${ours.records}, DuckDB ${duck.records}`);
   const rate = (r: Run) => `${Math.round(r.records / r.seconds).toLocaleString('en')} records/s`;
   const mib = (r: Run) => `${(r.maxRssBytes / 2 ** 20).toFixed(0)} MiB`;
   const mb = (statSync(file).size / 1e6).toFixed(0);
-  console.log(`trace ingest: ${requests.toLocaleString('en')} requests, ${mb} MB JSON array; median of ${rounds} interleaved runs each, peak RSS the highest`);
-  console.log(`  imgscan trace ingest          ${ours.seconds.toFixed(2).padStart(7)} s  ${rate(ours).padStart(18)}  peak RSS ${mib(ours)}`);
-  console.log(`  DuckDB read_json -> Parquet   ${duck.seconds.toFixed(2).padStart(7)} s  ${rate(duck).padStart(18)}  peak RSS ${mib(duck)}`);
-  console.log(`  target: ingest >= 0.5x DuckDB: ${(duck.seconds / ours.seconds).toFixed(2)}x; peak RSS < 1 GiB: ${mib(ours)}`);
+  console.log(`trace ingest: ${requests.toLocaleString('en')} requests, ${mb} MB JSON array; ${CONTENTION_RULE}; ${rounds} runs each, peak RSS the highest`);
+  console.log(`  imgscan trace ingest          ${shown(`${ours.seconds.toFixed(2).padStart(7)} s  ${rate(ours).padStart(18)}`, ourFigure)}  peak RSS ${mib(ours)}`);
+  console.log(`  DuckDB read_json -> Parquet   ${shown(`${duck.seconds.toFixed(2).padStart(7)} s  ${rate(duck).padStart(18)}`, duckFigure)}  peak RSS ${mib(duck)}`);
+  console.log(`  target: ingest >= 0.5x DuckDB: ${shown(`${(duck.seconds / ours.seconds).toFixed(2)}x`, duckFigure, ourFigure)}; peak RSS < 1 GiB: ${mib(ours)}`);
 }
 
 if (process.argv[2] === 'child') await child(process.argv[3]!, process.argv[4]!, process.argv[5]!);

@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ImgscanError } from '../../../src/errors.js';
+import type { GzipInflater } from '../../../src/layers/decompress.js';
+import { missingTools } from '../../support/tools.js';
 import type { FileRow } from '../../../src/model/rows.js';
 import {
   b3sumTree, EXPECTED_CLASS, fileSize, LONG_PATH_150, LONG_PATH_300, LONG_TARGET, makeTree, run, scanBytes, scanFile,
@@ -11,6 +13,10 @@ import {
 
 let dir: string;
 let src: string;
+
+/** Every gzip inflater: zlib on the thread, zlib's stream, and igzip where installed (skipped loudly elsewhere). */
+const haveIgzip = (await missingTools(['igzip'], 'layer scans through igzip (src/layers/igzip.ts)')).length === 0;
+const inflaters: GzipInflater[] = haveIgzip ? ['sync', 'stream', 'igzip'] : ['sync', 'stream'];
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'imgscan-layers-'));
@@ -267,3 +273,70 @@ describe('LayerScanner errors', () => {
 function b3sumOf(file: string): string {
   return run('b3sum', ['--no-names', file]).trim();
 }
+
+describe.each(inflaters)('gzip layers inflated by %s', (inflater) => {
+  it('gives the rows and layer row of a zlib scan', async () => {
+    for (const format of ['gnu', 'pax']) {
+      const blob = join(dir, `${format}.tar.gz`);
+      const zlib = await scanFile(blob, { expectedSize: fileSize(blob), inflater: 'sync' });
+      const got = await scanFile(blob, { expectedSize: fileSize(blob), inflater });
+      expect(got.layer).toEqual(zlib.layer);
+      expect(got.files).toEqual(zlib.files);
+      expect(got.layer.layer_digest).toBe(sha256File(blob));
+      expect(got.layer.diff_id).toBe(sha256File(join(dir, `${format}.tar`)));
+    }
+  });
+
+  it('decodes a multi-member gzip completely', async () => {
+    const tar = join(dir, 'pax.tar');
+    const multi = join(dir, `multi-${inflater}.tar.gz`);
+    sh(`head -c 7777 ${tar} | gzip -c > ${multi} && tail -c +7778 ${tar} | gzip -c >> ${multi}`);
+    const { layer } = await scanFile(multi, { inflater });
+    expect(layer.diff_id).toBe(sha256File(tar));
+    expect(layer.tar_size).toBe(fileSize(tar));
+  });
+
+  it('takes a gzip of nothing as an empty layer', async () => {
+    const empty = join(dir, `empty-${inflater}.gz`);
+    sh(`printf '' | gzip -c > ${empty}`);
+    const { layer, files } = await scanFile(empty, { inflater });
+    expect(layer).toMatchObject({ compression: 'gzip', tar_size: 0, entry_count: 0, diff_id: sha256File('/dev/null') });
+    expect(files).toEqual([]);
+  });
+
+  it('DECOMPRESS_FAILED naming the layer: truncated, corrupt, trailing garbage, the header alone', async () => {
+    const gz = readFileSync(join(dir, 'gnu.tar.gz'));
+    const corrupt = Buffer.from(gz);
+    corrupt.fill(0xff, 2000, 2100);
+    const blobs: [string, Buffer, RegExp][] = [
+      ['truncated', gz.subarray(0, gz.length >> 1), /unexpected end of file/],
+      ['corrupt', corrupt, /./],
+      ['garbage', Buffer.concat([gz, Buffer.from('trailing garbage\n')]), /./],
+      // (A blob shorter than gzip's 4 sniffed bytes is no gzip: a tar, TAR_INVALID.)
+      ['header', gz.subarray(0, 10), inflater === 'igzip' ? /unexpected end of file|ends inside/ : /unexpected end of file/],
+    ];
+    for (const [name, bytes, message] of blobs) {
+      const file = join(dir, `bad-${name}-${inflater}.gz`);
+      writeFileSync(file, bytes);
+      const e = await expectError(scanFile(file, { inflater }), 'DECOMPRESS_FAILED', sha256File(file));
+      expect(e.message, name).toMatch(message);
+    }
+  });
+
+  it('TAR_INVALID on a corrupted tar header inside the gzip, at that header', async () => {
+    const tar = readFileSync(join(dir, 'gnu.tar'));
+    const at = tar.indexOf('./doc/readme.txt');
+    tar[at + 3] ^= 0x20;
+    const bad = join(dir, `bad-${inflater}.tar`);
+    writeFileSync(bad, tar);
+    sh(`gzip -c ${bad} > ${bad}.gz`);
+    const e = await expectError(scanFile(`${bad}.gz`, { inflater }), 'TAR_INVALID', sha256File(`${bad}.gz`));
+    expect(e.message).toContain(`byte offset ${at}`);
+  });
+
+  it('DIGEST_MISMATCH when the blob is not the digest', async () => {
+    const blob = join(dir, 'gnu.tar.gz');
+    const wrong = sha256File(join(dir, 'gnu.tar'));
+    await expectError(scanFile(blob, { layerDigest: wrong, inflater }), 'DIGEST_MISMATCH', wrong);
+  });
+});

@@ -7,6 +7,10 @@ import { LayerPool } from '../../../src/pipeline/pool.js';
 import type { Layer } from '../../../src/sources/types.js';
 import type { FileRow } from '../../../src/model/rows.js';
 import { sh } from '../layers/fixture.js';
+import type { GzipInflater } from '../../../src/layers/decompress.js';
+import { missingTools } from '../../support/tools.js';
+
+const haveIgzip = (await missingTools(['igzip'], 'worker scans through igzip')).length === 0;
 
 /**
  * The worker pool's two ways in: a blob in a local file, which the worker reads itself, and a stream from the
@@ -53,10 +57,10 @@ function layer(options: { digest?: string; located?: boolean; path?: string } = 
   };
 }
 
-async function scan(l: Layer) {
+async function scan(l: Layer, inflater?: GzipInflater) {
   const files: FileRow[] = [];
   let bytes = 0;
-  const row = await pool.scan({ layerDigest: l.descriptor.digest, expectedSize: l.descriptor.size }, l, {
+  const row = await pool.scan({ layerDigest: l.descriptor.digest, expectedSize: l.descriptor.size, inflater }, l, {
     files: (rows) => void files.push(...rows),
     chunks: () => undefined,
     bytes: (n) => void (bytes += n),
@@ -86,6 +90,25 @@ describe('LayerPool', () => {
     expect(streamed.row).toEqual(fromFile.row);
     expect(streamed.files).toEqual(fromFile.files);
     expect(streamed.bytes).toBe(blob.size);
+  });
+
+  it.skipIf(!haveIgzip)('scans through igzip on the worker, from a file and streamed, as through zlib; a corrupt blob fails naming the layer', async () => {
+    const zlib = await scan(layer(), 'sync');
+    for (const located of [true, false]) {
+      const got = await scan(layer({ located }), 'igzip');
+      expect(got.row).toEqual(zlib.row);
+      expect(got.files).toEqual(zlib.files);
+    }
+    const gz = readFileSync(join(work, 'layer.tar.gz'));
+    gz.fill(0xff, gz.length >> 1, (gz.length >> 1) + 64);
+    const bad = join(work, 'bad.tar.gz');
+    writeFileSync(bad, gz);
+    const digest = `sha256:${sh(`sha256sum ${bad}`).trim().split(/\s+/)[0]}`;
+    const l: Layer = { descriptor: { mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest, size: gz.length }, diffId: blob.diffId, open: async () => createReadStream(bad), locate: () => ({ path: bad, offset: 0, size: gz.length }) };
+    const err = await scan(l, 'igzip').then(() => undefined, (e: unknown) => e);
+    expect((err as ImgscanError).code).toBe('DECOMPRESS_FAILED');
+    expect((err as ImgscanError).context.layer).toBe(digest);
+    expect((await scan(layer(), 'igzip')).row.diff_id).toBe(blob.diffId);
   });
 
   it('fails a blob in a file whose digest differs, naming the layer, and goes on with the next', async () => {
