@@ -19,13 +19,13 @@ const corpusDir = process.env.IMGSCAN_BENCH_CRAWL_DIR ?? join(tmpdir(), 'imgscan
 const rounds = Number(process.env.IMGSCAN_BENCH_ROUNDS ?? 3);
 
 /**
- * The conditions a figure was taken in: the load average now. Kept to this one function so that a shared
- * contention measure (CPU time of other processes) can replace it.
+ * The conditions a figure was taken in: the load average now, and whether another process was busy (a 1-minute
+ * load average of 1 or more). Kept to this one function so that a shared contention measure (CPU time of other
+ * processes) can replace it.
  */
-function conditions(): string {
-  return `load average ${loadavg()
-    .map((n) => n.toFixed(2))
-    .join(' ')}`;
+function conditions(): { text: string; loaded: boolean } {
+  const load = loadavg();
+  return { text: `load average ${load.map((n) => n.toFixed(2)).join(' ')}`, loaded: load[0]! >= 1 };
 }
 
 // Layers: a toolchain base shared by every image, then a Python, a git and a headers layer; gzip, as most registries
@@ -111,11 +111,12 @@ const crawl = med(samples.crawl);
 const user = med(samples.user);
 const copyOnly = med(samples.copy);
 const x = (a: number, b: number) => `${(a / b).toFixed(2)}x`;
-console.log(`median of ${rounds} interleaved runs each; ${before} before, ${after} after (2 cores busy or more: a figure taken under load)`);
+const loaded = before.loaded || after.loaded ? 'TAKEN UNDER LOAD: other processes were busy, the figures are not results' : 'quiet';
+console.log(`median of ${rounds} interleaved runs each; ${before.text} before, ${after.text} after: ${loaded}`);
 const rows: [string, { seconds: number; cpuSeconds: number }, string][] = [
   ['(a) imgscan crawl (defaults)', crawl, '1.00x'],
-  ['(b) skopeo copy + umoci unpack + b3sum, per image', user, `crawl is ${x(user.seconds, crawl.seconds)} faster`],
-  ['(c) skopeo copy alone, per image', copyOnly, `crawl takes ${x(crawl.seconds, copyOnly.seconds)} of its time`],
+  ['(b) skopeo copy + umoci unpack + b3sum, per image', user, `crawl is ${x(user.seconds, crawl.seconds)} faster, uses ${x(crawl.cpuSeconds, user.cpuSeconds)} of its CPU`],
+  ['(c) skopeo copy alone, per image', copyOnly, `crawl takes ${x(crawl.seconds, copyOnly.seconds)} of its time, ${x(crawl.cpuSeconds, copyOnly.cpuSeconds)} of its CPU`],
 ];
 for (const [name, r, ratio] of rows) {
   console.log(`${name.padEnd(52)} ${r.seconds.toFixed(2).padStart(7)} s  ${r.cpuSeconds.toFixed(2).padStart(7)} CPU-s  ${`${(uniqueTar / r.seconds / 1e6).toFixed(0)} MB/s`.padStart(9)}  ${ratio}`);
