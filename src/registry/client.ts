@@ -146,10 +146,13 @@ export class RegistryClient {
     return fetchConfig(this.transport, repository, desc, context);
   }
 
-  /** A blob as a stream that verifies digest and size while it is read and resumes dropped connections. */
-  openBlob(repository: string, desc: Pick<Descriptor, 'digest' | 'size'>, context?: ErrorContext): Promise<Readable> {
+  /**
+   * A blob as a stream that verifies digest and size while it is read and resumes dropped connections. With
+   * `verifyDigest` false only the size is checked: for a reader that hashes every byte itself.
+   */
+  openBlob(repository: string, desc: Pick<Descriptor, 'digest' | 'size'>, context?: ErrorContext, verifyDigest = true): Promise<Readable> {
     const { idleTimeoutMs, minProgress, timeLimitMs } = this.options;
-    return openBlob(this.transport, repository, desc, { idleTimeoutMs, minProgress, timeoutMs: timeLimitMs, context });
+    return openBlob(this.transport, repository, desc, { idleTimeoutMs, minProgress, timeoutMs: timeLimitMs, context, verifyDigest });
   }
 
   /** The size of a blob, from a HEAD request. */

@@ -2,7 +2,7 @@ import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import Docker from 'dockerode';
+import type Docker from 'dockerode';
 import { ImgscanError } from '../errors.js';
 import { readArchiveImages, splitRepoTag } from './docker-archive.js';
 import { TarTree } from './tar-tree.js';
@@ -24,18 +24,26 @@ export interface DaemonOptions {
  */
 export class DockerDaemonSource implements Source {
   readonly name: string;
-  private readonly docker: Docker;
+  private docker: Promise<Docker> | undefined;
   private spool: string | undefined;
 
   constructor(private readonly options: DaemonOptions) {
     this.name = `docker-daemon:${options.images.join(',') || '*'}`;
-    this.docker = new Docker(options.docker);
+  }
+
+  /**
+   * The engine's client, loaded when first needed: dockerode and what it brings (ssh2, gRPC, protobufjs) take
+   * about 0.4 CPU-seconds to load, which every crawl of a registry alone would otherwise pay at start.
+   */
+  private client(): Promise<Docker> {
+    this.docker ??= import('dockerode').then(({ default: Dockerode }) => new Dockerode(this.options.docker));
+    return this.docker;
   }
 
   /** What to save: the images asked for, else every tag of every image (untagged ones by id). */
   private async names(): Promise<string[]> {
     if (this.options.images.length > 0) return this.options.images;
-    const list = await this.docker.listImages();
+    const list = await (await this.client()).listImages();
     return list.flatMap((i) => {
       const tags = (i.RepoTags ?? []).filter((t) => t !== '<none>:<none>');
       return tags.length > 0 ? tags : [i.Id];
@@ -54,7 +62,7 @@ export class DockerDaemonSource implements Source {
     const file = join(this.spool, 'save.tar');
     try {
       // dockerode's getImages (GET /images/get?names=...) saves several images into one archive; its typings lack it.
-      const docker = this.docker as unknown as { getImages(opts: { names: string[] }): Promise<NodeJS.ReadableStream> };
+      const docker = (await this.client()) as unknown as { getImages(opts: { names: string[] }): Promise<NodeJS.ReadableStream> };
       const stream = await docker.getImages({ names });
       await pipeline(stream, createWriteStream(file));
     } catch (err) {

@@ -307,7 +307,9 @@ export class RegistrySource implements Source {
         name,
         indexDigest,
         convertedFromSchema1: converted,
-        openBlob: (desc) => client.openBlob(repository, desc, { image: name }),
+        // Layers are read by the scan, which checks every blob's size and digest itself (as for local sources),
+        // and by --keep-blobs, which checks its own copy: the stream checks the size only.
+        openBlob: (desc) => client.openBlob(repository, desc, { image: name }, false),
       });
     } catch (err) {
       this.fail('image', name, withContext(err, { image: name, repository }, 'REGISTRY_ERROR'));

@@ -8,6 +8,10 @@ export interface CorpusLayer {
   compression: 'gzip' | 'zstd';
   blob: string;
   tarBytes: number;
+  /** The blob's digest and size and the tar's digest (diff_id), as a manifest and a config list them. */
+  digest: string;
+  size: number;
+  diffId: string;
 }
 
 function sha256File(path: string): string {
@@ -22,8 +26,6 @@ export function buildCorpus(dir: string, trees: { name: string; paths: string[];
   const blobs = join(dir, 'layout', 'blobs', 'sha256');
   mkdirSync(blobs, { recursive: true });
   const layers: CorpusLayer[] = [];
-  const descriptors: { mediaType: string; digest: string; size: number }[] = [];
-  const diffIds: string[] = [];
   for (const tree of trees) {
     const tarFile = join(dir, `${tree.name}.tar`);
     const blob = join(dir, `${tree.name}.tar.${tree.compression === 'gzip' ? 'gz' : 'zst'}`);
@@ -43,22 +45,27 @@ export function buildCorpus(dir: string, trees: { name: string; paths: string[];
     const hex = sha256File(blob);
     const target = join(blobs, hex);
     if (!existsSync(target)) execFileSync('ln', ['-f', blob, target]);
-    layers.push({ name: tree.name, compression: tree.compression, blob, tarBytes: Number(tarSize) });
-    descriptors.push({ mediaType: `application/vnd.oci.image.layer.v1.tar+${tree.compression}`, digest: `sha256:${hex}`, size: statSync(blob).size });
-    diffIds.push(`sha256:${diffHex}`);
+    layers.push({ name: tree.name, compression: tree.compression, blob, tarBytes: Number(tarSize), digest: `sha256:${hex}`, size: statSync(blob).size, diffId: `sha256:${diffHex}` });
   }
+  writeImages(dir, [{ tag: 'bench', layers }]);
+  return layers;
+}
+
+/** Writes `dir/layout`'s index.json naming one image per tag, each made of the given layers (already in the layout). */
+export function writeImages(dir: string, images: { tag: string; layers: CorpusLayer[] }[]): void {
+  const blobs = join(dir, 'layout', 'blobs', 'sha256');
   const put = (obj: unknown) => {
     const bytes = Buffer.from(JSON.stringify(obj));
     const hex = createHash('sha256').update(bytes).digest('hex');
     writeFileSync(join(blobs, hex), bytes);
     return { digest: `sha256:${hex}`, size: bytes.length };
   };
-  const config = put({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: diffIds } });
-  const manifest = put({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...config }, layers: descriptors });
+  const manifests = images.map(({ tag, layers }) => {
+    const config = put({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: layers.map((l) => l.diffId) } });
+    const descriptors = layers.map((l) => ({ mediaType: `application/vnd.oci.image.layer.v1.tar+${l.compression}`, digest: l.digest, size: l.size }));
+    const manifest = put({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...config }, layers: descriptors });
+    return { mediaType: 'application/vnd.oci.image.manifest.v1+json', ...manifest, annotations: { 'org.opencontainers.image.ref.name': tag } };
+  });
   writeFileSync(join(dir, 'layout', 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
-  writeFileSync(
-    join(dir, 'layout', 'index.json'),
-    JSON.stringify({ schemaVersion: 2, manifests: [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', ...manifest, annotations: { 'org.opencontainers.image.ref.name': 'bench' } }] }),
-  );
-  return layers;
+  writeFileSync(join(dir, 'layout', 'index.json'), JSON.stringify({ schemaVersion: 2, manifests }));
 }

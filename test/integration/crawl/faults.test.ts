@@ -1,10 +1,10 @@
 /** A crawl through dropped connections, 500s and 429s stores exactly what a clean crawl stores. */
-import { readdir, stat } from 'node:fs/promises';
+import { open, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli, type CliRun, datasetRows } from '../../support/dataset.js';
 import { startFaultProxy, type FaultProxy } from '../../support/fault-proxy.js';
-import { blobPath, sha256sum } from '../../support/registry.js';
+import { blobPath, inspectRaw, sha256sum } from '../../support/registry.js';
 import { crawledRows, expectedCrawl, missingTools, startWorld, type Expected, type World } from './setup.js';
 
 const missing = await missingTools();
@@ -128,6 +128,42 @@ describe.skipIf(missing.length > 0)('imgscan crawl through faults', () => {
     it('prints nothing else on stderr but progress lines', () => {
       // One line each time the display changes: stderr is not a terminal.
       for (const l of lines.filter((l) => !l.startsWith('imgscan: '))) expect(l).toMatch(/^images \d+  layers \d+\/\d+  /);
+    });
+  });
+
+  describe('a layer blob the registry serves with one byte changed', () => {
+    let layer: string;
+    let actual: string;
+    let dir: string;
+    let run: CliRun;
+
+    beforeAll(async () => {
+      const manifest = JSON.parse((await inspectRaw(`${world.registry.host}/lib/base:latest`)).toString('utf8')) as { layers: { digest: string }[] };
+      layer = manifest.layers[0]!.digest;
+      const file = await open(blobPath(world.registry, layer), 'r+');
+      const original = Buffer.alloc(8);
+      try {
+        await file.read(original, 0, 8, 0);
+        // A gzip member's MTIME (bytes 4-7) is not checked by inflate: only the blob's digest can tell the change.
+        expect([original[0], original[1]]).toEqual([0x1f, 0x8b]);
+        await file.write(Buffer.from([original[4]! ^ 0xff]), 0, 1, 4);
+        actual = await sha256sum(blobPath(world.registry, layer));
+        dir = join(world.tmp, 'changed-byte');
+        run = await cli(['crawl', `${world.registry.host}/lib/base`, '--data', dir, '--json']);
+      } finally {
+        await file.write(original, 0, 8, 0);
+        await file.close();
+      }
+    });
+
+    it('fails the layer with DIGEST_MISMATCH naming the digest read, and stores no row of it', async () => {
+      expect(actual).not.toBe(layer);
+      expect(run.code).toBe(3);
+      const rows = await datasetRows(dir);
+      expect(rows.failures.map((f) => ({ scope: f.scope, layer_digest: f.layer_digest, code: f.code }))).toEqual([{ scope: 'layer', layer_digest: layer, code: 'DIGEST_MISMATCH' }]);
+      expect(rows.failures[0]!.message).toContain(actual);
+      expect(rows.layers).toEqual([]);
+      expect(rows.files).toEqual([]);
     });
   });
 });

@@ -124,6 +124,11 @@ describe('blob reads through a fault-injecting proxy', () => {
     await expect(client.openBlob(repo, wrongDigest)).rejects.toMatchObject({ code: 'NOT_FOUND' });
     await expect(readAll(await client.openBlob(repo, { digest: layer.digest, size: layer.size - 1 }))).rejects.toMatchObject({ code: 'SIZE_MISMATCH' });
     await expect(readAll(await client.openBlob(repo, { digest: layer.digest, size: layer.size + 1 }))).rejects.toMatchObject({ code: 'SIZE_MISMATCH' });
+    // Left to a reader that hashes every byte itself, the digest is not checked; the size still is.
+    for (const size of [layer.size - 1, layer.size + 1]) {
+      await expect(readAll(await client.openBlob(repo, { digest: layer.digest, size }, undefined, false))).rejects.toMatchObject({ code: 'SIZE_MISMATCH' });
+    }
+    expect(sha256(await readAll(await client.openBlob(repo, layer, undefined, false)))).toBe(layer.digest);
   });
 
   it('holds to the concurrency limit, blob streams included', async () => {
