@@ -46,7 +46,7 @@ const reference: Record<string, string> = {
 };
 
 const dir = mkdtempSync(join(tmpdir(), 'imgscan-walks-'));
-beforeAll(() => generateDataset(dir, { rows: 80_000, images: 160, versions: true, contents: 20_000 }), 120_000);
+beforeAll(() => generateDataset(dir, { rows: 150_000, images: 4_000, versions: true, contents: 30_000 }), 120_000);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('the per-image walks', () => {
