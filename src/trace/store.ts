@@ -77,9 +77,8 @@ function byNumber(a: string, b: string): number {
   return n(a) - n(b) || a.localeCompare(b);
 }
 
-/** Opens a database with a `trace_requests` view over the committed parts of DATA. */
 /** The view over every source's requests; `trace_requests` is it, or one source of it (`selectSource`). */
-const allSources = 'trace_requests_all';
+export const allSources = 'trace_requests_all';
 
 /** Points the `trace_requests` view of an open trace at one source's requests, or (null) at every source's. */
 export async function selectSource(db: Db, source: string | null): Promise<void> {
