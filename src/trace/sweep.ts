@@ -105,8 +105,12 @@ export async function sweepSizes(db: Db, sizes?: number[]): Promise<{ objects: n
     SELECT count(*) AS objects, coalesce(sum(size), 0) AS footprint
     FROM (SELECT object_key, max(coalesce(response_size, 0)) AS size FROM trace_requests WHERE ${cacheableSql} GROUP BY object_key)`);
   const footprint = num(fp.footprint);
-  const swept = [...new Set(sizes ?? defaultSizeFractions.map((f) => Math.max(1, Math.round(footprint * f))))].sort((a, b) => a - b);
-  return { objects: num(fp.objects), footprint, sizes: swept };
+  return { objects: num(fp.objects), footprint, sizes: sweptSizes(footprint, sizes) };
+}
+
+/** The cache sizes of a sweep: those given, or fractions of the footprint; each once, in ascending order. */
+function sweptSizes(footprint: number, sizes?: number[]): number[] {
+  return [...new Set(sizes ?? defaultSizeFractions.map((f) => Math.max(1, Math.round(footprint * f))))].sort((a, b) => a - b);
 }
 
 /** What one replay of the requests the `trace_requests` view holds gives (every source, or one). */
@@ -213,13 +217,15 @@ export async function simulateTrace(options: SimulateOptions): Promise<SimulateS
       SELECT count(*) AS requests, count(*) FILTER (WHERE ${replayedSql}) AS replayed, epoch_us(min(timestamp)) / 1000.0 AS first_ms,
              strftime(min(timestamp), '%Y-%m-%d %H:%M:%S.%g') AS first, strftime(max(timestamp), '%Y-%m-%d %H:%M:%S.%g') AS last
       FROM trace_requests`);
-    const { objects, footprint, sizes } = await sweepSizes(db, options.sizes);
+    // The objects numbered for the replay, and the footprint measured in the same scan (as sweepSizes does).
+    const interned = await internObjects(db, allSources);
+    const { objects, footprint } = interned;
+    const sizes = sweptSizes(footprint, options.sizes);
     const sources = await traceSources(db);
     // Progress counts the requests read: over both passes when the bounds need the first, and again per source.
     const total = num(stats.replayed) * (needsFuture(options) ? 2 : 1) * (sources.length > 1 ? 2 : 1);
     const warmupUntil = options.warmup ? Number(stats.first_ms) + options.warmup * 1000 : undefined;
-    const objectCount = await internObjects(db, allSources);
-    const context: PassContext = { options, sizes, prefetchPolicy, params, latency, warmupUntil, objects: objectCount, replayed: num(stats.replayed), progress: { done: 0, total } };
+    const context: PassContext = { options, sizes, prefetchPolicy, params, latency, warmupUntil, objects: interned.numbers, replayed: num(stats.replayed), progress: { done: 0, total } };
     const all = await replayPass(db, context);
     const per_source: SourcePass[] = [];
     if (sources.length > 1) {
