@@ -92,6 +92,9 @@ export class LruSweep {
   /** Per request of the batch: seconds to serve it from the backend and from memory. */
   private backendS = new Float64Array(0);
   private memoryS = new Float64Array(0);
+  /** Per request of the batch: 1 when it is cacheable and after the warm-up. */
+  private counted = new Uint8Array(0);
+  private readonly shared = { requests: 0, bytes: 0, backend_latency_s: 0 };
 
   /** `objects`: how many object numbers there are (`internObjects`); `warmupUntil`: as `ReplayOptions.warmupUntil`. */
   constructor(
@@ -111,42 +114,57 @@ export class LruSweep {
     if (this.backendS.length < n) {
       this.backendS = new Float64Array(n);
       this.memoryS = new Float64Array(n);
+      this.counted = new Uint8Array(n);
     }
+    // What every size counts alike (requests, bytes, backend latency), once, in request order as `Run` adds them.
+    const shared = this.shared;
     for (let i = 0; i < n; i++) {
       const o = batch.object[i];
       if (o < 0 || o >= this.objects) throw new ImgscanError('INTERNAL', `object number ${o} outside 0..${this.objects - 1}`);
-      this.backendS[i] = serveMs(this.latency, undefined, batch.size[i]) / 1000;
-      this.memoryS[i] = serveMs(this.latency, 'memory', batch.size[i]) / 1000;
+      const size = batch.size[i];
+      this.backendS[i] = serveMs(this.latency, undefined, size) / 1000;
+      this.memoryS[i] = serveMs(this.latency, 'memory', size) / 1000;
+      const op = batch.op[i];
+      const counted = (op === opBlobGet || op === opManifestGet) && (this.warmupUntil === undefined || batch.time[i] >= this.warmupUntil);
+      this.counted[i] = counted ? 1 : 0;
+      if (!counted) continue;
+      shared.requests++;
+      shared.bytes += size;
+      shared.backend_latency_s += this.backendS[i];
     }
     for (let k = 0; k < this.caches.length; k++) this.replay(this.caches[k], this.results[k], batch);
   }
 
+  /** One size over the batch; its own figures in locals (added in request order, as `Run` adds them). */
   private replay(cache: ArrayLru, res: SimResult, batch: RequestColumns): void {
-    const { time, object, size, op } = batch;
-    const warmupUntil = this.warmupUntil;
+    const { object, size, op } = batch;
+    const { counted, backendS, memoryS } = this;
+    let hits = res.hits;
+    let hitBytes = res.hit_bytes;
+    let latency = res.latency_s;
     for (let i = 0; i < batch.length; i++) {
       const what = op[i];
       if (what === opBlobGet || what === opManifestGet) {
         const hit = cache.access(object[i], size[i]);
-        if (warmupUntil !== undefined && time[i] < warmupUntil) continue;
-        res.requests++;
-        res.bytes += size[i];
-        res.backend_latency_s += this.backendS[i];
+        if (counted[i] === 0) continue;
         if (hit) {
-          res.hits++;
-          res.hit_bytes += size[i];
-          res.memory_hits++;
-          res.latency_s += this.memoryS[i];
+          hits++;
+          hitBytes += size[i];
+          latency += memoryS[i];
         } else {
-          res.latency_s += this.backendS[i];
+          latency += backendS[i];
         }
       } else if (what === opInvalidate) {
         cache.remove(object[i]);
       }
     }
+    res.hits = hits;
+    res.memory_hits = hits;
+    res.hit_bytes = hitBytes;
+    res.latency_s = latency;
   }
 
   finish(): SimResult[] {
-    return this.results.map(finishResult);
+    return this.results.map((r) => finishResult({ ...r, ...this.shared }));
   }
 }
