@@ -1,5 +1,5 @@
 import { ImgscanError } from '../errors.js';
-import { isCacheable, isInvalidation, type SimRequest } from './requests.js';
+import { isCacheable, isInvalidation, opBlobGet, opInvalidate, opManifestGet, type RequestColumns, type SimRequest } from './requests.js';
 
 /**
  * The future of a trace, for the offline bounds (`opt`, `pfoo-l`): a first pass over the requests that the
@@ -31,6 +31,7 @@ export class FutureBuilder {
   private size: Float64Array;
   private length = 0;
   private readonly last = new Map<string, number>();
+  private lastByObject: Int32Array | undefined;
 
   /** `expected`: the number of requests if known (cacheable or not), to allocate once. */
   constructor(expected = 1024) {
@@ -54,7 +55,31 @@ export class FutureBuilder {
     }
   }
 
+  /**
+   * Adds a batch of typed columns (`streamColumns`); `objects` is how many object numbers there are. The last
+   * position of each object is then an array indexed by object: 4 bytes per object, no map.
+   */
+  addColumns(batch: RequestColumns, objects: number): void {
+    const last = (this.lastByObject ??= new Int32Array(objects).fill(noNextUse));
+    for (let i = 0; i < batch.length; i++) {
+      const op = batch.op[i];
+      const o = batch.object[i];
+      if (op === opBlobGet || op === opManifestGet) {
+        const t = this.length++;
+        if (t >= maxRequests) throw new ImgscanError('USAGE', `the offline bounds take at most ${maxRequests} cacheable requests`);
+        if (t >= this.next.length) this.grow();
+        this.next[t] = noNextUse;
+        this.size[t] = batch.size[i];
+        if (last[o] !== noNextUse) this.next[last[o]] = t;
+        last[o] = t;
+      } else if (op === opInvalidate) {
+        last[o] = noNextUse;
+      }
+    }
+  }
+
   finish(): Future {
+    this.lastByObject = undefined;
     this.last.clear();
     return { length: this.length, next: this.next.subarray(0, this.length), size: this.size.subarray(0, this.length) };
   }

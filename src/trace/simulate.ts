@@ -87,6 +87,42 @@ export interface ReplaySummary {
 /** The prefetch counters of a run that prefetches nothing (or before it has). */
 export const noPrefetches = { prefetches: 0, prefetch_bytes: 0, prefetch_hits: 0, prefetch_expired: 0, prefetch_evicted: 0, prefetch_pending: 0 } as const;
 
+/** The figures of a run before its first request. */
+export function emptyResult(config: SimConfig, diskSize: number | null): SimResult {
+  const timeout = config.prefetchTimeout;
+  const trigger = config.prefetchTrigger ?? 'manifest';
+  return {
+    label: timeout === undefined ? config.policy : `${config.policy}+prefetch${trigger === 'layer-miss' ? '-miss' : ''} ${timeout}s`,
+    policy: config.policy,
+    cache_size: config.capacity,
+    disk_size: diskSize,
+    prefetch_timeout: timeout ?? null,
+    prefetch_trigger: timeout === undefined ? null : trigger,
+    requests: 0,
+    hits: 0,
+    hit_ratio: 0,
+    memory_hits: 0,
+    disk_hits: 0,
+    bytes: 0,
+    hit_bytes: 0,
+    byte_hit_ratio: 0,
+    backend_latency_s: 0,
+    latency_s: 0,
+    latency_saved_s: 0,
+    latency_saved_ratio: 0,
+    ...noPrefetches,
+  };
+}
+
+/** Sets the ratios and the latency saved of a run from its counts; returns it. */
+export function finishResult(res: SimResult): SimResult {
+  res.hit_ratio = res.requests ? res.hits / res.requests : 0;
+  res.byte_hit_ratio = res.bytes ? res.hit_bytes / res.bytes : 0;
+  res.latency_saved_s = res.backend_latency_s - res.latency_s;
+  res.latency_saved_ratio = res.backend_latency_s ? res.latency_saved_s / res.backend_latency_s : 0;
+  return res;
+}
+
 class Run {
   readonly result: SimResult;
   readonly prefetcher: Prefetcher | undefined;
@@ -98,29 +134,8 @@ class Run {
     private readonly latency: LatencyModel,
   ) {
     const timeout = config.prefetchTimeout;
-    const trigger = config.prefetchTrigger ?? 'manifest';
-    this.prefetcher = timeout === undefined ? undefined : new Prefetcher(policy, timeout * 1000, trigger);
-    this.result = {
-      label: timeout === undefined ? config.policy : `${config.policy}+prefetch${trigger === 'layer-miss' ? '-miss' : ''} ${timeout}s`,
-      policy: config.policy,
-      cache_size: config.capacity,
-      disk_size: diskSize,
-      prefetch_timeout: timeout ?? null,
-      prefetch_trigger: timeout === undefined ? null : trigger,
-      requests: 0,
-      hits: 0,
-      hit_ratio: 0,
-      memory_hits: 0,
-      disk_hits: 0,
-      bytes: 0,
-      hit_bytes: 0,
-      byte_hit_ratio: 0,
-      backend_latency_s: 0,
-      latency_s: 0,
-      latency_saved_s: 0,
-      latency_saved_ratio: 0,
-      ...noPrefetches,
-    };
+    this.prefetcher = timeout === undefined ? undefined : new Prefetcher(policy, timeout * 1000, config.prefetchTrigger ?? 'manifest');
+    this.result = emptyResult(config, diskSize);
   }
 
   /** Whether the last request served was a hit. */
@@ -150,11 +165,7 @@ class Run {
   }
 
   finish(): SimResult {
-    const res = this.result;
-    res.hit_ratio = res.requests ? res.hits / res.requests : 0;
-    res.byte_hit_ratio = res.bytes ? res.hit_bytes / res.bytes : 0;
-    res.latency_saved_s = res.backend_latency_s - res.latency_s;
-    res.latency_saved_ratio = res.backend_latency_s ? res.latency_saved_s / res.backend_latency_s : 0;
+    const res = finishResult(this.result);
     if (this.prefetcher) {
       res.prefetches = this.prefetcher.prefetches;
       res.prefetch_bytes = this.prefetcher.prefetchBytes;
@@ -183,56 +194,79 @@ function prefetchOnMiss(history: LayerHistory, runs: Run[], r: SimRequest): void
   }
 }
 
+/** Replays requests (in timestamp order), pushed one by one, through one simulated cache per config. */
+export class Replayer {
+  private readonly runs: Run[];
+  private readonly onManifest: Run[];
+  private readonly onMiss: Run[];
+  private readonly history: LayerHistory | undefined;
+  private readonly summary: ReplaySummary = { requests: 0, cacheable: 0, invalidations: 0, out_of_order: 0, manifest_gets: 0, results: [] };
+  private last = -Infinity;
+
+  constructor(
+    private readonly configs: readonly SimConfig[],
+    private readonly options: ReplayOptions = {},
+  ) {
+    const params = options.params ?? defaultPolicyParams;
+    const latency = options.latency ?? defaultLatency;
+    const registry = options.policies ?? registered;
+    this.runs = configs.map((config) => {
+      const entry = registry[config.policy];
+      if (!entry) throw new ImgscanError('USAGE', `unknown cache policy ${config.policy} (known: ${Object.keys(registry).join(', ')})`);
+      if (!(config.capacity >= 0)) throw new ImgscanError('USAGE', `cache size must be a number of bytes >= 0, got ${config.capacity}`);
+      if (entry.offline && !options.future) throw new ImgscanError('USAGE', `cache policy ${config.policy} is offline: it needs the future of the trace`);
+      if (entry.offline && config.prefetchTimeout !== undefined) throw new ImgscanError('USAGE', `cache policy ${config.policy} is offline: it cannot take prefetches`);
+      const policy = entry.create({ capacity: config.capacity, params, future: options.future });
+      return new Run(policy, config, config.policy === 'two-level' ? config.capacity * params.disk_ratio : null, latency);
+    });
+    const prefetching = this.runs.filter((r) => r.prefetcher);
+    this.onManifest = prefetching.filter((r) => r.prefetcher!.trigger === 'manifest');
+    this.onMiss = prefetching.filter((r) => r.prefetcher!.trigger === 'layer-miss');
+    this.history = prefetching.length ? new LayerHistory(options.prefetchMaxLayers ?? defaultPrefetchMaxLayers) : undefined;
+  }
+
+  push(r: SimRequest): void {
+    const summary = this.summary;
+    summary.requests++;
+    if (r.time < this.last) summary.out_of_order++;
+    else this.last = r.time;
+    if (isCacheable(r)) {
+      summary.cacheable++;
+      if (r.kind === 'manifest') summary.manifest_gets++;
+      const counted = this.options.warmupUntil === undefined || r.time >= this.options.warmupUntil;
+      for (const run of this.runs) run.serve(r, counted);
+      const history = this.history;
+      if (history) {
+        if (r.kind === 'manifest') {
+          const candidates = history.candidates(r);
+          if (candidates.length) for (const run of this.onManifest) run.prefetcher!.prefetch(candidates, r.time);
+        } else if (this.onMiss.length) prefetchOnMiss(history, this.onMiss, r);
+        history.record(r);
+      }
+    } else if (isInvalidation(r)) {
+      summary.invalidations++;
+      for (const run of this.runs) run.policy.remove(r.key);
+    }
+  }
+
+  finish(): ReplaySummary {
+    const { future, policies } = this.options;
+    const registry = policies ?? registered;
+    if (future && future.length !== this.summary.cacheable && this.configs.some((c) => registry[c.policy].offline)) {
+      throw new ImgscanError('INTERNAL', `the future holds ${future.length} cacheable requests, the replay saw ${this.summary.cacheable}`);
+    }
+    this.summary.results = this.runs.map((r) => r.finish());
+    return this.summary;
+  }
+}
+
 /** Replays batches of requests (in timestamp order) through one simulated cache per config. */
 export async function replay(
   batches: AsyncIterable<readonly SimRequest[]> | Iterable<readonly SimRequest[]>,
   configs: readonly SimConfig[],
   options: ReplayOptions = {},
 ): Promise<ReplaySummary> {
-  const params = options.params ?? defaultPolicyParams;
-  const latency = options.latency ?? defaultLatency;
-  const registry = options.policies ?? registered;
-  const runs = configs.map((config) => {
-    const entry = registry[config.policy];
-    if (!entry) throw new ImgscanError('USAGE', `unknown cache policy ${config.policy} (known: ${Object.keys(registry).join(', ')})`);
-    if (!(config.capacity >= 0)) throw new ImgscanError('USAGE', `cache size must be a number of bytes >= 0, got ${config.capacity}`);
-    if (entry.offline && !options.future) throw new ImgscanError('USAGE', `cache policy ${config.policy} is offline: it needs the future of the trace`);
-    if (entry.offline && config.prefetchTimeout !== undefined) throw new ImgscanError('USAGE', `cache policy ${config.policy} is offline: it cannot take prefetches`);
-    const policy = entry.create({ capacity: config.capacity, params, future: options.future });
-    return new Run(policy, config, config.policy === 'two-level' ? config.capacity * params.disk_ratio : null, latency);
-  });
-  const prefetching = runs.filter((r) => r.prefetcher);
-  const onManifest = prefetching.filter((r) => r.prefetcher!.trigger === 'manifest');
-  const onMiss = prefetching.filter((r) => r.prefetcher!.trigger === 'layer-miss');
-  const history = prefetching.length ? new LayerHistory(options.prefetchMaxLayers ?? defaultPrefetchMaxLayers) : undefined;
-  const summary: ReplaySummary = { requests: 0, cacheable: 0, invalidations: 0, out_of_order: 0, manifest_gets: 0, results: [] };
-  let last = -Infinity;
-  for await (const batch of batches) {
-    for (const r of batch) {
-      summary.requests++;
-      if (r.time < last) summary.out_of_order++;
-      else last = r.time;
-      if (isCacheable(r)) {
-        summary.cacheable++;
-        if (r.kind === 'manifest') summary.manifest_gets++;
-        const counted = options.warmupUntil === undefined || r.time >= options.warmupUntil;
-        for (const run of runs) run.serve(r, counted);
-        if (history) {
-          if (r.kind === 'manifest') {
-            const candidates = history.candidates(r);
-            if (candidates.length) for (const run of onManifest) run.prefetcher!.prefetch(candidates, r.time);
-          } else if (onMiss.length) prefetchOnMiss(history, onMiss, r);
-          history.record(r);
-        }
-      } else if (isInvalidation(r)) {
-        summary.invalidations++;
-        for (const run of runs) run.policy.remove(r.key);
-      }
-    }
-  }
-  if (options.future && options.future.length !== summary.cacheable && configs.some((c) => registry[c.policy].offline)) {
-    throw new ImgscanError('INTERNAL', `the future holds ${options.future.length} cacheable requests, the replay saw ${summary.cacheable}`);
-  }
-  summary.results = runs.map((r) => r.finish());
-  return summary;
+  const replayer = new Replayer(configs, options);
+  for await (const batch of batches) for (const r of batch) replayer.push(r);
+  return replayer.finish();
 }

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { ImgscanError } from '../errors.js';
@@ -77,9 +77,8 @@ function byNumber(a: string, b: string): number {
   return n(a) - n(b) || a.localeCompare(b);
 }
 
-/** Opens a database with a `trace_requests` view over the committed parts of DATA. */
 /** The view over every source's requests; `trace_requests` is it, or one source of it (`selectSource`). */
-const allSources = 'trace_requests_all';
+export const allSources = 'trace_requests_all';
 
 /** Points the `trace_requests` view of an open trace at one source's requests, or (null) at every source's. */
 export async function selectSource(db: Db, source: string | null): Promise<void> {
@@ -101,8 +100,22 @@ export async function openTrace(dataDir: string): Promise<Db> {
     throw new ImgscanError('USAGE', 'no trace data: run `imgscan trace ingest FILE...` first, or pass --data', { path: dataDir });
   }
   // The replay sorts every request by time: past this much memory DuckDB spills the sort to disk, so the memory
-  // of a replay does not grow with the length of the trace.
-  const db = await Db.open(':memory:', { memory_limit: traceMemoryLimit, temp_directory: join(tmpdir(), 'imgscan-trace-spill') });
+  // of a replay does not grow with the length of the trace. The spill directory is this database's own, removed
+  // on close: two replays at once that spilled into one shared directory read back corrupt rows (object numbers
+  // out of range, seen with two 10 M-request runs), as DuckDB names its temporary files alike in every process.
+  const spill = mkdtempSync(join(tmpdir(), 'imgscan-trace-spill-'));
+  const db = await Db.open(':memory:', { memory_limit: traceMemoryLimit, temp_directory: spill }).catch((err: unknown) => {
+    rmSync(spill, { recursive: true, force: true });
+    throw err;
+  });
+  const close = db.close.bind(db);
+  db.close = () => {
+    try {
+      close();
+    } finally {
+      rmSync(spill, { recursive: true, force: true });
+    }
+  };
   try {
     await db.run(`CREATE VIEW ${allSources} AS SELECT * FROM read_parquet([${parts.map(sqlString).join(', ')}], union_by_name = true)`);
     await selectSource(db, null);

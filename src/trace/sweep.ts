@@ -1,13 +1,14 @@
 import { ImgscanError } from '../errors.js';
 import { type Db, num } from '../store/duckdb.js';
 import { boundName, pfooLower } from './bounds.js';
-import { readFuture } from './future.js';
+import { type Future, FutureBuilder } from './future.js';
+import { LruSweep } from './lru-sweep.js';
 import { defaultLatency, type LatencyModel } from './latency.js';
 import { defaultPolicyParams, type PolicyParams, policies } from './policies/index.js';
 import { defaultPrefetchMaxLayers } from './prefetch.js';
-import { cacheableSql, isCacheable, replayedSql, type SimRequest, streamRequests } from './requests.js';
-import { replay, type SimConfig, type SimResult } from './simulate.js';
-import { openTrace, selectSource, traceSources } from './store.js';
+import { cacheableSql, internObjects, opBlobGet, opInvalidate, opManifestGet, replayedSql, type RequestColumns, streamColumns } from './requests.js';
+import { Replayer, type SimConfig, type SimResult } from './simulate.js';
+import { allSources, openTrace, selectSource, traceSources } from './store.js';
 
 /**
  * `trace simulate`: reads the stored trace once, replays it through every policy at every cache size (and
@@ -104,8 +105,12 @@ export async function sweepSizes(db: Db, sizes?: number[]): Promise<{ objects: n
     SELECT count(*) AS objects, coalesce(sum(size), 0) AS footprint
     FROM (SELECT object_key, max(coalesce(response_size, 0)) AS size FROM trace_requests WHERE ${cacheableSql} GROUP BY object_key)`);
   const footprint = num(fp.footprint);
-  const swept = [...new Set(sizes ?? defaultSizeFractions.map((f) => Math.max(1, Math.round(footprint * f))))].sort((a, b) => a - b);
-  return { objects: num(fp.objects), footprint, sizes: swept };
+  return { objects: num(fp.objects), footprint, sizes: sweptSizes(footprint, sizes) };
+}
+
+/** The cache sizes of a sweep: those given, or fractions of the footprint; each once, in ascending order. */
+function sweptSizes(footprint: number, sizes?: number[]): number[] {
+  return [...new Set(sizes ?? defaultSizeFractions.map((f) => Math.max(1, Math.round(footprint * f))))].sort((a, b) => a - b);
 }
 
 /** What one replay of the requests the `trace_requests` view holds gives (every source, or one). */
@@ -124,34 +129,81 @@ interface PassContext {
   params: PolicyParams;
   latency: LatencyModel;
   warmupUntil: number | undefined;
+  /** Object numbers (`internObjects`). */
+  objects: number;
+  /** Requests the replay reads (all sources), to size the future's arrays once. */
+  replayed: number;
   /** Requests read so far and in all the passes, for progress. */
   progress: { done: number; total: number };
 }
 
-/** Replays the requests of the `trace_requests` view through every config, and the bounds when asked for. */
-async function replayPass(db: Db, c: PassContext): Promise<Pass> {
-  const { options, sizes, latency, warmupUntil, progress } = c;
-  const batches = async function* (): AsyncGenerator<SimRequest[]> {
-    for await (const batch of streamRequests(db)) {
-      yield batch;
-      progress.done += batch.length;
-      options.onProgress?.(progress.done, progress.total, batch.reduce((sum, r) => sum + r.size, 0));
-    }
-  };
-  // The cacheable requests of the warm-up, in replay order: the bound counts the hits after them.
+/** Counts of a pass, taken from the typed columns (as `Replayer` counts them). */
+function countBatch(pass: Pass, batch: RequestColumns, last: { time: number }): void {
+  for (let i = 0; i < batch.length; i++) {
+    const t = batch.time[i];
+    if (t < last.time) pass.out_of_order++;
+    else last.time = t;
+    const op = batch.op[i];
+    if (op === opBlobGet || op === opManifestGet) pass.cacheable++;
+    if (op === opManifestGet) pass.manifest_gets++;
+    else if (op === opInvalidate) pass.invalidations++;
+  }
+}
+
+/** Streams the view's requests as typed columns (with the rows as objects when `rows`), reporting progress. */
+async function* batches(db: Db, c: PassContext, rows: boolean): AsyncGenerator<RequestColumns> {
+  for await (const batch of streamColumns(db, rows)) {
+    yield batch;
+    c.progress.done += batch.length;
+    let bytes = 0;
+    for (let i = 0; i < batch.length; i++) bytes += batch.size[i];
+    c.options.onProgress?.(c.progress.done, c.progress.total, bytes);
+  }
+}
+
+/** The first pass for the bounds: the future, and the cacheable requests of the warm-up (the bound counts the hits after them). */
+async function futurePass(db: Db, c: PassContext): Promise<{ future: Future; warming: number }> {
+  const builder = new FutureBuilder(c.replayed);
   let warming = 0;
-  const counting = async function* (): AsyncGenerator<SimRequest[]> {
-    for await (const batch of batches()) {
-      if (warmupUntil !== undefined) for (const r of batch) if (isCacheable(r) && r.time < warmupUntil) warming++;
-      yield batch;
-    }
-  };
-  const future = needsFuture(options) ? await readFuture(counting()) : undefined;
+  for await (const batch of batches(db, c, false)) {
+    builder.addColumns(batch, c.objects);
+    if (c.warmupUntil === undefined) continue;
+    for (let i = 0; i < batch.length; i++) if ((batch.op[i] === opBlobGet || batch.op[i] === opManifestGet) && batch.time[i] < c.warmupUntil) warming++;
+  }
+  return { future: builder.finish(), warming };
+}
+
+/**
+ * Replays the requests of the `trace_requests` view through every config, and the bounds when asked for. LRU
+ * without prefetching runs on the typed columns (`LruSweep`, every size in one pass); the other policies and
+ * prefetching take the requests as objects (`Replayer`), in the same pass.
+ */
+async function replayPass(db: Db, c: PassContext): Promise<Pass> {
+  const { options, sizes, latency, warmupUntil } = c;
+  const first = needsFuture(options) ? await futurePass(db, c) : undefined;
   const configs = simConfigs(options, c.prefetchPolicy, sizes);
-  const replayed = await replay(batches(), configs, { params: c.params, latency, prefetchMaxLayers: options.prefetchMaxLayers, future, warmupUntil });
-  const bounds = options.policies.includes(boundName) && future ? pfooLower(future, sizes, latency, warming) : [];
-  const { requests: _r, results, ...counts } = replayed;
-  return { ...counts, results: orderResults(options.policies, [...results, ...bounds]) };
+  const fast = configs.filter((x) => x.policy === 'lru' && x.prefetchTimeout === undefined);
+  const others = configs.filter((x) => !fast.includes(x));
+  const lru = fast.length ? new LruSweep(c.objects, fast.map((x) => x.capacity), latency, warmupUntil) : undefined;
+  const replayOptions = { params: c.params, latency, prefetchMaxLayers: options.prefetchMaxLayers, future: first?.future, warmupUntil };
+  const replayer = others.length ? new Replayer(others, replayOptions) : undefined;
+  const pass: Pass = { cacheable: 0, invalidations: 0, out_of_order: 0, manifest_gets: 0, results: [] };
+  const last = { time: -Infinity };
+  for await (const batch of batches(db, c, replayer !== undefined)) {
+    countBatch(pass, batch, last);
+    lru?.push(batch);
+    if (replayer) for (const r of batch.rows!) replayer.push(r);
+  }
+  const results = [...(lru?.finish() ?? []), ...(replayer?.finish().results ?? [])];
+  const bounds = options.policies.includes(boundName) && first ? pfooLower(first.future, sizes, latency, first.warming) : [];
+  return { ...pass, results: orderResults(options.policies, [...inConfigOrder(configs, results), ...bounds]) };
+}
+
+/** Results in the order of their configs (the LRU sweep's and the replayer's were made apart). */
+function inConfigOrder(configs: SimConfig[], results: SimResult[]): SimResult[] {
+  const key = (policy: string, capacity: number, timeout: number | null, trigger: string | null) => `${policy}|${capacity}|${timeout}|${trigger}`;
+  const byKey = new Map(results.map((r) => [key(r.policy, r.cache_size, r.prefetch_timeout, r.prefetch_trigger), r]));
+  return configs.map((x) => byKey.get(key(x.policy, x.capacity, x.prefetchTimeout ?? null, x.prefetchTimeout === undefined ? null : (x.prefetchTrigger ?? 'manifest')))!);
 }
 
 export async function simulateTrace(options: SimulateOptions): Promise<SimulateSummary> {
@@ -165,12 +217,15 @@ export async function simulateTrace(options: SimulateOptions): Promise<SimulateS
       SELECT count(*) AS requests, count(*) FILTER (WHERE ${replayedSql}) AS replayed, epoch_us(min(timestamp)) / 1000.0 AS first_ms,
              strftime(min(timestamp), '%Y-%m-%d %H:%M:%S.%g') AS first, strftime(max(timestamp), '%Y-%m-%d %H:%M:%S.%g') AS last
       FROM trace_requests`);
-    const { objects, footprint, sizes } = await sweepSizes(db, options.sizes);
+    // The objects numbered for the replay, and the footprint measured in the same scan (as sweepSizes does).
+    const interned = await internObjects(db, allSources);
+    const { objects, footprint } = interned;
+    const sizes = sweptSizes(footprint, options.sizes);
     const sources = await traceSources(db);
     // Progress counts the requests read: over both passes when the bounds need the first, and again per source.
     const total = num(stats.replayed) * (needsFuture(options) ? 2 : 1) * (sources.length > 1 ? 2 : 1);
     const warmupUntil = options.warmup ? Number(stats.first_ms) + options.warmup * 1000 : undefined;
-    const context: PassContext = { options, sizes, prefetchPolicy, params, latency, warmupUntil, progress: { done: 0, total } };
+    const context: PassContext = { options, sizes, prefetchPolicy, params, latency, warmupUntil, objects: interned.numbers, replayed: num(stats.replayed), progress: { done: 0, total } };
     const all = await replayPass(db, context);
     const per_source: SourcePass[] = [];
     if (sources.length > 1) {
