@@ -19,12 +19,15 @@ export class EntryWalks {
     /** Files of layer L: fileCid[fileStart[L] .. fileStart[L + 1]). */
     private readonly fileStart: Int32Array,
     private readonly fileCid: Int32Array,
-    /** Path keys (entries but opaque ones) of layer L: keyPid and keyEntry over keyStart[L] .. keyStart[L + 1]. */
+    /**
+     * Path keys (entries but opaque ones) of layer L over keyStart[L] .. keyStart[L + 1]: the two words of hp
+     * (keyLow, keyHigh) and the entry's index.
+     */
     private readonly keyStart: Int32Array,
-    private readonly keyPid: Int32Array,
+    private readonly keyLow: Int32Array,
+    private readonly keyHigh: Int32Array,
     private readonly keyEntry: Int32Array,
     private readonly contents: Contents,
-    private readonly paths: number,
   ) {}
 
   /** Reads the entries of a_items (entries.sql) in one pass and writes a_digests. */
@@ -34,8 +37,8 @@ export class EntryWalks {
     const layers = Number(sizes.layers) + 1;
     const read = await readEntries(db, Number(sizes.files), Number(sizes.entries));
     const files = byLayer(read.files.column(0), [read.files.column(1)], layers);
-    const keys = byLayer(read.keys.column(0), [read.keys.column(1), read.keys.column(2)], layers);
-    const walks = new EntryWalks(files.start, files.values[0], keys.start, keys.values[0], keys.values[1], read.contents, read.paths);
+    const keys = byLayer(read.keys.column(0), [read.keys.column(1), read.keys.column(2), read.keys.column(3)], layers);
+    const walks = new EntryWalks(files.start, files.values[0], keys.start, keys.values[0], keys.values[1], keys.values[2], read.contents);
     await walks.writeDigests(db);
     return walks;
   }
@@ -94,31 +97,28 @@ export class EntryWalks {
     await db.run('DROP TABLE a_cw_raw');
   }
 
-  /** The entries whose path key some other entry of the same image shares: a count per path, then the entries. */
+  /**
+   * The entries whose path key some other entry of the same image shares: the keys of an image's layers counted
+   * in a table of that image's size (it stays in the processor's cache), then the entries at keys counted twice.
+   */
   async writePathCandidates(db: Db): Promise<void> {
     const refs = await imageLayers(db);
-    const stamp = new Int32Array(this.paths);
-    const count = new Int32Array(this.paths);
+    const counts = new PathCounts();
     const out = new IntColumns(4);
     for (let first = 0; first < refs.rows; ) {
       const image = refs.image[first];
       let end = first;
-      while (end < refs.rows && refs.image[end] === image) end++;
+      let keys = 0;
+      for (; end < refs.rows && refs.image[end] === image; end++) keys += this.keyStart[refs.layer[end] + 1] - this.keyStart[refs.layer[end]];
+      counts.start(image, keys);
       for (let r = first; r < end; r++) {
         const layer = refs.layer[r];
-        for (let i = this.keyStart[layer]; i < this.keyStart[layer + 1]; i++) {
-          const pid = this.keyPid[i];
-          if (stamp[pid] === image) count[pid]++;
-          else {
-            stamp[pid] = image;
-            count[pid] = 1;
-          }
-        }
+        for (let i = this.keyStart[layer]; i < this.keyStart[layer + 1]; i++) counts.add(this.keyLow[i], this.keyHigh[i]);
       }
       for (let r = first; r < end; r++) {
         const layer = refs.layer[r];
         for (let i = this.keyStart[layer]; i < this.keyStart[layer + 1]; i++) {
-          if (count[this.keyPid[i]] > 1) out.push4(image, refs.position[r], layer, this.keyEntry[i]);
+          if (counts.count(this.keyLow[i], this.keyHigh[i]) > 1) out.push4(image, refs.position[r], layer, this.keyEntry[i]);
         }
       }
       first = end;
@@ -183,9 +183,8 @@ interface Read {
   contents: Contents;
   /** Files: layer, content id. */
   files: IntColumns;
-  /** Path keys of every entry but opaque ones (they write no path): layer, path id, entry index. */
+  /** Path keys of every entry but opaque ones (they write no path): layer, the two words of hp, entry index. */
   keys: IntColumns;
-  paths: number;
 }
 
 /**
@@ -196,19 +195,17 @@ async function readEntries(db: Db, files: number, entries: number): Promise<Read
   const classes = (await db.all<{ c: string }>("SELECT DISTINCT file_class AS c FROM a_items WHERE entry_type = 'file' AND file_class IS NOT NULL ORDER BY c")).map((r) => r.c);
   const code = classes.length > 0 ? `coalesce(list_position([${classes.map(sqlString).join(', ')}], file_class), 0)` : '0';
   const contents = new ContentTable(files);
-  const paths = new KeyTable(2, Math.max(1 << 16, entries >> 2));
-  const read = { files: new IntColumns(2, files), keys: new IntColumns(3, entries) };
+  const read = { files: new IntColumns(2, files), keys: new IntColumns(4, entries) };
   const sql = `SELECT layer_id, entry_index, (CASE entry_type WHEN 'file' THEN 1 WHEN 'opaque' THEN 2 ELSE 0 END)::UTINYINT,
     coalesce(hp, 0), coalesce(h, 0), coalesce(h2, 0), coalesce(size, 0)::DOUBLE, ${code}::UTINYINT FROM a_items`;
   await scanColumns(db, sql, ['i32', 'i32', 'u8', 'u64', 'u64', 'u64', 'f64', 'u8'], (c, n) => {
     const [layer, entry, kind, hp, h, h2, size, cls] = c as [Int32Array, Int32Array, Uint8Array, Uint32Array, Uint32Array, Uint32Array, Float64Array, Uint8Array];
     for (let i = 0; i < n; i++) {
-      if (kind[i] !== 2) read.keys.push3(layer[i], paths.id(hp, 2 * i), entry[i]);
+      if (kind[i] !== 2) read.keys.push4(layer[i], hp[2 * i], hp[2 * i + 1], entry[i]);
       if (kind[i] === 1) read.files.push2(layer[i], contents.id(h, h2, i, size[i], cls[i]));
     }
   });
-  paths.release();
-  return { contents: contents.done(classes), ...read, paths: paths.size };
+  return { contents: contents.done(classes), ...read };
 }
 
 /** The content ids: a key table over (h, h2) and each content's size and class. */
@@ -281,6 +278,55 @@ function grown<T extends Float64Array | Uint8Array>(array: T, index: number): T 
   return bigger;
 }
 
+/**
+ * Counts of path keys within one image: an open-addressing table sized to the image (twice its keys, a power of
+ * two), reused from image to image; a slot is taken when it holds the current image's stamp.
+ */
+class PathCounts {
+  private stamp = new Int32Array(1 << 12);
+  private low = new Int32Array(1 << 12);
+  private high = new Int32Array(1 << 12);
+  private counts = new Int32Array(1 << 12);
+  private image = 0;
+  private mask = 0;
+
+  /** Starts counting the keys of an image (ids from 1) that has `keys` of them. */
+  start(image: number, keys: number): void {
+    let capacity = 1 << 4;
+    while (capacity < keys * 2) capacity *= 2;
+    if (capacity > this.stamp.length) {
+      this.stamp = new Int32Array(capacity);
+      this.low = new Int32Array(capacity);
+      this.high = new Int32Array(capacity);
+      this.counts = new Int32Array(capacity);
+    }
+    this.image = image;
+    this.mask = capacity - 1;
+  }
+
+  private slot(low: number, high: number): number {
+    let slot = (low ^ Math.imul(high, 0x9e3779b1)) & this.mask;
+    while (this.stamp[slot] === this.image && (this.low[slot] !== low || this.high[slot] !== high)) slot = (slot + 1) & this.mask;
+    return slot;
+  }
+
+  add(low: number, high: number): void {
+    const slot = this.slot(low, high);
+    if (this.stamp[slot] === this.image) this.counts[slot]++;
+    else {
+      this.stamp[slot] = this.image;
+      this.low[slot] = low;
+      this.high[slot] = high;
+      this.counts[slot] = 1;
+    }
+  }
+
+  count(low: number, high: number): number {
+    const slot = this.slot(low, high);
+    return this.stamp[slot] === this.image ? this.counts[slot] : 0;
+  }
+}
+
 /** Rows of `width` int32 columns, appended one row at a time, each column its own array. */
 class IntColumns {
   private data: Int32Array[];
@@ -308,13 +354,6 @@ class IntColumns {
     const at = this.room();
     this.data[0][at] = a;
     this.data[1][at] = b;
-  }
-
-  push3(a: number, b: number, c: number): void {
-    const at = this.room();
-    this.data[0][at] = a;
-    this.data[1][at] = b;
-    this.data[2][at] = c;
   }
 
   push4(a: number, b: number, c: number, d: number): void {

@@ -53,9 +53,12 @@ function vectorItems(vector: unknown, kind: ColumnKind, rows: number): ColumnArr
 export async function scanColumns(db: Db, sql: string, kinds: readonly ColumnKind[], each: (columns: ColumnArray[], rows: number) => void): Promise<void> {
   const result = await db.connection.stream(sql);
   if (result.columnCount !== kinds.length) throw new ImgscanError('INTERNAL', `query gives ${result.columnCount} columns, ${kinds.length} expected`);
+  // The next vector is asked for before this one is handed over, so that DuckDB makes it while `each` runs.
+  let next = result.fetchChunk();
   for (;;) {
-    const chunk = await result.fetchChunk();
+    const chunk = await next;
     if (!chunk || chunk.rowCount === 0) break;
+    next = result.fetchChunk();
     const n = chunk.rowCount;
     each(kinds.map((kind, i) => vectorItems(chunk.getColumnVector(i), kind, n)), n);
   }
