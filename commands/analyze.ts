@@ -14,7 +14,7 @@ import { writeReport } from '../src/report/write.js';
 import type { Summary } from '../src/analysis/types.js';
 import type { ImageCheck } from '../src/analysis/image-check.js';
 
-export type AnalyzeResult = { summary: Summary; files: string[]; seconds: { queries: number; report: number; steps: Record<string, number> } } | ImageCheck;
+export type AnalyzeResult = { summary: Summary; files: string[]; seconds: { queries: number; report: number; steps: Record<string, number> } } | (ImageCheck & { schema_version: 1 });
 
 export default class Analyze extends ImgscanCommand {
   static override summary = 'Measure redundancy in a scanned dataset: layers, files, chunks, images, storage designs.';
@@ -49,7 +49,7 @@ With --image REF, prints one image's content waste, path waste (as dive) and ima
         const check = await checkImage({ dataDirs, ref: flags.image, thresholds: parseThresholds(flags), top: flags.top });
         if (!this.jsonEnabled()) this.log(formatImageCheck(check));
         if (!check.passed) process.exitCode = ExitStatus.gateFailed;
-        return check;
+        return { schema_version: 1, ...check };
       }
       const outDir = resolve(flags.out);
       const formats = parseFormats(flags.format);
