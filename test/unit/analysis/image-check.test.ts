@@ -93,8 +93,9 @@ describe('threshold and format flags', () => {
   });
 
   it('gate checks compare at the limit inclusively', () => {
-    const w = { image_efficiency: 0.9, path_waste: 10, path_waste_fraction: 0.1, content_waste: 5, content_waste_fraction: 0.05 };
-    expect(gateChecks(w, { min_image_efficiency: 0.9, max_path_waste: 10, max_content_waste_fraction: 0.05 }).every((c) => c.passed)).toBe(true);
+    const w = { layer_refs: 7, image_efficiency: 0.9, path_waste: 10, path_waste_fraction: 0.1, content_waste: 5, content_waste_fraction: 0.05 };
+    expect(gateChecks(w, { min_image_efficiency: 0.9, max_path_waste: 10, max_content_waste_fraction: 0.05, max_layers: 7 }).every((c) => c.passed)).toBe(true);
     expect(gateChecks(w, { max_content_waste: 4 })).toEqual([{ rule: 'max_content_waste', limit: 4, value: 5, passed: false }]);
+    expect(gateChecks(w, { max_layers: 6 })).toEqual([{ rule: 'max_layers', limit: 6, value: 7, passed: false }]);
   });
 });
