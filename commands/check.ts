@@ -36,7 +36,6 @@ Prints one line per rule, PASS or FAIL with the measured value and the threshold
     '<%= config.bin %> check docker-archive:image.tar --config ci/imgscan.yml --json',
     '<%= config.bin %> check registry.example.com/team/app:2.1 --username ci --password-stdin < token.txt',
   ];
-  static override usage = 'check IMAGE [--config FILE] [--data-dir DIR] [--json]';
   static override enableJsonFlag = true;
   static override args = {
     image: Args.string({ description: 'the image: oci:LAYOUT[:TAG], docker-archive:FILE, docker-daemon:IMAGE or registry/repository:tag', required: true }),

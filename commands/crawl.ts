@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
-import { Flags } from '@oclif/core';
+import { Args, Flags } from '@oclif/core';
 import { ImgscanCommand } from './_base.js';
 import { formatScanSummary } from '../src/cli/scan-summary.js';
 import { scanProgress } from '../src/cli/scan-progress.js';
@@ -31,6 +31,9 @@ export default class Crawl extends ImgscanCommand {
   ];
   static override strict = false;
   static override enableJsonFlag = true;
+  static override args = {
+    target: Args.string({ description: 'one or more targets: a registry, namespace, repository, image, docker-daemon:IMAGE or docker-daemon:' }),
+  };
   static override flags = {
     data: Flags.string({ description: 'dataset directory', default: 'imgscan-data' }),
     tags: Flags.string({ description: 'tags read per repository: latest, all, newest:N or glob:PATTERN', default: 'latest' }),

@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
-import { Flags } from '@oclif/core';
+import { Args, Flags } from '@oclif/core';
 import { ImgscanCommand } from './_base.js';
 import { formatScanSummary } from '../src/cli/scan-summary.js';
 import { fail } from './_fail.js';
@@ -20,7 +20,9 @@ export default class Scan extends ImgscanCommand {
   static override examples = ['<%= config.bin %> scan oci:./layout:1.0', '<%= config.bin %> scan docker-archive:image.tar --data ./data --json'];
   static override strict = false;
   static override enableJsonFlag = true;
-  static override args = {};
+  static override args = {
+    source: Args.string({ description: `one or more images to scan: ${acceptedForms.slice(0, 2).join(', ')}` }),
+  };
   static override flags = {
     data: Flags.string({ description: 'dataset directory', default: 'imgscan-data' }),
     workers: Flags.integer({ description: 'worker threads scanning layers (0: scan on the main thread)', min: 0, default: availableParallelism() }),
