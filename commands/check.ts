@@ -15,7 +15,7 @@ import { crawl } from '../src/crawl/crawl.js';
 import type { Failure } from '../src/model/failure.js';
 import { scanSources } from '../src/pipeline/scan.js';
 import { parseRef } from '../src/ref/ref.js';
-import { openLocalSource } from '../src/sources/open.js';
+import { openLocalSource, refuseBarePath } from '../src/sources/open.js';
 import { DatasetWriter } from '../src/store/writer.js';
 
 /** What `imgscan check --json` prints (schemas/check.schema.json). */
@@ -55,6 +55,7 @@ Prints one line per rule, PASS or FAIL with the measured value and the threshold
     const temp = flags['data-dir'] === undefined ? mkdtempSync(join(tmpdir(), 'imgscan-check-')) : undefined;
     const dataDir = temp ?? resolve(flags['data-dir']!);
     try {
+      refuseBarePath(args.image);
       const config = resolve(flags.config);
       const rules = readRules(config, flags.config);
       const ref = parseRef(args.image);
