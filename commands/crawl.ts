@@ -58,7 +58,7 @@ export default class Crawl extends ImgscanCommand {
   };
 
 
-  async run(): Promise<CrawlSummary> {
+  async run(): Promise<CrawlSummary & { schema_version: 1 }> {
     const { argv, flags } = await this.parse(Crawl);
     const targets = argv as string[];
     if (targets.length === 0 && !flags['all-daemon-images']) this.error('give at least one target: a registry, namespace, repository, image or docker-daemon:IMAGE', { exit: ExitStatus.usage });
@@ -109,7 +109,7 @@ export default class Crawl extends ImgscanCommand {
       display.stop();
       if (!json) this.log(formatScanSummary(summary, resolve(flags.data)));
       if (summary.failures > 0) process.exitCode = ExitStatus.partial;
-      return summary;
+      return { schema_version: 1, ...summary };
     } catch (err) {
       // A crawl that read nothing ends without a last progress line: the error is what matters.
       const printed = failures.settle(err);

@@ -33,7 +33,7 @@ export default class Scan extends ImgscanCommand {
     ...sampleFlags,
   };
 
-  async run(): Promise<ScanSummary> {
+  async run(): Promise<ScanSummary & { schema_version: 1 }> {
     const { argv, flags } = await this.parse(Scan);
     if (argv.length === 0) this.error(`give at least one source: ${acceptedForms.slice(0, 2).join(', ')}`, { exit: ExitStatus.usage });
     let progress: ReturnType<typeof scanProgress> | undefined;
@@ -49,7 +49,7 @@ export default class Scan extends ImgscanCommand {
       progress.stop();
       if (!this.jsonEnabled()) this.log(formatScanSummary(summary, resolve(flags.data)));
       if (summary.failures > 0) process.exitCode = ExitStatus.partial;
-      return summary;
+      return { schema_version: 1, ...summary };
     } catch (err) {
       progress?.stop();
       return fail(this, err);
