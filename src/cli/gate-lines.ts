@@ -32,6 +32,7 @@ export function formatGate(c: ImageCheck): string {
   }
   const checks = c.images.flatMap((i) => i.checks);
   const failed = checks.filter((k) => !k.passed).length;
-  out.push(failed === 0 ? `result: PASS (${checks.length} rules)` : `result: FAIL (${failed} of ${checks.length} rules failed)`);
+  const rules = `${checks.length} rule${checks.length === 1 ? '' : 's'}`;
+  out.push(failed === 0 ? `result: PASS (${rules})` : `result: FAIL (${failed} of ${rules} failed)`);
   return out.join('\n');
 }

@@ -7,8 +7,8 @@ import { Progress } from './progress.js';
  * `stop` leaves the last line only once the scan has begun (its first image): an error before that, such as a
  * source that cannot be opened, ends without an empty progress line.
  */
-export function scanProgress(enabled: boolean): { hooks: ScanProgress; print(message: string): void; stop(final?: boolean): void } {
-  const p = new Progress({ enabled });
+export function scanProgress(enabled: boolean, stream?: NodeJS.WriteStream): { hooks: ScanProgress; print(message: string): void; stop(final?: boolean): void } {
+  const p = new Progress({ enabled, stream, intervalMs: stream ? 60_000 : undefined });
   let queuedBytes = 0;
   let begun = false;
   const queued = new Set<string>();
