@@ -79,7 +79,7 @@ describe('image commands', () => {
     await valid('check', ['check', `oci:${layout}:v1`, '--config', config, '--workers', '1']);
     writeFileSync(config, 'rules:\n  max_layers: 1\n');
     await valid('check', ['check', `oci:${layout}:v1`, '--config', config, '--workers', '1', '--data-dir', join(work, 'check-data')], 4);
-  });
+  }, 600_000);
 
   it('crawl', async () => {
     if (skip || (await missingTools(['docker-registry', 'skopeo'], 'the crawl --json schema test')).length) return void skipped.add('crawl');
@@ -87,12 +87,13 @@ describe('image commands', () => {
     try {
       registry = await startRegistry();
       await push(`oci:${layout}:v1`, `${registry.host}/team/app:v1`, { format: 'oci' });
-      const out = await valid('crawl', ['crawl', registry.host, '--data', join(work, 'crawl-data'), '--workers', '1']);
+      const out = await valid('crawl', ['crawl', registry.host, '--tags', 'all', '--data', join(work, 'crawl-data'), '--workers', '1']);
       expect(out.repositories).toBe(1);
+      expect(out.images_stored).toBe(1);
     } finally {
       await registry?.stop();
     }
-  });
+  }, 300_000);
 
   it('demo', async () => {
     await valid('demo', ['demo', '--dir', join(work, 'demo')]);
