@@ -23,11 +23,10 @@ export type CheckResult = { schema_version: 1; image: string; config: string; da
 
 export default class Check extends ImgscanCommand {
   static override summary = 'Scan one image and judge it against the thresholds of a config file: a one-step CI gate.';
-  static override description = `IMAGE is anything scan or crawl reads: oci:LAYOUT[:TAG], docker-archive:FILE, docker-daemon:IMAGE or a registry image (registry/repository:tag). It is scanned into a temporary dataset (removed afterwards) or into --data-dir, and each rule of the config file (default ${defaultGateConfig} in the current directory) is checked against it:
+  static override description = `IMAGE is anything scan or crawl reads: oci:LAYOUT[:TAG], docker-archive:FILE, docker-daemon:IMAGE or a registry image (registry/repository:tag). It is scanned into a temporary dataset (removed afterwards) or into --data-dir, and each rule of the config file (default ${defaultGateConfig} in the current directory) is checked against it. The rules, under a rules mapping (docs/check.md):
 
-  rules:
 ${Object.entries(gateRules)
-  .map(([k, v]) => `    ${k}: ${v}`)
+  .map(([k, v]) => `- ${k}: ${v}`)
   .join('\n')}
 
 Prints one line per rule, PASS or FAIL with the measured value and the threshold. Exit status: 0 when every rule passes, ${ExitStatus.gateFailed} when a rule fails, ${ExitStatus.usage} for a bad flag, argument or config file, ${ExitStatus.error} when the image cannot be scanned.`;
