@@ -14,7 +14,10 @@ import { chartScripts, writeReport } from '../src/report/write.js';
 import type { Summary } from '../src/analysis/types.js';
 import type { ImageCheck } from '../src/analysis/image-check.js';
 
-export type AnalyzeResult = { summary: Summary; files: string[]; seconds: { queries: number; report: number; steps: Record<string, number> } } | ImageCheck;
+/** What `analyze --json` prints (schemas/analyze.schema.json): timings only with --timings, as they differ run to run. */
+export type AnalyzeResult =
+  | { schema_version: 1; summary: Summary; files: string[]; seconds?: { queries: number; report: number; steps: Record<string, number> } }
+  | (ImageCheck & { schema_version: 1 });
 
 export default class Analyze extends ImgscanCommand {
   static override summary = 'Measure redundancy in a scanned dataset: layers, files, chunks, images, storage designs.';
@@ -33,6 +36,7 @@ With --image REF, prints one image's content waste, path waste (as dive) and ima
     format: Flags.string({ description: 'report files to write: md (report.md and SVG charts), html (report.html), csv, json (summary.json)', default: 'md,html,csv,json' }),
     memory: Flags.string({ description: 'memory the database may use before it spills to a temporary directory (e.g. 1.5GiB, 4GB)', default: '1.5GiB' }),
     top: Flags.integer({ description: 'rows in the top-N tables (and wasted paths listed with --image)', default: 20, min: 0 }),
+    timings: Flags.boolean({ description: 'with --json: also give the seconds the queries (each step) and the report took' }),
     image: Flags.string({ description: 'analyze one image: a manifest digest, a ref as the report prints it, or a scan reference' }),
     'min-efficiency': Flags.string({ description: 'with --image: fail below this image_efficiency (e.g. 0.95 or 95%)', dependsOn: ['image'] }),
     'max-path-waste': Flags.string({ description: 'with --image: fail above this path_waste (e.g. 20MB)', dependsOn: ['image'] }),
@@ -49,7 +53,7 @@ With --image REF, prints one image's content waste, path waste (as dive) and ima
         const check = await checkImage({ dataDirs, ref: flags.image, thresholds: parseThresholds(flags), top: flags.top });
         if (!this.jsonEnabled()) this.log(formatImageCheck(check));
         if (!check.passed) process.exitCode = ExitStatus.gateFailed;
-        return check;
+        return { schema_version: 1, ...check };
       }
       const outDir = resolve(flags.out);
       const formats = parseFormats(flags.format);
@@ -58,7 +62,7 @@ With --image REF, prints one image's content waste, path waste (as dive) and ima
       const files = writeReport(outDir, await redundancyReport(a.summary, a.images, formats, chartScripts()));
       const seconds = { queries: a.seconds.queries, report: (performance.now() - queried) / 1000, steps: a.seconds.steps };
       if (!this.jsonEnabled()) this.log(formatAnalysis(a.summary, files, outDir));
-      return { summary: a.summary, files, seconds };
+      return { schema_version: 1, summary: a.summary, files, ...(flags.timings ? { seconds } : {}) };
     } catch (err) {
       return fail(this, err);
     }

@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
-import { Flags } from '@oclif/core';
+import { Args, Flags } from '@oclif/core';
 import { ImgscanCommand } from './_base.js';
 import { formatScanSummary } from '../src/cli/scan-summary.js';
 import { scanProgress } from '../src/cli/scan-progress.js';
@@ -32,6 +32,9 @@ export default class Crawl extends ImgscanCommand {
   ];
   static override strict = false;
   static override enableJsonFlag = true;
+  static override args = {
+    target: Args.string({ description: 'one or more targets: a registry, namespace, repository, image, docker-daemon:IMAGE or docker-daemon:' }),
+  };
   static override flags = {
     data: Flags.string({ description: 'dataset directory', default: 'imgscan-data' }),
     tags: Flags.string({ description: 'tags read per repository: latest, all, newest:N or glob:PATTERN', default: 'latest' }),
@@ -57,7 +60,7 @@ export default class Crawl extends ImgscanCommand {
   };
 
 
-  async run(): Promise<CrawlSummary> {
+  async run(): Promise<CrawlSummary & { schema_version: 1 }> {
     const { argv, flags } = await this.parse(Crawl);
     const targets = argv as string[];
     if (targets.length === 0 && !flags['all-daemon-images']) this.error('give at least one target: a registry, namespace, repository, image or docker-daemon:IMAGE', { exit: ExitStatus.usage });
@@ -110,7 +113,7 @@ export default class Crawl extends ImgscanCommand {
       display.stop();
       if (!json) this.log(formatScanSummary(summary, resolve(flags.data)));
       if (summary.failures > 0) process.exitCode = ExitStatus.partial;
-      return summary;
+      return { schema_version: 1, ...summary };
     } catch (err) {
       // A crawl that read nothing ends without a last progress line: the error is what matters.
       const printed = failures.settle(err);

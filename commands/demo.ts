@@ -25,7 +25,7 @@ export default class Demo extends ImgscanCommand {
     dir: Flags.string({ description: 'where to put the layout, the dataset and the report (a new directory, or one an earlier demo wrote: its layout, data and report are replaced)', default: 'imgscan-demo' }),
   };
 
-  async run(): Promise<{ layout: string; data: string; report: string; scan: ScanSummary }> {
+  async run(): Promise<{ schema_version: 1; layout: string; data: string; report: string; scan: ScanSummary }> {
     const { flags } = await this.parse(Demo);
     const dir = resolve(flags.dir);
     const layout = join(dir, 'layout');
@@ -59,7 +59,7 @@ export default class Demo extends ImgscanCommand {
         this.log(`file_dedup_ratio ${f.file_dedup_ratio.toFixed(2)}, layer_dedup_ratio ${analysis.summary.layer.layer_dedup_ratio.toFixed(2)}`);
         this.log(`report: ${join(report, 'report.md')} (charts, report.html, csv/ and summary.json beside it)`);
       }
-      return { layout, data, report, scan };
+      return { schema_version: 1, layout, data, report, scan };
     } catch (err) {
       progress?.stop();
       return fail(this, err);

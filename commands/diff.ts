@@ -22,12 +22,12 @@ export default class Diff extends ImgscanCommand {
     top: Flags.integer({ description: 'differing paths listed (all by default)', min: 0 }),
   };
 
-  async run(): Promise<ImageDiff> {
+  async run(): Promise<ImageDiff & { schema_version: 1 }> {
     const { args, flags } = await this.parse(Diff);
     try {
       const diff = await diffImages({ dataDirs: flags.data.map((d) => resolve(d)), a: args.a, b: args.b, top: flags.top });
       if (!this.jsonEnabled()) process.stdout.write(diffMarkdown(diff));
-      return diff;
+      return { schema_version: 1, ...diff };
     } catch (err) {
       return fail(this, err);
     }

@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
-import { Flags } from '@oclif/core';
+import { Args, Flags } from '@oclif/core';
 import { ImgscanCommand } from './_base.js';
 import { formatScanSummary } from '../src/cli/scan-summary.js';
 import { fail } from './_fail.js';
@@ -21,7 +21,9 @@ export default class Scan extends ImgscanCommand {
   static override examples = ['<%= config.bin %> scan oci:./layout:1.0', '<%= config.bin %> scan docker-archive:image.tar --data ./data --json'];
   static override strict = false;
   static override enableJsonFlag = true;
-  static override args = {};
+  static override args = {
+    source: Args.string({ description: `one or more images to scan: ${acceptedForms.slice(0, 2).join(', ')}` }),
+  };
   static override flags = {
     data: Flags.string({ description: 'dataset directory', default: 'imgscan-data' }),
     workers: Flags.integer({ description: 'worker threads scanning layers (0: scan on the main thread)', min: 0, default: availableParallelism() }),
@@ -33,7 +35,7 @@ export default class Scan extends ImgscanCommand {
     ...inflaterFlags,
   };
 
-  async run(): Promise<ScanSummary> {
+  async run(): Promise<ScanSummary & { schema_version: 1 }> {
     const { argv, flags } = await this.parse(Scan);
     if (argv.length === 0) this.error(`give at least one source: ${acceptedForms.slice(0, 2).join(', ')}`, { exit: ExitStatus.usage });
     let progress: ReturnType<typeof scanProgress> | undefined;
@@ -50,7 +52,7 @@ export default class Scan extends ImgscanCommand {
       progress.stop();
       if (!this.jsonEnabled()) this.log(formatScanSummary(summary, resolve(flags.data)));
       if (summary.failures > 0) process.exitCode = ExitStatus.partial;
-      return summary;
+      return { schema_version: 1, ...summary };
     } catch (err) {
       progress?.stop();
       return fail(this, err);

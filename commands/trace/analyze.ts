@@ -9,7 +9,7 @@ import { traceWorkloadReport } from '../../src/report/trace-workload/index.js';
 import { chartScripts, writeReport } from '../../src/report/write.js';
 
 /** The analysis, where its report went and the paths written (analyze.md first). */
-export type TraceAnalyzeResult = TraceAnalysis & { out_dir: string; files: string[] };
+export type TraceAnalyzeResult = TraceAnalysis & { schema_version: 1; out_dir: string; files: string[] };
 
 export default class TraceAnalyze extends ImgscanCommand {
   static override summary = 'Characterize an ingested registry trace: request mix, sizes, rate, popularity, re-access, clients.';
@@ -35,7 +35,7 @@ request mix (method x kind, endpoints, status codes), response size CDF, request
       });
       const files = writeReport(outDir, await traceWorkloadReport(analysis, chartScripts()));
       const { data_dir, ...figures } = analysis;
-      const a = { data_dir, out_dir: outDir, ...figures, files };
+      const a = { schema_version: 1 as const, data_dir, out_dir: outDir, ...figures, files };
       this.log(formatSummary(a));
       return a;
     } catch (err) {

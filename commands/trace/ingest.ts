@@ -6,6 +6,9 @@ import { Progress } from '../../src/cli/progress.js';
 import { formatBytes } from '../../src/format/text.js';
 import { ingestTraces, type IngestSummary } from '../../src/trace/ingest.js';
 
+/** What `trace ingest --json` prints (schemas/trace-ingest.schema.json). */
+export type TraceIngestResult = Omit<IngestSummary, 'seconds'> & { schema_version: 1; seconds?: number };
+
 export default class TraceIngest extends ImgscanCommand {
   static override summary = 'Read registry trace files (JSON arrays, JSON lines or pandas CSV) into a Parquet table.';
   static override description = `Reads each file with DuckDB (gzip accepted), parses every request URI into repository, kind (manifest, blob, other) and digest or tag, and writes the trace_requests table as Parquet under --data (schemas/trace.sql). Ingesting a file again replaces the rows of the same file name. Every row keeps its source, the availability zone of its trace: --source, or found in the file name (prod-dal09-1.json is prod-dal09).
@@ -23,10 +26,11 @@ Accepted forms: a JSON array of records, or JSON lines (one record per line), wi
     data: Flags.string({ description: 'trace data directory (Parquet under DATA/trace_requests/)', default: 'imgscan-trace' }),
     'skip-invalid': Flags.boolean({ description: 'skip records with bad fields (counted and reported) instead of stopping at the first' }),
     source: Flags.string({ description: 'the source (availability zone) of the files, stored with every row; default: found in each file name' }),
+    timings: Flags.boolean({ description: 'with --json: also give the seconds the ingest took' }),
     'part-rows': Flags.integer({ description: 'about how many rows per Parquet part', default: 500_000, min: 1000, hidden: true }),
   };
 
-  async run(): Promise<IngestSummary> {
+  async run(): Promise<TraceIngestResult> {
     const { argv, flags } = await this.parse(TraceIngest);
     let progress: Progress | undefined;
     const show = () => (progress ??= new Progress({ enabled: !this.jsonEnabled() }));
@@ -48,7 +52,9 @@ Accepted forms: a JSON array of records, or JSON lines (one record per line), wi
       });
       progress?.stop();
       this.log(formatSummary(summary));
-      return summary;
+      // The seconds differ run to run: in the JSON only when asked for.
+      const { seconds, ...figures } = summary;
+      return { schema_version: 1, ...figures, ...(flags.timings ? { seconds } : {}) };
     } catch (err) {
       progress?.stop();
       return fail(this, err);

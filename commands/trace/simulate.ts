@@ -18,7 +18,7 @@ import { fast18Report, type Fast18Report } from '../../src/report/trace-simulati
 import { parseDuration, parseList, parseNonNegative, parseSize } from '../../src/format/parse.js';
 
 /** The summary, where its report went and the paths written (simulate.md first). */
-export type TraceSimulateResult = SimulateSummary & { out_dir: string; files: string[] };
+export type TraceSimulateResult = SimulateSummary & { schema_version: 1; out_dir: string; files: string[] };
 
 const latencyFlags = {
   'memory-ms': ['memory_ms', 'memory tier: ms per request'],
@@ -94,7 +94,7 @@ The offline bounds (opt, ${boundName}) read the trace twice and keep 12 bytes pe
       progress?.stop();
       const files = writeReport(outDir, await traceSimulationReport(simulated, policyList.filter((p) => p !== prefetchName && p !== prefetchMissName), chartScripts()));
       const { data_dir, ...figures } = simulated;
-      const summary = { data_dir, out_dir: outDir, ...figures, files };
+      const summary = { schema_version: 1 as const, data_dir, out_dir: outDir, ...figures, files };
       this.log(formatSummary(summary));
       return summary;
     } catch (err) {
@@ -113,7 +113,7 @@ The offline bounds (opt, ${boundName}) read the trace twice and keep 12 bytes pe
         const files = writeReport(outDir, fast18Report(report));
         const best = report.rows.filter((r) => r.faithful && r.disk_ratio === 10).map((r) => `${formatBytes(r.memory_size)}: h_hits ${r.h_hits}`);
         this.log(`fast18 model, disk 10x: ${best.join(', ')}; report in ${outDir}`);
-        return { model: 'fast18', ...report, out_dir: outDir, files };
+        return { schema_version: 1, model: 'fast18', ...report, out_dir: outDir, files };
       } finally {
         db.close();
       }
@@ -123,7 +123,7 @@ The offline bounds (opt, ${boundName}) read the trace twice and keep 12 bytes pe
   }
 }
 
-export type TraceFast18Result = Fast18Report & { model: 'fast18'; out_dir: string; files: string[] };
+export type TraceFast18Result = Fast18Report & { schema_version: 1; model: 'fast18'; out_dir: string; files: string[] };
 
 function formatSizeFlag(n: number): string {
   return n % (1 << 20) === 0 ? `${n / (1 << 20)}MiB` : String(n);

@@ -45,6 +45,19 @@ export function checkDataDirs(dirs: readonly string[]): void {
   }
 }
 
+/**
+ * A dataset that holds no image but failures is what scans that failed left (without --keep-going a scan stops
+ * at its first failure, which it records; the layers it finished stay for the next run). Its figures would all
+ * be zeros: it is refused, with the last failure, rather than reported as an empty dataset.
+ */
+async function refuseFailedScans(a: AnalysisDb, dirs: readonly string[], failures: number): Promise<never> {
+  const [last] = await a.rows<{ target: string; code: string; message: string }>('SELECT target, code, message FROM failures ORDER BY failed_at DESC LIMIT 1');
+  throw new ImgscanError(
+    'NOT_FOUND',
+    `no image in ${dirs.join(', ')}: the scans into it failed (${failures} failure${failures === 1 ? '' : 's'} recorded, the last: ${last?.target}: ${last?.message} [${last?.code}]); fix the cause and scan again`,
+  );
+}
+
 /** `imgscan analyze`: every figure of docs/metrics.md over the dataset (src/report/redundancy makes the report of it). */
 export async function analyzeDataset(options: AnalyzeOptions): Promise<Analysis> {
   checkDataDirs(options.dataDirs);
@@ -56,6 +69,7 @@ export async function analyzeDataset(options: AnalyzeOptions): Promise<Analysis>
   let steps: Record<string, number>;
   try {
     const dataset = await datasetFigures(a);
+    if (dataset.images === 0 && dataset.failures > 0) await refuseFailedScans(a, options.dataDirs, dataset.failures);
     const layer = await layerFigures(a, top);
     const file = await fileFigures(a, top);
     images = await imageWaste(a);

@@ -9,13 +9,15 @@ import type { ImageWaste } from './types.js';
 /** CI thresholds (dive's CI mode, content-based as well as path-based); an image fails when any is crossed. */
 export interface Thresholds {
   /** image_efficiency must be at least this (dive: lowestEfficiency). */
-  min_efficiency?: number;
+  min_image_efficiency?: number;
   /** path_waste at most this many bytes (dive: highestWastedBytes). */
   max_path_waste?: number;
   /** path_waste / files_size at most this. */
   max_path_waste_fraction?: number;
   max_content_waste?: number;
   max_content_waste_fraction?: number;
+  /** The image's manifest lists at most this many layers (layer_refs). */
+  max_layers?: number;
 }
 
 export interface GateCheck {
@@ -89,16 +91,17 @@ export async function checkImage(options: ImageCheckOptions): Promise<ImageCheck
 }
 
 /** Each threshold given, checked against one image. */
-export function gateChecks(w: Pick<ImageCheckResult, 'image_efficiency' | 'path_waste' | 'path_waste_fraction' | 'content_waste' | 'content_waste_fraction'>, t: Thresholds): GateCheck[] {
+export function gateChecks(w: Pick<ImageCheckResult, 'layer_refs' | 'image_efficiency' | 'path_waste' | 'path_waste_fraction' | 'content_waste' | 'content_waste_fraction'>, t: Thresholds): GateCheck[] {
   const checks: GateCheck[] = [];
   const atMost = (rule: keyof Thresholds, value: number) => {
     const limit = t[rule];
     if (limit !== undefined) checks.push({ rule, limit, value, passed: value <= limit });
   };
-  if (t.min_efficiency !== undefined) checks.push({ rule: 'min_efficiency', limit: t.min_efficiency, value: w.image_efficiency, passed: w.image_efficiency >= t.min_efficiency });
+  if (t.min_image_efficiency !== undefined) checks.push({ rule: 'min_image_efficiency', limit: t.min_image_efficiency, value: w.image_efficiency, passed: w.image_efficiency >= t.min_image_efficiency });
   atMost('max_path_waste', w.path_waste);
   atMost('max_path_waste_fraction', w.path_waste_fraction);
   atMost('max_content_waste', w.content_waste);
   atMost('max_content_waste_fraction', w.content_waste_fraction);
+  atMost('max_layers', w.layer_refs);
   return checks;
 }

@@ -19,7 +19,7 @@ export interface ProgressOptions {
 }
 
 export class Progress {
-  private readonly counters = new Map<string, { done: number; total?: number }>();
+  private readonly counters = new Map<string, { done: number; total?: number; note?: string }>();
   private bytesDone = 0;
   private bytesTotal: number | undefined;
   private readonly started = Date.now();
@@ -62,6 +62,13 @@ export class Progress {
     this.counters.set(label, c);
   }
 
+  /** A few words shown in parentheses after a counter, e.g. "layers 2/3 (5 already in the dataset)". */
+  note(label: string, note: string | undefined): void {
+    const c = this.counters.get(label) ?? { done: 0 };
+    c.note = note;
+    this.counters.set(label, c);
+  }
+
   addBytes(n: number): void {
     this.bytesDone += n;
   }
@@ -72,7 +79,7 @@ export class Progress {
 
   line(): string {
     const parts: string[] = [];
-    for (const [label, c] of this.counters) parts.push(c.total !== undefined ? `${label} ${c.done}/${c.total}` : `${label} ${c.done}`);
+    for (const [label, c] of this.counters) parts.push(`${label} ${c.done}${c.total !== undefined ? `/${c.total}` : ''}${c.note ? ` (${c.note})` : ''}`);
     const secs = Math.max((Date.now() - this.started) / 1000, 0.001);
     const measured = this.options.measure === undefined ? undefined : this.counters.get(this.options.measure);
     if (measured) {

@@ -4,7 +4,7 @@ import type { ImageLease, Ledger } from '../store/ledger.js';
 import type { FailureRecorder } from './failure-recorder.js';
 import { imageRows } from './image-rows.js';
 import type { LayerReader } from './layer-reader.js';
-import type { ScanSummary } from './scan-types.js';
+import type { ScanProgress, ScanSummary } from './scan-types.js';
 
 /**
  * Stores each image once its layers are stored and their diff_ids checked against its config; an image stored
@@ -18,6 +18,7 @@ export class ImageStorer {
     private readonly layers: LayerReader,
     private readonly failures: FailureRecorder,
     private readonly summary: ScanSummary,
+    private readonly progress?: ScanProgress,
   ) {}
 
   async store(image: Image): Promise<void> {
@@ -33,6 +34,7 @@ export class ImageStorer {
     const lease = await this.ledger.acquireImage(image.digest, rows.image_refs);
     if (lease.state === 'stored') {
       this.summary.images_already_stored++;
+      this.progress?.imageAlreadyStored?.(image);
       lease.store();
       this.summary.image_refs_added += lease.newRefs.length;
       return;

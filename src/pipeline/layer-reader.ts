@@ -73,7 +73,10 @@ export class LayerReader {
     const digest = layer.descriptor.digest;
     const ticket = await this.ledger.acquireLayer(digest, this.failures.signal);
     if (ticket.state === 'yours') return this.enqueue(layer, image, ticket.lease);
-    if (!this.skipped.has(digest)) this.summary.layers_skipped++;
+    if (!this.skipped.has(digest)) {
+      this.summary.layers_skipped++;
+      this.options.progress?.layerAlreadyStored?.(layer);
+    }
     this.skipped.add(digest);
     return ticket.diffId;
   }

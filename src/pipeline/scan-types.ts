@@ -38,6 +38,10 @@ export interface ScanProgress {
   image?(image: Image): void;
   layerQueued?(layer: Layer): void;
   layerDone?(layer: LayerRow | undefined): void;
+  /** A layer found in the dataset already (stored before, or by another writer): not read again. */
+  layerAlreadyStored?(layer: Layer): void;
+  /** An image found in the dataset already: its layers are not looked at, only its new refs are added. */
+  imageAlreadyStored?(image: Image): void;
   bytes?(n: number): void;
 }
 

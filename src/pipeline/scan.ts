@@ -22,7 +22,7 @@ export async function scanSources(sources: Source[], writer: DatasetWriter, opti
   const failures = new FailureRecorder(writer, options, summary);
   const commits = new CommitScheduler(writer, ledger, { rows: options.commitRows ?? 250_000, ms: (options.commitSeconds ?? 30) * 1000 });
   const layers = new LayerReader(writer, ledger, commits, failures, options, summary);
-  const images = new ImageStorer(ledger, layers, failures, summary);
+  const images = new ImageStorer(ledger, layers, failures, summary, options.progress);
   const imageQueue = new PQueue({ concurrency: Math.max(options.workers, 1) * 4 });
   try {
     for (const source of sources) {

@@ -14,10 +14,10 @@ export interface CliRun {
   stderr: string;
 }
 
-/** Runs the built CLI; resolves with its exit code and output (never rejects on a non-zero exit). */
-export function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliRun> {
+/** Runs the built CLI (in `cwd`, default this process's); resolves with its exit code and output (never rejects on a non-zero exit). */
+export function cli(args: string[], env: NodeJS.ProcessEnv = {}, cwd?: string): Promise<CliRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(repoRoot, 'bin', 'run.js'), ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [join(repoRoot, 'bin', 'run.js'), ...args], { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c) => (stdout += c));

@@ -127,7 +127,7 @@ describe.skipIf(missing.length > 0)('imgscan crawl through faults', () => {
 
     it('prints nothing else on stderr but progress lines', () => {
       // One line each time the display changes: stderr is not a terminal.
-      for (const l of lines.filter((l) => !l.startsWith('imgscan: '))) expect(l).toMatch(/^images \d+  layers \d+\/\d+  /);
+      for (const l of lines.filter((l) => !l.startsWith('imgscan: '))) expect(l).toMatch(/^images \d+( \(\d+ already in the dataset\))?  layers \d+\/\d+( \(\d+ already in the dataset\))?  /);
     });
   });
 

@@ -131,7 +131,7 @@ describe('trace ingest, analyze and simulate', () => {
       const alone = join(dir, `alone-${i}`);
       expect((await cli(['trace', 'ingest', file, '--data', alone, '--json'])).code).toBe(0);
       const one = JSON.parse((await cli(['trace', 'analyze', '--data', alone, '--out', join(dir, `report-alone-${i}`), '--json', '--bucket', '5m'])).stdout);
-      const { data_dir: _d, per_source: _p, out_dir: _o, files: _f, ...figures } = one;
+      const { schema_version: _v, data_dir: _d, per_source: _p, out_dir: _o, files: _f, ...figures } = one;
       const mine = a.per_source.find((x: { overview: { requests: number; first: string } }) => x.overview.first === one.overview.first && x.overview.requests === one.overview.requests);
       expect(mine, file).toBeDefined();
       const { source: _s, ...theirs } = mine;

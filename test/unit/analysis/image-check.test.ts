@@ -66,11 +66,11 @@ describe('analyze --image', () => {
 
   it('thresholds make it a gate, content-based as well as path-based', async () => {
     const run = (thresholds: Parameters<typeof checkImage>[0]['thresholds']) => checkImage({ dataDirs: [dir], ref: 'oci:/layouts/app:1.0', thresholds });
-    expect((await run({ min_efficiency: 0.3, max_content_waste: 50 })).passed).toBe(true);
-    const failed = await run({ min_efficiency: 0.9, max_content_waste: 49, max_path_waste_fraction: 0.99 });
+    expect((await run({ min_image_efficiency: 0.3, max_content_waste: 50 })).passed).toBe(true);
+    const failed = await run({ min_image_efficiency: 0.9, max_content_waste: 49, max_path_waste_fraction: 0.99 });
     expect(failed.passed).toBe(false);
     expect(failed.images[0].checks.map((k) => [k.rule, k.passed])).toEqual([
-      ['min_efficiency', false],
+      ['min_image_efficiency', false],
       ['max_path_waste_fraction', true],
       ['max_content_waste', false],
     ]);
@@ -87,14 +87,15 @@ describe('threshold and format flags', () => {
     expect(parseFraction('0.95', 'x')).toBe(0.95);
     expect(parseFraction('95%', 'x')).toBeCloseTo(0.95, 12);
     expect(() => parseFraction('1.5', 'min-efficiency')).toThrow(ImgscanError);
-    expect(parseThresholds({ 'max-path-waste': '20MB', 'max-content-waste': '1KiB', 'min-efficiency': '90%' })).toEqual({ max_path_waste: 20e6, max_content_waste: 1024, min_efficiency: 0.9 });
+    expect(parseThresholds({ 'max-path-waste': '20MB', 'max-content-waste': '1KiB', 'min-efficiency': '90%' })).toEqual({ max_path_waste: 20e6, max_content_waste: 1024, min_image_efficiency: 0.9 });
     expect(parseFormats('md, JSON,md')).toEqual(['md', 'json']);
     expect(() => parseFormats('md,pdf')).toThrow(/unknown report format "pdf"/);
   });
 
   it('gate checks compare at the limit inclusively', () => {
-    const w = { image_efficiency: 0.9, path_waste: 10, path_waste_fraction: 0.1, content_waste: 5, content_waste_fraction: 0.05 };
-    expect(gateChecks(w, { min_efficiency: 0.9, max_path_waste: 10, max_content_waste_fraction: 0.05 }).every((c) => c.passed)).toBe(true);
+    const w = { layer_refs: 7, image_efficiency: 0.9, path_waste: 10, path_waste_fraction: 0.1, content_waste: 5, content_waste_fraction: 0.05 };
+    expect(gateChecks(w, { min_image_efficiency: 0.9, max_path_waste: 10, max_content_waste_fraction: 0.05, max_layers: 7 }).every((c) => c.passed)).toBe(true);
     expect(gateChecks(w, { max_content_waste: 4 })).toEqual([{ rule: 'max_content_waste', limit: 4, value: 5, passed: false }]);
+    expect(gateChecks(w, { max_layers: 6 })).toEqual([{ rule: 'max_layers', limit: 6, value: 7, passed: false }]);
   });
 });
