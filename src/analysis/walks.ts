@@ -216,7 +216,7 @@ class ContentTable {
   private fileClass: Uint8Array;
 
   constructor(files: number) {
-    const expected = Math.max(1 << 16, files >> 2);
+    const expected = Math.max(1 << 16, files >> 3);
     this.table = new KeyTable(4, expected);
     this.size = new Float64Array(expected);
     this.fileClass = new Uint8Array(expected);

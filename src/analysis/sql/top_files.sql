@@ -6,8 +6,11 @@ WITH top AS (
   WHERE copies > 1
   QUALIFY rank() OVER (ORDER BY (copies - 1) * size DESC) <= {{top}}
 ),
+-- Files are found by their size first (an integer compare), so that only files of a top content's size have
+-- their digest hashed.
 located AS (
   SELECT f.layer_id, f.entry_index, f.h, f.h2 FROM a_files f JOIN top t USING (h, h2)
+  WHERE f.size IN (SELECT size FROM top)
 ),
 copies AS (
   SELECT l.h, l.h2, e.path, e.digest FROM located l JOIN a_entries e USING (layer_id, entry_index)
