@@ -8,31 +8,21 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { checkFigures, checksOf, rulesAt as rulesFor, writeConfig, type CheckFigures } from '../support/check.js';
 import { cli, queryDataset, type CliRun } from '../support/dataset.js';
-import { expectedContentWaste, expectedLayer, type ExpectedLayer } from '../support/expected.js';
 import { buildFixtures, type Fixtures } from '../support/fixtures.js';
 import { push, startRegistry, type TestRegistry } from '../support/registry.js';
 import { missingTools } from '../support/tools.js';
-import { referencePathWaste } from '../unit/analysis/reference-model.js';
-import { validateAgainst } from '../support/json-schema.js';
 
 let work: string;
 let fx: Fixtures;
-let layers: ExpectedLayer[];
 /** The figures of app1, computed from its blobs. */
-let want: { layers: number; files_size: number; path_waste: number; content_waste: number; image_efficiency: number };
+let want: CheckFigures;
 
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'imgscan-check-it-'));
   fx = await buildFixtures(join(work, 'fx'));
-  layers = [];
-  for (const l of fx.images.app1.layerDescriptors) layers.push(await expectedLayer(l.blob));
-  const files = layers.flatMap((l) => l.entries.filter((e) => e.entry_type === 'file'));
-  const files_size = files.reduce((n, e) => n + e.size, 0);
-  const path_waste = referencePathWaste(
-    layers.map((l) => ({ ...l, chunker: null, entries: l.entries.map((e) => ({ entry_index: e.entry_index, path: e.path, entry_type: e.entry_type, size: e.size, digest: e.digest, file_class: null })) })),
-  );
-  want = { layers: layers.length, files_size, path_waste, content_waste: expectedContentWaste(layers), image_efficiency: 1 - path_waste / files_size };
+  want = await checkFigures(fx.images.app1.layerDescriptors.map((l) => l.blob));
   // The fixture is only useful when each figure is non-zero: then a limit can sit on either side of it.
   expect(Math.min(want.files_size, want.path_waste, want.content_waste)).toBeGreaterThan(0);
 }, 300_000);
@@ -41,33 +31,16 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 /** A config file in a directory of its own; returns its path. */
 function config(name: string, text: string): string {
-  const dir = join(work, 'configs');
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, name), text);
-  return join(dir, name);
+  return writeConfig(join(work, 'configs'), name, text);
 }
 
 /** The rules set at app1's figures (limits are inclusive: all pass), or just past them (all fail). */
 function rulesAt(edge: 'at' | 'past'): string {
-  const d = edge === 'at' ? 0 : 1;
-  return [
-    'rules:',
-    // The efficiency is a quotient: computed in SQL and here, it may differ in its last bit, hence the 1e-12.
-    `  min_image_efficiency: ${edge === 'at' ? want.image_efficiency - 1e-12 : Math.min(1, want.image_efficiency + 1e-9)}`,
-    `  max_path_waste: ${want.path_waste - d}`,
-    `  max_content_waste: ${((want.content_waste / want.files_size) * 100 * (edge === 'at' ? 1.000001 : 0.999999)).toFixed(12)}%`,
-    `  max_layers: ${want.layers - d}`,
-  ].join('\n');
+  return rulesFor(want, edge);
 }
 
 async function check(image: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliRun> {
   return cli(['check', image, '--workers', '1', ...args], env);
-}
-
-function checksOf(run: CliRun) {
-  const out = JSON.parse(run.stdout);
-  expect(validateAgainst('check', out)).toEqual([]);
-  return out;
 }
 
 describe('imgscan check', () => {
