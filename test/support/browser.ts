@@ -94,7 +94,7 @@ export class Browser {
   /** Starts `chromium` headless with a fresh profile and connects to it. */
   static async launch(command = 'chromium'): Promise<Browser> {
     const profile = mkdtempSync(join(tmpdir(), 'imgscan-chromium-'));
-    const proc = spawn(command, ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--no-default-browser-check', '--remote-debugging-port=0', `--user-data-dir=${profile}`, '--window-size=1200,900', 'about:blank'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const proc = spawn(command, ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--no-default-browser-check', '--remote-debugging-port=0', `--user-data-dir=${profile}`, '--window-size=1200,900', 'about:blank'], { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
     const url = await new Promise<string>((resolve, reject) => {
       let text = '';
       const timer = setTimeout(() => reject(new Error(`chromium did not start: ${text.slice(-500)}`)), 30_000);
@@ -128,16 +128,28 @@ export class Browser {
     return page;
   }
 
+  /**
+   * Stops the browser and every process it started (its own process group: renderers and helpers may still be
+   * writing to the profile after the main process exits), then removes the profile.
+   */
   async close(): Promise<void> {
     this.ws.close();
+    const group = (signal: NodeJS.Signals) => {
+      try {
+        process.kill(-this.proc.pid!, signal);
+      } catch {
+        // the group is gone
+      }
+    };
     if (this.proc.exitCode === null && this.proc.signalCode === null) {
       const exited = new Promise((r) => this.proc.once('exit', r));
-      this.proc.kill('SIGTERM');
-      const timer = setTimeout(() => this.proc.kill('SIGKILL'), 10_000);
+      group('SIGTERM');
+      const timer = setTimeout(() => group('SIGKILL'), 10_000);
       await exited;
       clearTimeout(timer);
     }
-    rmSync(this.profile, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
+    group('SIGKILL');
+    rmSync(this.profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
   }
 }
 
