@@ -110,7 +110,7 @@ The offline bounds (opt, ${boundName}) read the trace twice and keep 12 bytes pe
       try {
         const { sizes } = await sweepSizes(db, sizesFlag === undefined ? undefined : parseList(sizesFlag, parseSize));
         const report: Fast18Report = { data_dir: dataDir, sizes, rows: await simulateFast18(db, sizes), prefetch: await simulateFast18Prefetch(db) };
-        const files = writeReport(outDir, fast18Report(report));
+        const files = writeReport(outDir, fast18Report(report, chartScripts()));
         const best = report.rows.filter((r) => r.faithful && r.disk_ratio === 10).map((r) => `${formatBytes(r.memory_size)}: h_hits ${r.h_hits}`);
         this.log(`fast18 model, disk 10x: ${best.join(', ')}; report in ${outDir}`);
         return { schema_version: 1, model: 'fast18', ...report, out_dir: outDir, files };

@@ -55,7 +55,7 @@ export function zlibInflater(): GzipInflater {
 }
 
 /** The inflater of a choice: USAGE when igzip is asked for and not installed. */
-export function resolveInflater(choice: InflaterChoice = 'auto'): GzipInflater {
+export function resolveInflater(choice: InflaterChoice = 'zlib'): GzipInflater {
   if (choice === 'zlib') return zlibInflater();
   if (igzipCommand() !== null) return 'igzip';
   if (choice === 'auto') return zlibInflater();

@@ -2,6 +2,7 @@ import { formatBytes } from '../../format/text.js';
 import type { Fast18Row } from '../../trace/fast18.js';
 import type { Fast18PrefetchCounts } from '../../trace/fast18-prefetch.js';
 import { toCsvObjects } from '../csv.js';
+import { type HtmlScripts, htmlReport } from '../html.js';
 import { mdHeading, mdTable } from '../markdown.js';
 
 /** What `trace simulate --model fast18` shows: the FAST'18 player's counts, as it printed them, and corrected. */
@@ -14,7 +15,8 @@ export interface Fast18Report {
 }
 
 /** fast18.md and fast18.csv: per memory size and disk ratio, the player's figures and the corrected ones. */
-export function fast18Report(r: Fast18Report): Record<string, string> {
+/** fast18.md, fast18.html (the same sections as one page, its tables sortable) and fast18.csv. */
+export function fast18Report(r: Fast18Report, scripts: HtmlScripts): Record<string, string> {
   const md = [
     mdHeading(1, "The FAST'18 trace player's cache simulation"),
     `Trace in \`${r.data_dir}\`, replayed as the player of the IBM registry study replays it (docs/trace.md, "The FAST'18 player's model"): ` +
@@ -40,5 +42,5 @@ export function fast18Report(r: Fast18Report): Record<string, string> {
     '',
   ].join('\n');
   const csv = toCsvObjects(r.rows.map(({ counts, ...x }) => ({ ...x, ...counts })));
-  return { 'fast18.md': md, 'fast18.csv': csv };
+  return { 'fast18.md': md, 'fast18.html': htmlReport(md, [], scripts), 'fast18.csv': csv };
 }

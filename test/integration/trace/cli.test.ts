@@ -240,6 +240,11 @@ describe('trace ingest, analyze and simulate', () => {
     // Every blob request that wrote bytes is one memory hit or miss, in every run.
     for (const x of s.rows) expect(x.counts.memory_hits + x.counts.memory_misses).toBe(s.rows[0].counts.memory_hits + s.rows[0].counts.memory_misses);
     expect(readFileSync(join(dir, 'report-fast18', 'fast18.md'), 'utf8')).toContain("The FAST'18 trace player's cache simulation");
+    // The same sections as one page: both tables, each a row per run, nothing fetched from the network.
+    const html = readFileSync(join(dir, 'report-fast18', 'fast18.html'), 'utf8');
+    expect(html.match(/<table class="data">/g)?.length).toBe(2);
+    expect(html.match(/<td class="left">corrected<\/td>/g)?.length).toBe(s.rows.filter((x: { faithful: boolean }) => !x.faithful).length);
+    expect(html).not.toMatch(/<script[^>]+src=/);
     // Its prefetching: every layer GET is a hit, a miss or neither, and every prefetch ends good or bad.
     expect(s.prefetch.layer_gets).toBeGreaterThanOrEqual(s.prefetch.misses);
     // Its layer GETs are among the blob requests its cache replays (those and the blob PUTs).
