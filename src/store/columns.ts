@@ -55,12 +55,17 @@ export async function scanColumns(db: Db, sql: string, kinds: readonly ColumnKin
   if (result.columnCount !== kinds.length) throw new ImgscanError('INTERNAL', `query gives ${result.columnCount} columns, ${kinds.length} expected`);
   // The next vector is asked for before this one is handed over, so that DuckDB makes it while `each` runs.
   let next = result.fetchChunk();
-  for (;;) {
-    const chunk = await next;
-    if (!chunk || chunk.rowCount === 0) break;
-    next = result.fetchChunk();
-    const n = chunk.rowCount;
-    each(kinds.map((kind, i) => vectorItems(chunk.getColumnVector(i), kind, n)), n);
+  try {
+    for (;;) {
+      const chunk = await next;
+      if (!chunk || chunk.rowCount === 0) break;
+      next = result.fetchChunk();
+      const n = chunk.rowCount;
+      each(kinds.map((kind, i) => vectorItems(chunk.getColumnVector(i), kind, n)), n);
+    }
+  } finally {
+    // A vector asked for when `each` threw is not waited for: its failure, if any, is not the one to report.
+    next.catch(() => undefined);
   }
 }
 
