@@ -9,24 +9,15 @@
 // IMGSCAN_BENCH_CRAWL_DIR or the temp dir; the registry is started and filled by this program.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { push, startRegistry } from '../support/registry.js';
 import { buildCorpus, writeImages, type CorpusLayer } from './corpus.js';
+import { CONTENTION_RULE, conditions, figure, measure, type Run as Measured, shown } from './measure.js';
 
 const root = join(import.meta.dirname, '..', '..', '..');
 const corpusDir = process.env.IMGSCAN_BENCH_CRAWL_DIR ?? join(tmpdir(), 'imgscan-bench-crawl-corpus');
 const rounds = Number(process.env.IMGSCAN_BENCH_ROUNDS ?? 3);
-
-/**
- * The conditions a figure was taken in: the load average now, and whether another process was busy (a 1-minute
- * load average of 1 or more). Kept to this one function so that a shared contention measure (CPU time of other
- * processes) can replace it.
- */
-function conditions(): { text: string; loaded: boolean } {
-  const load = loadavg();
-  return { text: `load average ${load.map((n) => n.toFixed(2)).join(' ')}`, loaded: load[0]! >= 1 };
-}
 
 // Layers: a toolchain base shared by every image, then a Python, a git and a headers layer; gzip, as most registries
 // hold them (and as umoci unpacks: it does not read zstd layers).
@@ -90,38 +81,39 @@ const userScript = [
   `find "$W" -path "$W/bundle-*/rootfs/*" -type f -print0 | xargs -0 -r b3sum > /dev/null`,
 ].join('; ');
 
-const before = conditions();
-const samples = { crawl: [] as Run[], user: [] as Run[], copy: [] as Run[] };
+// Each run is measured as every bench measures (test/bench/measure.ts): the registry and the scripts are this
+// program's children, so the CPU time of any other process during a run marks its figure CONTENDED.
+const samples = { crawl: [] as Measured<Run>[], user: [] as Measured<Run>[], copy: [] as Measured<Run>[] };
 for (let round = 0; round < rounds; round++) {
-  const run = timed(crawlScript);
-  const summary = JSON.parse(run.out) as { images: number; layers_read: number; failures: number };
+  const run = await measure(() => timed(crawlScript));
+  const summary = JSON.parse(run.value.out) as { images: number; layers_read: number; failures: number };
   if (summary.images !== images.length || summary.layers_read !== layers.length || summary.failures !== 0) {
     throw new Error(`crawl read ${summary.images} images and ${summary.layers_read} layers with ${summary.failures} failures; expected ${images.length}, ${layers.length}, 0`);
   }
   samples.crawl.push(run);
-  samples.user.push(timed(userScript));
-  samples.copy.push(timed(copyScript));
+  samples.user.push(await measure(() => timed(userScript)));
+  samples.copy.push(await measure(() => timed(copyScript)));
 }
-const after = conditions();
 await registry.stop();
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const med = (runs: Run[]) => ({ seconds: median(runs.map((r) => r.seconds)), cpuSeconds: median(runs.map((r) => r.cpuSeconds)) });
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
+const med = (runs: Measured<Run>[]) => ({ seconds: median(runs.map((r) => r.value.seconds)), cpuSeconds: median(runs.map((r) => r.value.cpuSeconds)), figure: figure(runs) });
 const crawl = med(samples.crawl);
 const user = med(samples.user);
 const copyOnly = med(samples.copy);
-const x = (a: number, b: number) => `${(a / b).toFixed(2)}x`;
-const loaded = before.loaded || after.loaded ? 'TAKEN UNDER LOAD: other processes were busy, the figures are not results' : 'quiet';
-console.log(`median of ${rounds} interleaved runs each; ${before.text} before, ${after.text} after: ${loaded}`);
-const rows: [string, { seconds: number; cpuSeconds: number }, string][] = [
+const x = (a: { seconds: number; figure: ReturnType<typeof figure> }, b: { seconds: number; figure: ReturnType<typeof figure> }) => shown(`${(a.seconds / b.seconds).toFixed(2)}x`, a.figure, b.figure);
+const xCpu = (a: { cpuSeconds: number; figure: ReturnType<typeof figure> }, b: { cpuSeconds: number; figure: ReturnType<typeof figure> }) => shown(`${(a.cpuSeconds / b.cpuSeconds).toFixed(2)}x`, a.figure, b.figure);
+console.log(`median of ${rounds} interleaved runs each; ${CONTENTION_RULE}`);
+const rows: [string, ReturnType<typeof med>, string][] = [
   ['(a) imgscan crawl (defaults)', crawl, '1.00x'],
-  ['(b) skopeo copy + umoci unpack + b3sum, per image', user, `crawl is ${x(user.seconds, crawl.seconds)} faster, uses ${x(crawl.cpuSeconds, user.cpuSeconds)} of its CPU`],
-  ['(c) skopeo copy alone, per image', copyOnly, `crawl takes ${x(crawl.seconds, copyOnly.seconds)} of its time, ${x(crawl.cpuSeconds, copyOnly.cpuSeconds)} of its CPU`],
+  ['(b) skopeo copy + umoci unpack + b3sum, per image', user, `crawl is ${x(user, crawl)} faster, uses ${xCpu(crawl, user)} of its CPU`],
+  ['(c) skopeo copy alone, per image', copyOnly, `crawl takes ${x(crawl, copyOnly)} of its time, ${xCpu(crawl, copyOnly)} of its CPU`],
 ];
 for (const [name, r, ratio] of rows) {
-  console.log(`${name.padEnd(52)} ${r.seconds.toFixed(2).padStart(7)} s  ${r.cpuSeconds.toFixed(2).padStart(7)} CPU-s  ${`${(uniqueTar / r.seconds / 1e6).toFixed(0)} MB/s`.padStart(9)}  ${ratio}`);
+  const body = `${r.seconds.toFixed(2).padStart(7)} s  ${r.cpuSeconds.toFixed(2).padStart(7)} CPU-s  ${`${(uniqueTar / r.seconds / 1e6).toFixed(0)} MB/s`.padStart(9)}`;
+  console.log(`${name.padEnd(52)} ${shown(body, r.figure)}  ${ratio}  (${conditions(r.figure)})`);
 }
 console.log(`(MB/s: the ${mb(uniqueTar)} of unique layers, uncompressed, per second of each)`);
 console.log('targets:');
-console.log(`  crawl >= 3x faster than skopeo copy + umoci unpack + b3sum: ${x(user.seconds, crawl.seconds)}`);
-console.log(`  crawl within 1.3x of skopeo copy alone: ${x(crawl.seconds, copyOnly.seconds)}`);
+console.log(`  crawl >= 3x faster than skopeo copy + umoci unpack + b3sum: ${x(user, crawl)}`);
+console.log(`  crawl within 1.3x of skopeo copy alone: ${x(crawl, copyOnly)}`);
