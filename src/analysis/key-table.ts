@@ -63,11 +63,6 @@ export class KeyTable {
     }
   }
 
-  /** Frees the table; the ids given stay valid. */
-  release(): void {
-    this.slots = new Uint32Array(0);
-  }
-
   /** The key words by id (the key of id i at [i * width, (i + 1) * width)), and the table freed. */
   seal(): Uint32Array {
     const { stride, width } = this;

@@ -7,7 +7,7 @@ import { KeyTable } from './key-table.js';
  * layers' entries side by side (10 M file rows make 20 M or more rows once every image lists its layers); in
  * SQL that is a sort of every (image, entry) pair, here one pass over each image's layers with a stamp per
  * content or path. Entries are read once from a_items (entries.sql), each content (the 128-bit key h, h2 of
- * its digest) and each path key (hp) given a dense id, and kept grouped by layer:
+ * its digest) given a dense id, each path by its key hp, and kept grouped by layer:
  * - a_digests: one row per distinct content, its size, class, copies and layers;
  * - a_content_waste_layers: content waste per layer ref (image_waste.sql);
  * - a_path_candidates: the entries whose path key another entry of the same image shares (image_waste.sql);
@@ -29,6 +29,14 @@ export class EntryWalks {
     private readonly keyEntry: Int32Array,
     private readonly contents: Contents,
   ) {}
+
+  /** The layer refs of a_image_layers, read once for the walks that go image by image. */
+  private refs?: Promise<ImageLayers>;
+
+  private imageLayers(db: Db): Promise<ImageLayers> {
+    this.refs ??= readImageLayers(db);
+    return this.refs;
+  }
 
   /** Reads the entries of a_items (entries.sql) in one pass and writes a_digests. */
   static async load(db: Db): Promise<EntryWalks> {
@@ -72,7 +80,7 @@ export class EntryWalks {
    * in the same layer) is waste, every copy of it. Rows only for layer refs with files, as the SQL made them.
    */
   async writeContentWaste(db: Db): Promise<void> {
-    const refs = await imageLayers(db);
+    const refs = await this.imageLayers(db);
     const stamp = new Int32Array(this.contents.count);
     const out = { image: new Int32Array(refs.rows), position: new Int32Array(refs.rows), bytes: new Float64Array(refs.rows), copies: new Float64Array(refs.rows) };
     let rows = 0;
@@ -102,7 +110,7 @@ export class EntryWalks {
    * in a table of that image's size (it stays in the processor's cache), then the entries at keys counted twice.
    */
   async writePathCandidates(db: Db): Promise<void> {
-    const refs = await imageLayers(db);
+    const refs = await this.imageLayers(db);
     const counts = new PathCounts();
     const out = new IntColumns(4);
     for (let first = 0; first < refs.rows; ) {
@@ -248,7 +256,14 @@ class ContentTable {
 }
 
 /** The (image, position, layer) of every layer ref in image then position order; layer 0 for a layer not read. */
-async function imageLayers(db: Db): Promise<{ rows: number; image: Int32Array; position: Int32Array; layer: Int32Array }> {
+interface ImageLayers {
+  rows: number;
+  image: Int32Array;
+  position: Int32Array;
+  layer: Int32Array;
+}
+
+async function readImageLayers(db: Db): Promise<ImageLayers> {
   const r = await readColumns(db, 'SELECT image_id, position, coalesce(layer_id, 0) FROM a_image_layers ORDER BY image_id, position', ['i32', 'i32', 'i32']);
   const [image, position, layer] = r.columns as Int32Array[];
   return { rows: r.rows, image, position, layer };

@@ -58,3 +58,14 @@ export function checksOf(run: CliRun) {
   expect(validateAgainst('check', out)).toEqual([]);
   return out;
 }
+
+/** One judged image of a check's JSON whose every rule failed just past its figures: the figures and each rule's value. */
+export function expectFailedAtFigures(i: { layer_refs: number; files_size: number; path_waste: number; content_waste: number; image_efficiency: number; checks: { rule: string; value: number; passed: boolean }[] }, want: CheckFigures): void {
+  expect([i.layer_refs, i.files_size, i.path_waste, i.content_waste]).toEqual([want.layers, want.files_size, want.path_waste, want.content_waste]);
+  expect(i.image_efficiency).toBeCloseTo(want.image_efficiency, 12);
+  const value = Object.fromEntries(i.checks.map((c) => [c.rule, c.value]));
+  expect(value.max_path_waste).toBe(want.path_waste);
+  expect(value.max_content_waste_fraction).toBeCloseTo(want.content_waste / want.files_size, 12);
+  expect(value.max_layers).toBe(want.layers);
+  expect(i.checks.every((c) => !c.passed)).toBe(true);
+}
