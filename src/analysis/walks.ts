@@ -44,9 +44,9 @@ export class EntryWalks {
       'SELECT coalesce(max(layer_id), 0)::INTEGER AS layers, coalesce(sum(file_count), 0)::DOUBLE AS files, coalesce(sum(entry_count), 0)::DOUBLE AS entries FROM a_layers');
     const layers = Number(sizes.layers) + 1;
     const read = await readEntries(db, Number(sizes.files), Number(sizes.entries));
-    const files = byLayer(read.files.column(0), [read.files.column(1)], layers);
-    const keys = byLayer(read.keys.column(0), [read.keys.column(1), read.keys.column(2), read.keys.column(3)], layers);
-    const walks = new EntryWalks(files.start, files.values[0], keys.start, keys.values[0], keys.values[1], keys.values[2], read.contents);
+    const files = read.files.grouped(layers);
+    const keys = read.keys.grouped(layers);
+    const walks = new EntryWalks(files.start, files.columns[0], keys.start, keys.columns[0], keys.columns[1], keys.columns[2], read.contents);
     await walks.writeDigests(db);
     return walks;
   }
@@ -189,28 +189,39 @@ interface Contents {
 
 interface Read {
   contents: Contents;
-  /** Files: layer, content id. */
-  files: IntColumns;
-  /** Path keys of every entry but opaque ones (they write no path): layer, the two words of hp, entry index. */
-  keys: IntColumns;
+  /** Files: the content id, in runs of one layer. */
+  files: LayerRuns;
+  /** Path keys of every entry but opaque ones (they write no path): the two words of hp and the entry index. */
+  keys: LayerRuns;
 }
 
 /**
  * One pass over a_items: each file's content and each entry's path key given a dense id (the content by its
- * 128-bit key h, h2; the path by hp). `files` and `entries` size the arrays (they grow if need be).
+ * 128-bit key h, h2; the path by hp). `files` and `entries` size the arrays (they grow if need be). The rows come
+ * in runs of one layer (a layer's entries are stored together), in any order of runs: they are grouped by layer
+ * after the read, a run at a time.
  */
 async function readEntries(db: Db, files: number, entries: number): Promise<Read> {
-  const classes = (await db.all<{ c: string }>("SELECT DISTINCT file_class AS c FROM a_items WHERE entry_type = 'file' AND file_class IS NOT NULL ORDER BY c")).map((r) => r.c);
+  const classes = (await db.all<{ c: string }>('SELECT file_class AS c FROM a_file_class_names ORDER BY c')).map((r) => r.c);
   const code = classes.length > 0 ? `coalesce(list_position([${classes.map(sqlString).join(', ')}], file_class), 0)` : '0';
   const contents = new ContentTable(files);
-  const read = { files: new IntColumns(2, files), keys: new IntColumns(4, entries) };
+  const read = { files: new LayerRuns(1, files), keys: new LayerRuns(3, entries) };
   const sql = `SELECT layer_id, entry_index, (CASE entry_type WHEN 'file' THEN 1 WHEN 'opaque' THEN 2 ELSE 0 END)::UTINYINT,
     coalesce(hp, 0), coalesce(h, 0), coalesce(h2, 0), coalesce(size, 0)::DOUBLE, ${code}::UTINYINT FROM a_items`;
   await scanColumns(db, sql, ['i32', 'i32', 'u8', 'u64', 'u64', 'u64', 'f64', 'u8'], (c, n) => {
     const [layer, entry, kind, hp, h, h2, size, cls] = c as [Int32Array, Int32Array, Uint8Array, Uint32Array, Uint32Array, Uint32Array, Float64Array, Uint8Array];
+    const { files: f, keys: k } = read;
+    const [cid] = f.reserve(n);
+    const [low, high, index] = k.reserve(n);
     for (let i = 0; i < n; i++) {
-      if (kind[i] !== 2) read.keys.push4(layer[i], hp[2 * i], hp[2 * i + 1], entry[i]);
-      if (kind[i] === 1) read.files.push2(layer[i], contents.id(h, h2, i, size[i], cls[i]));
+      const type = kind[i];
+      if (type !== 2) {
+        const at = k.row(layer[i]);
+        low[at] = hp[2 * i];
+        high[at] = hp[2 * i + 1];
+        index[at] = entry[i];
+      }
+      if (type === 1) cid[f.row(layer[i])] = contents.id(h[2 * i], h[2 * i + 1], h2[2 * i], h2[2 * i + 1], size[i], cls[i]);
     }
   });
   return { contents: contents.done(classes), ...read };
@@ -219,25 +230,20 @@ async function readEntries(db: Db, files: number, entries: number): Promise<Read
 /** The content ids: a key table over (h, h2) and each content's size and class. */
 class ContentTable {
   private readonly table: KeyTable;
-  private readonly key = new Uint32Array(4);
   private size: Float64Array;
   private fileClass: Uint8Array;
 
   constructor(files: number) {
     const expected = Math.max(1 << 16, files >> 3);
-    this.table = new KeyTable(4, expected);
+    this.table = new KeyTable(expected);
     this.size = new Float64Array(expected);
     this.fileClass = new Uint8Array(expected);
   }
 
-  id(h: Uint32Array, h2: Uint32Array, i: number, size: number, fileClass: number): number {
-    const key = this.key;
-    key[0] = h[2 * i];
-    key[1] = h[2 * i + 1];
-    key[2] = h2[2 * i];
-    key[3] = h2[2 * i + 1];
+  /** The id of the content whose key is h = (a, b), h2 = (c, d); its size and class are kept when first seen. */
+  id(a: number, b: number, c: number, d: number, size: number, fileClass: number): number {
     const before = this.table.size;
-    const cid = this.table.id(key, 0);
+    const cid = this.table.id(a, b, c, d);
     if (cid === before) {
       if (cid >= this.size.length) {
         this.size = grown(this.size, cid);
@@ -251,7 +257,8 @@ class ContentTable {
 
   done(classes: string[]): Contents {
     const count = this.table.size;
-    return { count, keys: splitKeys(this.table.seal(), count), size: this.size.subarray(0, count), fileClass: this.fileClass.subarray(0, count), classes };
+    const { first: h, second: h2 } = this.table.seal();
+    return { count, keys: { h, h2 }, size: this.size.subarray(0, count), fileClass: this.fileClass.subarray(0, count), classes };
   }
 }
 
@@ -269,25 +276,7 @@ async function readImageLayers(db: Db): Promise<ImageLayers> {
   return { rows: r.rows, image, position, layer };
 }
 
-/** A counting sort by layer id: start offsets per layer (start[L] .. start[L + 1]) and the values in that order. */
-function byLayer(layer: Int32Array, values: Int32Array[], layers: number): { start: Int32Array; values: Int32Array[] } {
-  const start = new Int32Array(layers + 1);
-  for (let i = 0; i < layer.length; i++) start[layer[i] + 1]++;
-  for (let l = 1; l <= layers; l++) start[l] += start[l - 1];
-  const next = start.slice(0, layers);
-  const order = new Int32Array(layer.length);
-  for (let i = 0; i < layer.length; i++) order[next[layer[i]]++] = i;
-  return { start, values: values.map((v) => order.map((i) => v[i])) };
-}
-
-function splitKeys(keys: Uint32Array, count: number): { h: Uint32Array; h2: Uint32Array } {
-  const h = new Uint32Array(count * 2);
-  const h2 = new Uint32Array(count * 2);
-  for (let i = 0; i < count; i++) [h[2 * i], h[2 * i + 1], h2[2 * i], h2[2 * i + 1]] = [keys[4 * i], keys[4 * i + 1], keys[4 * i + 2], keys[4 * i + 3]];
-  return { h, h2 };
-}
-
-function grown<T extends Float64Array | Uint8Array>(array: T, index: number): T {
+function grown<T extends Float64Array | Uint8Array | Int32Array>(array: T, index: number): T {
   const bigger = new (array.constructor as new (n: number) => T)(Math.max(array.length * 2, index + 1));
   bigger.set(array);
   return bigger;
@@ -365,12 +354,6 @@ class IntColumns {
     return this.length++;
   }
 
-  push2(a: number, b: number): void {
-    const at = this.room();
-    this.data[0][at] = a;
-    this.data[1][at] = b;
-  }
-
   push4(a: number, b: number, c: number, d: number): void {
     const at = this.room();
     this.data[0][at] = a;
@@ -379,11 +362,70 @@ class IntColumns {
     this.data[3][at] = d;
   }
 
-  column(c: number): Int32Array {
-    return this.data[c].subarray(0, this.length);
-  }
-
   columns(): Int32Array[] {
     return this.data.map((d) => d.subarray(0, this.length));
+  }
+}
+
+/**
+ * Rows of int32 columns that arrive in runs of one layer, then grouped by layer (`grouped`): a counting sort
+ * that moves whole runs, not rows.
+ */
+class LayerRuns {
+  private data: Int32Array[];
+  private capacity: number;
+  private length = 0;
+  private runLayer = new Int32Array(1 << 12);
+  private runStart = new Int32Array(1 << 12);
+  private runs = 0;
+  private last = -1;
+
+  constructor(width: number, expected: number) {
+    this.capacity = Math.max(1024, expected);
+    this.data = Array.from({ length: width }, () => new Int32Array(this.capacity));
+  }
+
+  /** Room for `n` more rows; the columns to write them into (replaced when they grow: take them again each time). */
+  reserve(n: number): Int32Array[] {
+    if (this.length + n > this.capacity) {
+      this.capacity = Math.max(this.capacity * 2, this.length + n);
+      this.data = this.data.map((d) => {
+        const bigger = new Int32Array(this.capacity);
+        bigger.set(d.subarray(0, this.length));
+        return bigger;
+      });
+    }
+    return this.data;
+  }
+
+  /** The index of a new row of `layer` (within the room `reserve` made). */
+  row(layer: number): number {
+    if (layer !== this.last) {
+      if (this.runs === this.runLayer.length) {
+        this.runLayer = grown(this.runLayer, this.runs);
+        this.runStart = grown(this.runStart, this.runs);
+      }
+      this.runLayer[this.runs] = layer;
+      this.runStart[this.runs++] = this.length;
+      this.last = layer;
+    }
+    return this.length++;
+  }
+
+  /** The rows grouped by layer (ids below `layers`): those of layer L at start[L] .. start[L + 1], in arrival order. */
+  grouped(layers: number): { start: Int32Array; columns: Int32Array[] } {
+    const end = (r: number) => (r + 1 < this.runs ? this.runStart[r + 1] : this.length);
+    const start = new Int32Array(layers + 1);
+    for (let r = 0; r < this.runs; r++) start[this.runLayer[r] + 1] += end(r) - this.runStart[r];
+    for (let l = 1; l <= layers; l++) start[l] += start[l - 1];
+    const next = start.slice(0, layers);
+    const columns = this.data.map(() => new Int32Array(this.length));
+    for (let r = 0; r < this.runs; r++) {
+      const [from, to, layer] = [this.runStart[r], end(r), this.runLayer[r]];
+      this.data.forEach((d, c) => columns[c].set(d.subarray(from, to), next[layer]));
+      next[layer] += to - from;
+    }
+    this.data = [];
+    return { start, columns };
   }
 }

@@ -10,7 +10,7 @@ SELECT
   (SELECT count(*) FROM a_layers) AS layers_read,
   (SELECT count(DISTINCT layer_digest) FROM a_image_layers WHERE layer_id IS NULL) AS layers_missing,
   (SELECT coalesce(sum(entry_count), 0) FROM a_layers) AS entries_total,
-  (SELECT count(*) FROM a_files) AS files_total,
+  (SELECT coalesce(sum(copies), 0) FROM a_digests) AS files_total,
   (SELECT coalesce(sum(compressed_size), 0) FROM a_layers) AS compressed_size,
   (SELECT coalesce(sum(tar_size), 0) FROM a_layers) AS tar_size,
   (SELECT coalesce(sum(files_size), 0) FROM a_layers) AS files_size,

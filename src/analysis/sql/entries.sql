@@ -30,9 +30,14 @@ CREATE OR REPLACE TEMP VIEW a_items AS
 SELECT layer_id, entry_index, entry_type,
   CASE WHEN entry_type <> 'opaque' THEN hash(a_target(entry_type, path)) END AS hp,
   CASE WHEN entry_type = 'file' THEN hash(digest) END AS h,
-  CASE WHEN entry_type = 'file' THEN hash(digest[33:]) END AS h2,
+  CASE WHEN entry_type = 'file' THEN hash(substr(digest, 33)) END AS h2,
   size, file_class
 FROM a_entries;
+
+-- The file classes the entries may name, to code them as small integers (walks.ts): read from the files alone,
+-- without the join to the layers (a class only a layer outside the dataset names gets a code no row uses).
+CREATE OR REPLACE TEMP VIEW a_file_class_names AS
+SELECT DISTINCT file_class FROM {{files}} WHERE entry_type = 'file' AND file_class IS NOT NULL;
 
 CREATE OR REPLACE TEMP VIEW a_files AS
 SELECT layer_id, entry_index, h, h2, size, file_class FROM a_items WHERE entry_type = 'file';
