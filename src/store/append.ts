@@ -1,3 +1,4 @@
+import './allocator.js';
 import { type DuckDBAppender, DuckDBTimestampValue } from '@duckdb/node-api';
 import { ImgscanError } from '../errors.js';
 import type { Column, ColumnType } from '../model/schema.js';

@@ -1,3 +1,4 @@
+import './allocator.js';
 import { DuckDBDataChunk, type DuckDBType, DOUBLE, INTEGER, UBIGINT, UTINYINT } from '@duckdb/node-api';
 import { ImgscanError } from '../errors.js';
 import type { Db } from './duckdb.js';

@@ -1,3 +1,4 @@
+import './allocator.js';
 import { statfsSync } from 'node:fs';
 import { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { ImgscanError } from '../errors.js';

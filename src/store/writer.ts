@@ -1,3 +1,4 @@
+import './allocator.js';
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
