@@ -7,7 +7,7 @@ import { KeyTable } from './key-table.js';
  * layers' entries side by side (10 M file rows make 20 M or more rows once every image lists its layers); in
  * SQL that is a sort of every (image, entry) pair, here one pass over each image's layers with a stamp per
  * content or path. Entries are read once from a_items (entries.sql), each content (the 128-bit key h, h2 of
- * its digest) given a dense id, each path by its key hp, and kept grouped by layer:
+ * its digest) given a dense id, each path by its key hp, and kept by layer:
  * - a_digests: one row per distinct content, its size, class, copies and layers;
  * - a_content_waste_layers: content waste per layer ref (image_waste.sql);
  * - a_path_candidates: the entries whose path key another entry of the same image shares (image_waste.sql);
@@ -16,14 +16,11 @@ import { KeyTable } from './key-table.js';
  */
 export class EntryWalks {
   private constructor(
-    /** Files of layer L: fileCid[fileStart[L] .. fileStart[L + 1]). */
-    private readonly fileStart: Int32Array,
+    /** Files by layer: the content id (fileCid). */
+    private readonly files: Runs,
     private readonly fileCid: Int32Array,
-    /**
-     * Path keys (entries but opaque ones) of layer L over keyStart[L] .. keyStart[L + 1]: the two words of hp
-     * (keyLow, keyHigh) and the entry's index.
-     */
-    private readonly keyStart: Int32Array,
+    /** Path keys (entries but opaque ones) by layer: the two words of hp (keyLow, keyHigh) and the entry's index. */
+    private readonly keys: Runs,
     private readonly keyLow: Int32Array,
     private readonly keyHigh: Int32Array,
     private readonly keyEntry: Int32Array,
@@ -44,9 +41,8 @@ export class EntryWalks {
       'SELECT coalesce(max(layer_id), 0)::INTEGER AS layers, coalesce(sum(file_count), 0)::DOUBLE AS files, coalesce(sum(entry_count), 0)::DOUBLE AS entries FROM a_layers');
     const layers = Number(sizes.layers) + 1;
     const read = await readEntries(db, Number(sizes.files), Number(sizes.entries));
-    const files = read.files.grouped(layers);
-    const keys = read.keys.grouped(layers);
-    const walks = new EntryWalks(files.start, files.columns[0], keys.start, keys.columns[0], keys.columns[1], keys.columns[2], read.contents);
+    const [files, keys] = [read.files.byLayer(layers), read.keys.byLayer(layers)];
+    const walks = new EntryWalks(files, files.columns[0], keys, keys.columns[0], keys.columns[1], keys.columns[2], read.contents);
     await walks.writeDigests(db);
     return walks;
   }
@@ -56,13 +52,16 @@ export class EntryWalks {
     const copies = new Float64Array(c.count);
     const layerCount = new Float64Array(c.count);
     const last = new Int32Array(c.count);
-    for (let layer = 1; layer < this.fileStart.length - 1; layer++) {
-      for (let i = this.fileStart[layer]; i < this.fileStart[layer + 1]; i++) {
-        const cid = this.fileCid[i];
-        copies[cid]++;
-        if (last[cid] !== layer) {
-          last[cid] = layer;
-          layerCount[cid]++;
+    const { first, next, start, end } = this.files;
+    for (let layer = 1; layer < first.length; layer++) {
+      for (let run = first[layer]; run >= 0; run = next[run]) {
+        for (let i = start[run]; i < end[run]; i++) {
+          const cid = this.fileCid[i];
+          copies[cid]++;
+          if (last[cid] !== layer) {
+            last[cid] = layer;
+            layerCount[cid]++;
+          }
         }
       }
     }
@@ -83,18 +82,21 @@ export class EntryWalks {
     const refs = await this.imageLayers(db);
     const stamp = new Int32Array(this.contents.count);
     const out = { image: new Int32Array(refs.rows), position: new Int32Array(refs.rows), bytes: new Float64Array(refs.rows), copies: new Float64Array(refs.rows) };
+    const { first, next, start, end } = this.files;
     let rows = 0;
     for (let r = 0; r < refs.rows; r++) {
       const [image, layer] = [refs.image[r], refs.layer[r]];
-      if (this.fileStart[layer + 1] === this.fileStart[layer]) continue;
+      if (first[layer] < 0) continue;
       let bytes = 0;
       let copies = 0;
-      for (let i = this.fileStart[layer]; i < this.fileStart[layer + 1]; i++) {
-        const cid = this.fileCid[i];
-        if (stamp[cid] === image) {
-          bytes += this.contents.size[cid];
-          copies++;
-        } else stamp[cid] = image;
+      for (let run = first[layer]; run >= 0; run = next[run]) {
+        for (let i = start[run]; i < end[run]; i++) {
+          const cid = this.fileCid[i];
+          if (stamp[cid] === image) {
+            bytes += this.contents.size[cid];
+            copies++;
+          } else stamp[cid] = image;
+        }
       }
       [out.image[rows], out.position[rows], out.bytes[rows], out.copies[rows]] = [image, refs.position[r], bytes, copies];
       rows++;
@@ -113,23 +115,27 @@ export class EntryWalks {
     const refs = await this.imageLayers(db);
     const counts = new PathCounts();
     const out = new IntColumns(4);
-    for (let first = 0; first < refs.rows; ) {
-      const image = refs.image[first];
-      let end = first;
+    const { first, next, start, end, count } = this.keys;
+    for (let from = 0; from < refs.rows; ) {
+      const image = refs.image[from];
+      let to = from;
       let keys = 0;
-      for (; end < refs.rows && refs.image[end] === image; end++) keys += this.keyStart[refs.layer[end] + 1] - this.keyStart[refs.layer[end]];
+      for (; to < refs.rows && refs.image[to] === image; to++) keys += count[refs.layer[to]];
       counts.start(image, keys);
-      for (let r = first; r < end; r++) {
-        const layer = refs.layer[r];
-        for (let i = this.keyStart[layer]; i < this.keyStart[layer + 1]; i++) counts.add(this.keyLow[i], this.keyHigh[i]);
-      }
-      for (let r = first; r < end; r++) {
-        const layer = refs.layer[r];
-        for (let i = this.keyStart[layer]; i < this.keyStart[layer + 1]; i++) {
-          if (counts.count(this.keyLow[i], this.keyHigh[i]) > 1) out.push4(image, refs.position[r], layer, this.keyEntry[i]);
+      for (let r = from; r < to; r++) {
+        for (let run = first[refs.layer[r]]; run >= 0; run = next[run]) {
+          for (let i = start[run]; i < end[run]; i++) counts.add(this.keyLow[i], this.keyHigh[i]);
         }
       }
-      first = end;
+      for (let r = from; r < to; r++) {
+        const layer = refs.layer[r];
+        for (let run = first[layer]; run >= 0; run = next[run]) {
+          for (let i = start[run]; i < end[run]; i++) {
+            if (counts.count(this.keyLow[i], this.keyHigh[i]) > 1) out.push4(image, refs.position[r], layer, this.keyEntry[i]);
+          }
+        }
+      }
+      from = to;
     }
     await writeColumns(db, 'a_path_candidates', ['image_id', 'position', 'layer_id', 'entry_index'], ['i32', 'i32', 'i32', 'i32'], out.columns(), out.length);
   }
@@ -149,27 +155,30 @@ export class EntryWalks {
     const [prev, image, layer, held] = sides.columns as [Int32Array, Int32Array, Int32Array, Uint8Array];
     const stamp = new Int32Array(this.contents.count);
     const out = { prev: new Int32Array(sides.rows), image: new Int32Array(sides.rows), units: new Float64Array(sides.rows), bytes: new Float64Array(sides.rows) };
+    const { first, next, start, end } = this.files;
     let rows = 0;
     let pair = 0;
-    for (let first = 0; first < sides.rows; ) {
+    for (let from = 0; from < sides.rows; ) {
       pair++;
-      let end = first;
+      let to = from;
       let units = 0;
       let bytes = 0;
-      while (end < sides.rows && prev[end] === prev[first] && image[end] === image[first]) {
-        for (let i = this.fileStart[layer[end]]; i < this.fileStart[layer[end] + 1]; i++) {
-          const cid = this.fileCid[i];
-          if (stamp[cid] === pair) continue;
-          stamp[cid] = pair;
-          if (held[end] === 0) {
-            units++;
-            bytes += this.contents.size[cid];
+      while (to < sides.rows && prev[to] === prev[from] && image[to] === image[from]) {
+        for (let run = first[layer[to]]; run >= 0; run = next[run]) {
+          for (let i = start[run]; i < end[run]; i++) {
+            const cid = this.fileCid[i];
+            if (stamp[cid] === pair) continue;
+            stamp[cid] = pair;
+            if (held[to] === 0) {
+              units++;
+              bytes += this.contents.size[cid];
+            }
           }
         }
-        end++;
+        to++;
       }
-      if (units > 0) [out.prev[rows], out.image[rows], out.units[rows], out.bytes[rows], rows] = [prev[first], image[first], units, bytes, rows + 1];
-      first = end;
+      if (units > 0) [out.prev[rows], out.image[rows], out.units[rows], out.bytes[rows], rows] = [prev[from], image[from], units, bytes, rows + 1];
+      from = to;
     }
     await writeColumns(db, 'a_uf_raw', ['prev_id', 'image_id', 'units', 'bytes'], ['i32', 'i32', 'f64', 'f64'], [out.prev, out.image, out.units, out.bytes], rows);
     await db.run('CREATE OR REPLACE TEMP TABLE a_update_files AS SELECT prev_id, image_id, units::BIGINT AS units, bytes::BIGINT AS bytes FROM a_uf_raw');
@@ -197,9 +206,8 @@ interface Read {
 
 /**
  * One pass over a_items: each file's content and each entry's path key given a dense id (the content by its
- * 128-bit key h, h2; the path by hp). `files` and `entries` size the arrays (they grow if need be). The rows come
- * in runs of one layer (a layer's entries are stored together), in any order of runs: they are grouped by layer
- * after the read, a run at a time.
+ * 128-bit key h, h2; the path by hp). `files` and `entries` size the arrays (they grow if need be). The rows stay
+ * where they arrived, in runs of one layer (`LayerRuns`).
  */
 async function readEntries(db: Db, files: number, entries: number): Promise<Read> {
   const classes = (await db.all<{ c: string }>('SELECT file_class AS c FROM a_file_class_names ORDER BY c')).map((r) => r.c);
@@ -368,8 +376,8 @@ class IntColumns {
 }
 
 /**
- * Rows of int32 columns that arrive in runs of one layer, then grouped by layer (`grouped`): a counting sort
- * that moves whole runs, not rows.
+ * Rows of int32 columns that arrive in runs of one layer (a layer's entries are stored together, the runs in any
+ * order): the walks follow each layer's runs (`byLayer`) instead of moving the rows into layer order.
  */
 class LayerRuns {
   private data: Int32Array[];
@@ -412,20 +420,32 @@ class LayerRuns {
     return this.length++;
   }
 
-  /** The rows grouped by layer (ids below `layers`): those of layer L at start[L] .. start[L + 1], in arrival order. */
-  grouped(layers: number): { start: Int32Array; columns: Int32Array[] } {
-    const end = (r: number) => (r + 1 < this.runs ? this.runStart[r + 1] : this.length);
-    const start = new Int32Array(layers + 1);
-    for (let r = 0; r < this.runs; r++) start[this.runLayer[r] + 1] += end(r) - this.runStart[r];
-    for (let l = 1; l <= layers; l++) start[l] += start[l - 1];
-    const next = start.slice(0, layers);
-    const columns = this.data.map(() => new Int32Array(this.length));
-    for (let r = 0; r < this.runs; r++) {
-      const [from, to, layer] = [this.runStart[r], end(r), this.runLayer[r]];
-      this.data.forEach((d, c) => columns[c].set(d.subarray(from, to), next[layer]));
-      next[layer] += to - from;
+  /**
+   * The rows by layer (ids below `layers`), where they lie: the runs of layer L are first[L], next[first[L]], ...
+   * (-1 ends), in the order they arrived, each over start[run] .. end[run]; count[L] rows in all. No row moves.
+   */
+  byLayer(layers: number): Runs {
+    const first = new Int32Array(layers).fill(-1);
+    const next = new Int32Array(this.runs);
+    const end = new Int32Array(this.runs);
+    const count = new Int32Array(layers);
+    for (let r = this.runs - 1; r >= 0; r--) {
+      const layer = this.runLayer[r];
+      end[r] = r + 1 < this.runs ? this.runStart[r + 1] : this.length;
+      count[layer] += end[r] - this.runStart[r];
+      next[r] = first[layer];
+      first[layer] = r;
     }
-    this.data = [];
-    return { start, columns };
+    return { first, next, start: this.runStart.subarray(0, this.runs), end, count, columns: this.data };
   }
+}
+
+/** Rows by layer (`LayerRuns.byLayer`). */
+interface Runs {
+  first: Int32Array;
+  next: Int32Array;
+  start: Int32Array;
+  end: Int32Array;
+  count: Int32Array;
+  columns: Int32Array[];
 }
