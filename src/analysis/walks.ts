@@ -10,7 +10,7 @@ import { KeyTable } from './key-table.js';
  * its digest) given a dense id, each path by its key hp, and kept by layer:
  * - a_digests: one row per distinct content, its size, class, copies and layers;
  * - a_content_waste_layers: content waste per layer ref (image_waste.sql);
- * - a_path_candidates: the entries whose path key another entry of the same image shares (image_waste.sql);
+ * - a_path_candidates: the entries whose path key the image holds at two layer positions or more (image_waste.sql);
  * - a_update_files: what an update moves under file dedup (traffic.sql).
  * Each table is the one the SQL it replaces made, row for row (test/unit/analysis/walks.test.ts).
  */
@@ -108,12 +108,13 @@ export class EntryWalks {
   }
 
   /**
-   * The entries whose path key some other entry of the same image shares: the keys of an image's layers counted
-   * in a table of that image's size (it stays in the processor's cache), then the entries at keys counted twice.
+   * The entries whose path key the image holds at two layer positions or more (path waste needs a path written
+   * by two layers: image_waste.sql): the keys of an image's layers in a table of that image's size (it stays in
+   * the processor's cache), then the entries at keys found at two positions. An image of one layer has none.
    */
   async writePathCandidates(db: Db): Promise<void> {
     const refs = await this.imageLayers(db);
-    const counts = new PathCounts();
+    const spread = new PathSpread();
     const out = new IntColumns(4);
     const { first, next, start, end, count } = this.keys;
     for (let from = 0; from < refs.rows; ) {
@@ -121,17 +122,21 @@ export class EntryWalks {
       let to = from;
       let keys = 0;
       for (; to < refs.rows && refs.image[to] === image; to++) keys += count[refs.layer[to]];
-      counts.start(image, keys);
+      if (to - from < 2) {
+        from = to;
+        continue;
+      }
+      spread.start(image, keys);
       for (let r = from; r < to; r++) {
         for (let run = first[refs.layer[r]]; run >= 0; run = next[run]) {
-          for (let i = start[run]; i < end[run]; i++) counts.add(this.keyLow[i], this.keyHigh[i]);
+          for (let i = start[run]; i < end[run]; i++) spread.add(this.keyLow[i], this.keyHigh[i], refs.position[r]);
         }
       }
       for (let r = from; r < to; r++) {
         const layer = refs.layer[r];
         for (let run = first[layer]; run >= 0; run = next[run]) {
           for (let i = start[run]; i < end[run]; i++) {
-            if (counts.count(this.keyLow[i], this.keyHigh[i]) > 1) out.push4(image, refs.position[r], layer, this.keyEntry[i]);
+            if (spread.spans(this.keyLow[i], this.keyHigh[i])) out.push4(image, refs.position[r], layer, this.keyEntry[i]);
           }
         }
       }
@@ -291,18 +296,20 @@ function grown<T extends Float64Array | Uint8Array | Int32Array>(array: T, index
 }
 
 /**
- * Counts of path keys within one image: an open-addressing table sized to the image (twice its keys, a power of
- * two), reused from image to image; a slot is taken when it holds the current image's stamp.
+ * The positions of path keys within one image: an open-addressing table sized to the image (twice its keys, a
+ * power of two), reused from image to image; a slot is taken when it holds the current image's stamp. Each key
+ * keeps the first position it was found at and whether another position holds it too.
  */
-class PathCounts {
+class PathSpread {
   private stamp = new Int32Array(1 << 12);
   private low = new Int32Array(1 << 12);
   private high = new Int32Array(1 << 12);
-  private counts = new Int32Array(1 << 12);
+  private first = new Int32Array(1 << 12);
+  private spread = new Uint8Array(1 << 12);
   private image = 0;
   private mask = 0;
 
-  /** Starts counting the keys of an image (ids from 1) that has `keys` of them. */
+  /** Starts on the keys of an image (ids from 1) that has `keys` of them. */
   start(image: number, keys: number): void {
     let capacity = 1 << 4;
     while (capacity < keys * 2) capacity *= 2;
@@ -310,7 +317,8 @@ class PathCounts {
       this.stamp = new Int32Array(capacity);
       this.low = new Int32Array(capacity);
       this.high = new Int32Array(capacity);
-      this.counts = new Int32Array(capacity);
+      this.first = new Int32Array(capacity);
+      this.spread = new Uint8Array(capacity);
     }
     this.image = image;
     this.mask = capacity - 1;
@@ -322,20 +330,23 @@ class PathCounts {
     return slot;
   }
 
-  add(low: number, high: number): void {
+  add(low: number, high: number, position: number): void {
     const slot = this.slot(low, high);
-    if (this.stamp[slot] === this.image) this.counts[slot]++;
-    else {
+    if (this.stamp[slot] === this.image) {
+      if (this.first[slot] !== position) this.spread[slot] = 1;
+    } else {
       this.stamp[slot] = this.image;
       this.low[slot] = low;
       this.high[slot] = high;
-      this.counts[slot] = 1;
+      this.first[slot] = position;
+      this.spread[slot] = 0;
     }
   }
 
-  count(low: number, high: number): number {
+  /** True when the key was added at two positions or more. */
+  spans(low: number, high: number): boolean {
     const slot = this.slot(low, high);
-    return this.stamp[slot] === this.image ? this.counts[slot] : 0;
+    return this.stamp[slot] === this.image && this.spread[slot] === 1;
   }
 }
 

@@ -39,6 +39,12 @@ FROM a_entries;
 CREATE OR REPLACE TEMP VIEW a_file_class_names AS
 SELECT DISTINCT file_class FROM {{files}} WHERE entry_type = 'file' AND file_class IS NOT NULL;
 
+-- Every file path of the stored layers, without the join to the layers (image_waste.sql collects the
+-- directories from them: a directory only a layer outside the dataset holds is one more candidate, and hides
+-- nothing, as no file of the dataset lies below it).
+CREATE OR REPLACE TEMP VIEW a_file_paths AS
+SELECT path FROM {{files}} WHERE entry_type = 'file';
+
 CREATE OR REPLACE TEMP VIEW a_files AS
 SELECT layer_id, entry_index, h, h2, size, file_class FROM a_items WHERE entry_type = 'file';
 

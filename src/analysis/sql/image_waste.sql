@@ -13,8 +13,8 @@
 --   a_content_waste_layers (image_id, position, content_waste, content_waste_copies): per layer ref, so that build
 --     steps can name the layer a copy repeats in: the first copy of a content, by layer then tar order, is not
 --     waste; every later one is waste in its own layer.
---   a_path_candidates (image_id, position, layer_id, entry_index): entries whose path key another entry of the same
---     image shares (a superset of the paths touched twice).
+--   a_path_candidates (image_id, position, layer_id, entry_index): entries whose path key the image holds at two
+--     layer positions or more (a superset of the paths written by two layers: a key may stand for two paths).
 
 CREATE OR REPLACE TEMP TABLE a_content_waste AS
 SELECT image_id, sum(content_waste)::BIGINT AS content_waste, sum(content_waste_copies)::BIGINT AS content_waste_copies
@@ -53,7 +53,7 @@ CREATE OR REPLACE TEMP MACRO a_visible_top(top_type, top_at, deleted_at) AS
 -- sits below a path that was not a directory there).
 CREATE OR REPLACE TEMP TABLE a_dirs AS
 WITH RECURSIVE dirs(dir) AS (
-  SELECT DISTINCT parse_dirpath(path, '/') FROM a_entries WHERE entry_type = 'file' AND contains(path, '/')
+  SELECT DISTINCT parse_dirpath(path, '/') FROM a_file_paths WHERE contains(path, '/')
   UNION
   SELECT parse_dirpath(dir, '/') FROM dirs WHERE contains(dir, '/')
 )

@@ -27,11 +27,11 @@ const reference: Record<string, string> = {
   a_path_candidates: `
     SELECT image_id, position, layer_id, entry_index
     FROM (
-      SELECT il.image_id, il.position, k.layer_id, k.entry_index, k.hp = lag(k.hp) OVER w OR k.hp = lead(k.hp) OVER w AS shared
+      SELECT il.image_id, il.position, k.layer_id, k.entry_index, min(il.position) OVER w < max(il.position) OVER w AS spans
       FROM a_image_layers il JOIN a_keys k USING (layer_id)
-      WINDOW w AS (PARTITION BY il.image_id ORDER BY k.hp)
+      WINDOW w AS (PARTITION BY il.image_id, k.hp)
     )
-    WHERE shared`,
+    WHERE spans`,
   a_update_files: `
     WITH fresh AS (SELECT DISTINCT prev_id, image_id FROM a_update_blobs WHERE layer_id IS NOT NULL),
     sides AS (
