@@ -16,14 +16,18 @@ import { KeyTable } from './key-table.js';
  */
 export class EntryWalks {
   private constructor(
-    /** Files by layer: the content id (fileCid). */
-    private readonly files: Runs,
-    private readonly fileCid: Int32Array,
-    /** Path keys (entries but opaque ones) by layer: the two words of hp (keyLow, keyHigh) and the entry's index. */
+    /**
+     * The entries (but opaque ones, which write no path) by layer: the two words of the path key hp (keyLow,
+     * keyHigh), the entry's index and, for a file, its content id (`content`; `notFile` for a directory,
+     * `notFile - 1` for any other entry).
+     */
     private readonly keys: Runs,
     private readonly keyLow: Int32Array,
     private readonly keyHigh: Int32Array,
     private readonly keyEntry: Int32Array,
+    private readonly content: Int32Array,
+    /** Files per layer. */
+    private readonly files: Int32Array,
     private readonly contents: Contents,
   ) {}
 
@@ -40,9 +44,9 @@ export class EntryWalks {
     const [sizes] = await db.all<{ layers: number; files: number; entries: number }>(
       'SELECT coalesce(max(layer_id), 0)::INTEGER AS layers, coalesce(sum(file_count), 0)::DOUBLE AS files, coalesce(sum(entry_count), 0)::DOUBLE AS entries FROM a_layers');
     const layers = Number(sizes.layers) + 1;
-    const read = await readEntries(db, Number(sizes.files), Number(sizes.entries));
-    const [files, keys] = [read.files.byLayer(layers), read.keys.byLayer(layers)];
-    const walks = new EntryWalks(files, files.columns[0], keys, keys.columns[0], keys.columns[1], keys.columns[2], read.contents);
+    const read = await readEntries(db, layers, Number(sizes.files), Number(sizes.entries));
+    const keys = read.keys.byLayer(layers);
+    const walks = new EntryWalks(keys, keys.columns[0], keys.columns[1], keys.columns[2], keys.columns[3], read.files, read.contents);
     await walks.writeDigests(db);
     return walks;
   }
@@ -52,11 +56,12 @@ export class EntryWalks {
     const copies = new Float64Array(c.count);
     const layerCount = new Float64Array(c.count);
     const last = new Int32Array(c.count);
-    const { first, next, start, end } = this.files;
+    const { first, next, start, end } = this.keys;
     for (let layer = 1; layer < first.length; layer++) {
       for (let run = first[layer]; run >= 0; run = next[run]) {
         for (let i = start[run]; i < end[run]; i++) {
-          const cid = this.fileCid[i];
+          const cid = this.content[i];
+          if (cid < 0) continue;
           copies[cid]++;
           if (last[cid] !== layer) {
             last[cid] = layer;
@@ -82,16 +87,17 @@ export class EntryWalks {
     const refs = await this.imageLayers(db);
     const stamp = new Int32Array(this.contents.count);
     const out = { image: new Int32Array(refs.rows), position: new Int32Array(refs.rows), bytes: new Float64Array(refs.rows), copies: new Float64Array(refs.rows) };
-    const { first, next, start, end } = this.files;
+    const { first, next, start, end } = this.keys;
     let rows = 0;
     for (let r = 0; r < refs.rows; r++) {
       const [image, layer] = [refs.image[r], refs.layer[r]];
-      if (first[layer] < 0) continue;
+      if (this.files[layer] === 0) continue;
       let bytes = 0;
       let copies = 0;
       for (let run = first[layer]; run >= 0; run = next[run]) {
         for (let i = start[run]; i < end[run]; i++) {
-          const cid = this.fileCid[i];
+          const cid = this.content[i];
+          if (cid < 0) continue;
           if (stamp[cid] === image) {
             bytes += this.contents.size[cid];
             copies++;
@@ -160,7 +166,7 @@ export class EntryWalks {
     const [prev, image, layer, held] = sides.columns as [Int32Array, Int32Array, Int32Array, Uint8Array];
     const stamp = new Int32Array(this.contents.count);
     const out = { prev: new Int32Array(sides.rows), image: new Int32Array(sides.rows), units: new Float64Array(sides.rows), bytes: new Float64Array(sides.rows) };
-    const { first, next, start, end } = this.files;
+    const { first, next, start, end } = this.keys;
     let rows = 0;
     let pair = 0;
     for (let from = 0; from < sides.rows; ) {
@@ -171,8 +177,8 @@ export class EntryWalks {
       while (to < sides.rows && prev[to] === prev[from] && image[to] === image[from]) {
         for (let run = first[layer[to]]; run >= 0; run = next[run]) {
           for (let i = start[run]; i < end[run]; i++) {
-            const cid = this.fileCid[i];
-            if (stamp[cid] === pair) continue;
+            const cid = this.content[i];
+            if (cid < 0 || stamp[cid] === pair) continue;
             stamp[cid] = pair;
             if (held[to] === 0) {
               units++;
@@ -203,41 +209,45 @@ interface Contents {
 
 interface Read {
   contents: Contents;
-  /** Files: the content id, in runs of one layer. */
-  files: LayerRuns;
-  /** Path keys of every entry but opaque ones (they write no path): the two words of hp and the entry index. */
+  /** Every entry but opaque ones (they write no path): the two words of hp, the entry index and the content id. */
   keys: LayerRuns;
+  /** Files per layer. */
+  files: Int32Array;
 }
 
+/** `EntryWalks.content` of an entry that is not a file: `notFile` for a directory, `notFile - 1` otherwise. */
+const notFile = -1;
+
 /**
- * One pass over a_items: each file's content and each entry's path key given a dense id (the content by its
- * 128-bit key h, h2; the path by hp). `files` and `entries` size the arrays (they grow if need be). The rows stay
+ * One pass over a_items: each file's content given a dense id (by its 128-bit key h, h2), each entry's path key
+ * hp kept. `layers` (ids below it), `files` and `entries` size the arrays (they grow if need be). The rows stay
  * where they arrived, in runs of one layer (`LayerRuns`).
  */
-async function readEntries(db: Db, files: number, entries: number): Promise<Read> {
+async function readEntries(db: Db, layers: number, files: number, entries: number): Promise<Read> {
   const classes = (await db.all<{ c: string }>('SELECT file_class AS c FROM a_file_class_names ORDER BY c')).map((r) => r.c);
   const code = classes.length > 0 ? `coalesce(list_position([${classes.map(sqlString).join(', ')}], file_class), 0)` : '0';
   const contents = new ContentTable(files);
-  const read = { files: new LayerRuns(1, files), keys: new LayerRuns(3, entries) };
-  const sql = `SELECT layer_id, entry_index, (CASE entry_type WHEN 'file' THEN 1 WHEN 'opaque' THEN 2 ELSE 0 END)::UTINYINT,
+  const keys = new LayerRuns(4, entries);
+  const perLayer = new Int32Array(layers);
+  const sql = `SELECT layer_id, entry_index, (CASE entry_type WHEN 'file' THEN 1 WHEN 'opaque' THEN 2 WHEN 'dir' THEN 3 ELSE 0 END)::UTINYINT,
     coalesce(hp, 0), coalesce(h, 0), coalesce(h2, 0), coalesce(size, 0)::DOUBLE, ${code}::UTINYINT FROM a_items`;
   await scanColumns(db, sql, ['i32', 'i32', 'u8', 'u64', 'u64', 'u64', 'f64', 'u8'], (c, n) => {
     const [layer, entry, kind, hp, h, h2, size, cls] = c as [Int32Array, Int32Array, Uint8Array, Uint32Array, Uint32Array, Uint32Array, Float64Array, Uint8Array];
-    const { files: f, keys: k } = read;
-    const [cid] = f.reserve(n);
-    const [low, high, index] = k.reserve(n);
+    const [low, high, index, content] = keys.reserve(n);
     for (let i = 0; i < n; i++) {
       const type = kind[i];
-      if (type !== 2) {
-        const at = k.row(layer[i]);
-        low[at] = hp[2 * i];
-        high[at] = hp[2 * i + 1];
-        index[at] = entry[i];
-      }
-      if (type === 1) cid[f.row(layer[i])] = contents.id(h[2 * i], h[2 * i + 1], h2[2 * i], h2[2 * i + 1], size[i], cls[i]);
+      if (type === 2) continue;
+      const at = keys.row(layer[i]);
+      low[at] = hp[2 * i];
+      high[at] = hp[2 * i + 1];
+      index[at] = entry[i];
+      if (type === 1) {
+        content[at] = contents.id(h[2 * i], h[2 * i + 1], h2[2 * i], h2[2 * i + 1], size[i], cls[i]);
+        perLayer[layer[i]]++;
+      } else content[at] = type === 3 ? notFile : notFile - 1;
     }
   });
-  return { contents: contents.done(classes), ...read };
+  return { contents: contents.done(classes), keys, files: perLayer };
 }
 
 /** The content ids: a key table over (h, h2) and each content's size and class. */
