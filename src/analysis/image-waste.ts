@@ -1,13 +1,15 @@
 import type { AnalysisDb } from './db.js';
 
 /**
- * Makes the per-image waste tables (the walks of src/analysis/walks.ts, then image_waste.sql), unless this
- * session has them already.
+ * Makes the per-image waste tables (the walks of src/analysis/walks.ts, image_dirs.sql, then image_waste.sql),
+ * unless this session has them already.
  */
 export async function ensureImageWaste(a: AnalysisDb): Promise<void> {
   const [made] = await a.rows<{ n: number }>("SELECT count(*) AS n FROM duckdb_tables() WHERE table_name = 'a_image_waste'");
   if (made.n > 0) return;
   await a.timed('content_waste', () => a.walks.writeContentWaste(a.db));
   await a.timed('path_candidates', () => a.walks.writePathCandidates(a.db));
+  await a.run('image_dirs');
+  await a.timed('hiding', () => a.walks.writeHiding(a.db));
   await a.run('image_waste');
 }

@@ -32,6 +32,19 @@ export class KeyTable {
     }
   }
 
+  /** The id of the key (a, b, c, d), or -1 when it has none. */
+  find(a: number, b: number, c: number, d: number): number {
+    const slots = this.slots;
+    let slot = (a ^ Math.imul(b, 0x9e3779b1)) & this.mask;
+    for (;;) {
+      const base = slot * stride;
+      const id = slots[base];
+      if (id === 0) return -1;
+      if (slots[base + 1] === a && slots[base + 2] === b && slots[base + 3] === c && slots[base + 4] === d) return id - 1;
+      slot = (slot + 1) & this.mask;
+    }
+  }
+
   private insert(base: number, a: number, b: number, c: number, d: number): number {
     const id = this.size++;
     const slots = this.slots;

@@ -11,6 +11,7 @@ import { KeyTable } from './key-table.js';
  * - a_digests: one row per distinct content, its size, class, copies and layers;
  * - a_content_waste_layers: content waste per layer ref (image_waste.sql);
  * - a_path_candidates: the entries whose path key the image holds at two layer positions or more (image_waste.sql);
+ * - a_hiding: the entries whose path key is a directory's (image_dirs.sql, image_waste.sql);
  * - a_update_files: what an update moves under file dedup (traffic.sql).
  * Each table is the one the SQL it replaces made, row for row (test/unit/analysis/walks.test.ts).
  */
@@ -149,6 +150,27 @@ export class EntryWalks {
       from = to;
     }
     await writeColumns(db, 'a_path_candidates', ['image_id', 'position', 'layer_id', 'entry_index'], ['i32', 'i32', 'i32', 'i32'], out.columns(), out.length);
+  }
+
+  /**
+   * a_hiding: the entries but directories (and opaque ones, which have no path key) whose path key is one of
+   * a_dirs (image_dirs.sql), the directories of the dataset: each may hide a directory from the layers below.
+   */
+  async writeHiding(db: Db): Promise<void> {
+    const dirs = await readColumns(db, 'SELECT hp FROM a_dirs', ['u64']);
+    const [hp] = dirs.columns as [Uint32Array];
+    const table = new KeyTable(dirs.rows);
+    for (let i = 0; i < dirs.rows; i++) table.id(hp[2 * i], hp[2 * i + 1], 0, 0);
+    const out = new IntColumns(2);
+    const { first, next, start, end } = this.keys;
+    for (let layer = 1; layer < first.length; layer++) {
+      for (let run = first[layer]; run >= 0; run = next[run]) {
+        for (let i = start[run]; i < end[run]; i++) {
+          if (this.content[i] !== notFile && table.find(this.keyLow[i] >>> 0, this.keyHigh[i] >>> 0, 0, 0) >= 0) out.push2(layer, this.keyEntry[i]);
+        }
+      }
+    }
+    await writeColumns(db, 'a_hiding', ['layer_id', 'entry_index'], ['i32', 'i32'], out.columns(), out.length);
   }
 
   /**
@@ -381,6 +403,12 @@ class IntColumns {
       });
     }
     return this.length++;
+  }
+
+  push2(a: number, b: number): void {
+    const at = this.room();
+    this.data[0][at] = a;
+    this.data[1][at] = b;
   }
 
   push4(a: number, b: number, c: number, d: number): void {

@@ -5,27 +5,38 @@
 --                  filesystem and its path is also written or deleted by another layer of the image: overwritten
 --                  by a later entry at the same path, deleted by a whiteout (.wh.NAME) of a higher layer, or below
 --                  a directory that a higher layer deletes, makes opaque (.wh..wh..opq) or replaces.
--- Both sort each image's files (by content or path) and compare each row with its neighbours: at this
--- cardinality a sort costs less than a hash table with one group per (image, content). Partitioned by image,
--- the sorts run in parallel and hold less at once (with one global ORDER BY: 25% slower, 45% more memory).
+-- The walks of src/analysis/walks.ts do the per-image passes over every entry; this script decides path waste on
+-- the exact paths of the few entries they point at.
 
 -- Made before this script by src/analysis/walks.ts, one pass over each image's layers:
 --   a_content_waste_layers (image_id, position, content_waste, content_waste_copies): per layer ref, so that build
 --     steps can name the layer a copy repeats in: the first copy of a content, by layer then tar order, is not
 --     waste; every later one is waste in its own layer.
 --   a_path_candidates (image_id, position, layer_id, entry_index): entries whose path key the image holds at two
---     layer positions or more (a superset of the paths written by two layers: a key may stand for two paths).
+--     layer positions or more (a superset of the paths written by two layers: a key may stand for two paths);
+--   a_hiding (layer_id, entry_index): entries but directories whose path key is a directory's (image_dirs.sql).
 
 CREATE OR REPLACE TEMP TABLE a_content_waste AS
 SELECT image_id, sum(content_waste)::BIGINT AS content_waste, sum(content_waste_copies)::BIGINT AS content_waste_copies
 FROM a_content_waste_layers
 GROUP BY image_id;
 
--- The entries at the candidate paths, each with its path (the one a whiteout deletes) and its order in the image.
+-- The entries path waste looks at, in one read of the stored paths: the candidates, the opaque entries and the
+-- entries that hide a directory (a_hiding, made by walks.ts over image_dirs.sql), each with the path it writes or
+-- deletes (a whiteout: the path it deletes; an opaque entry: the directory it hides).
+CREATE OR REPLACE TEMP TABLE a_fetched AS
+WITH wanted AS (
+  SELECT DISTINCT layer_id, entry_index FROM (SELECT layer_id, entry_index FROM a_path_candidates UNION ALL SELECT layer_id, entry_index FROM a_hiding)
+)
+SELECT e.layer_id, e.entry_index, e.entry_type, e.size, a_target(e.entry_type, e.path) AS key
+FROM a_entries e LEFT JOIN wanted w USING (layer_id, entry_index)
+WHERE e.entry_type = 'opaque' OR w.layer_id IS NOT NULL;
+
+-- The entries at the candidate paths, each with its path and its order in the image.
 CREATE OR REPLACE TEMP TABLE a_path_touched AS
-SELECT c.image_id, c.position, e.entry_index, e.entry_type, e.size, a_target(e.entry_type, e.path) AS key,
-  (c.position::BIGINT << 32) | e.entry_index AS seq
-FROM a_path_candidates c JOIN a_entries e USING (layer_id, entry_index);
+SELECT c.image_id, c.position, f.entry_index, f.entry_type, f.size, f.key,
+  (c.position::BIGINT << 32) | f.entry_index AS seq
+FROM a_path_candidates c JOIN a_fetched f USING (layer_id, entry_index);
 
 -- Per (image, path) touched by two or more layers: the file bytes there, the entry on top (the last one in
 -- layer order, then tar order) and the highest layer that deletes the path.
@@ -45,25 +56,11 @@ CREATE OR REPLACE TEMP MACRO a_visible_top(top_type, top_at, deleted_at) AS
   CASE WHEN top_type = 'file' AND coalesce(deleted_at, -1) <= (top_at >> 32) THEN top_at END;
 
 -- Directories a layer hides from the layers below it: opaque directories, and directories deleted by a
--- whiteout or replaced by another entry type. A directory is any proper ancestor of a file's path, whether its
--- layer writes an entry for it or not (a layer may hold `a/b/f` alone: extracting it makes `a` and `a/b`, as
--- an overlay mount shows them); only directories with a file below them can hide a copy. The parents are
--- collected once (one DISTINCT, far fewer values than files), their ancestors by a recursive step over that
--- set. Entries are matched to directory paths by path key (an extra candidate hides nothing, as no lower file
--- sits below a path that was not a directory there).
-CREATE OR REPLACE TEMP TABLE a_dirs AS
-WITH RECURSIVE dirs(dir) AS (
-  SELECT DISTINCT parse_dirpath(path, '/') FROM a_file_paths WHERE contains(path, '/')
-  UNION
-  SELECT parse_dirpath(dir, '/') FROM dirs WHERE contains(dir, '/')
-)
-SELECT DISTINCT hash(dir) AS hp FROM dirs;
-
+-- whiteout or replaced by another entry type (image_dirs.sql).
 CREATE OR REPLACE TEMP TABLE a_masks AS
-WITH hiding AS (SELECT layer_id, entry_index FROM a_keys WHERE entry_type <> 'dir' AND hp IN (SELECT hp FROM a_dirs))
-SELECT DISTINCT e.layer_id, a_target(e.entry_type, e.path) AS dir
-FROM a_entries e
-WHERE e.entry_type = 'opaque' OR (e.layer_id, e.entry_index) IN (SELECT (layer_id, entry_index) FROM hiding);
+SELECT DISTINCT f.layer_id, f.key AS dir
+FROM a_fetched f
+WHERE f.entry_type = 'opaque' OR (f.layer_id, f.entry_index) IN (SELECT (layer_id, entry_index) FROM a_hiding);
 
 -- Masks in images, the (lower layer, directory) pairs they cover and the files found there; then those
 -- copies in every image where the mask sits above them.

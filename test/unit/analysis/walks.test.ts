@@ -32,6 +32,7 @@ const reference: Record<string, string> = {
       WINDOW w AS (PARTITION BY il.image_id, k.hp)
     )
     WHERE spans`,
+  a_hiding: `SELECT layer_id, entry_index FROM a_keys WHERE entry_type <> 'dir' AND hp IN (SELECT hp FROM a_dirs)`,
   a_update_files: `
     WITH fresh AS (SELECT DISTINCT prev_id, image_id FROM a_update_blobs WHERE layer_id IS NOT NULL),
     sides AS (
