@@ -48,6 +48,13 @@ export async function fileFigures(a: AnalysisDb, top: number): Promise<FileFigur
     ...redundancy(total),
     by_class: byClass,
     size_buckets: await a.query<FileSizeBucket>('file_sizes'),
-    top_duplicates: await a.query<TopFile>('top_files', { top }),
+    top_duplicates: await topFiles(a, top),
   };
+}
+
+/** The costliest duplicated contents with the paths of their copies: chosen in SQL, their copies found by the walks. */
+async function topFiles(a: AnalysisDb, top: number): Promise<TopFile[]> {
+  const chosen = await a.query<{ content_id: number }>('top_contents', { top });
+  await a.timed('content_copies', () => a.walks.writeCopies(a.db, chosen.map((c) => c.content_id)));
+  return a.query<TopFile>('top_files', { top });
 }

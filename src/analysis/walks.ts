@@ -8,7 +8,8 @@ import { KeyTable } from './key-table.js';
  * SQL that is a sort of every (image, entry) pair, here one pass over each image's layers with a stamp per
  * content or path. Entries are read once from a_items (entries.sql), each content (the 128-bit key h, h2 of
  * its digest) given a dense id, each path by its key hp, and kept by layer:
- * - a_digests: one row per distinct content, its size, class, copies and layers;
+ * - a_digests: one row per distinct content, its id (content_id), size, class, copies and layers;
+ * - a_content_copies: where the copies of chosen contents lie (the top files);
  * - a_content_waste_layers: content waste per layer ref (image_waste.sql);
  * - a_path_candidates: the entries whose path key the image holds at two layer positions or more (image_waste.sql);
  * - a_hiding: the entries whose path key is a directory's (image_dirs.sql, image_waste.sql);
@@ -71,11 +72,13 @@ export class EntryWalks {
         }
       }
     }
-    const names = ['h', 'h2', 'size', 'class', 'copies', 'layers'];
-    await writeColumns(db, 'a_digests_raw', names, ['u64', 'u64', 'f64', 'u8', 'f64', 'f64'], [c.keys.h, c.keys.h2, c.size, c.fileClass, copies, layerCount], c.count);
+    const ids = new Int32Array(c.count);
+    for (let i = 0; i < c.count; i++) ids[i] = i;
+    const names = ['content_id', 'h', 'h2', 'size', 'class', 'copies', 'layers'];
+    await writeColumns(db, 'a_digests_raw', names, ['i32', 'u64', 'u64', 'f64', 'u8', 'f64', 'f64'], [ids, c.keys.h, c.keys.h2, c.size, c.fileClass, copies, layerCount], c.count);
     const classes = c.classes.length > 0 ? `[${c.classes.map(sqlString).join(', ')}]` : '[]::VARCHAR[]';
     await db.run(`CREATE OR REPLACE TEMP TABLE a_digests AS
-      SELECT h, h2, size::BIGINT AS size, CASE WHEN class > 0 THEN (${classes})[class] END AS file_class, copies::BIGINT AS copies, layers::BIGINT AS layers
+      SELECT content_id, h, h2, size::BIGINT AS size, CASE WHEN class > 0 THEN (${classes})[class] END AS file_class, copies::BIGINT AS copies, layers::BIGINT AS layers
       FROM a_digests_raw`);
     await db.run('DROP TABLE a_digests_raw');
   }
@@ -150,6 +153,23 @@ export class EntryWalks {
       from = to;
     }
     await writeColumns(db, 'a_path_candidates', ['image_id', 'position', 'layer_id', 'entry_index'], ['i32', 'i32', 'i32', 'i32'], out.columns(), out.length);
+  }
+
+  /** a_content_copies: where the files of the given contents (content_id of a_digests) lie, every copy. */
+  async writeCopies(db: Db, contentIds: readonly number[]): Promise<void> {
+    const wanted = new Uint8Array(this.contents.count);
+    for (const id of contentIds) wanted[id] = 1;
+    const out = new IntColumns(3);
+    const { first, next, start, end } = this.keys;
+    for (let layer = 1; layer < first.length; layer++) {
+      for (let run = first[layer]; run >= 0; run = next[run]) {
+        for (let i = start[run]; i < end[run]; i++) {
+          const cid = this.content[i];
+          if (cid >= 0 && wanted[cid] === 1) out.push3(layer, this.keyEntry[i], cid);
+        }
+      }
+    }
+    await writeColumns(db, 'a_content_copies', ['layer_id', 'entry_index', 'content_id'], ['i32', 'i32', 'i32'], out.columns(), out.length);
   }
 
   /**
@@ -409,6 +429,13 @@ class IntColumns {
     const at = this.room();
     this.data[0][at] = a;
     this.data[1][at] = b;
+  }
+
+  push3(a: number, b: number, c: number): void {
+    const at = this.room();
+    this.data[0][at] = a;
+    this.data[1][at] = b;
+    this.data[2][at] = c;
   }
 
   push4(a: number, b: number, c: number, d: number): void {
