@@ -76,11 +76,11 @@ export class EntryWalks {
     for (let i = 0; i < c.count; i++) ids[i] = i;
     const names = ['content_id', 'h', 'h2', 'size', 'class', 'copies', 'layers'];
     await writeColumns(db, 'a_digests_raw', names, ['i32', 'u64', 'u64', 'f64', 'u8', 'f64', 'f64'], [ids, c.keys.h, c.keys.h2, c.size, c.fileClass, copies, layerCount], c.count);
+    // A view over the table the walks wrote: the class named, the counts as integers, without a second copy.
     const classes = c.classes.length > 0 ? `[${c.classes.map(sqlString).join(', ')}]` : '[]::VARCHAR[]';
-    await db.run(`CREATE OR REPLACE TEMP TABLE a_digests AS
+    await db.run(`CREATE OR REPLACE TEMP VIEW a_digests AS
       SELECT content_id, h, h2, size::BIGINT AS size, CASE WHEN class > 0 THEN (${classes})[class] END AS file_class, copies::BIGINT AS copies, layers::BIGINT AS layers
       FROM a_digests_raw`);
-    await db.run('DROP TABLE a_digests_raw');
   }
 
   /**
