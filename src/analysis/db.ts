@@ -45,7 +45,8 @@ export class AnalysisDb {
       if (select) await a.keepImages(await select(a));
       const [twice] = await a.rows<{ n: number }>('SELECT count(*) AS n FROM a_layers_twice');
       if (twice.n > 0) await a.run('once');
-      await a.run('entries', twice.n > 0 ? { files: 'a_files_once', chunks: 'a_chunks_once' } : { files: 'files', chunks: 'chunks' });
+      const sources = twice.n > 0 ? { files: 'a_files_once', chunks: 'a_chunks_once' } : { files: 'files', chunks: 'chunks' };
+      await a.run('entries', { ...sources, file_paths: select ? 'a_entries' : sources.files });
       a.walks = await a.timed('walks', () => EntryWalks.load(db));
       return a;
     } catch (err) {
