@@ -21,26 +21,22 @@ export class KeyTable {
 
   /** The id of the key (a, b, c, d), unsigned 32-bit words, given a new id when first seen. */
   id(a: number, b: number, c: number, d: number): number {
-    const slots = this.slots;
-    let slot = (a ^ Math.imul(b, 0x9e3779b1)) & this.mask;
-    for (;;) {
-      const base = slot * stride;
-      const id = slots[base];
-      if (id === 0) return this.insert(base, a, b, c, d);
-      if (slots[base + 1] === a && slots[base + 2] === b && slots[base + 3] === c && slots[base + 4] === d) return id - 1;
-      slot = (slot + 1) & this.mask;
-    }
+    const base = this.probe(a, b, c, d);
+    return this.slots[base] === 0 ? this.insert(base, a, b, c, d) : this.slots[base] - 1;
   }
 
   /** The id of the key (a, b, c, d), or -1 when it has none. */
   find(a: number, b: number, c: number, d: number): number {
+    return this.slots[this.probe(a, b, c, d)] - 1;
+  }
+
+  /** Where the key is, or the empty slot where it would go: the index of the slot's first word. */
+  private probe(a: number, b: number, c: number, d: number): number {
     const slots = this.slots;
     let slot = (a ^ Math.imul(b, 0x9e3779b1)) & this.mask;
     for (;;) {
       const base = slot * stride;
-      const id = slots[base];
-      if (id === 0) return -1;
-      if (slots[base + 1] === a && slots[base + 2] === b && slots[base + 3] === c && slots[base + 4] === d) return id - 1;
+      if (slots[base] === 0 || (slots[base + 1] === a && slots[base + 2] === b && slots[base + 3] === c && slots[base + 4] === d)) return base;
       slot = (slot + 1) & this.mask;
     }
   }
