@@ -54,6 +54,7 @@ export async function fileFigures(a: AnalysisDb, top: number): Promise<FileFigur
 
 /** The costliest duplicated contents with the paths of their copies: chosen in SQL, their copies found by the walks. */
 async function topFiles(a: AnalysisDb, top: number): Promise<TopFile[]> {
+  if (top <= 0) return [];
   const chosen = await a.query<{ content_id: number }>('top_contents', { top });
   await a.timed('content_copies', () => a.walks.writeCopies(a.db, chosen.map((c) => c.content_id)));
   return a.query<TopFile>('top_files', { top });
