@@ -19,6 +19,12 @@ const stagingMemory = '48MB';
  * commit of 150 k rows some 35 MiB lower than DuckDB's 122 880, and still give readers large groups.
  */
 const rowGroupRows = 30_720;
+/**
+ * Rows an appender takes before they are flushed into the staging table. DuckDB's appender keeps rows in a
+ * buffer of its own, outside the memory limit (and so never spilled), until 204 800 rows or a flush: a layer of
+ * many rows (chunks of three chunkers) held some 45 MiB there. Flushed every 16 384 rows it holds a few MiB.
+ */
+const appenderFlushRows = 16_384;
 
 /** What a batch publishes, by key: a layer (its layers row), or an image (its images row or a ref to it). */
 export interface StagedKey {
@@ -41,6 +47,8 @@ interface WriterEvents {
 export class DatasetWriter extends EventEmitter<WriterEvents> {
   private readonly appenders = new Map<TableName, DuckDBAppender>();
   private readonly counts = new Map<TableName, number>();
+  /** Rows appended to each table's appender since it was last flushed. */
+  private readonly unflushed = new Map<TableName, number>();
   private readonly imageDigests = new Set<string>();
   private readonly refKeys = new Set<string>();
   private readonly diffIds = new Map<string, string>();
@@ -189,6 +197,9 @@ export class DatasetWriter extends EventEmitter<WriterEvents> {
         for (const column of columns) appendValue(appender, column, (row as unknown as Record<string, unknown>)[column.name]);
         appender.endRow();
       }
+      const unflushed = (this.unflushed.get(table) ?? 0) + rows.length;
+      if (unflushed >= appenderFlushRows) appender.flushSync();
+      this.unflushed.set(table, unflushed >= appenderFlushRows ? 0 : unflushed);
     } catch (err) {
       throw this.breaks(err, `could not stage ${rows.length} rows of ${table} (staged rows spill to ${this.spillDir})`);
     }
@@ -248,6 +259,7 @@ export class DatasetWriter extends EventEmitter<WriterEvents> {
   private flush(doing: string): void {
     try {
       for (const a of this.appenders.values()) a.flushSync();
+      this.unflushed.clear();
     } catch (err) {
       throw this.breaks(err, doing);
     }

@@ -116,6 +116,33 @@ describe('DatasetWriter', () => {
     again.close();
   });
 
+  it('layers of more rows than an appender holds: in progress kept out of a batch, aborted dropped, finished published once', async () => {
+    const dir = mkdtempSync(join(work, 'w-'));
+    const w = await DatasetWriter.open(dir);
+    // Rows come in batches as a scan sends them; each layer has several times the rows an appender is flushed at.
+    const addInBatches = (digest: string, n: number) => {
+      const rows = fileRows(digest, n);
+      for (let i = 0; i < n; i += 1024) w.add('files', rows.slice(i, i + 1024));
+    };
+    w.beginLayer('sha256:done');
+    addInBatches('sha256:done', 40_000);
+    w.beginLayer('sha256:open');
+    addInBatches('sha256:open', 35_000);
+    w.beginLayer('sha256:bad');
+    addInBatches('sha256:bad', 33_000);
+    w.finishLayer(layerRow('sha256:done', 40_000));
+    await w.abortLayer('sha256:bad');
+    await w.commit();
+    expect(await count(dir, 'files')).toBe(40_000);
+    expect(await count(dir, 'files', "WHERE layer_digest <> 'sha256:done'")).toBe(0);
+    w.finishLayer(layerRow('sha256:open', 35_000));
+    await w.commit();
+    w.close();
+    expect(await count(dir, 'files', "WHERE layer_digest = 'sha256:open'")).toBe(35_000);
+    expect(await count(dir, '(SELECT DISTINCT layer_digest, entry_index FROM files)')).toBe(75_000);
+    expect(await count(dir, 'files', "WHERE layer_digest = 'sha256:bad'")).toBe(0);
+  });
+
   it('closing without commit loses nothing that was committed', async () => {
     const dir = mkdtempSync(join(work, 'w-'));
     const w = await DatasetWriter.open(dir);
