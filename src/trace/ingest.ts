@@ -305,17 +305,20 @@ const textColumns: FieldColumn[] = ['uri', 'method', 'host', 'client', 'user_age
 const suspectSql = `CASE WHEN ${textColumns.map((c) => `left(s_${c}, 1) IN ('{', '[')`).join(' OR ')} THEN '${suspect}' ELSE ${problemSql} END`;
 
 /**
- * `WITH ... checked AS (...)`: each record with its numbers, parsed timestamp (`ts`), URI (`u`) and first problem.
- * Each step computes what the next ones use, once per record.
+ * `WITH ... checked AS (...)`: each record with its numbers, parsed timestamp (`ts`, `ts_us`), URI (`u`) and first
+ * problem. Each step computes what the next ones use, once per record (a macro's argument used twice in its body
+ * would be computed twice).
  */
 function checkedSql(job: FileJob): string {
   return `WITH input AS (${inputSql(job)}),
-  s1 AS (SELECT *, ${numberColumnsSql},
-    trace_ts_parts(CASE WHEN t_timestamp = 'VARCHAR' THEN s_timestamp ELSE '' END) AS ts,
-    trace_uri_bare(coalesce(trace_text(t_uri, s_uri), '')) AS ubare FROM input),
-  s2 AS (SELECT *, trace_uri_path(ubare) AS upath, trace_uri_query(ubare) AS uquery FROM s1),
-  s3 AS (SELECT *, trace_uri_split(upath) AS usplit FROM s2),
-  s4 AS (SELECT *, trace_uri_endpoint(upath, usplit) AS uendpoint FROM s3),
-  s5 AS (SELECT *, trace_uri_repository(usplit, uendpoint) AS urepository, trace_uri_reference(usplit, uquery, uendpoint) AS ureference FROM s4),
-  checked AS (SELECT *, trace_uri_parts(uendpoint, urepository, ureference) AS u, ${job.exact ? problemSql : suspectSql} AS problem FROM s5)`;
+  s0 AS (SELECT *, ${numberColumnsSql},
+    trace_trim(CASE WHEN t_timestamp = 'VARCHAR' THEN s_timestamp ELSE '' END) AS tstext,
+    trace_trim(coalesce(trace_text(t_uri, s_uri), '')) AS utrim FROM input),
+  s1 AS (SELECT *, trace_ts_split(tstext) AS ts, trace_uri_unhosted(utrim) AS ubare FROM s0),
+  s2 AS (SELECT *, trace_ts_micros(ts) AS ts_us, trace_uri_path(ubare) AS upath, trace_uri_query(ubare) AS uquery FROM s1),
+  s3 AS (SELECT *, split_part(upath, '/', -1) AS utail, split_part(upath, '/', -2) AS umid FROM s2),
+  s4 AS (SELECT *, trace_uri_split_of(upath, utail, umid) AS usplit FROM s3),
+  s5 AS (SELECT *, trace_uri_endpoint(upath, usplit) AS uendpoint FROM s4),
+  s6 AS (SELECT *, trace_uri_repository(usplit, uendpoint) AS urepository, trace_uri_reference(usplit, uquery, uendpoint) AS ureference FROM s5),
+  checked AS (SELECT *, trace_uri_parts(uendpoint, urepository, ureference) AS u, ${job.exact ? problemSql : suspectSql} AS problem FROM s6)`;
 }

@@ -108,7 +108,7 @@ const objectsTable = 'trace_objects';
 /** The trace files in (source, file) order, numbered: the replay sorts ties of time by that number, not by two strings. */
 const filesTable = 'trace_files';
 
-/** The objects `internObjects` numbered: how many (cacheable or not), and the cacheable ones with their largest sizes summed. */
+/** The objects `internObjects` numbered, and the figures of the whole trace measured in the same scan. */
 export interface InternedObjects {
   /** Object numbers: 0 to numbers - 1. */
   numbers: number;
@@ -116,22 +116,41 @@ export interface InternedObjects {
   objects: number;
   /** Their largest cacheable response sizes, summed: the footprint (as `sweepSizes` measures it). */
   footprint: number;
+  /** Requests of every kind, and those the replay reads (`replayedSql`). */
+  requests: number;
+  replayed: number;
+  /** The first request's time in milliseconds since the epoch (null when there is none), and the first and last as text. */
+  firstMs: number | null;
+  first: string | null;
+  last: string | null;
 }
+
+/** Per object key (NULL among them): what `internObjects` numbers and sums. */
+const keysTable = 'trace_object_keys';
 
 /**
  * Numbers the objects of the trace once (every source, so a per-source pass uses the same numbers), and in the
- * same scan measures the footprint of every source together.
+ * same scan measures the footprint of every source together and counts the requests, with the first and last
+ * times (one scan of the Parquet parts instead of two).
  */
 export async function internObjects(db: Db, allRequests: string): Promise<InternedObjects> {
+  await db.run(`CREATE OR REPLACE TEMP TABLE ${keysTable} AS
+    SELECT object_key, count(*) AS requests, count(*) FILTER (WHERE ${replayedSql}) AS replayed, min(timestamp) AS first, max(timestamp) AS last,
+      max(coalesce(response_size, 0)) FILTER (WHERE ${cacheableSql}) AS largest
+    FROM ${allRequests} GROUP BY object_key`);
   await db.run(`CREATE TEMP TABLE IF NOT EXISTS ${objectsTable} AS
-    SELECT object_key, (row_number() OVER () - 1)::INTEGER AS object, largest
-    FROM (SELECT object_key, max(coalesce(response_size, 0)) FILTER (WHERE ${cacheableSql}) AS largest FROM ${allRequests} WHERE ${replayedSql} GROUP BY object_key)`);
+    SELECT object_key, (row_number() OVER () - 1)::INTEGER AS object, largest FROM ${keysTable} WHERE replayed > 0`);
   await db.run(`CREATE TEMP TABLE IF NOT EXISTS ${filesTable} AS
     SELECT source, file, (row_number() OVER (ORDER BY source, file))::INTEGER AS file_rank FROM (SELECT DISTINCT source, file FROM ${allRequests})`);
   const [r] = await db.all<{ n: number; objects: number; footprint: number }>(
     `SELECT count(*)::INTEGER AS n, count(largest)::INTEGER AS objects, coalesce(sum(largest), 0)::DOUBLE AS footprint FROM ${objectsTable}`,
   );
-  return { numbers: r.n, objects: r.objects, footprint: r.footprint };
+  const [t] = await db.all<{ requests: number; replayed: number; first_ms: number | null; first: string | null; last: string | null }>(`
+    SELECT coalesce(sum(requests), 0)::DOUBLE AS requests, coalesce(sum(replayed), 0)::DOUBLE AS replayed, epoch_us(min(first)) / 1000.0 AS first_ms,
+      strftime(min(first), '%Y-%m-%d %H:%M:%S.%g') AS first, strftime(max(last), '%Y-%m-%d %H:%M:%S.%g') AS last
+    FROM ${keysTable}`);
+  await db.run(`DROP TABLE ${keysTable}`);
+  return { numbers: r.n, objects: r.objects, footprint: r.footprint, requests: t.requests, replayed: t.replayed, firstMs: t.first_ms, first: t.first, last: t.last };
 }
 
 /** Rows per batch `streamColumns` yields (DuckDB hands over chunks of 2048; they are gathered to this). */

@@ -1,8 +1,10 @@
+import { availableParallelism } from 'node:os';
 import { ImgscanError } from '../errors.js';
 import { type Db, num } from '../store/duckdb.js';
 import { boundName, pfooLower } from './bounds.js';
 import { type Future, FutureBuilder } from './future.js';
 import { LruSweep } from './lru-sweep.js';
+import { ThreadedLruSweep } from './lru-threads.js';
 import { defaultLatency, type LatencyModel } from './latency.js';
 import { defaultPolicyParams, type PolicyParams, policies } from './policies/index.js';
 import { defaultPrefetchMaxLayers } from './prefetch.js';
@@ -29,6 +31,8 @@ export interface SimulateOptions {
   latency?: LatencyModel;
   /** Warm-up in seconds from the trace's first request: replayed through every cache, not counted. */
   warmup?: number;
+  /** LRU's cache sizes on two threads (`ThreadedLruSweep`); by default when the trace is long (`threadedLruFrom`). */
+  lruThreads?: boolean;
   /** After each batch: requests read so far and in all (cacheable and invalidating), response bytes of the batch. */
   onProgress?: (requestsDone: number, requestsTotal: number, bytes: number) => void;
 }
@@ -184,19 +188,35 @@ async function replayPass(db: Db, c: PassContext): Promise<Pass> {
   const configs = simConfigs(options, c.prefetchPolicy, sizes);
   const fast = configs.filter((x) => x.policy === 'lru' && x.prefetchTimeout === undefined);
   const others = configs.filter((x) => !fast.includes(x));
-  const lru = fast.length ? new LruSweep(c.objects, fast.map((x) => x.capacity), latency, warmupUntil) : undefined;
+  const lru = lruSweep(c, fast.map((x) => x.capacity));
   const replayOptions = { params: c.params, latency, prefetchMaxLayers: options.prefetchMaxLayers, future: first?.future, warmupUntil };
   const replayer = others.length ? new Replayer(others, replayOptions) : undefined;
   const pass: Pass = { cacheable: 0, invalidations: 0, out_of_order: 0, manifest_gets: 0, results: [] };
   const last = { time: -Infinity };
-  for await (const batch of batches(db, c, replayer !== undefined)) {
-    countBatch(pass, batch, last);
-    lru?.push(batch);
-    if (replayer) for (const r of batch.rows!) replayer.push(r);
+  let lruResults: SimResult[] = [];
+  try {
+    for await (const batch of batches(db, c, replayer !== undefined)) {
+      countBatch(pass, batch, last);
+      await lru?.push(batch);
+      if (replayer) for (const r of batch.rows!) replayer.push(r);
+    }
+    lruResults = (await lru?.finish()) ?? [];
+  } finally {
+    if (lru instanceof ThreadedLruSweep) await lru.close();
   }
-  const results = [...(lru?.finish() ?? []), ...(replayer?.finish().results ?? [])];
+  const results = [...lruResults, ...(replayer?.finish().results ?? [])];
   const bounds = options.policies.includes(boundName) && first ? pfooLower(first.future, sizes, latency, first.warming) : [];
   return { ...pass, results: orderResults(options.policies, [...inConfigOrder(configs, results), ...bounds]) };
+}
+
+/** Requests replayed from which LRU at several sizes runs on two threads (below, starting a worker costs more than it saves). */
+export const threadedLruFrom = 1 << 20;
+
+/** The LRU sweep of a pass, on two threads for a long trace with several sizes. */
+function lruSweep(c: PassContext, capacities: number[]): LruSweep | ThreadedLruSweep | undefined {
+  if (capacities.length === 0) return undefined;
+  const threaded = capacities.length > 1 && (c.options.lruThreads ?? (c.replayed >= threadedLruFrom && availableParallelism() > 1));
+  return threaded ? new ThreadedLruSweep(c.objects, capacities, c.latency, c.warmupUntil) : new LruSweep(c.objects, capacities, c.latency, c.warmupUntil);
 }
 
 /** Results in the order of their configs (the LRU sweep's and the replayer's were made apart). */
@@ -213,19 +233,16 @@ export async function simulateTrace(options: SimulateOptions): Promise<SimulateS
   checkPolicies(options, prefetchPolicy);
   const db = await openTrace(options.dataDir);
   try {
-    const [stats] = await db.all(`
-      SELECT count(*) AS requests, count(*) FILTER (WHERE ${replayedSql}) AS replayed, epoch_us(min(timestamp)) / 1000.0 AS first_ms,
-             strftime(min(timestamp), '%Y-%m-%d %H:%M:%S.%g') AS first, strftime(max(timestamp), '%Y-%m-%d %H:%M:%S.%g') AS last
-      FROM trace_requests`);
-    // The objects numbered for the replay, and the footprint measured in the same scan (as sweepSizes does).
+    // The objects numbered for the replay, and in the same scan the footprint (as sweepSizes measures it), the
+    // number of requests and the first and last times.
     const interned = await internObjects(db, allSources);
     const { objects, footprint } = interned;
     const sizes = sweptSizes(footprint, options.sizes);
     const sources = await traceSources(db);
     // Progress counts the requests read: over both passes when the bounds need the first, and again per source.
-    const total = num(stats.replayed) * (needsFuture(options) ? 2 : 1) * (sources.length > 1 ? 2 : 1);
-    const warmupUntil = options.warmup ? Number(stats.first_ms) + options.warmup * 1000 : undefined;
-    const context: PassContext = { options, sizes, prefetchPolicy, params, latency, warmupUntil, objects: interned.numbers, replayed: num(stats.replayed), progress: { done: 0, total } };
+    const total = interned.replayed * (needsFuture(options) ? 2 : 1) * (sources.length > 1 ? 2 : 1);
+    const warmupUntil = options.warmup ? Number(interned.firstMs) + options.warmup * 1000 : undefined;
+    const context: PassContext = { options, sizes, prefetchPolicy, params, latency, warmupUntil, objects: interned.numbers, replayed: interned.replayed, progress: { done: 0, total } };
     const all = await replayPass(db, context);
     const per_source: SourcePass[] = [];
     if (sources.length > 1) {
@@ -236,12 +253,12 @@ export async function simulateTrace(options: SimulateOptions): Promise<SimulateS
     }
     return {
       data_dir: options.dataDir,
-      requests: num(stats.requests),
+      requests: interned.requests,
       ...all,
       objects,
       footprint_bytes: footprint,
-      first: (stats.first as string | null) ?? null,
-      last: (stats.last as string | null) ?? null,
+      first: interned.first,
+      last: interned.last,
       sizes,
       prefetch_policy: prefetchPolicy,
       prefetch_timeouts: prefetchNames.some((n) => options.policies.includes(n)) ? options.prefetchTimeouts : [],

@@ -30,28 +30,42 @@ export interface ParsedUri {
 
 /** JavaScript's String.prototype.trim: spaces, tabs, line ends, no-break space and the byte order mark. */
 const trimChars = `' ' || chr(9) || chr(10) || chr(11) || chr(12) || chr(13) || chr(160) || chr(65279)`;
+const trimList = `' ', chr(9), chr(10), chr(11), chr(12), chr(13), chr(160), chr(65279)`;
 
 /**
  * DuckDB macros, each meant to be computed once per record in its own step (ingest does; `trace_uri(uri)` chains
  * them for one URI):
  *
- * - `trace_uri_bare(uri)`: the URI trimmed, without scheme and host, and without fragment.
+ * - `trace_trim(s)`: JavaScript's trim; a string that neither starts nor ends with such a character is itself.
+ * - `trace_uri_bare(uri)`: the URI trimmed, without scheme and host, and without fragment;
+ *   `trace_uri_unhosted(trimmed)` the same from the trimmed URI.
  * - `trace_uri_path(bare)`, `trace_uri_query(bare)`: the path without leading slashes; the query string.
  * - `trace_uri_split(path)`: for `v2/<r>/<mid>/<tail>`, the struct {r, mid, tail}: `r` takes all it can (the
  *   last marker decides) and holds at least one character, no line break; empty strings when the path is not so.
+ *   `mid` and `tail` are the path's last two segments, so `trace_uri_split_of(path, tail, mid)` takes them
+ *   (`split_part` from the end, once per record) and cuts `r` by length: string functions, no regular expression
+ *   (the test holds it equal to `^v2/(.+)/([^/]+)/([^/]*)$` on generated paths).
  * - `trace_uri_endpoint(path, split)`: the endpoint, the first of manifest, blob_upload, blob, tags_list whose
  *   form the path has (`v2/<name>/manifests/<ref>`; `v2/<name>/blobs/uploads[/<uuid>]`; `v2/<name>/blobs/<digest>`;
  *   `v2/<name>/tags/list`), else base, catalog or other.
  * - `trace_uri_repository(split, endpoint)`, `trace_uri_reference(split, query, endpoint)`, then
  *   `trace_uri_parts(endpoint, repository, reference)`: the struct of the ParsedUri fields (`trace_uri_of` in one).
+ * - `trace_uri(uri)`: all of it for one URI, each step's value bound once by a lambda over a list of one (a
+ *   macro repeats its argument wherever its body names it: nested calls would multiply the work).
  */
 export const uriMacros = `
-CREATE OR REPLACE TEMP MACRO trace_trim(s) AS trim(s, ${trimChars});
-CREATE OR REPLACE TEMP MACRO trace_uri_bare(uri) AS
-  split_part(regexp_replace(trace_trim(uri), '^[a-zA-Z][a-zA-Z0-9+.-]*://[^/]*', ''), '#', 1);
+CREATE OR REPLACE TEMP MACRO trace_trim(s) AS CASE WHEN left(s, 1) IN (${trimList}) OR right(s, 1) IN (${trimList}) THEN trim(s, ${trimChars}) ELSE s END;
+CREATE OR REPLACE TEMP MACRO trace_uri_unhosted(t) AS
+  split_part(CASE WHEN contains(t, '://') THEN regexp_replace(t, '^[a-zA-Z][a-zA-Z0-9+.-]*://[^/]*', '') ELSE t END, '#', 1);
+CREATE OR REPLACE TEMP MACRO trace_uri_bare(uri) AS trace_uri_unhosted(trace_trim(uri));
 CREATE OR REPLACE TEMP MACRO trace_uri_path(bare) AS ltrim(split_part(bare, '?', 1), '/');
 CREATE OR REPLACE TEMP MACRO trace_uri_query(bare) AS CASE WHEN strpos(bare, '?') > 0 THEN substr(bare, strpos(bare, '?') + 1) ELSE '' END;
-CREATE OR REPLACE TEMP MACRO trace_uri_split(path) AS regexp_extract(path, '^v2/(.+)/([^/]+)/([^/]*)$', ['r', 'mid', 'tail']);
+CREATE OR REPLACE TEMP MACRO trace_uri_split_of(path, tail, mid) AS CASE WHEN path IS NULL THEN NULL
+  WHEN starts_with(path, 'v2/') AND mid <> '' AND length(path) - length(tail) - length(mid) - 5 >= 1
+    AND strpos(substr(path, 4, length(path) - length(tail) - length(mid) - 5), chr(10)) = 0
+  THEN {r: substr(path, 4, length(path) - length(tail) - length(mid) - 5), mid: mid, tail: tail}
+  ELSE {r: '', mid: '', tail: ''} END;
+CREATE OR REPLACE TEMP MACRO trace_uri_split(path) AS trace_uri_split_of(path, split_part(path, '/', -1), split_part(path, '/', -2));
 CREATE OR REPLACE TEMP MACRO trace_uri_endpoint(path, m) AS CASE
   WHEN path IN ('v2', 'v2/') THEN 'base'
   WHEN path = 'v2/_catalog' THEN 'catalog'
@@ -82,8 +96,8 @@ CREATE OR REPLACE TEMP MACRO trace_uri_reference(m, query, endpoint) AS
   CASE WHEN endpoint IN ('manifest', 'blob') THEN m.tail WHEN endpoint = 'blob_upload' THEN trace_query_param(query, 'digest') END;
 CREATE OR REPLACE TEMP MACRO trace_uri_of(m, query, endpoint) AS
   trace_uri_parts(endpoint, trace_uri_repository(m, endpoint), trace_uri_reference(m, query, endpoint));
-CREATE OR REPLACE TEMP MACRO trace_uri(uri) AS trace_uri_of(
-  trace_uri_split(trace_uri_path(trace_uri_bare(uri))),
-  trace_uri_query(trace_uri_bare(uri)),
-  trace_uri_endpoint(trace_uri_path(trace_uri_bare(uri)), trace_uri_split(trace_uri_path(trace_uri_bare(uri)))));
+CREATE OR REPLACE TEMP MACRO trace_uri(uri) AS list_transform([trace_uri_bare(uri)], b ->
+  list_transform([trace_uri_path(b)], p ->
+    list_transform([trace_uri_split(p)], m ->
+      list_transform([trace_uri_endpoint(p, m)], e -> trace_uri_of(m, trace_uri_query(b), e))[1])[1])[1])[1];
 `;

@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { ingestTraces } from '../../../src/trace/ingest.js';
 import { defaultLatency, type LatencyModel } from '../../../src/trace/latency.js';
 import { LruSweep } from '../../../src/trace/lru-sweep.js';
+import { ThreadedLruSweep } from '../../../src/trace/lru-threads.js';
 import { opBlobGet, opInvalidate, opManifestGet, opOther, type RequestColumns, type SimRequest, streamRequests } from '../../../src/trace/requests.js';
 import { replay, type SimResult } from '../../../src/trace/simulate.js';
 import { openTrace, selectSource } from '../../../src/trace/store.js';
@@ -115,6 +116,42 @@ describe('LRU at every size in one pass (LruSweep)', () => {
   });
 });
 
+describe('LRU at every size on two threads (ThreadedLruSweep)', () => {
+  const capacities = [0, 1, 500, 2000, 4999, 5000, 20_000, 100_000, 7];
+
+  async function threaded(rows: Row[], objects: number, batch: number, slotRows: number, warmupUntil?: number): Promise<SimResult[]> {
+    const lru = new ThreadedLruSweep(objects, capacities, latency, warmupUntil, slotRows);
+    try {
+      for (const b of asColumns(rows, batch)) await lru.push(b);
+      return await lru.finish();
+    } finally {
+      await lru.close();
+    }
+  }
+
+  it('gives every figure of LruSweep and of LruPolicy, bit for bit, through a ring of slots used many times over', async () => {
+    for (const seed of [5, 6]) {
+      const objects = [60, 1500][seed - 5];
+      const rows = randomTrace(seed, 8000, objects);
+      const expected = await replay([asRequests(rows)], capacities.map((capacity) => ({ policy: 'lru', capacity })), { latency, warmupUntil: 10_000 });
+      // Batches larger than a slot are replayed in parts; smaller ones take a slot each.
+      for (const [batch, slotRows] of [[977, 250], [100, 4096]]) {
+        const results = await threaded(rows, objects, batch, slotRows, 10_000);
+        expect(results).toEqual(sweep(rows, objects, capacities, batch, 10_000));
+        expect(results).toEqual(expected.results);
+      }
+      expect(expected.results.filter((r) => r.hits > 0 && r.hits < r.requests).length).toBeGreaterThan(3);
+    }
+  });
+
+  it('refuses an object number outside the trace, and stops its worker when abandoned', async () => {
+    const lru = new ThreadedLruSweep(3, [10, 20], latency);
+    await expect(lru.push(asColumns([{ time: 0, object: 3, size: 1, op: opBlobGet }], 1)[0])).rejects.toThrow(/object number 3/);
+    await lru.close();
+    expect(() => new ThreadedLruSweep(3, [-1], latency)).toThrow(/cache size/);
+  });
+});
+
 describe('trace simulate with LRU streamed from Parquet', () => {
   const dir = mkdtempSync(join(tmpdir(), 'imgscan-trace-lru-sweep-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -152,6 +189,9 @@ describe('trace simulate with LRU streamed from Parquet', () => {
         expect(p.results.filter((r) => r.policy === 'lru')).toEqual(alone.results);
         expect(p.cacheable).toBe(alone.cacheable);
       }
+      // The same with LRU's sizes on two threads.
+      const threaded = await simulateTrace({ dataDir: data, policies: ['lru', 'fifo'], sizes, prefetchTimeouts: [], latency, warmup, lruThreads: true });
+      expect({ ...threaded, data_dir: '' }).toEqual({ ...s, data_dir: '' });
       // fifo went through the object replay in the same pass, in the order of the policies given.
       expect(s.results.map((r) => r.policy)).toEqual([...sizes.map(() => 'lru'), ...sizes.map(() => 'fifo')]);
     } finally {
