@@ -24,6 +24,9 @@ export class AnalysisDb {
   /** The entries by layer, for the per-image walks (src/analysis/walks.ts); set once open. */
   walks!: EntryWalks;
 
+  /** The files image_dirs.sql reads (the stored files, or a_entries with images selected); `shared`: a view of the database, not a connection's. */
+  private filePaths = { source: 'files', shared: true };
+
   private constructor(
     readonly db: Db,
     private readonly spill: string,
@@ -46,7 +49,8 @@ export class AnalysisDb {
       const [twice] = await a.rows<{ n: number }>('SELECT count(*) AS n FROM a_layers_twice');
       if (twice.n > 0) await a.run('once');
       const sources = twice.n > 0 ? { files: 'a_files_once', chunks: 'a_chunks_once' } : { files: 'files', chunks: 'chunks' };
-      await a.run('entries', { ...sources, file_paths: select ? 'a_entries' : sources.files });
+      await a.run('entries', sources);
+      a.filePaths = select || twice.n > 0 ? { source: select ? 'a_entries' : sources.files, shared: false } : { source: 'files', shared: true };
       a.walks = await a.timed('walks', () => EntryWalks.load(db));
       return a;
     } catch (err) {
@@ -62,6 +66,23 @@ export class AnalysisDb {
     await this.db.run('DELETE FROM a_image_layers WHERE image_id NOT IN (SELECT image_id FROM a_images)');
     await this.db.run('DELETE FROM a_image_refs WHERE manifest_digest NOT IN (SELECT manifest_digest FROM a_images)');
     await this.db.run('DELETE FROM a_layers WHERE layer_id NOT IN (SELECT layer_id FROM a_image_layers WHERE layer_id IS NOT NULL)');
+  }
+
+  /**
+   * Makes a_dirs (image_dirs.sql). Over the stored files it runs on a connection of its own, so that DuckDB works
+   * on it while this one's walks run; the step's time then overlaps theirs. Await the promise before reading a_dirs.
+   */
+  directories(): Promise<void> {
+    const params = { file_paths: this.filePaths.source };
+    if (!this.filePaths.shared) return this.run('image_dirs', params);
+    return this.timed('image_dirs', async () => {
+      const connection = await this.db.instance.connect();
+      try {
+        await connection.run(sqlFile('image_dirs', params));
+      } finally {
+        connection.closeSync();
+      }
+    });
   }
 
   /** Runs a script of src/analysis/sql (statements that create working tables). */

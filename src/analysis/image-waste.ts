@@ -7,9 +7,15 @@ import type { AnalysisDb } from './db.js';
 export async function ensureImageWaste(a: AnalysisDb): Promise<void> {
   const [made] = await a.rows<{ n: number }>("SELECT count(*) AS n FROM duckdb_tables() WHERE table_name = 'a_image_waste'");
   if (made.n > 0) return;
-  await a.timed('content_waste', () => a.walks.writeContentWaste(a.db));
-  await a.timed('path_candidates', () => a.walks.writePathCandidates(a.db));
-  await a.run('image_dirs');
+  // The directories beside the two walks (on the second core, while the walks keep this thread busy).
+  const dirs = a.directories();
+  try {
+    await a.timed('content_waste', () => a.walks.writeContentWaste(a.db));
+    await a.timed('path_candidates', () => a.walks.writePathCandidates(a.db));
+  } finally {
+    await dirs.catch(() => undefined);
+  }
+  await dirs;
   await a.timed('hiding', () => a.walks.writeHiding(a.db));
   await a.run('image_waste');
 }

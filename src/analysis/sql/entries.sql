@@ -39,13 +39,6 @@ FROM a_entries;
 CREATE OR REPLACE TEMP VIEW a_file_class_names AS
 SELECT DISTINCT file_class FROM {{files}} WHERE entry_type = 'file' AND file_class IS NOT NULL;
 
--- The file paths image_dirs.sql collects the directories from: {{file_paths}} is the stored files, read without
--- the join to the layers (a directory only a layer outside the dataset holds is one more candidate, and hides
--- nothing, as no file of the dataset lies below it), or a_entries when a few images were selected from a larger
--- dataset (their layers' files only).
-CREATE OR REPLACE TEMP VIEW a_file_paths AS
-SELECT path FROM {{file_paths}} WHERE entry_type = 'file';
-
 CREATE OR REPLACE TEMP VIEW a_files AS
 SELECT layer_id, entry_index, h, h2, size, file_class FROM a_items WHERE entry_type = 'file';
 
