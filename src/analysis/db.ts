@@ -24,7 +24,10 @@ export class AnalysisDb {
   /** The entries by layer, for the per-image walks (src/analysis/walks.ts); set once open. */
   walks!: EntryWalks;
 
-  /** The files image_dirs.sql reads (the stored files, or a_entries with images selected); `shared`: a view of the database, not a connection's. */
+  /**
+   * The files image_dirs.sql reads: the stored files, or a_entries with images selected; `shared` when it is a view
+   * of the database, not of this connection (another connection can read it).
+   */
   private filePaths = { source: 'files', shared: true };
 
   private constructor(
