@@ -151,8 +151,9 @@ class LayerRuns {
   }
 
   /**
-   * The rows by layer (ids below `layers`), where they lie: the runs of layer L are first[L], next[first[L]], ...
-   * (-1 ends), in the order they arrived, each over start[run] .. end[run]; count[L] rows in all. No row moves.
+   * The rows by layer (ids below `layers`), where they lie: run r holds rows start[r] .. end[r] of layer[r]; the
+   * runs of layer L are first[L], next[first[L]], ... (-1 ends), in the order they arrived; count[L] rows in all.
+   * No row moves.
    */
   byLayer(layers: number): Runs {
     const first = new Int32Array(layers).fill(-1);
@@ -166,12 +167,13 @@ class LayerRuns {
       next[r] = first[layer];
       first[layer] = r;
     }
-    return { first, next, start: this.runStart.subarray(0, this.runs), end, count, columns: this.data };
+    return { layer: this.runLayer.subarray(0, this.runs), first, next, start: this.runStart.subarray(0, this.runs), end, count, columns: this.data };
   }
 }
 
 /** Rows by layer (`LayerRuns.byLayer`). */
 export interface Runs {
+  layer: Int32Array;
   first: Int32Array;
   next: Int32Array;
   start: Int32Array;

@@ -162,13 +162,11 @@ export class EntryWalks {
     const wanted = new Uint8Array(this.contents.count);
     for (const id of contentIds) wanted[id] = 1;
     const out = new IntColumns(3);
-    const { first, next, start, end } = this.keys;
-    for (let layer = 1; layer < first.length; layer++) {
-      for (let run = first[layer]; run >= 0; run = next[run]) {
-        for (let i = start[run]; i < end[run]; i++) {
-          const cid = this.content[i];
-          if (cid >= 0 && wanted[cid] === 1) out.push3(layer, this.keyEntry[i], cid);
-        }
+    const { layer, start, end } = this.keys;
+    for (let run = 0; run < layer.length; run++) {
+      for (let i = start[run]; i < end[run]; i++) {
+        const cid = this.content[i];
+        if (cid >= 0 && wanted[cid] === 1) out.push3(layer[run], this.keyEntry[i], cid);
       }
     }
     await writeColumns(db, 'a_content_copies', ['layer_id', 'entry_index', 'content_id'], ['i32', 'i32', 'i32'], out.columns(), out.length);
@@ -184,12 +182,10 @@ export class EntryWalks {
     const table = new KeyTable(dirs.rows);
     for (let i = 0; i < dirs.rows; i++) table.id(hp[2 * i], hp[2 * i + 1], 0, 0);
     const out = new IntColumns(2);
-    const { first, next, start, end } = this.keys;
-    for (let layer = 1; layer < first.length; layer++) {
-      for (let run = first[layer]; run >= 0; run = next[run]) {
-        for (let i = start[run]; i < end[run]; i++) {
-          if (this.content[i] !== notFile && table.find(this.keyLow[i] >>> 0, this.keyHigh[i] >>> 0, 0, 0) >= 0) out.push2(layer, this.keyEntry[i]);
-        }
+    const { layer, start, end } = this.keys;
+    for (let run = 0; run < layer.length; run++) {
+      for (let i = start[run]; i < end[run]; i++) {
+        if (this.content[i] !== notFile && table.find(this.keyLow[i] >>> 0, this.keyHigh[i] >>> 0, 0, 0) >= 0) out.push2(layer[run], this.keyEntry[i]);
       }
     }
     await writeColumns(db, 'a_hiding', ['layer_id', 'entry_index'], ['i32', 'i32'], out.columns(), out.length);
