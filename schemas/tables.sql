@@ -94,7 +94,14 @@ CREATE TABLE files (
   dev_minor         INTEGER,
   gzip_size         BIGINT,            -- in the compression sample only (docs/metrics.md): bytes of the content
                                        -- compressed with gzip -6, one member per 4 MiB piece; else NULL
-  zstd_size         BIGINT             -- the same with zstd -3, one frame per 4 MiB piece
+  zstd_size         BIGINT,            -- the same with zstd -3, one frame per 4 MiB piece
+  -- The content's 128-bit key (files only): bytes 0-7 and 8-15 of the digest as unsigned big-endian integers.
+  -- Analyses group and join contents on these integers instead of reading and hashing the 64-character digest.
+  -- (A digest that is not 64 lowercase hex digits, which the scan never writes, is keyed by two hashes of it.)
+  content_key1      UBIGINT GENERATED ALWAYS AS (CASE WHEN digest IS NULL THEN NULL
+                      WHEN regexp_full_match(digest, '[0-9a-f]{64}') THEN ('0x' || digest[1:16])::UBIGINT ELSE hash(digest) END),
+  content_key2      UBIGINT GENERATED ALWAYS AS (CASE WHEN digest IS NULL THEN NULL
+                      WHEN regexp_full_match(digest, '[0-9a-f]{64}') THEN ('0x' || digest[17:32])::UBIGINT ELSE hash(reverse(digest)) END)
 );
 
 -- Chunks of file contents, one row per chunk per chunker (written only when chunking is enabled).

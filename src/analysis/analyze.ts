@@ -82,7 +82,7 @@ export async function analyzeDataset(options: AnalyzeOptions): Promise<Analysis>
     summary = { ...partial, docker_hub: dockerHubFigures(partial) };
   } finally {
     steps = Object.fromEntries(a.timings);
-    a.close();
+    await a.close();
   }
   return { summary, images, seconds: { queries: (performance.now() - started) / 1000, steps } };
 }

@@ -6,6 +6,7 @@ import { Db, sqlString } from '../store/duckdb.js';
 import { ImgscanError } from '../errors.js';
 import { type SqlParams, sqlFile } from './sql.js';
 import { EntryWalks } from './walks.js';
+import { datasetSchema } from '../model/schema.js';
 
 /**
  * Memory DuckDB may hold for an analysis before it spills to disk (its own default is 80% of the machine). At
@@ -30,6 +31,9 @@ export class AnalysisDb {
    */
   private filePaths = { source: 'files', shared: true };
 
+  /** The content keys h and h2 that entries.sql and sample_prepare.sql read (`contentKeys`). */
+  private keys: SqlParams = storedKeys;
+
   private constructor(
     readonly db: Db,
     private readonly spill: string,
@@ -44,9 +48,11 @@ export class AnalysisDb {
     // Tables larger than memory spill to a private temporary directory, removed on close.
     const spill = mkdtempSync(join(tmpdir(), 'imgscan-analyze-'));
     const db = await Db.open(':memory:', { preserve_insertion_order: 'false', temp_directory: spill, memory_limit: `${Math.max(64, Math.floor(memory / 2 ** 20))}MiB` });
+    let opened: AnalysisDb | undefined;
     try {
       await attachDataset(db, dataDirs);
       const a = new AnalysisDb(db, spill);
+      a.keys = await contentKeys(db);
       await a.run('prepare');
       if (select) await a.keepImages(await select(a));
       const [twice] = await a.rows<{ n: number }>('SELECT count(*) AS n FROM a_layers_twice');
@@ -54,9 +60,17 @@ export class AnalysisDb {
       const sources = twice.n > 0 ? { files: 'a_files_once', chunks: 'a_chunks_once' } : { files: 'files', chunks: 'chunks' };
       await a.run('entries', sources);
       a.filePaths = select || twice.n > 0 ? { source: select ? 'a_entries' : sources.files, shared: false } : { source: 'files', shared: true };
-      a.walks = await a.timed('walks', () => EntryWalks.load(db));
+      // The directories beside the walks' read (a_dirs is for image waste, which every analysis of a whole
+      // dataset makes): DuckDB has cores to spare while the main thread takes in the entries.
+      if (a.filePaths.shared) a.directories().catch(() => undefined);
+      a.walks = await a.timed('walks', async () => {
+        // The stored files, not the working tables: an estimate that may count files of layers left out.
+        const [estimate] = await db.all<{ n: bigint }>(`SELECT approx_count_distinct(${a.keys.h}) AS n FROM files WHERE entry_type = 'file'`);
+        return EntryWalks.load(db, Number(estimate.n));
+      });
       return a;
     } catch (err) {
+      await opened?.dirs?.catch(() => undefined);
       db.close();
       rmSync(spill, { recursive: true, force: true });
       throw err instanceof ImgscanError ? err : new ImgscanError('STORE', `cannot analyze the dataset: ${(err as Error).message}`, {}, { cause: err });
@@ -72,10 +86,18 @@ export class AnalysisDb {
   }
 
   /**
-   * Makes a_dirs (image_dirs.sql). Over the stored files it runs on a connection of its own, so that DuckDB works
-   * on it while this one's walks run; the step's time then overlaps theirs. Await the promise before reading a_dirs.
+   * Makes a_dirs (image_dirs.sql), once. Over the stored files it runs on a connection of its own, started when
+   * the dataset opens, so that DuckDB works on it while this one's read for the walks keeps the main thread busy;
+   * the step's time then overlaps theirs. Await the promise before reading a_dirs.
    */
   directories(): Promise<void> {
+    this.dirs ??= this.makeDirectories();
+    return this.dirs;
+  }
+
+  private dirs?: Promise<void>;
+
+  private makeDirectories(): Promise<void> {
     const params = { file_paths: this.filePaths.source };
     if (!this.filePaths.shared) return this.run('image_dirs', params);
     return this.timed('image_dirs', async () => {
@@ -91,14 +113,14 @@ export class AnalysisDb {
   /** Runs a script of src/analysis/sql (statements that create working tables). */
   async run(name: string, params: SqlParams = {}): Promise<void> {
     const started = performance.now();
-    await this.db.run(sqlFile(name, params));
+    await this.db.run(sqlFile(name, { ...this.keys, ...params }));
     this.time(name, started);
   }
 
   /** Runs a query of src/analysis/sql and returns its rows. */
   async query<T>(name: string, params: SqlParams = {}): Promise<T[]> {
     const started = performance.now();
-    const rows = await this.rows<T>(sqlFile(name, params));
+    const rows = await this.rows<T>(sqlFile(name, { ...this.keys, ...params }));
     this.time(name, started);
     return rows;
   }
@@ -120,10 +142,27 @@ export class AnalysisDb {
     return (await this.db.all(sql)).map((r) => plain(r) as T);
   }
 
-  close(): void {
+  /** Closes the session, once a_dirs, if started, is made or failed (its connection is of this database). */
+  async close(): Promise<void> {
+    await this.dirs?.catch(() => undefined);
     this.db.close();
     rmSync(this.spill, { recursive: true, force: true });
   }
+}
+
+const storedKeys: SqlParams = { h: 'content_key1', h2: 'content_key2' };
+
+/**
+ * A content's 128-bit key is the first 16 bytes of its digest (docs/metrics.md), stored by the scan as the files
+ * columns content_key1 and content_key2. Where some file lacks them (a part written before they existed), the
+ * same integers are computed from the hex digest for every file: slower (the digest column is read), and the
+ * same keys.
+ */
+async function contentKeys(db: Db): Promise<SqlParams> {
+  const [lacking] = await db.all<{ n: bigint }>("SELECT count(*) AS n FROM (SELECT 1 FROM files WHERE entry_type = 'file' AND content_key1 IS NULL LIMIT 1)");
+  if (Number(lacking.n) === 0) return storedKeys;
+  const [h, h2] = ['content_key1', 'content_key2'].map((name) => datasetSchema().get('files')!.columns.find((c) => c.name === name)!.expression!);
+  return { h, h2 };
 }
 
 /**

@@ -110,7 +110,7 @@ export async function diffImages(options: DiffOptions): Promise<ImageDiff> {
       changes: options.top === undefined ? changes.changed : changes.changed.slice(0, options.top),
     };
   } finally {
-    db.close();
+    await db.close();
   }
 }
 

@@ -30,13 +30,13 @@ export const notFile = -1;
 
 /**
  * One pass over a_items: each file's content given a dense id (by its 128-bit key h, h2), each entry's path key
- * hp kept. `layers` (ids below it), `files` and `entries` size the arrays (they grow if need be). The rows stay
- * where they arrived, in runs of one layer (`LayerRuns`).
+ * hp kept. `layers` (ids below it), `contentCount` (an estimate) and `entries` size the arrays (they grow if need
+ * be). The rows stay where they arrived, in runs of one layer (`LayerRuns`).
  */
-export async function readEntries(db: Db, layers: number, files: number, entries: number): Promise<Read> {
+export async function readEntries(db: Db, layers: number, contentCount: number, entries: number): Promise<Read> {
   const classes = (await db.all<{ c: string }>('SELECT file_class AS c FROM a_file_class_names ORDER BY c')).map((r) => r.c);
   const code = classes.length > 0 ? `coalesce(list_position([${classes.map(sqlString).join(', ')}], file_class), 0)` : '0';
-  const contents = new ContentTable(files);
+  const contents = new ContentTable(contentCount);
   const keys = new LayerRuns(4, entries);
   const perLayer = new Int32Array(layers);
   // Six columns where eight would do: each vector handed over costs about as much as reading it, so the layer
@@ -70,8 +70,9 @@ class ContentTable {
   private size: Float64Array;
   private fileClass: Uint8Array;
 
-  constructor(files: number) {
-    const expected = Math.max(1 << 16, files >> 3);
+  /** `expected`: about how many contents there are (the table grows if there are more). */
+  constructor(expected: number) {
+    expected = Math.max(1 << 16, Math.ceil(expected * 1.05));
     this.table = new KeyTable(expected);
     this.size = new Float64Array(expected);
     this.fileClass = new Uint8Array(expected);

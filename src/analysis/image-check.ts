@@ -86,7 +86,7 @@ export async function checkImage(options: ImageCheckOptions): Promise<ImageCheck
     });
     return { ref: options.ref, images, passed: images.every((i) => i.passed) };
   } finally {
-    a.close();
+    await a.close();
   }
 }
 

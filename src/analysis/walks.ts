@@ -43,12 +43,15 @@ export class EntryWalks {
     return this.refs;
   }
 
-  /** Reads the entries of a_items (entries.sql) in one pass and writes a_digests. */
-  static async load(db: Db): Promise<EntryWalks> {
-    const [sizes] = await db.all<{ layers: number; files: number; entries: number }>(
-      'SELECT coalesce(max(layer_id), 0)::INTEGER AS layers, coalesce(sum(file_count), 0)::DOUBLE AS files, coalesce(sum(entry_count), 0)::DOUBLE AS entries FROM a_layers');
+  /**
+   * Reads the entries of a_items (entries.sql) in one pass and writes a_digests. `contents`: about how many
+   * distinct contents there are (it sizes the content table; `approx_count_distinct` of the keys is close enough).
+   */
+  static async load(db: Db, contents: number): Promise<EntryWalks> {
+    const [sizes] = await db.all<{ layers: number; entries: number }>(
+      'SELECT coalesce(max(layer_id), 0)::INTEGER AS layers, coalesce(sum(entry_count), 0)::DOUBLE AS entries FROM a_layers');
     const layers = Number(sizes.layers) + 1;
-    const read = await readEntries(db, layers, Number(sizes.files), Number(sizes.entries));
+    const read = await readEntries(db, layers, contents, Number(sizes.entries));
     const keys = read.keys.byLayer(layers);
     const walks = new EntryWalks(keys, keys.columns[0], keys.columns[1], keys.columns[2], keys.columns[3], read.files, read.contents);
     await walks.writeDigests(db);

@@ -2,12 +2,16 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../paths.js';
 
-export type ColumnType = 'VARCHAR' | 'INTEGER' | 'BIGINT' | 'DOUBLE' | 'BOOLEAN' | 'TIMESTAMP';
+export type ColumnType = 'VARCHAR' | 'INTEGER' | 'BIGINT' | 'UBIGINT' | 'DOUBLE' | 'BOOLEAN' | 'TIMESTAMP';
 
 export interface Column {
   name: string;
   type: ColumnType;
   nullable: boolean;
+  /** Computed from the other columns (GENERATED ALWAYS AS): written to Parquet, never appended. */
+  generated: boolean;
+  /** The SQL expression of a generated column, over the other columns of its row. */
+  expression?: string;
 }
 
 export interface TableSchema {
@@ -22,17 +26,37 @@ export function parseSchema(sql: string): Map<string, TableSchema> {
   const withoutComments = sql.replace(/--[^\n]*/g, '');
   for (const match of withoutComments.matchAll(/CREATE TABLE (\w+) \(([\s\S]*?)\);/g)) {
     const [ddl, name, body] = match;
-    const columns = body
-      .split(',')
+    const columns = topLevelItems(body)
       .map((line) => line.trim())
       .filter(Boolean)
       .map((line) => {
         const [col, type] = line.split(/\s+/);
-        return { name: col, type: type as ColumnType, nullable: !/NOT NULL/.test(line) };
+        const expression = /\bGENERATED ALWAYS AS \(([\s\S]*)\)$/.exec(line)?.[1]?.replace(/\s+/g, ' ');
+        return { name: col, type: type as ColumnType, nullable: !/NOT NULL/.test(line), generated: expression !== undefined, ...(expression ? { expression } : {}) };
       });
     tables.set(name, { name, ddl, columns });
   }
   return tables;
+}
+
+/** The comma-separated items of a column list, without splitting inside parentheses or quotes. */
+function topLevelItems(body: string): string[] {
+  const items: string[] = [];
+  let depth = 0;
+  let quoted = false;
+  let from = 0;
+  for (let i = 0; i < body.length; i++) {
+    const c = body[i];
+    if (c === "'") quoted = !quoted;
+    else if (!quoted && c === '(') depth++;
+    else if (!quoted && c === ')') depth--;
+    else if (!quoted && depth === 0 && c === ',') {
+      items.push(body.slice(from, i));
+      from = i + 1;
+    }
+  }
+  items.push(body.slice(from));
+  return items;
 }
 
 let cached: Map<string, TableSchema> | undefined;
@@ -40,6 +64,11 @@ let cached: Map<string, TableSchema> | undefined;
 export function datasetSchema(): Map<string, TableSchema> {
   cached ??= parseSchema(readFileSync(join(packageRoot, 'schemas', 'tables.sql'), 'utf8'));
   return cached;
+}
+
+/** The generated columns of a table as SQL select items (`expression AS name`), for rows made outside the writer. */
+export function generatedColumns(table: string): string[] {
+  return datasetSchema().get(table)!.columns.filter((c) => c.expression).map((c) => `${c.expression} AS ${c.name}`);
 }
 
 export const tableNames = ['images', 'image_refs', 'image_layers', 'image_history', 'layers', 'files', 'chunks', 'failures'] as const;

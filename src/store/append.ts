@@ -8,6 +8,7 @@ const appenders: Record<ColumnType, (appender: DuckDBAppender, value: unknown) =
   VARCHAR: (a, v) => a.appendVarchar(v as string),
   INTEGER: (a, v) => a.appendInteger(v as number),
   BIGINT: (a, v) => a.appendBigInt(BigInt(v as number)),
+  UBIGINT: (a, v) => a.appendUBigInt(BigInt(v as number | bigint)),
   DOUBLE: (a, v) => a.appendDouble(v as number),
   BOOLEAN: (a, v) => a.appendBoolean(v as boolean),
   TIMESTAMP: (a, v) => a.appendTimestamp(new DuckDBTimestampValue(BigInt((v as Date).getTime()) * 1000n)),

@@ -3,7 +3,7 @@
 
 -- Every tar entry of every unique layer, once.
 CREATE OR REPLACE TEMP VIEW a_entries AS
-SELECT l.layer_id, f.entry_index, f.entry_type, f.path, f.size, f.digest, f.file_class
+SELECT l.layer_id, f.entry_index, f.entry_type, f.path, f.size, f.digest, f.file_class, f.content_key1, f.content_key2
 FROM {{files}} f JOIN a_layers l USING (layer_digest);
 
 -- Every chunk of every unique layer, once, with the chunker that cut it (a dataset written before chunks had
@@ -22,15 +22,16 @@ CREATE OR REPLACE TEMP MACRO a_target(entry_type, path) AS
   END;
 
 -- Every entry once, with 64-bit keys: hp of the path it writes or deletes (not for opaque entries), and for a
--- file its content as a 128-bit key (h, h2: hashes of the whole digest and of its second half). Grouping and
+-- file its content's 128-bit key (h, h2: content_key1 and content_key2 of the files table, the digest's first 16
+-- bytes; {{h}} and {{h2}} compute them from the digest for a dataset written before those columns). Grouping and
 -- joining on integers is much cheaper than on 64-character strings; path keys only find candidates (path
 -- waste is decided on the exact paths). A view: src/analysis/walks.ts reads it once into typed arrays, and the
 -- few queries over it after that read only the columns they need.
 CREATE OR REPLACE TEMP VIEW a_items AS
 SELECT layer_id, entry_index, entry_type,
   CASE WHEN entry_type <> 'opaque' THEN hash(a_target(entry_type, path)) END AS hp,
-  CASE WHEN entry_type = 'file' THEN hash(digest) END AS h,
-  CASE WHEN entry_type = 'file' THEN hash(substr(digest, 33)) END AS h2,
+  CASE WHEN entry_type = 'file' THEN {{h}} END AS h,
+  CASE WHEN entry_type = 'file' THEN {{h2}} END AS h2,
   size, file_class
 FROM a_entries;
 

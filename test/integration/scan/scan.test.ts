@@ -81,11 +81,24 @@ describe('imgscan scan on real images', () => {
 
   it('records every tar entry with the content digest b3sum gives', async () => {
     for (const [digest, exp] of expected) {
-      const rows = await queryDataset<Record<string, unknown>>(data, `SELECT * EXCLUDE (layer_digest, file_class, gzip_size, zstd_size) FROM files WHERE layer_digest = '${digest}' ORDER BY entry_index`);
+      const rows = await queryDataset<Record<string, unknown>>(data, `SELECT * EXCLUDE (layer_digest, file_class, gzip_size, zstd_size, content_key1, content_key2) FROM files WHERE layer_digest = '${digest}' ORDER BY entry_index`);
       const want = exp.entries.map(({ name: _n, ...e }) => e);
       expect(rows.length, digest).toBe(want.length);
       rows.forEach((row, i) => expect(row, `${digest} #${i} ${want[i].path}`).toEqual(want[i]));
     }
+  });
+
+  it('keys each file by the first 16 bytes of the digest b3sum gives (content_key1, content_key2)', async () => {
+    // Read as text: the keys are unsigned 64-bit, beyond what a JS number holds exactly.
+    const keyed = (k: string) => `CASE WHEN ${k} IS NULL THEN NULL ELSE ${k}::VARCHAR END`;
+    let keyedFiles = 0;
+    for (const [digest, exp] of expected) {
+      const rows = await queryDataset<{ k1: string | null; k2: string | null }>(data, `SELECT ${keyed('content_key1')} AS k1, ${keyed('content_key2')} AS k2 FROM files WHERE layer_digest = '${digest}' ORDER BY entry_index`);
+      const want = exp.entries.map((e) => (e.digest === null ? [null, null] : [BigInt(`0x${e.digest.slice(0, 16)}`).toString(), BigInt(`0x${e.digest.slice(16, 32)}`).toString()]));
+      expect(rows.map((r) => [r.k1, r.k2]), digest).toEqual(want);
+      keyedFiles += want.filter((w) => w[0] !== null).length;
+    }
+    expect(keyedFiles).toBeGreaterThan(100);
   });
 
   describe('covers the awkward entries', () => {

@@ -40,7 +40,7 @@ async function measured(ds: RefDataset, top: number) {
   try {
     return await buildStepFigures(a, top);
   } finally {
-    a.close();
+    await a.close();
   }
 }
 

@@ -17,7 +17,7 @@ async function limitMiB(memory?: number): Promise<number> {
     const [, n, unit] = /^([\d.]+) (\w+)$/.exec(r.v)!;
     return Number(n) * ({ KiB: 1 / 1024, MiB: 1, GiB: 1024 } as Record<string, number>)[unit];
   } finally {
-    a.close();
+    await a.close();
   }
 }
 

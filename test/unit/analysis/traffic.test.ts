@@ -67,7 +67,7 @@ async function measured(ds: RefDataset) {
   try {
     return await trafficFigures(a);
   } finally {
-    a.close();
+    await a.close();
   }
 }
 

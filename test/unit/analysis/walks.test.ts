@@ -71,7 +71,7 @@ describe('the per-image walks', () => {
         expect(n.theirs, `${name} has rows to compare`).toBeGreaterThan(20);
       }
     } finally {
-      a.close();
+      await a.close();
     }
   }, 300_000);
 });

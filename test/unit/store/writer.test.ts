@@ -1,4 +1,5 @@
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync, existsSync, copyFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { tmpdir, hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -31,6 +32,34 @@ async function count(dir: string, table: string, where = ''): Promise<number> {
 }
 
 describe('DatasetWriter', () => {
+  it('writes each file its content keys: the digest\'s bytes 0-7 and 8-15 as integers; other digests hashed, non-files none', async () => {
+    const dir = mkdtempSync(join(work, 'w-'));
+    const w = await DatasetWriter.open(dir);
+    const digests = [createHash('sha256').update('a').digest('hex'), createHash('sha256').update('b').digest('hex'), 'f'.repeat(64), 'X'.repeat(64), 'not hex', null];
+    try {
+      w.beginLayer('sha256:keys');
+      w.add('files', fileRows('sha256:keys', digests.length).map((r, i) => ({ ...r, digest: digests[i]!, entry_type: digests[i] === null ? 'dir' as const : 'file' as const })));
+      w.finishLayer(layerRow('sha256:keys', digests.length));
+      await w.commit();
+    } finally {
+      w.close();
+    }
+    const db = await Db.open();
+    try {
+      await attachDataset(db, [dir]);
+      const rows = await db.all<{ digest: string | null; k1: bigint | null; k2: bigint | null }>('SELECT digest, content_key1 AS k1, content_key2 AS k2 FROM files ORDER BY entry_index');
+      expect(rows.map((r) => r.digest)).toEqual(digests);
+      for (const r of rows.slice(0, 3)) expect([r.k1, r.k2]).toEqual([BigInt(`0x${r.digest!.slice(0, 16)}`), BigInt(`0x${r.digest!.slice(16, 32)}`)]);
+      // Not 64 lowercase hex digits (never written by the scan): keyed all the same, each its own key.
+      const other = rows.slice(3, 5).map((r) => `${r.k1}/${r.k2}`);
+      expect(other.every((k) => !k.includes('null'))).toBe(true);
+      expect(new Set(other).size).toBe(2);
+      expect([rows[5]!.k1, rows[5]!.k2]).toEqual([null, null]);
+    } finally {
+      db.close();
+    }
+  });
+
   it('commits started together run one after another: rows added during one go to the next, each published once', async () => {
     const dir = mkdtempSync(join(work, 'w-'));
     const w = await DatasetWriter.open(dir);
