@@ -11,7 +11,6 @@ import { PathSpread } from './path-spread.js';
  * content or path. Entries are read once from a_items (entries.sql), each content (the 128-bit key h, h2 of
  * its digest) given a dense id, each path by its key hp, and kept by layer:
  * - a_digests: one row per distinct content, its id (content_id), size, class, copies and layers;
- * - a_content_copies: where the copies of chosen contents lie (the top files);
  * - a_content_waste_layers: content waste per layer ref (image_waste.sql);
  * - a_path_candidates: the entries whose path key the image holds at two layer positions or more (image_waste.sql);
  * - a_hiding: the entries whose path key is a directory's (image_dirs.sql, image_waste.sql);
@@ -160,21 +159,6 @@ export class EntryWalks {
     await writeColumns(db, 'a_path_candidates', ['image_id', 'position', 'layer_id', 'entry_index'], ['i32', 'i32', 'i32', 'i32'], out.columns(), out.length);
   }
 
-  /** a_content_copies: where the files of the given contents (content_id of a_digests) lie, every copy. */
-  async writeCopies(db: Db, contentIds: readonly number[]): Promise<void> {
-    const wanted = new Uint8Array(this.contents.count);
-    for (const id of contentIds) wanted[id] = 1;
-    const out = new IntColumns(3);
-    const { layer, start, end } = this.keys;
-    for (let run = 0; run < layer.length; run++) {
-      for (let i = start[run]; i < end[run]; i++) {
-        const cid = this.content[i];
-        if (cid >= 0 && wanted[cid] === 1) out.push3(layer[run], this.keyEntry[i], cid);
-      }
-    }
-    await writeColumns(db, 'a_content_copies', ['layer_id', 'entry_index', 'content_id'], ['i32', 'i32', 'i32'], out.columns(), out.length);
-  }
-
   /**
    * a_hiding: the entries but directories (and opaque ones, which have no path key) whose path key is one of
    * a_dirs (image_dirs.sql), the directories of the dataset: each may hide a directory from the layers below.
@@ -281,13 +265,6 @@ class IntColumns {
     const at = this.room();
     this.data[0][at] = a;
     this.data[1][at] = b;
-  }
-
-  push3(a: number, b: number, c: number): void {
-    const at = this.room();
-    this.data[0][at] = a;
-    this.data[1][at] = b;
-    this.data[2][at] = c;
   }
 
   push4(a: number, b: number, c: number, d: number): void {
