@@ -52,6 +52,7 @@ export class AnalysisDb {
     try {
       await attachDataset(db, dataDirs);
       const a = new AnalysisDb(db, spill);
+      opened = a;
       a.keys = await contentKeys(db);
       await a.run('prepare');
       if (select) await a.keepImages(await select(a));
