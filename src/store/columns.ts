@@ -1,5 +1,6 @@
 import './allocator.js';
 import { DuckDBDataChunk, type DuckDBType, DOUBLE, INTEGER, UBIGINT, UTINYINT } from '@duckdb/node-api';
+import bindings from '@duckdb/node-bindings';
 import { ImgscanError } from '../errors.js';
 import type { Db } from './duckdb.js';
 
@@ -91,23 +92,23 @@ const sqlTypes: Record<ColumnKind, string> = { i32: 'INTEGER', u8: 'UTINYINT', f
 
 /**
  * Creates (or replaces) a temporary table of the named columns and appends the typed arrays to it, a vector at
- * a time. `rows` values are taken from each array.
+ * a time. `rows` values are taken from each array. One chunk is filled again and again: each column's values are
+ * copied once, straight from the array into DuckDB's vector (the bindings' `copy_data_to_vector`), where the
+ * vector objects of `@duckdb/node-api` would copy them out, into and back (2.3x the time for 2 M rows of seven
+ * columns). A new chunk's vectors have no NULLs, and the columns hold none.
  */
 export async function writeColumns(db: Db, table: string, names: readonly string[], kinds: readonly ColumnKind[], columns: readonly ColumnArray[], rows: number): Promise<void> {
   await db.run(`CREATE OR REPLACE TEMP TABLE ${table} (${names.map((n, i) => `${n} ${sqlTypes[kinds[i]]}`).join(', ')})`);
   const appender = await db.connection.createAppender(table, 'main', 'temp');
   try {
-    const size = 2048;
+    const size = bindings.vector_size();
+    const chunk = DuckDBDataChunk.create(kinds.map((k) => types[k]), size);
+    const vectors = kinds.map((_, i) => bindings.data_chunk_get_vector(chunk.chunk, i));
+    const bytes = kinds.map((k, i) => words[k] * columns[i].BYTES_PER_ELEMENT);
     for (let start = 0; start < rows; start += size) {
       const n = Math.min(size, rows - start);
-      const chunk = DuckDBDataChunk.create(kinds.map((k) => types[k]), n);
-      kinds.forEach((kind, i) => {
-        const vector = chunk.getColumnVector(i) as unknown as { flush(): void };
-        const w = words[kind];
-        (vectorItems(vector, kind, n) as Uint8Array).set((columns[i] as Uint8Array).subarray(start * w, (start + n) * w));
-        vector.flush();
-      });
-      chunk.rowCount = n;
+      bindings.data_chunk_set_size(chunk.chunk, n);
+      columns.forEach((column, i) => bindings.copy_data_to_vector(vectors[i], 0, column.buffer as ArrayBuffer, column.byteOffset + start * bytes[i], n * bytes[i]));
       appender.appendDataChunk(chunk);
     }
     appender.flushSync();
