@@ -63,7 +63,7 @@ export class AnalysisDb {
       a.filePaths = select || twice.n > 0 ? { source: select ? 'a_entries' : sources.files, shared: false } : { source: 'files', shared: true };
       // The directories beside the walks' read (a_dirs is for image waste, which every analysis of a whole
       // dataset makes): DuckDB has cores to spare while the main thread takes in the entries.
-      if (a.filePaths.shared) a.directories().catch(() => undefined);
+      if (a.filePaths.shared) void a.directories();
       a.walks = await a.timed('walks', async () => {
         // The stored files, not the working tables: an estimate that may count files of layers left out.
         const [estimate] = await db.all<{ n: bigint }>(`SELECT approx_count_distinct(${a.keys.h}) AS n FROM files WHERE entry_type = 'file'`);
@@ -92,7 +92,11 @@ export class AnalysisDb {
    * the step's time then overlaps theirs. Await the promise before reading a_dirs.
    */
   directories(): Promise<void> {
-    this.dirs ??= this.makeDirectories();
+    if (!this.dirs) {
+      this.dirs = this.makeDirectories();
+      // Its failure is met where it is awaited (image waste, close), not as an unhandled rejection meanwhile.
+      this.dirs.catch(() => undefined);
+    }
     return this.dirs;
   }
 

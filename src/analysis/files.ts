@@ -55,9 +55,7 @@ export async function fileFigures(a: AnalysisDb, top: number): Promise<FileFigur
 /** The costliest duplicated contents with the paths of their copies: chosen in SQL, their copies read by content key. */
 async function topFiles(a: AnalysisDb, top: number): Promise<TopFile[]> {
   if (top <= 0) return [];
-  const chosen = (await a.query<{ content_id: number }>('top_contents', { top })).map((c) => c.content_id);
+  const chosen = await a.query<{ content_id: number; h: string }>('top_contents', { top });
   if (chosen.length === 0) return [];
-  // As text: a key is an unsigned 64-bit integer, beyond what a JS number holds exactly.
-  const keys = await a.rows<{ h: string }>(`SELECT DISTINCT h::VARCHAR AS h FROM a_digests WHERE content_id IN (${chosen.join(', ')})`);
-  return a.query<TopFile>('top_files', { top, chosen: chosen.join(', '), keys: keys.map((k) => k.h).join(', ') });
+  return a.query<TopFile>('top_files', { top, chosen: chosen.map((c) => c.content_id).join(', '), keys: [...new Set(chosen.map((c) => c.h))].join(', ') });
 }

@@ -7,14 +7,10 @@ import type { AnalysisDb } from './db.js';
 export async function ensureImageWaste(a: AnalysisDb): Promise<void> {
   const [made] = await a.rows<{ n: number }>("SELECT count(*) AS n FROM duckdb_tables() WHERE table_name = 'a_image_waste'");
   if (made.n > 0) return;
-  // The directories beside the two walks (on the second core, while the walks keep this thread busy).
+  // The directories beside the two walks (started when the dataset opened, where it can be; `close` waits for it).
   const dirs = a.directories();
-  try {
-    await a.timed('content_waste', () => a.walks.writeContentWaste(a.db));
-    await a.timed('path_candidates', () => a.walks.writePathCandidates(a.db));
-  } finally {
-    await dirs.catch(() => undefined);
-  }
+  await a.timed('content_waste', () => a.walks.writeContentWaste(a.db));
+  await a.timed('path_candidates', () => a.walks.writePathCandidates(a.db));
   await dirs;
   await a.timed('hiding', () => a.walks.writeHiding(a.db));
   await a.run('image_waste');

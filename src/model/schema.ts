@@ -8,9 +8,10 @@ export interface Column {
   name: string;
   type: ColumnType;
   nullable: boolean;
-  /** Computed from the other columns (GENERATED ALWAYS AS): written to Parquet, never appended. */
-  generated: boolean;
-  /** The SQL expression of a generated column, over the other columns of its row. */
+  /**
+   * For a generated column (GENERATED ALWAYS AS), its SQL expression over the other columns of its row: such a
+   * column is written to Parquet, never appended.
+   */
   expression?: string;
 }
 
@@ -18,6 +19,8 @@ export interface TableSchema {
   name: string;
   ddl: string;
   columns: Column[];
+  /** The columns a row gives, in table order: all but the generated ones (DuckDB computes those). */
+  given: Column[];
 }
 
 /** Parses schemas/tables.sql: the single source of table and column names. */
@@ -32,9 +35,9 @@ export function parseSchema(sql: string): Map<string, TableSchema> {
       .map((line) => {
         const [col, type] = line.split(/\s+/);
         const expression = /\bGENERATED ALWAYS AS \(([\s\S]*)\)$/.exec(line)?.[1]?.replace(/\s+/g, ' ');
-        return { name: col, type: type as ColumnType, nullable: !/NOT NULL/.test(line), generated: expression !== undefined, ...(expression ? { expression } : {}) };
+        return { name: col, type: type as ColumnType, nullable: !/NOT NULL/.test(line), ...(expression ? { expression } : {}) };
       });
-    tables.set(name, { name, ddl, columns });
+    tables.set(name, { name, ddl, columns, given: columns.filter((c) => c.expression === undefined) });
   }
   return tables;
 }

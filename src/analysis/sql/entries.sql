@@ -43,9 +43,6 @@ SELECT DISTINCT file_class FROM {{files}} WHERE entry_type = 'file' AND file_cla
 CREATE OR REPLACE TEMP VIEW a_files AS
 SELECT layer_id, entry_index, h, h2, size, file_class FROM a_items WHERE entry_type = 'file';
 
-CREATE OR REPLACE TEMP VIEW a_keys AS
-SELECT layer_id, entry_index, entry_type, hp FROM a_items WHERE entry_type <> 'opaque';
-
 -- a_digests, one row per distinct content with its size, class, copies and layers, is made from a_items by
 -- src/analysis/walks.ts (docs/metrics.md "where duplicates live").
 

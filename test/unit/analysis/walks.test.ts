@@ -10,6 +10,8 @@ import { generateDataset } from '../../bench/analyze.js';
 // The walks of src/analysis/walks.ts against the same tables written as SQL (sorts and groupings over every
 // (image, entry) pair), on a synthetic dataset with shared base layers, whiteouts, opaque directories and
 // version series: table for table, row for row.
+/** Every entry with a path key (opaque ones have none), as the walks keep them. */
+const keys = "SELECT layer_id, entry_index, entry_type, hp FROM a_items WHERE entry_type <> 'opaque'";
 const reference: Record<string, string> = {
   a_digests: `
     SELECT h, h2, any_value(size) AS size, any_value(file_class) AS file_class, sum(n)::BIGINT AS copies, count(*)::BIGINT AS layers
@@ -28,11 +30,11 @@ const reference: Record<string, string> = {
     SELECT image_id, position, layer_id, entry_index
     FROM (
       SELECT il.image_id, il.position, k.layer_id, k.entry_index, min(il.position) OVER w < max(il.position) OVER w AS spans
-      FROM a_image_layers il JOIN a_keys k USING (layer_id)
+      FROM a_image_layers il JOIN (${keys}) k USING (layer_id)
       WINDOW w AS (PARTITION BY il.image_id, k.hp)
     )
     WHERE spans`,
-  a_hiding: `SELECT layer_id, entry_index FROM a_keys WHERE entry_type <> 'dir' AND hp IN (SELECT hp FROM a_dirs)`,
+  a_hiding: `SELECT layer_id, entry_index FROM (${keys}) k WHERE entry_type <> 'dir' AND hp IN (SELECT hp FROM a_dirs)`,
   a_update_files: `
     WITH fresh AS (SELECT DISTINCT prev_id, image_id FROM a_update_blobs WHERE layer_id IS NOT NULL),
     sides AS (
