@@ -1,6 +1,6 @@
 import './allocator.js';
 import { statfsSync } from 'node:fs';
-import { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import { DuckDBConnection, DuckDBInstance, type DuckDBResult } from '@duckdb/node-api';
 import { ImgscanError } from '../errors.js';
 
 /** An in-process DuckDB database (in memory unless a path is given) with one connection. */
@@ -8,6 +8,8 @@ export class Db {
   private constructor(
     readonly instance: DuckDBInstance,
     readonly connection: DuckDBConnection,
+    /** False for a further connection (`connect`): closing it leaves the database open. */
+    private readonly owner = true,
   ) {}
 
   static async open(path = ':memory:', options: Record<string, string> = {}): Promise<Db> {
@@ -17,18 +19,49 @@ export class Db {
   }
 
   async run(sql: string): Promise<void> {
+    this.idle();
     await this.connection.run(sql);
   }
 
   /** Runs a query and returns its rows as plain objects (BIGINT as bigint, see `num`). */
   async all<T = Record<string, unknown>>(sql: string): Promise<T[]> {
+    this.idle();
     const reader = await this.connection.runAndReadAll(sql);
     return reader.getRowObjectsJS() as T[];
   }
 
+  /**
+   * Streams a query's result, handing it to `read` (src/store/columns.ts). While it streams, `run` and `all` on
+   * this connection throw: DuckDB would end the stream early, silently (the reader would take a part of the rows
+   * for all of them). Queries meant to run meanwhile go to another connection (`connect`).
+   */
+  async stream<T>(sql: string, read: (result: DuckDBResult) => Promise<T>): Promise<T> {
+    this.idle();
+    this.streaming = true;
+    try {
+      return await read(await this.connection.stream(sql));
+    } finally {
+      this.streaming = false;
+    }
+  }
+
+  private streaming = false;
+
+  private idle(): void {
+    if (this.streaming) throw new ImgscanError('INTERNAL', 'a query was started on a connection that is streaming a result (it would end the stream early): use another connection');
+  }
+
+  /**
+   * Another connection to the same database, for queries that run beside this one's: it sees the database's
+   * tables and views, not this connection's temporary ones. Close it before the database.
+   */
+  async connect(): Promise<Db> {
+    return new Db(this.instance, await this.instance.connect(), false);
+  }
+
   close(): void {
     this.connection.closeSync();
-    this.instance.closeSync();
+    if (this.owner) this.instance.closeSync();
   }
 }
 

@@ -1,4 +1,6 @@
 import type { Db } from '../store/duckdb.js';
+import { DuckDBDataChunk } from '@duckdb/node-api';
+import { chunksOf, keepAlive } from '../store/chunks.js';
 import type { Kind } from './uri.js';
 
 /**
@@ -180,20 +182,20 @@ export async function* streamColumns(db: Db, rows = false): AsyncGenerator<Reque
     op: new Uint8Array(columnBatch),
     rows: rows ? [] : undefined,
   };
-  for (;;) {
-    const chunk = await result.fetchChunk();
-    const n = chunk?.rowCount ?? 0;
-    if (batch.length > 0 && (n === 0 || batch.length + n > columnBatch)) {
+  for await (const raw of chunksOf(result)) {
+    const chunk = new DuckDBDataChunk(raw);
+    if (batch.length + chunk.rowCount > columnBatch) {
       yield batch;
       batch.length = 0;
       if (batch.rows) batch.rows = [];
     }
-    if (!chunk || n === 0) return;
     gather(batch, chunk);
+    keepAlive(raw);
   }
+  if (batch.length > 0) yield batch;
 }
 
-type Chunk = NonNullable<Awaited<ReturnType<Awaited<ReturnType<Db['connection']['stream']>>['fetchChunk']>>>;
+type Chunk = DuckDBDataChunk;
 
 /** Appends a DuckDB chunk to the batch. */
 function gather(batch: RequestColumns, chunk: Chunk): void {

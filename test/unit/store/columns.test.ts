@@ -40,6 +40,36 @@ describe('typed columns to and from DuckDB', () => {
     }
   });
 
+  it('refuses a query whose column is not of the kind asked for, naming both', async () => {
+    const db = await Db.open(':memory:');
+    try {
+      await expect(readColumns(db, 'SELECT 1::INTEGER, 2::BIGINT', ['i32', 'u64'])).rejects.toThrow('column 2 of the query is BIGINT, UBIGINT expected');
+      await expect(readColumns(db, 'SELECT 1::INTEGER', ['i32', 'u64'])).rejects.toThrow('query gives 1 columns, 2 expected');
+    } finally {
+      db.close();
+    }
+  });
+
+  it('a query started on the connection while it streams is refused, and the stream reads every row', async () => {
+    // DuckDB itself would end the stream early without an error: the read would return a part of the rows.
+    const db = await Db.open(':memory:');
+    try {
+      const read = readColumns(db, 'SELECT i::INTEGER FROM range(3000000) t(i)', ['i32']);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      await expect(db.run('CREATE TABLE t AS SELECT 1')).rejects.toThrow('a query was started on a connection that is streaming a result');
+      const { rows, columns } = await read;
+      expect(rows).toBe(3_000_000);
+      expect(columns[0]![2_999_999]).toBe(2_999_999);
+      // Another connection runs it meanwhile; this one again once the stream has ended.
+      const other = await db.connect();
+      await other.run('CREATE TABLE t AS SELECT 1 AS x');
+      other.close();
+      expect(await db.all('SELECT x FROM t')).toEqual([{ x: 1 }]);
+    } finally {
+      db.close();
+    }
+  });
+
   it('no rows: an empty table of the named columns', async () => {
     const db = await Db.open(':memory:');
     try {
