@@ -58,6 +58,23 @@ async function refuseFailedScans(a: AnalysisDb, dirs: readonly string[], failure
   );
 }
 
+/** Both results once both promises are settled; the first failure, if any, after both are. */
+async function settled<A, B>(a: Promise<A>, b: Promise<B>): Promise<[A, B]> {
+  const [x, y] = await Promise.allSettled([a, b]);
+  if (x.status === 'rejected') throw x.reason;
+  if (y.status === 'rejected') throw y.reason;
+  return [x.value, y.value];
+}
+
+/** The figures that need no walk: layers, files, chunks and compression. */
+async function sqlFigures(a: AnalysisDb, top: number) {
+  const layer = await layerFigures(a, top);
+  const file = await fileFigures(a, top);
+  const chunk = await chunkFigures(a);
+  const compression = await compressionFigures(a, chunk);
+  return { layer, file, chunk, compression };
+}
+
 /** `imgscan analyze`: every figure of docs/metrics.md over the dataset (src/report/redundancy makes the report of it). */
 export async function analyzeDataset(options: AnalyzeOptions): Promise<Analysis> {
   checkDataDirs(options.dataDirs);
@@ -70,11 +87,11 @@ export async function analyzeDataset(options: AnalyzeOptions): Promise<Analysis>
   try {
     const dataset = await datasetFigures(a);
     if (dataset.images === 0 && dataset.failures > 0) await refuseFailedScans(a, options.dataDirs, dataset.failures);
-    const layer = await layerFigures(a, top);
-    const file = await fileFigures(a, top);
-    images = await imageWaste(a);
-    const chunk = await chunkFigures(a);
-    const compression = await compressionFigures(a, chunk);
+    // Two lanes, each on a connection of its own: the image waste (walks on the main thread, then SQL), and the
+    // figures that need only SQL, which DuckDB works on while the walks keep the main thread busy.
+    const side = await a.beside();
+    const [waste, { layer, file, chunk, compression }] = await settled(imageWaste(a), sqlFigures(side, top)).finally(() => side.close());
+    images = waste;
     const storage = await storageFigures(a, chunk, compression, dataset.layers_read);
     const traffic = await trafficFigures(a, compressedShares(compression));
     const build = await buildStepFigures(a, top);

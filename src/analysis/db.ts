@@ -21,23 +21,42 @@ export const defaultAnalysisMemory = 1.5 * 2 ** 30;
  */
 export class AnalysisDb {
   /** Seconds spent per SQL file, in the order run (a file run twice adds up). */
-  readonly timings = new Map<string, number>();
+  readonly timings: Map<string, number> = new Map();
   /** The entries by layer, for the per-image walks (src/analysis/walks.ts); set once open. */
   walks!: EntryWalks;
 
   /**
-   * The files image_dirs.sql reads: the stored files, or a_entries with images selected; `shared` when it is a view
-   * of the database, not of this connection (another connection can read it).
+   * The files image_dirs.sql reads: the stored files; the files of once.sql when some layer was stored more than
+   * once; a_entries when images were selected (their layers' files only).
    */
-  private filePaths = { source: 'files', shared: true };
+  private filePaths = 'files';
 
   /** The content keys h and h2 that entries.sql and sample_prepare.sql read (`contentKeys`). */
   private keys: SqlParams = storedKeys;
 
   private constructor(
     readonly db: Db,
-    private readonly spill: string,
-  ) {}
+    /** The spill directory of the session that opened the dataset; none for one made by `beside`. */
+    private readonly spill?: string,
+    /** The session `beside` was called on. */
+    private readonly parent?: AnalysisDb,
+  ) {
+    if (parent) {
+      this.timings = parent.timings;
+      this.walks = parent.walks;
+      this.filePaths = parent.filePaths;
+      this.keys = parent.keys;
+    }
+  }
+
+  /**
+   * The same session on a connection of its own, for figures whose queries can run beside this connection's:
+   * DuckDB works on them while the main thread runs a walk (analyze.ts). The working tables are the database's,
+   * so both connections see them; the timings go into this session's. Close it before this one.
+   */
+  async beside(): Promise<AnalysisDb> {
+    return new AnalysisDb(await this.db.connect(), undefined, this);
+  }
 
   /**
    * Opens the dataset. `select`, when given, runs once the image and layer tables are in place and names the
@@ -60,10 +79,10 @@ export class AnalysisDb {
       if (twice.n > 0) await a.run('once');
       const sources = twice.n > 0 ? { files: 'a_files_once', chunks: 'a_chunks_once' } : { files: 'files', chunks: 'chunks' };
       await a.run('entries', sources);
-      a.filePaths = select || twice.n > 0 ? { source: select ? 'a_entries' : sources.files, shared: false } : { source: 'files', shared: true };
+      a.filePaths = select ? 'a_entries' : sources.files;
       // The directories beside the walks' read (a_dirs is for image waste, which every analysis of a whole
       // dataset makes): DuckDB has cores to spare while the main thread takes in the entries.
-      if (a.filePaths.shared) void a.directories();
+      if (!select) void a.directories();
       a.walks = await a.timed('walks', async () => {
         // The stored files, not the working tables: an estimate that may count files of layers left out.
         const [estimate] = await db.all<{ n: bigint }>(`SELECT approx_count_distinct(${a.keys.h}) AS n FROM files WHERE entry_type = 'file'`);
@@ -87,11 +106,13 @@ export class AnalysisDb {
   }
 
   /**
-   * Makes a_dirs (image_dirs.sql), once. Over the stored files it runs on a connection of its own, started when
-   * the dataset opens, so that DuckDB works on it while this one's read for the walks keeps the main thread busy;
-   * the step's time then overlaps theirs. Await the promise before reading a_dirs.
+   * Makes a_dirs (image_dirs.sql), once, on a connection of its own: for a whole dataset it starts when the
+   * dataset opens, so that DuckDB works on it while this connection's read for the walks keeps the main thread
+   * busy (the step's time overlaps theirs); this connection stays free for the walks meanwhile. Await the promise
+   * before reading a_dirs.
    */
   directories(): Promise<void> {
+    if (this.parent) return this.parent.directories();
     if (!this.dirs) {
       this.dirs = this.makeDirectories();
       // Its failure is met where it is awaited (image waste, close), not as an unhandled rejection meanwhile.
@@ -103,14 +124,13 @@ export class AnalysisDb {
   private dirs?: Promise<void>;
 
   private makeDirectories(): Promise<void> {
-    const params = { file_paths: this.filePaths.source };
-    if (!this.filePaths.shared) return this.run('image_dirs', params);
+    const params = { file_paths: this.filePaths };
     return this.timed('image_dirs', async () => {
-      const connection = await this.db.instance.connect();
+      const connection = await this.db.connect();
       try {
         await connection.run(sqlFile('image_dirs', params));
       } finally {
-        connection.closeSync();
+        connection.close();
       }
     });
   }
@@ -151,7 +171,7 @@ export class AnalysisDb {
   async close(): Promise<void> {
     await this.dirs?.catch(() => undefined);
     this.db.close();
-    rmSync(this.spill, { recursive: true, force: true });
+    if (this.spill) rmSync(this.spill, { recursive: true, force: true });
   }
 }
 

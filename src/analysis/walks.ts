@@ -3,6 +3,7 @@ import { type Db, sqlString } from '../store/duckdb.js';
 import { type Contents, notFile, readEntries, type Runs } from './entry-read.js';
 import { KeyTable } from './key-table.js';
 import { PathSpread } from './path-spread.js';
+import { Turns } from './turns.js';
 
 /**
  * The per-image walks of an analysis, over typed arrays instead of SQL sorts. An image's figures need its
@@ -82,7 +83,7 @@ export class EntryWalks {
     await writeColumns(db, 'a_digests_raw', names, ['i32', 'u64', 'u64', 'f64', 'u8', 'f64', 'f64'], [ids, c.keys.h, c.keys.h2, c.size, c.fileClass, copies, layerCount], c.count);
     // A view over the table the walks wrote: the class named, the counts as integers, without a second copy.
     const classes = c.classes.length > 0 ? `[${c.classes.map(sqlString).join(', ')}]` : '[]::VARCHAR[]';
-    await db.run(`CREATE OR REPLACE TEMP VIEW a_digests AS
+    await db.run(`CREATE OR REPLACE VIEW a_digests AS
       SELECT content_id, h, h2, size::BIGINT AS size, CASE WHEN class > 0 THEN (${classes})[class] END AS file_class, copies::BIGINT AS copies, layers::BIGINT AS layers
       FROM a_digests_raw`);
   }
@@ -97,7 +98,9 @@ export class EntryWalks {
     const out = { image: new Int32Array(refs.rows), position: new Int32Array(refs.rows), bytes: new Float64Array(refs.rows), copies: new Float64Array(refs.rows) };
     const { first, next, start, end } = this.keys;
     let rows = 0;
+    const turns = new Turns();
     for (let r = 0; r < refs.rows; r++) {
+      if (turns.due()) await turns.give();
       const [image, layer] = [refs.image[r], refs.layer[r]];
       if (this.files[layer] === 0) continue;
       let bytes = 0;
@@ -116,7 +119,7 @@ export class EntryWalks {
       rows++;
     }
     await writeColumns(db, 'a_cw_raw', ['image_id', 'position', 'bytes', 'copies'], ['i32', 'i32', 'f64', 'f64'], [out.image, out.position, out.bytes, out.copies], rows);
-    await db.run(`CREATE OR REPLACE TEMP TABLE a_content_waste_layers AS
+    await db.run(`CREATE OR REPLACE TABLE a_content_waste_layers AS
       SELECT image_id, position, bytes::BIGINT AS content_waste, copies::BIGINT AS content_waste_copies FROM a_cw_raw`);
     await db.run('DROP TABLE a_cw_raw');
   }
@@ -131,7 +134,9 @@ export class EntryWalks {
     const spread = new PathSpread();
     const out = new IntColumns(4);
     const { first, next, start, end, count } = this.keys;
+    const turns = new Turns();
     for (let from = 0; from < refs.rows; ) {
+      if (turns.due()) await turns.give();
       const image = refs.image[from];
       let to = from;
       let keys = 0;
@@ -170,7 +175,9 @@ export class EntryWalks {
     for (let i = 0; i < dirs.rows; i++) table.id(hp[2 * i], hp[2 * i + 1], 0, 0);
     const out = new IntColumns(2);
     const { layer, start, end } = this.keys;
+    const turns = new Turns();
     for (let run = 0; run < layer.length; run++) {
+      if (turns.due()) await turns.give();
       for (let i = start[run]; i < end[run]; i++) {
         if (this.content[i] !== notFile && table.find(this.keyLow[i] >>> 0, this.keyHigh[i] >>> 0, 0, 0) >= 0) out.push2(layer[run], this.keyEntry[i]);
       }
@@ -196,7 +203,9 @@ export class EntryWalks {
     const { first, next, start, end } = this.keys;
     let rows = 0;
     let pair = 0;
+    const turns = new Turns();
     for (let from = 0; from < sides.rows; ) {
+      if (turns.due()) await turns.give();
       pair++;
       let to = from;
       let units = 0;
@@ -219,7 +228,7 @@ export class EntryWalks {
       from = to;
     }
     await writeColumns(db, 'a_uf_raw', ['prev_id', 'image_id', 'units', 'bytes'], ['i32', 'i32', 'f64', 'f64'], [out.prev, out.image, out.units, out.bytes], rows);
-    await db.run('CREATE OR REPLACE TEMP TABLE a_update_files AS SELECT prev_id, image_id, units::BIGINT AS units, bytes::BIGINT AS bytes FROM a_uf_raw');
+    await db.run('CREATE OR REPLACE TABLE a_update_files AS SELECT prev_id, image_id, units::BIGINT AS units, bytes::BIGINT AS bytes FROM a_uf_raw');
     await db.run('DROP TABLE a_uf_raw');
   }
 }

@@ -2,9 +2,8 @@
 -- find the entries that hide one (a_hiding) before image_waste.sql reads the stored paths. {{file_paths}} is the
 -- stored files, read without the join to the layers (a directory only a layer outside the dataset holds is one
 -- more candidate, and hides nothing, as no file of the dataset lies below it), or a_entries when a few images were
--- selected from a larger dataset (their layers' files only). Over the stored files it reads no working table, so it
--- can run on a connection of its own beside the walks (src/analysis/db.ts): a_dirs is a table of the database, not
--- of one connection.
+-- selected from a larger dataset (their layers' files only). It runs on a connection of its own, beside the walks
+-- (src/analysis/db.ts): the working tables are the database's, seen by every connection.
 
 -- A directory is any proper ancestor of a file's path, whether its layer writes an entry for it or not (a layer
 -- may hold `a/b/f` alone: extracting it makes `a` and `a/b`, as an overlay mount shows them); only directories

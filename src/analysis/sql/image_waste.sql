@@ -16,7 +16,7 @@
 --     layer positions or more (a superset of the paths written by two layers: a key may stand for two paths);
 --   a_hiding (layer_id, entry_index): entries but directories whose path key is a directory's (image_dirs.sql).
 
-CREATE OR REPLACE TEMP TABLE a_content_waste AS
+CREATE OR REPLACE TABLE a_content_waste AS
 SELECT image_id, sum(content_waste)::BIGINT AS content_waste, sum(content_waste_copies)::BIGINT AS content_waste_copies
 FROM a_content_waste_layers
 GROUP BY image_id;
@@ -24,7 +24,7 @@ GROUP BY image_id;
 -- The entries path waste looks at, in one read of the stored paths: the candidates, the opaque entries and the
 -- entries that hide a directory (a_hiding, made by walks.ts over image_dirs.sql), each with the path it writes or
 -- deletes (a whiteout: the path it deletes; an opaque entry: the directory it hides).
-CREATE OR REPLACE TEMP TABLE a_fetched AS
+CREATE OR REPLACE TABLE a_fetched AS
 WITH wanted AS (
   SELECT DISTINCT layer_id, entry_index FROM (SELECT layer_id, entry_index FROM a_path_candidates UNION ALL SELECT layer_id, entry_index FROM a_hiding)
 )
@@ -33,14 +33,14 @@ FROM a_entries e LEFT JOIN wanted w USING (layer_id, entry_index)
 WHERE e.entry_type = 'opaque' OR w.layer_id IS NOT NULL;
 
 -- The entries at the candidate paths, each with its path and its order in the image.
-CREATE OR REPLACE TEMP TABLE a_path_touched AS
+CREATE OR REPLACE TABLE a_path_touched AS
 SELECT c.image_id, c.position, f.entry_index, f.entry_type, f.size, f.key,
   (c.position::BIGINT << 32) | f.entry_index AS seq
 FROM a_path_candidates c JOIN a_fetched f USING (layer_id, entry_index);
 
 -- Per (image, path) touched by two or more layers: the file bytes there, the entry on top (the last one in
 -- layer order, then tar order) and the highest layer that deletes the path.
-CREATE OR REPLACE TEMP TABLE a_path_groups AS
+CREATE OR REPLACE TABLE a_path_groups AS
 SELECT image_id, key,
   coalesce(sum(size) FILTER (WHERE entry_type = 'file'), 0)::BIGINT AS file_bytes,
   max(seq) FILTER (WHERE entry_type <> 'whiteout') AS top_at,
@@ -52,23 +52,23 @@ GROUP BY image_id, key
 HAVING min(position) < max(position);
 
 -- The seq of the copy a group leaves visible: its top entry when that is a file no higher layer deletes.
-CREATE OR REPLACE TEMP MACRO a_visible_top(top_type, top_at, deleted_at) AS
+CREATE OR REPLACE MACRO a_visible_top(top_type, top_at, deleted_at) AS
   CASE WHEN top_type = 'file' AND coalesce(deleted_at, -1) <= (top_at >> 32) THEN top_at END;
 
 -- Directories a layer hides from the layers below it: opaque directories, and directories deleted by a
 -- whiteout or replaced by another entry type (image_dirs.sql).
-CREATE OR REPLACE TEMP TABLE a_masks AS
+CREATE OR REPLACE TABLE a_masks AS
 SELECT DISTINCT f.layer_id, f.key AS dir
 FROM a_fetched f
 WHERE f.entry_type = 'opaque' OR (f.layer_id, f.entry_index) IN (SELECT (layer_id, entry_index) FROM a_hiding);
 
 -- Masks in images, the (lower layer, directory) pairs they cover and the files found there; then those
 -- copies in every image where the mask sits above them.
-CREATE OR REPLACE TEMP TABLE a_mask_refs AS
+CREATE OR REPLACE TABLE a_mask_refs AS
 SELECT il.image_id, il.position AS mask_position, m.dir
 FROM a_masks m JOIN a_image_layers il USING (layer_id);
 
-CREATE OR REPLACE TEMP TABLE a_masked_files AS
+CREATE OR REPLACE TABLE a_masked_files AS
 WITH pairs AS (
   SELECT DISTINCT il.layer_id, mr.dir
   FROM a_mask_refs mr JOIN a_image_layers il ON il.image_id = mr.image_id AND il.position < mr.mask_position
@@ -78,7 +78,7 @@ SELECT p.layer_id, p.dir, f.entry_index, f.path, f.size
 FROM pairs p JOIN a_entries f USING (layer_id)
 WHERE f.entry_type = 'file' AND (p.dir = '' OR starts_with(f.path, p.dir || '/'));
 
-CREATE OR REPLACE TEMP TABLE a_subtree_hidden AS
+CREATE OR REPLACE TABLE a_subtree_hidden AS
 SELECT DISTINCT il.image_id, il.position, mf.entry_index, mf.path, mf.size
 FROM a_masked_files mf
 JOIN a_image_layers il USING (layer_id)
@@ -87,7 +87,7 @@ JOIN a_mask_refs mr ON mr.image_id = il.image_id AND mr.dir = mf.dir AND il.posi
 -- Path waste per layer ref, in the layer that holds the wasted copy: in a path group every file copy but the one
 -- left visible; and the copies a mask hides. A hidden copy counts once: a subtree-hidden copy already counted in
 -- its path group is not added again.
-CREATE OR REPLACE TEMP TABLE a_path_waste_layers AS
+CREATE OR REPLACE TABLE a_path_waste_layers AS
 SELECT image_id, position, sum(w)::BIGINT AS path_waste
 FROM (
   SELECT t.image_id, t.position, t.size AS w
@@ -101,11 +101,11 @@ FROM (
 )
 GROUP BY image_id, position;
 
-CREATE OR REPLACE TEMP TABLE a_path_waste AS
+CREATE OR REPLACE TABLE a_path_waste AS
 SELECT image_id, sum(path_waste)::BIGINT AS path_waste FROM a_path_waste_layers GROUP BY image_id;
 
 -- One row per image: sizes over its layer refs, the two wastes and image_efficiency.
-CREATE OR REPLACE TEMP TABLE a_image_waste AS
+CREATE OR REPLACE TABLE a_image_waste AS
 SELECT i.image_id, i.manifest_digest,
   coalesce(s.layer_refs, 0)::BIGINT AS layer_refs, coalesce(s.layers_read, 0)::BIGINT AS layers_read,
   coalesce(s.compressed_size, 0)::BIGINT AS compressed_size, coalesce(s.tar_size, 0)::BIGINT AS tar_size,
