@@ -9,7 +9,7 @@ import { imageFigures, imageWaste } from './images.js';
 import { dockerHubFigures } from './published.js';
 import { storageFigures } from './storage.js';
 import { compressedShares, compressionFigures } from './compression.js';
-import { trafficFigures } from './traffic.js';
+import { trafficFigures, updateTraffic } from './traffic.js';
 import { buildStepFigures } from './build-steps.js';
 import type { ImageWaste, Summary } from './types.js';
 
@@ -66,12 +66,16 @@ async function settled<A, B>(a: Promise<A>, b: Promise<B>): Promise<[A, B]> {
   return [x.value, y.value];
 }
 
-/** The figures that need no walk: layers, files, chunks and compression. */
-async function sqlFigures(a: AnalysisDb, top: number) {
+/**
+ * The figures that need no image waste: layers, files, chunks and compression (SQL), then what updates move (SQL
+ * and a walk, which the main thread runs in the turns image waste gives it, or while image_waste.sql runs).
+ */
+async function besideImageWaste(a: AnalysisDb, top: number) {
   const layer = await layerFigures(a, top);
   const file = await fileFigures(a, top);
   const chunk = await chunkFigures(a);
   const compression = await compressionFigures(a, chunk);
+  await updateTraffic(a);
   return { layer, file, chunk, compression };
 }
 
@@ -88,9 +92,9 @@ export async function analyzeDataset(options: AnalyzeOptions): Promise<Analysis>
     const dataset = await datasetFigures(a);
     if (dataset.images === 0 && dataset.failures > 0) await refuseFailedScans(a, options.dataDirs, dataset.failures);
     // Two lanes, each on a connection of its own: the image waste (walks on the main thread, then SQL), and the
-    // figures that need only SQL, which DuckDB works on while the walks keep the main thread busy.
+    // figures that do not need it, which DuckDB works on while the walks keep the main thread busy.
     const side = await a.beside();
-    const [waste, { layer, file, chunk, compression }] = await settled(imageWaste(a), sqlFigures(side, top)).finally(() => side.close());
+    const [waste, { layer, file, chunk, compression }] = await settled(imageWaste(a), besideImageWaste(side, top)).finally(() => side.close());
     images = waste;
     const storage = await storageFigures(a, chunk, compression, dataset.layers_read);
     const traffic = await trafficFigures(a, compressedShares(compression));

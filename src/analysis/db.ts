@@ -162,6 +162,12 @@ export class AnalysisDb {
     this.timings.set(name, (this.timings.get(name) ?? 0) + (performance.now() - started) / 1000);
   }
 
+  /** True once a working table of that name is made (by this connection or another). */
+  async has(table: string): Promise<boolean> {
+    const [made] = await this.rows<{ n: number }>(`SELECT count(*) AS n FROM duckdb_tables() WHERE table_name = ${sqlString(table)}`);
+    return made.n > 0;
+  }
+
   /** Runs SQL text and returns its rows with bigints as numbers. */
   async rows<T>(sql: string): Promise<T[]> {
     return (await this.db.all(sql)).map((r) => plain(r) as T);

@@ -5,8 +5,7 @@ import type { AnalysisDb } from './db.js';
  * unless this session has them already.
  */
 export async function ensureImageWaste(a: AnalysisDb): Promise<void> {
-  const [made] = await a.rows<{ n: number }>("SELECT count(*) AS n FROM duckdb_tables() WHERE table_name = 'a_image_waste'");
-  if (made.n > 0) return;
+  if (await a.has('a_image_waste')) return;
   // The directories beside the two walks (started when the dataset opened, where it can be; `close` waits for it).
   const dirs = a.directories();
   await a.timed('content_waste', () => a.walks.writeContentWaste(a.db));

@@ -47,9 +47,8 @@ export interface TrafficFigures {
  */
 export async function trafficFigures(a: AnalysisDb, ratios: CompressedShare[] = []): Promise<TrafficFigures> {
   await ensureImageWaste(a);
+  if (!(await a.has('a_updates'))) await updateTraffic(a);
   await a.run('traffic');
-  await a.timed('update_files', () => a.walks.writeUpdateFiles(a.db));
-  await a.run('traffic_updates');
   const measured = (await a.query<Omit<TrafficRow, 'compressed' | 'estimated'>>('traffic_figures')).map((d) => ({ ...d, compressed: d.design === 'layer_dedup', estimated: false }));
   const restore = await a.query<RestoreRow>('traffic_restore');
   const designs = measured.flatMap((d) => {
@@ -57,6 +56,17 @@ export async function trafficFigures(a: AnalysisDb, ratios: CompressedShare[] = 
     return share === undefined ? [d] : [d, compressedRow(d, share.share)];
   });
   return { designs, restore };
+}
+
+/**
+ * What each update moves under each design (a_updates) and the layers restored for it (a_restores): the update
+ * pairs, a walk for file dedup (walks.ts) and SQL for the rest. It needs no image waste, so analyze.ts runs it
+ * beside image_waste.sql.
+ */
+export async function updateTraffic(a: AnalysisDb): Promise<void> {
+  await a.run('update_blobs');
+  await a.timed('update_files', () => a.walks.writeUpdateFiles(a.db));
+  await a.run('traffic_updates');
 }
 
 /** The compressed share of a design's content bytes (estimated compressed bytes over bytes), from the sample. */

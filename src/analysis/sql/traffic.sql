@@ -1,34 +1,8 @@
--- Runs after image_waste.sql (it reads a_image_waste and a_content_waste).
--- Pull and update traffic (docs/metrics.md): what a client moves for an image, from nothing (pull) and holding
--- the previous version of its repository (update), under layer, file and chunk dedup.
--- A repository's versions are its images in the order of their config's `created` (then digest); an image
--- without `created` has no place in that order and is in no update pair. The same image under two
--- repositories is a version of each.
-CREATE OR REPLACE TABLE a_update_pairs AS
-SELECT prev_id, image_id
-FROM (
-  SELECT image_id, lag(image_id) OVER (PARTITION BY registry, repository ORDER BY created, manifest_digest) AS prev_id
-  FROM (
-    SELECT DISTINCT r.registry, r.repository, i.image_id, i.created, i.manifest_digest
-    FROM a_image_refs r JOIN a_images i USING (manifest_digest)
-    WHERE i.created IS NOT NULL
-  )
-)
-WHERE prev_id IS NOT NULL AND prev_id <> image_id;
+-- Runs after image_waste.sql (it reads a_image_waste and a_content_waste) and update_blobs.sql (a_image_blobs).
+-- Pull traffic (docs/metrics.md): what a client moves for an image from nothing, under layer, file and chunk
+-- dedup.
 
--- Each image's distinct layers, read or not (a pull fetches every blob the manifest lists).
-CREATE OR REPLACE TABLE a_image_blobs AS
-SELECT DISTINCT image_id, layer_digest, compressed_size, layer_id FROM a_image_layers;
-
--- The layers of an update's new image that its previous version does not list: the blobs to fetch, and under
--- file or chunk dedup the only places a content new to the client can come from.
-CREATE OR REPLACE TABLE a_update_blobs AS
-SELECT p.prev_id, p.image_id, b.layer_digest, b.compressed_size, b.layer_id
-FROM a_update_pairs p JOIN a_image_blobs b USING (image_id)
-WHERE b.layer_digest NOT IN (SELECT o.layer_digest FROM a_image_blobs o WHERE o.image_id = p.prev_id);
-
--- Per image and per update pair, one row per design (chunk_dedup: per chunker): bytes and units fetched, and for
--- file and chunk dedup the layers the registry rebuilds (DupHunter's restore work: tar bytes and files).
+-- Per image, one row per design (chunk_dedup: per chunker): bytes and units fetched.
 CREATE OR REPLACE TABLE a_pulls AS
 SELECT 'layer_dedup' AS design, NULL::VARCHAR AS chunker, image_id, count(*)::BIGINT AS units, sum(compressed_size)::BIGINT AS bytes
 FROM a_image_blobs GROUP BY image_id

@@ -1,4 +1,4 @@
--- Runs after traffic.sql and src/analysis/walks.ts, which makes a_update_files (prev_id, image_id, units, bytes): under
+-- Update traffic (docs/metrics.md): runs after update_blobs.sql and src/analysis/walks.ts, which makes a_update_files (prev_id, image_id, units, bytes): under
 -- file dedup an update moves the distinct contents of the new image's new layers that no layer of the previous
 -- version holds (one row per update that moves something).
 -- Under chunk dedup the same, per chunker: both sides of each pair are put side by side and grouped: a key held
