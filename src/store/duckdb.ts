@@ -78,14 +78,23 @@ export function num(value: unknown): number {
   return Number(value);
 }
 
-/** Less than 1 MiB free where DIR lies: DuckDB, with no room to spill, may report a block it could not pin. */
-function nearlyFull(dir: string): boolean {
+/**
+ * No room to spill where DIR lies. DuckDB, finding none, may report a block it could not pin, with the memory it
+ * holds and its limit ("failed to pin block of size 256.0 KiB (15.0 MiB/15.2 MiB used)"): memory was full and
+ * nothing could be written out. That is a full disk when less than 1 MiB is free, or less than the memory limit
+ * (it may have removed its spill files by the time the free space is read, so a little is free again).
+ */
+function nearlyFull(dir: string, text: string): boolean {
+  let free: number;
   try {
     const fs = statfsSync(dir);
-    return fs.bavail * fs.bsize < 1024 * 1024;
+    free = fs.bavail * fs.bsize;
   } catch {
     return false;
   }
+  const pin = /failed to pin block[^(]*\([\d.]+ \w+\/([\d.]+) (KiB|MiB|GiB) used\)/i.exec(text);
+  const limit = pin ? Number(pin[1]) * 1024 ** (['KiB', 'MiB', 'GiB'].indexOf(pin[2]) + 1) : 0;
+  return free < Math.max(1024 * 1024, limit);
 }
 
 /** DuckDB's words (and the file system's) for a full disk: a spill that found no room, or a write that failed. */
@@ -100,6 +109,6 @@ export function storeError(err: unknown, doing: string, dir: string): ImgscanErr
   if (err instanceof ImgscanError) return err;
   const text = err instanceof Error ? err.message : String(err);
   const first = text.split('\n')[0].trim();
-  const reason = diskFull.test(text) || nearlyFull(dir) ? `no space left on the file system of ${dir} (${first})` : first;
+  const reason = diskFull.test(text) || nearlyFull(dir, text) ? `no space left on the file system of ${dir} (${first})` : first;
   return new ImgscanError('STORE', `${doing}: ${reason}`, { path: dir }, { cause: err });
 }
