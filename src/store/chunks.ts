@@ -1,6 +1,6 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import type { DuckDBResult } from '@duckdb/node-api';
+import { DuckDBDataChunk, type DuckDBResult } from '@duckdb/node-api';
 import bindings from '@duckdb/node-bindings';
 
 /**
@@ -34,12 +34,12 @@ function collect(): Collect {
 }
 
 /**
- * The chunks of `result` until it ends (an empty chunk or none), as the bindings give them (wrap one in a
- * `DuckDBDataChunk` to read it through `@duckdb/node-api`). The next chunk is asked for before one is handed over,
- * so that DuckDB makes it meanwhile. A view of a chunk's data (a vector's items) does not keep the chunk: call
- * `keepAlive(chunk)` after the last use of its views.
+ * The chunks of `result` until it ends (an empty chunk or none); read through `Db.stream`, which keeps the
+ * connection from ending the stream early. The next chunk is asked for before one is handed over, so that DuckDB
+ * makes it meanwhile. A view of a chunk's data (a vector's items) does not keep the chunk: call `keepAlive(chunk)`
+ * after the last use of its views.
  */
-export async function* chunksOf(result: DuckDBResult): AsyncGenerator<bindings.DataChunk> {
+export async function* chunksOf(result: DuckDBResult): AsyncGenerator<DuckDBDataChunk> {
   // The result's handle: `@duckdb/node-api` keeps it protected, and reads chunks through it just so.
   const handle = (result as unknown as { result: bindings.Result }).result;
   let next = bindings.fetch_chunk(handle);
@@ -50,7 +50,7 @@ export async function* chunksOf(result: DuckDBResult): AsyncGenerator<bindings.D
       if (!chunk || bindings.data_chunk_get_size(chunk) === 0) return;
       next = bindings.fetch_chunk(handle);
       if (++fetched % releaseEvery === 0) collect()({ type: 'minor' });
-      yield chunk;
+      yield new DuckDBDataChunk(chunk);
     }
   } finally {
     // A chunk asked for when the reader stopped early is not waited for: its failure, if any, is not the one to report.
@@ -65,6 +65,6 @@ export async function* chunksOf(result: DuckDBResult): AsyncGenerator<bindings.D
  * under them, and DuckDB, making the next chunk on another thread, could reuse it. A call into the bindings that
  * takes the chunk cannot be left out, so the chunk is held until here.
  */
-export function keepAlive(chunk: bindings.DataChunk): void {
-  bindings.data_chunk_get_size(chunk);
+export function keepAlive(chunk: DuckDBDataChunk): void {
+  bindings.data_chunk_get_size(chunk.chunk);
 }

@@ -1,6 +1,7 @@
 import './allocator.js';
 import { statfsSync } from 'node:fs';
-import { DuckDBConnection, DuckDBInstance, type DuckDBResult } from '@duckdb/node-api';
+import { DuckDBConnection, type DuckDBDataChunk, DuckDBInstance, type DuckDBResult } from '@duckdb/node-api';
+import { chunksOf } from './chunks.js';
 import { ImgscanError } from '../errors.js';
 
 /** An in-process DuckDB database (in memory unless a path is given) with one connection. */
@@ -31,15 +32,18 @@ export class Db {
   }
 
   /**
-   * Streams a query's result, handing it to `read` (src/store/columns.ts). While it streams, `run` and `all` on
-   * this connection throw: DuckDB would end the stream early, silently (the reader would take a part of the rows
-   * for all of them). Queries meant to run meanwhile go to another connection (`connect`).
+   * Streams a query's result a chunk at a time (`chunksOf`, src/store/chunks.ts); `check` sees the result before
+   * its first chunk. Until the stream ends or its reader stops, `run` and `all` on this connection throw: DuckDB
+   * would end the stream early, silently (the reader would take a part of the rows for all of them). Queries meant
+   * to run meanwhile go to another connection (`connect`).
    */
-  async stream<T>(sql: string, read: (result: DuckDBResult) => Promise<T>): Promise<T> {
+  async *stream(sql: string, check?: (result: DuckDBResult) => void): AsyncGenerator<DuckDBDataChunk> {
     this.idle();
     this.streaming = true;
     try {
-      return await read(await this.connection.stream(sql));
+      const result = await this.connection.stream(sql);
+      check?.(result);
+      yield* chunksOf(result);
     } finally {
       this.streaming = false;
     }

@@ -113,8 +113,7 @@ const requestsSql = `
 /** Replays the trace through the player's prefetching. */
 export async function simulateFast18Prefetch(db: Db): Promise<Fast18PrefetchCounts> {
   const p = new Fast18Prefetch();
-  const result = await db.connection.stream(requestsSql);
-  for await (const chunk of result) {
+  for await (const chunk of db.stream(requestsSql)) {
     const [methods, uris, clients, sizes] = chunk.getColumns() as [string[], string[], string[], number[]];
     for (let i = 0; i < chunk.rowCount; i++) {
       const uri = uris[i]!;

@@ -217,8 +217,7 @@ export const fast18Ratios = [10, 15, 20] as const;
 /** Replays the trace through the player's caches: every size, ratios 10, 15 and 20, faithful and corrected. */
 export async function simulateFast18(db: Db, sizes: number[]): Promise<Fast18Row[]> {
   const caches = sizes.flatMap((size) => fast18Ratios.flatMap((ratio) => [true, false].map((faithful) => new Fast18Cache(size, ratio, faithful))));
-  const result = await db.connection.stream(fast18RequestsSql);
-  for await (const chunk of result) {
+  for await (const chunk of db.stream(fast18RequestsSql)) {
     const [uris, bytes] = chunk.getColumns() as [string[], number[]];
     for (let i = 0; i < chunk.rowCount; i++) {
       const key = fast18Key(uris[i]!);

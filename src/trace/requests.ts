@@ -1,6 +1,6 @@
 import type { Db } from '../store/duckdb.js';
-import { DuckDBDataChunk } from '@duckdb/node-api';
-import { chunksOf, keepAlive } from '../store/chunks.js';
+import type { DuckDBDataChunk } from '@duckdb/node-api';
+import { keepAlive } from '../store/chunks.js';
 import type { Kind } from './uri.js';
 
 /**
@@ -45,13 +45,13 @@ export const replayedSql = "object_key IS NOT NULL AND method IN ('GET', 'PUT', 
 
 /** Streams the requests that matter to a cache (cacheable or invalidating), in timestamp order, in batches. */
 export async function* streamRequests(db: Db): AsyncGenerator<SimRequest[]> {
-  const result = await db.connection.stream(`
+  const chunks = db.stream(`
     SELECT epoch_us(timestamp) / 1000.0 AS time, method, kind, object_key, coalesce(response_size, 0)::DOUBLE AS size,
            status, repository, client
     FROM trace_requests
     WHERE ${replayedSql}
     ORDER BY timestamp, source, file, record_index`);
-  for await (const chunk of result) {
+  for await (const chunk of chunks) {
     const cols = chunk.getColumns();
     const n = chunk.rowCount;
     const batch: SimRequest[] = new Array(n);
@@ -165,7 +165,7 @@ const columnBatch = 1 << 16;
  */
 export async function* streamColumns(db: Db, rows = false): AsyncGenerator<RequestColumns> {
   const extra = rows ? ', method, kind, object_key, status, repository, client' : '';
-  const result = await db.connection.stream(`
+  const chunks = db.stream(`
     SELECT epoch_us(timestamp) / 1000.0 AS time, object, coalesce(response_size, 0)::DOUBLE AS size, ${opSql} AS op${extra}
     FROM trace_requests JOIN ${objectsTable} USING (object_key) JOIN ${filesTable} USING (source, file)
     WHERE (CASE WHEN ${replayedSql} THEN true ELSE false END)
@@ -182,23 +182,20 @@ export async function* streamColumns(db: Db, rows = false): AsyncGenerator<Reque
     op: new Uint8Array(columnBatch),
     rows: rows ? [] : undefined,
   };
-  for await (const raw of chunksOf(result)) {
-    const chunk = new DuckDBDataChunk(raw);
+  for await (const chunk of chunks) {
     if (batch.length + chunk.rowCount > columnBatch) {
       yield batch;
       batch.length = 0;
       if (batch.rows) batch.rows = [];
     }
     gather(batch, chunk);
-    keepAlive(raw);
+    keepAlive(chunk);
   }
   if (batch.length > 0) yield batch;
 }
 
-type Chunk = DuckDBDataChunk;
-
 /** Appends a DuckDB chunk to the batch. */
-function gather(batch: RequestColumns, chunk: Chunk): void {
+function gather(batch: RequestColumns, chunk: DuckDBDataChunk): void {
   const n = chunk.rowCount;
   const at = batch.length;
   batch.time.set(numbers(chunk, 0, n), at);
@@ -227,7 +224,7 @@ function gather(batch: RequestColumns, chunk: Chunk): void {
  * The values of a column of numbers without NULLs: the typed array DuckDB's vector reads them into, copied with
  * one `set` (its `items`; a vector without it is read value by value).
  */
-function numbers(chunk: Chunk, column: number, n: number): ArrayLike<number> {
+function numbers(chunk: DuckDBDataChunk, column: number, n: number): ArrayLike<number> {
   const vector = chunk.getColumnVector(column);
   const items = (vector as unknown as { items?: unknown }).items;
   if (ArrayBuffer.isView(items) && (items as unknown as ArrayLike<number>).length === n) return items as unknown as ArrayLike<number>;
